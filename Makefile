@@ -1,0 +1,39 @@
+# Everything a user or CI needs, from a fresh clone: `make demo`, `make test`.
+# The virtualenv lives in .venv/ and is (re)built whenever pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DIR ?= endpoints
+
+.PHONY: venv test lint unit demo validate plan apply emulator bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "provisioner needs Python >= 3.11 (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check provisioner tests
+	$(BIN)/ruff format --check provisioner tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint unit
+
+validate: $(STAMP)
+	$(BIN)/provisioner validate --dir $(DIR)
+
+demo: $(STAMP)
+	$(BIN)/provisioner validate --dir $(DIR)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
