@@ -1,17 +1,87 @@
-"""The `provisioner` click group; each command lives in its own module."""
+"""The `provisioner` command group, exit-code policy and the last-resort error handler.
+
+Each command lives in its own module, imported only when that command runs, so `validate` never
+pays for importing `huggingface_hub`.
+"""
 
 from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
 
 import click
 
 from provisioner import __version__
 
+# name -> "module:attribute", in the order `--help` lists them.
+COMMANDS = {
+    "validate": "provisioner.cli.validate:validate",
+    "show": "provisioner.cli.show:show",
+    "schema": "provisioner.cli.schema_cmd:schema",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="provisioner")
 def cli() -> None:
     """Declare Hugging Face Inference Endpoints in YAML; plan and apply changes."""
 
 
-def main() -> None:
-    cli()
+def _debug_log() -> Path:
+    return Path(
+        os.environ.get(
+            "PROVISIONER_DEBUG_LOG", Path(tempfile.gettempdir()) / "provisioner-debug.log"
+        )
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI. Exit codes: 0 success, 1 error, 2 only for `plan --detailed-exitcode`.
+
+    Usage errors exit 1 (not click's 2) so that a typo can never read as "changes present".
+    """
+    try:
+        code = cli.main(args=argv, prog_name="provisioner", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        path = _debug_log()
+        try:
+            with path.open("a", encoding="utf-8") as log:
+                log.write(traceback.format_exc())
+            where = f"the details are in {path}"
+        except OSError:
+            where = "the details could not be written to a log"
+        click.echo(
+            f"provisioner: internal error ({type(exc).__name__}): this is a bug in provisioner, "
+            f"not a mistake in your input; {where}",
+            err=True,
+        )
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

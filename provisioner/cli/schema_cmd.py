@@ -1,0 +1,28 @@
+"""`provisioner schema`: print the JSON Schema of a spec (or of _defaults / _settings files)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from provisioner.spec import schema as spec_schema
+
+
+@click.command("schema")
+@click.option(
+    "--kind",
+    type=click.Choice(["endpoint", "defaults", "settings"]),
+    default="endpoint",
+    show_default=True,
+    help="Which file the schema is for.",
+)
+def schema(kind: str) -> None:
+    """Print the JSON Schema (Draft 2020-12) that specs are validated against."""
+    if kind == "defaults":
+        document = spec_schema.defaults_schema()
+    elif kind == "settings":
+        document = spec_schema.settings_schema()
+    else:
+        document = spec_schema.endpoint_schema()
+    click.echo(json.dumps(document, indent=2))

@@ -1,0 +1,210 @@
+"""Rules that span fields, and the conversion of a schema-valid document into an `EndpointSpec`.
+
+Runs only on documents the schema accepted, so shapes and types can be trusted here. Cross-file
+rules (duplicate names) live in `stack`, which sees every document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from provisioner.spec.diagnostics import Diagnostic, Mark
+from provisioner.spec.loader import Document, KeyPath
+from provisioner.spec.model import (
+    ENGINE_OPTIONS,
+    ComputeSpec,
+    DesiredState,
+    EndpointSpec,
+    EndpointType,
+    Engine,
+    Image,
+    ModelSpec,
+    PrivateLink,
+    Route,
+    ScalingMetric,
+    ScalingSpec,
+    SecretRef,
+    Source,
+)
+
+RESERVED_TAG_PREFIX = "provisioner"
+_SIZE = re.compile(r"^x(\d+)$")
+
+
+def _map(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def rules(doc: Document) -> list[Diagnostic]:
+    """Cross-field rules. Tolerates documents the schema rejected: a rule whose inputs are
+    malformed is skipped (the schema already reported them), so one run reports everything."""
+    data = _map(doc.data)
+    errors: list[Diagnostic] = []
+
+    def error(path: KeyPath, message: str, *, key: bool = False) -> None:
+        errors.append(Diagnostic(doc.mark(path, key=key), message))
+
+    scaling = _map(data.get("scaling"))
+    low, high = _int(scaling.get("min_replicas", 1)), _int(scaling.get("max_replicas", 1))
+    if low is not None and high is not None and low > high:
+        error(
+            ("scaling", "min_replicas"),
+            f"scaling.min_replicas ({low}) is greater than scaling.max_replicas ({high})",
+        )
+    has_timeout = scaling.get("scale_to_zero_timeout") is not None
+    if low == 0 and not has_timeout:
+        error(
+            ("scaling", "min_replicas"),
+            "scaling.scale_to_zero_timeout (minutes) is required when min_replicas is 0",
+        )
+    if low is not None and low > 0 and has_timeout:
+        error(
+            ("scaling", "scale_to_zero_timeout"),
+            f"scaling.scale_to_zero_timeout is only allowed when min_replicas is 0 (it is {low})",
+            key=True,
+        )
+    if "threshold" in scaling and "metric" not in scaling:
+        error(("scaling", "threshold"), "scaling.threshold needs scaling.metric", key=True)
+
+    model = _map(data.get("model"))
+    engine_name = model.get("engine", Engine.DEFAULT.value)
+    engine = Engine(engine_name) if engine_name in Engine._value2member_map_ else None
+    image = _map(model.get("image"))
+    if engine is Engine.CUSTOM and not image.get("url"):
+        where: KeyPath = ("model", "image") if image else ("model", "engine")
+        error(where, "model.engine custom needs model.image.url (the container to run)")
+    if engine is Engine.DEFAULT and image:
+        error(
+            ("model", "image"),
+            "model.image needs model.engine (custom, tgi, vllm, sglang, tei or llamacpp); "
+            "the default engine runs Hugging Face's managed image",
+            key=True,
+        )
+    options = _map(model.get("engine_options"))
+    if engine is not None:
+        allowed = ENGINE_OPTIONS[engine]
+        known = frozenset().union(*ENGINE_OPTIONS.values())
+        for option in options:
+            # Options no engine knows are the schema's to report ("did you mean").
+            if option in known and option not in allowed:
+                choices = ", ".join(sorted(allowed)) or "none"
+                error(
+                    ("model", "engine_options", option),
+                    f"model.engine_options.{option} is not an option of engine "
+                    f"{engine.value!r} (its options: {choices})",
+                    key=True,
+                )
+    compute = _map(data.get("compute"))
+    size = _SIZE.match(str(compute.get("instance_size", "")))
+    accelerators = int(size.group(1)) if size else 1
+    if (
+        engine in (Engine.VLLM, Engine.SGLANG)
+        and compute.get("accelerator") == "gpu"
+        and accelerators > 1
+        and "tensor_parallel_size" not in options
+        and "data_parallel_size" not in options
+    ):
+        error(
+            ("compute", "instance_size"),
+            f"{engine_name} on {accelerators} GPUs needs model.engine_options."
+            "tensor_parallel_size (or data_parallel_size for vllm); "
+            "the service rejects it otherwise",
+        )
+    env = _map(model.get("env"))
+    for key in _map(model.get("secrets")):
+        if key in env:
+            error(
+                ("model", "secrets", key),
+                f"{key} is both in model.env and model.secrets; keep one",
+                key=True,
+            )
+
+    endpoint_type = data.get("type", EndpointType.AUTHENTICATED.value)
+    link = data.get("private_link")
+    if endpoint_type == EndpointType.PRIVATE.value and link is None:
+        error(("type",), "type private needs private_link (the AWS account allowed to connect)")
+    if link is not None and endpoint_type != EndpointType.PRIVATE.value:
+        error(("private_link",), "private_link needs type: private", key=True)
+    if link is not None and compute.get("vendor", "aws") != "aws":
+        error(("private_link",), "private_link is AWS PrivateLink: it needs vendor aws", key=True)
+
+    tags = data.get("tags")
+    for index, tag in enumerate(tags if isinstance(tags, list) else []):
+        if isinstance(tag, str) and tag.lower().startswith(RESERVED_TAG_PREFIX):
+            error(
+                ("tags", index),
+                f"tag {tag!r} is reserved: tags starting with 'provisioner' mark ownership",
+            )
+    return errors
+
+
+def _source(doc: Document) -> Source:
+    marks: dict[KeyPath, Mark] = {path: located.value for path, located in doc.marks.items()}
+    return Source(file=doc.file, document=doc.index, marks=marks)
+
+
+def _tuple(value: list[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
+def build(doc: Document, *, default_namespace: str | None) -> EndpointSpec:
+    """The spec of a schema-valid, rule-valid document."""
+    data: Mapping[str, Any] = doc.data
+    model = data["model"]
+    image = model.get("image")
+    secrets = model.get("secrets")
+    compute = data["compute"]
+    scaling = data.get("scaling", {})
+    link = data.get("private_link")
+    route = data.get("route")
+    metric = scaling.get("metric")
+    threshold = scaling.get("threshold")
+    return EndpointSpec(
+        name=data["name"],
+        namespace=data.get("namespace", default_namespace),
+        model=ModelSpec(
+            repository=model["repository"],
+            revision=model.get("revision"),
+            task=model.get("task"),
+            framework=model.get("framework", "pytorch"),
+            engine=Engine(model.get("engine", Engine.DEFAULT.value)),
+            image=None
+            if image is None
+            else Image(image.get("url"), image.get("port"), image.get("health_route")),
+            engine_options=dict(model.get("engine_options", {})),
+            env=None if model.get("env") is None else dict(model["env"]),
+            secrets=None
+            if secrets is None
+            else {key: SecretRef(ref["from_env"]) for key, ref in secrets.items()},
+            command=_tuple(model.get("command")),
+            args=_tuple(model.get("args")),
+        ),
+        compute=ComputeSpec(
+            vendor=compute["vendor"],
+            region=compute["region"],
+            accelerator=compute["accelerator"],
+            instance_type=compute["instance_type"],
+            instance_size=compute["instance_size"],
+        ),
+        scaling=ScalingSpec(
+            min_replicas=scaling.get("min_replicas", 1),
+            max_replicas=scaling.get("max_replicas", 1),
+            scale_to_zero_timeout=scaling.get("scale_to_zero_timeout"),
+            metric=None if metric is None else ScalingMetric(metric),
+            threshold=None if threshold is None else float(threshold),
+        ),
+        type=EndpointType(data.get("type", EndpointType.AUTHENTICATED.value)),
+        private_link=None if link is None else PrivateLink(link["account_id"], link["region"]),
+        route=None if route is None else Route(route.get("domain"), route.get("path")),
+        cache_http_responses=data.get("cache_http_responses"),
+        state=DesiredState(data.get("state", DesiredState.RUNNING.value)),
+        tags=_tuple(data.get("tags")),
+        protect=data.get("protect", False),
+        source=_source(doc),
+    )

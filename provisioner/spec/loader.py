@@ -1,0 +1,239 @@
+"""Load YAML files into plain Python values while remembering where every key and value sits.
+
+PyYAML's safe loader loses positions, silently keeps the last of two duplicate keys and expands
+aliases without bound. This module composes the node graph itself and converts it, so that:
+
+- every key and value has a `Mark` (file, 1-based line and column);
+- a duplicate key in a mapping is an error, not a silent overwrite;
+- alias expansion is bounded (a "billion laughs" file is an error, not an out-of-memory);
+- non-UTF-8 bytes, syntax errors, unsupported tags and empty files become diagnostics.
+
+It does no schema or semantic checking: that is `validate`'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from provisioner.spec.diagnostics import Diagnostic, Mark
+
+# A path from a document's root to a value: mapping keys and sequence indexes.
+KeyPath = tuple[str | int, ...]
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+# Values produced per document, aliases counted each time they are expanded. Real specs have a
+# few hundred; the bound only stops alias bombs.
+MAX_VALUES_PER_DOCUMENT = 20_000
+MAX_DEPTH = 64
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")
+)
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a value sits, and for a mapping entry, where its key sits."""
+
+    value: Mark
+    key: Mark | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document of a file, converted to plain values with a mark for every path."""
+
+    file: Path
+    index: int
+    data: Any
+    marks: Mapping[KeyPath, Located]
+
+    def mark(self, path: KeyPath, *, key: bool = False) -> Mark:
+        """The mark of `path`, or of its nearest ancestor that has one.
+
+        With `key=True`, the mark of the key of a mapping entry (where "unknown key" points).
+        """
+        for end in range(len(path), -1, -1):
+            located = self.marks.get(path[:end])
+            if located is not None:
+                if key and end == len(path) and located.key is not None:
+                    return located.key
+                return located.value
+        return Mark(self.file)
+
+
+class _Abort(Exception):
+    """Stops converting one document; the diagnostic is already recorded."""
+
+
+def _mark(file: Path, node: Node) -> Mark:
+    return Mark(file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Converter:
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.marks: dict[KeyPath, Located] = {}
+        self.errors: list[Diagnostic] = []
+        self.count = 0
+        self._scalars = SafeConstructor()
+
+    def fail(self, node: Node, message: str) -> None:
+        self.errors.append(Diagnostic(_mark(self.file, node), message))
+
+    def convert(self, node: Node, path: KeyPath, depth: int, key_mark: Mark | None) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES_PER_DOCUMENT:
+            self.fail(
+                node,
+                f"document expands to more than {MAX_VALUES_PER_DOCUMENT} values through YAML "
+                "aliases (a 'YAML bomb'); expand the aliases by hand",
+            )
+            raise _Abort
+        if depth > MAX_DEPTH:
+            self.fail(node, f"nesting deeper than {MAX_DEPTH} levels")
+            raise _Abort
+        self.marks.setdefault(path, Located(_mark(self.file, node), key_mark))
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            self._check_tag(node)
+            return [
+                self.convert(item, (*path, i), depth + 1, None) for i, item in enumerate(node.value)
+            ]
+        assert isinstance(node, ScalarNode)
+        return self._scalar(node)
+
+    def _check_tag(self, node: Node) -> None:
+        if node.tag not in _PLAIN_TAGS:
+            self.fail(node, f"unsupported YAML tag {node.tag!r}")
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        if node.tag == _TIMESTAMP_TAG:
+            # Dates are not a spec type; keep the text so the schema can say what it expected.
+            return node.value
+        self._check_tag(node)
+        if node.tag not in _PLAIN_TAGS:
+            return node.value
+        try:
+            return self._scalars.construct_object(node, deep=True)
+        except ConstructorError as exc:  # pragma: no cover - plain tags always construct
+            self.fail(node, str(exc.problem))
+            return node.value
+
+    def _entries(self, node: MappingNode, depth: int) -> list[tuple[Node, Node]]:
+        """Explicit entries first, then those pulled in by `<<` merge keys (explicit ones win)."""
+        explicit: list[tuple[Node, Node]] = []
+        merged: list[tuple[Node, Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for source in sources:
+                    if not isinstance(source, MappingNode):
+                        self.fail(source, "a '<<' merge key needs a mapping or a list of mappings")
+                        continue
+                    self.count += len(source.value)
+                    merged.extend(self._entries(source, depth + 1))
+            else:
+                explicit.append((key_node, value_node))
+        return explicit + merged
+
+    def _mapping(self, node: MappingNode, path: KeyPath, depth: int) -> dict[str, Any]:
+        self._check_tag(node)
+        result: dict[str, Any] = {}
+        seen: dict[str, Mark] = {}
+        explicit = {id(k) for k, _ in node.value}
+        for key_node, value_node in self._entries(node, depth):
+            if not isinstance(key_node, ScalarNode):
+                self.fail(key_node, "mapping keys must be plain strings")
+                continue
+            key = self._scalar(key_node)
+            if not isinstance(key, str):
+                self.fail(key_node, f"key {key_node.value!r} must be a string; quote it")
+                continue
+            key_mark = _mark(self.file, key_node)
+            if key in seen:
+                if id(key_node) in explicit:
+                    self.fail(
+                        key_node,
+                        f"duplicate key {key!r} (first defined at line {seen[key].line}); "
+                        "YAML keeps only one of them",
+                    )
+                continue
+            seen[key] = key_mark
+            result[key] = self.convert(value_node, (*path, key), depth + 1, key_mark)
+        return result
+
+
+def _decode(raw: bytes, file: Path) -> tuple[str | None, list[Diagnostic]]:
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        return None, [
+            Diagnostic(
+                Mark(file, line, col),
+                f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
+            )
+        ]
+
+
+def load_text(text: str, file: Path) -> tuple[list[Document], list[Diagnostic]]:
+    """Parse every document of `text`; `file` is only used for marks."""
+    documents: list[Document] = []
+    errors: list[Diagnostic] = []
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        return [], [Diagnostic(Mark(file, line, col), f"YAML syntax error: {problem}")]
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        col = exc.position - (before.rfind("\n") + 1) + 1
+        return [], [Diagnostic(Mark(file, line, col), f"YAML syntax error: {exc.reason}")]
+    except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML error is one of the above
+        return [], [Diagnostic(Mark(file), f"YAML error: {exc}")]
+    for index, node in enumerate(nodes):
+        if node is None:
+            continue
+        converter = _Converter(file)
+        try:
+            data = converter.convert(node, (), 0, None)
+        except _Abort:
+            errors.extend(converter.errors)
+            continue
+        errors.extend(converter.errors)
+        if data is None:
+            continue
+        documents.append(Document(file, index, data, converter.marks))
+    return documents, errors
+
+
+def load_file(path: Path, display: Path | None = None) -> tuple[list[Document], list[Diagnostic]]:
+    """Read and parse one YAML file. `display` is the path shown in diagnostics."""
+    shown = display or path
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return [], [Diagnostic(Mark(shown), f"file is larger than {MAX_FILE_BYTES} bytes")]
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [Diagnostic(Mark(shown), f"cannot read file: {exc.strerror}")]
+    text, errors = _decode(raw, shown)
+    if text is None:
+        return [], errors
+    return load_text(text, shown)

@@ -1,0 +1,185 @@
+"""The desired state: frozen values built from validated spec documents.
+
+`None` on an optional field means "not declared": the reconciler leaves whatever the service
+holds for it alone. Fields with a documented default (type, state, framework, engine, scaling
+bounds, protect) always hold a value and are always enforced. This module owns the value types
+and the engine tables; it reads no files.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from provisioner.spec.diagnostics import Mark
+from provisioner.spec.loader import KeyPath
+
+
+class EndpointType(enum.StrEnum):
+    PUBLIC = "public"
+    AUTHENTICATED = "authenticated"
+    PRIVATE = "private"
+
+
+class DesiredState(enum.StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+
+
+class Engine(enum.StrEnum):
+    DEFAULT = "default"
+    TGI = "tgi"
+    VLLM = "vllm"
+    SGLANG = "sglang"
+    TEI = "tei"
+    LLAMACPP = "llamacpp"
+    CUSTOM = "custom"
+
+
+class ScalingMetric(enum.StrEnum):
+    PENDING_REQUESTS = "pending_requests"
+    HARDWARE_USAGE = "hardware_usage"
+
+
+# Which `engine_options` each engine understands. The API silently drops a field the image
+# variant does not declare, which would make the plan never converge, so anything else is an
+# error at validate time.
+ENGINE_OPTIONS: Mapping[Engine, frozenset[str]] = MappingProxyType(
+    {
+        Engine.DEFAULT: frozenset(),
+        Engine.CUSTOM: frozenset(),
+        Engine.TGI: frozenset(
+            {
+                "max_batch_prefill_tokens",
+                "max_batch_total_tokens",
+                "max_input_length",
+                "max_total_tokens",
+                "disable_custom_kernels",
+                "quantize",
+            }
+        ),
+        Engine.TEI: frozenset({"max_batch_tokens", "max_concurrent_requests", "pooling"}),
+        Engine.VLLM: frozenset(
+            {
+                "tensor_parallel_size",
+                "data_parallel_size",
+                "kv_cache_dtype",
+                "max_num_batched_tokens",
+                "max_num_seqs",
+                "max_model_len",
+                "gpu_memory_utilization",
+                "enforce_eager",
+            }
+        ),
+        Engine.SGLANG: frozenset({"tensor_parallel_size"}),
+        Engine.LLAMACPP: frozenset(
+            {
+                "model_path",
+                "ctx_size",
+                "n_parallel",
+                "threads_http",
+                "n_gpu_layers",
+                "mode",
+                "pooling",
+                "variant",
+                "mmproj_model_path",
+            }
+        ),
+    }
+)
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A secret's value is read from this environment variable at apply time, never stored."""
+
+    from_env: str
+
+
+@dataclass(frozen=True)
+class Image:
+    url: str | None = None
+    port: int | None = None
+    health_route: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    repository: str
+    revision: str | None = None
+    task: str | None = None
+    framework: str = "pytorch"
+    engine: Engine = Engine.DEFAULT
+    image: Image | None = None
+    engine_options: Mapping[str, Any] = field(default_factory=dict)
+    env: Mapping[str, str] | None = None
+    secrets: Mapping[str, SecretRef] | None = None
+    command: tuple[str, ...] | None = None
+    args: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ComputeSpec:
+    vendor: str
+    region: str
+    accelerator: str
+    instance_type: str
+    instance_size: str
+
+
+@dataclass(frozen=True)
+class ScalingSpec:
+    min_replicas: int = 1
+    max_replicas: int = 1
+    scale_to_zero_timeout: int | None = None
+    metric: ScalingMetric | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class PrivateLink:
+    account_id: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Route:
+    domain: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a spec came from, so later stages can point diagnostics at the user's own lines."""
+
+    file: Path
+    document: int
+    marks: Mapping[KeyPath, Mark]
+
+    def mark(self, *path: str | int) -> Mark:
+        for end in range(len(path), -1, -1):
+            found = self.marks.get(path[:end])
+            if found is not None:
+                return found
+        return Mark(self.file)
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    name: str
+    model: ModelSpec
+    compute: ComputeSpec
+    source: Source = field(compare=False, repr=False)
+    namespace: str | None = None
+    scaling: ScalingSpec = ScalingSpec()
+    type: EndpointType = EndpointType.AUTHENTICATED
+    private_link: PrivateLink | None = None
+    route: Route | None = None
+    cache_http_responses: bool | None = None
+    state: DesiredState = DesiredState.RUNNING
+    tags: tuple[str, ...] | None = None
+    protect: bool = False

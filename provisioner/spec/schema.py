@@ -1,0 +1,221 @@
+"""The JSON Schema of a spec (package data) and its errors as diagnostics a person can act on.
+
+The schema file is the single source of the spec's structure: `provisioner schema` prints it,
+editors use it for completion, and `validate` checks every document against it. Rules that need
+more than one field (scale-to-zero, engine options, duplicates) live in `checks`.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+from collections.abc import Iterator, Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from provisioner.spec.diagnostics import Diagnostic
+from provisioner.spec.loader import Document, KeyPath
+
+SCHEMA_FILE = "endpoint.schema.json"
+SETTINGS_SCHEMA_FILE = "settings.schema.json"
+
+
+@cache
+def _load(name: str) -> dict[str, Any]:
+    text = resources.files("provisioner.spec").joinpath(name).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def endpoint_schema() -> dict[str, Any]:
+    """The spec schema, as shipped. Callers must not mutate it."""
+    return _load(SCHEMA_FILE)
+
+
+def settings_schema() -> dict[str, Any]:
+    return _load(SETTINGS_SCHEMA_FILE)
+
+
+def _without_required(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_required(v) for k, v in node.items() if k not in ("required", "$id")}
+    if isinstance(node, list):
+        return [_without_required(v) for v in node]
+    return node
+
+
+@cache
+def defaults_schema() -> dict[str, Any]:
+    """Schema of a `_defaults.yaml`: any part of a spec, nothing required, and no `name`."""
+    schema: dict[str, Any] = _without_required(copy.deepcopy(endpoint_schema()))
+    schema["$id"] = "urn:provisioner:schema:defaults:v1"
+    schema["title"] = "provisioner _defaults.yaml"
+    schema["description"] = (
+        "Values deep-merged into every spec at or below this folder; the nearest folder wins and "
+        "the spec itself wins over all."
+    )
+    del schema["properties"]["name"]
+    return schema
+
+
+def dotted(path: Sequence[str | int]) -> str:
+    """`model.env.KEY`, `tags[1]`: how a field is named in messages."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "nothing (null)" if value is None else type(value).__name__
+
+
+_EXPECTED = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+}
+
+
+_LOWER_DASH = "use lowercase letters, digits and '-'"
+_RULES = {
+    "name": (
+        "use lowercase letters, digits and '-', start with a letter, end with a letter or digit"
+    ),
+    "stack": "use lowercase letters, digits and '-', start and end with a letter or digit",
+    "namespace": "use letters, digits, '-', '_' and '.'",
+    "repository": "use 'owner/model', e.g. google/flan-t5-base",
+    "region": _LOWER_DASH,
+    "instance_type": _LOWER_DASH,
+    "task": _LOWER_DASH,
+    "framework": _LOWER_DASH,
+    "instance_size": "use x1, x2, x4, ...",
+    "account_id": "must be 12 digits",
+    "path": "must start with '/'",
+    "health_route": "must start with '/'",
+    "domain": "use a host name such as models.example.com",
+    "tags": "use letters, digits and _.:=/-, starting with a letter or digit",
+    "from_env": "use an environment variable name (letters, digits and '_')",
+}
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _messages(error: ValidationError) -> Iterator[tuple[KeyPath, bool, str]]:
+    """(path, point-at-key, message) for one schema error."""
+    path: KeyPath = tuple(error.absolute_path)
+    where = dotted(path)
+    prefix = f"{where}: " if where else ""
+    kind = error.validator
+    value: Any = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if kind == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        for key in sorted(set(value) - set(allowed)):
+            if not path and key == "name":
+                yield (key,), True, "'name' cannot be set in _defaults.yaml: each spec names itself"
+                continue
+            hint = _suggest(key, allowed) or f" (allowed: {', '.join(allowed)})"
+            yield (*path, key), True, f"{prefix}unknown key {key!r}{hint}"
+    elif kind == "enum":
+        choices = [str(c) for c in schema.get("enum", [])]
+        hint = _suggest(str(value), choices)
+        if where == "type" and value == "protected":
+            hint = "; 'protected' is now called 'authenticated' (token-gated, public URL)"
+        yield path, False, f"{prefix}{value!r} is not one of {', '.join(choices)}{hint}"
+    elif kind == "type":
+        if len(path) == 3 and path[:2] == ("model", "secrets"):
+            yield (
+                path,
+                False,
+                f"{prefix}secret values must not be written in YAML; use {{from_env: VARIABLE}} "
+                "and set VARIABLE where apply runs",
+            )
+            return
+        expected = _EXPECTED.get(str(error.validator_value), str(error.validator_value))
+        hint = ""
+        if expected == "a string" and isinstance(value, bool):
+            hint = f'; quote it: "{str(value).lower()}"'
+        elif expected == "a string" and isinstance(value, int | float):
+            hint = f'; quote it: "{value}"'
+        yield path, False, f"{prefix}expected {expected}, got {type_name(value)}{hint}"
+    elif kind == "pattern":
+        if "propertyNames" in error.absolute_schema_path:
+            yield (
+                (*path, value),
+                True,
+                f"{prefix}{value!r} is not a valid environment variable name "
+                "(letters, digits and '_', not starting with a digit)",
+            )
+            return
+        field = next((p for p in reversed(path) if isinstance(p, str)), "")
+        rule = _RULES.get(field, f"must match {error.validator_value}")
+        yield path, False, f"{prefix}{value!r} is invalid: {rule}"
+    elif kind == "maxLength":
+        limit = error.validator_value
+        yield path, False, f"{prefix}{value!r} is longer than {limit} characters"
+    elif kind == "minLength":
+        yield path, False, f"{prefix}must not be empty"
+    elif kind == "minProperties":
+        yield path, False, f"{prefix}must not be empty; remove it instead"
+    elif kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        op = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+        yield path, False, f"{prefix}must be {op[kind]} {error.validator_value}, got {value}"
+    elif kind == "uniqueItems":
+        seen: set[str] = set()
+        for index, item in enumerate(value):
+            if item in seen:
+                yield (*path, index), False, f"{prefix}{item!r} is listed twice"
+            seen.add(item)
+    else:  # pragma: no cover - every keyword the schemas use is handled above
+        yield path, False, f"{prefix}{error.message}"
+
+
+def check(document: Document, schema: dict[str, Any]) -> list[Diagnostic]:
+    """Every schema problem of `document`, pointed at the user's own key or value."""
+    validator = Draft202012Validator(schema)
+    found: list[Diagnostic] = []
+    missing: dict[KeyPath, list[str]] = {}
+    for error in validator.iter_errors(document.data):
+        if error.validator == "required":
+            # One line per mapping, not one per missing key.
+            missing.setdefault(tuple(error.absolute_path), []).append(error.message.split("'")[1])
+            continue
+        for path, at_key, message in _messages(error):
+            found.append(Diagnostic(document.mark(path, key=at_key), message))
+    for path, keys in missing.items():
+        where = f"{dotted(path)}: " if path else ""
+        names = ", ".join(repr(k) for k in sorted(keys))
+        plural = "s" if len(keys) > 1 else ""
+        found.append(
+            Diagnostic(
+                document.mark(path, key=True), f"{where}missing required key{plural} {names}"
+            )
+        )
+    return found

@@ -1,0 +1,243 @@
+"""A stack: one spec directory with its settings, `_defaults.yaml` files and endpoint specs.
+
+Owns discovery (which files are specs), the settings file, the deep merge of defaults with the
+provenance of every merged value, and the rules that need all documents at once (duplicate
+names). Everything the user got wrong comes back as diagnostics, all of them in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from provisioner.spec import checks, schema
+from provisioner.spec.diagnostics import Diagnostics, Mark, display_path
+from provisioner.spec.loader import Document, KeyPath, Located, load_file
+from provisioner.spec.model import EndpointSpec
+
+SETTINGS_NAMES = ("_settings.yaml", "_settings.yml")
+DEFAULTS_NAMES = ("_defaults.yaml", "_defaults.yml")
+_STACK_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack: str
+    namespace: str | None = None
+    file: Path | None = None
+
+
+@dataclass(frozen=True)
+class MergedDocument:
+    """A spec document after its `_defaults.yaml` chain was merged in: what `show` prints."""
+
+    document: Document
+    spec: EndpointSpec | None
+
+
+@dataclass(frozen=True)
+class Stack:
+    root: Path
+    settings: Settings
+    documents: tuple[MergedDocument, ...]
+
+    @property
+    def specs(self) -> tuple[EndpointSpec, ...]:
+        return tuple(d.spec for d in self.documents if d.spec is not None)
+
+
+def _is_hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts[:-1])
+
+
+def _yaml_files(root: Path) -> list[Path]:
+    found = [*root.rglob("*.yaml"), *root.rglob("*.yml")]
+    return sorted(p for p in found if p.is_file() and not _is_hidden(p, root))
+
+
+def _single_mapping(path: Path, shown: Path, diagnostics: Diagnostics) -> Document | None:
+    documents, errors = load_file(path, shown)
+    diagnostics.extend(errors)
+    if errors:
+        return None
+    if len(documents) != 1 or not isinstance(documents[0].data, dict):
+        diagnostics.error(Mark(shown), "must hold exactly one YAML mapping")
+        return None
+    return documents[0]
+
+
+def _settings(root: Path, shown_root: Path, diagnostics: Diagnostics) -> Settings:
+    present = [root / n for n in SETTINGS_NAMES if (root / n).is_file()]
+    default_name = root.resolve().name
+    if len(present) > 1:
+        diagnostics.error(Mark(display_path(present[1])), "both _settings.yaml and .yml; keep one")
+    if not present:
+        if not _STACK_NAME.match(default_name):
+            diagnostics.error(
+                Mark(shown_root),
+                f"stack name {default_name!r} (the directory's name) is invalid: use lowercase "
+                "letters, digits and '-'; or set 'stack:' in _settings.yaml",
+            )
+        return Settings(stack=default_name)
+    shown = display_path(present[0])
+    document = _single_mapping(present[0], shown, diagnostics)
+    if document is None:
+        return Settings(stack=default_name, file=shown)
+    errors = schema.check(document, schema.settings_schema())
+    diagnostics.extend(errors)
+    data = document.data if not errors else {}
+    stack = data.get("stack", default_name)
+    if "stack" not in data and not _STACK_NAME.match(default_name):
+        diagnostics.error(
+            Mark(shown),
+            f"stack name {default_name!r} (the directory's name) is invalid; set 'stack:' here",
+        )
+    return Settings(stack=stack, namespace=data.get("namespace"), file=shown)
+
+
+def _merge(base: Any, over: Any) -> Any:
+    """Mappings merge key by key; anything else from `over` replaces `base` whole."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        merged = dict(base)
+        for key, value in over.items():
+            merged[key] = _merge(base[key], value) if key in base else value
+        return merged
+    return over
+
+
+def merge_documents(layers: Iterable[Document], spec: Document) -> Document:
+    """`spec` over its defaults (outermost first); every value keeps the mark of its own file."""
+    data: Any = {}
+    marks: dict[KeyPath, Located] = {}
+    for layer in [*layers, spec]:
+        data = _merge(data, layer.data)
+        marks.update(layer.marks)
+    return Document(spec.file, spec.index, data, marks)
+
+
+def _defaults_chain(
+    spec_file: Path, root: Path, defaults: dict[Path, Document | None]
+) -> list[Document] | None:
+    """The `_defaults.yaml` documents from the root down to the spec's folder.
+
+    None when one of them is broken: its own diagnostics say why, and checking the specs below
+    it would only repeat the damage as a cascade of "missing key" errors.
+    """
+    chain: list[Document] = []
+    folder = root
+    for part in (*spec_file.parent.relative_to(root).parts, None):
+        if folder in defaults:
+            document = defaults[folder]
+            if document is None:
+                return None
+            chain.append(document)
+        if part is not None:
+            folder = folder / part
+    return chain
+
+
+def _load_defaults(files: list[Path], diagnostics: Diagnostics) -> dict[Path, Document | None]:
+    defaults: dict[Path, Document | None] = {}
+    for path in files:
+        if path.name not in DEFAULTS_NAMES:
+            continue
+        shown = display_path(path)
+        if path.parent in defaults:
+            diagnostics.error(Mark(shown), "both _defaults.yaml and _defaults.yml here; keep one")
+            defaults[path.parent] = None
+            continue
+        document = _single_mapping(path, shown, diagnostics)
+        if document is not None:
+            errors = schema.check(document, schema.defaults_schema())
+            diagnostics.extend(errors)
+            if errors:
+                document = None
+        defaults[path.parent] = document
+    return defaults
+
+
+def _warn_underscore(path: Path, diagnostics: Diagnostics, root: Path) -> None:
+    shown = display_path(path)
+    if path.name in SETTINGS_NAMES and path.parent != root:
+        diagnostics.error(
+            Mark(shown), "_settings.yaml is only read at the root of the spec directory"
+        )
+    elif path.name not in (*SETTINGS_NAMES, *DEFAULTS_NAMES):
+        hint = ""
+        if path.stem.startswith("_default"):
+            hint = "; did you mean _defaults.yaml?"
+        elif path.stem.startswith("_setting"):
+            hint = "; did you mean _settings.yaml?"
+        diagnostics.warning(Mark(shown), f"files starting with '_' are not specs: ignored{hint}")
+
+
+def _duplicates(
+    documents: list[MergedDocument], settings: Settings, diagnostics: Diagnostics
+) -> None:
+    """Two specs for one endpoint, checked on the raw documents so that a spec with other
+    mistakes still takes part (each mistake is reported, in one run)."""
+    seen: dict[tuple[object, str], Mark] = {}
+    for merged in documents:
+        data = merged.document.data
+        name = data.get("name")
+        if not isinstance(name, str):
+            continue
+        namespace = data.get("namespace", settings.namespace)
+        mark = merged.document.mark(("name",))
+        key = (namespace, name)
+        if key in seen:
+            where = f"namespace {namespace!r}" if namespace else "the token's namespace"
+            diagnostics.error(
+                mark, f"endpoint {name!r} in {where} is already declared at {seen[key]}"
+            )
+        else:
+            seen[key] = mark
+
+
+def load_stack(root: Path) -> tuple[Stack, Diagnostics]:
+    """Load, merge, check and build every spec under `root`."""
+    diagnostics = Diagnostics()
+    shown_root = display_path(root)
+    if not root.is_dir():
+        diagnostics.error(Mark(shown_root), "spec directory not found")
+        return Stack(root, Settings(stack=root.name), ()), diagnostics
+    settings = _settings(root, shown_root, diagnostics)
+    files = _yaml_files(root)
+    defaults = _load_defaults(files, diagnostics)
+    documents: list[MergedDocument] = []
+    for path in files:
+        if path.name.startswith("_"):
+            _warn_underscore(path, diagnostics, root)
+            continue
+        shown = display_path(path)
+        loaded, errors = load_file(path, shown)
+        diagnostics.extend(errors)
+        if not loaded and not errors:
+            diagnostics.error(Mark(shown), "file is empty: it declares no endpoint")
+        chain = _defaults_chain(path, root, defaults)
+        for document in loaded:
+            if not isinstance(document.data, dict):
+                diagnostics.error(
+                    document.mark(()),
+                    f"a spec must be a mapping (name, model, compute, ...), not "
+                    f"{schema.type_name(document.data)}",
+                )
+                continue
+            if chain is None:
+                continue
+            merged = merge_documents(chain, document)
+            spec = _check(merged, settings, diagnostics)
+            documents.append(MergedDocument(merged, spec))
+    _duplicates(documents, settings, diagnostics)
+    return Stack(root, settings, tuple(documents)), diagnostics
+
+
+def _check(document: Document, settings: Settings, diagnostics: Diagnostics) -> EndpointSpec | None:
+    errors = [*schema.check(document, schema.endpoint_schema()), *checks.rules(document)]
+    if errors:
+        diagnostics.extend(errors)
+        return None
+    return checks.build(document, default_namespace=settings.namespace)
