@@ -16,12 +16,18 @@ from pathlib import Path
 import click
 
 from provisioner import __version__
+from provisioner.cli.context import Context
 
 # name -> "module:attribute", in the order `--help` lists them.
 COMMANDS = {
     "validate": "provisioner.cli.validate:validate",
     "show": "provisioner.cli.show:show",
     "schema": "provisioner.cli.schema_cmd:schema",
+    "plan": "provisioner.cli.plan_cmd:plan",
+    "apply": "provisioner.cli.apply_cmd:apply",
+    "status": "provisioner.cli.status:status",
+    "import": "provisioner.cli.import_cmd:import_",
+    "destroy": "provisioner.cli.apply_cmd:destroy",
 }
 
 
@@ -52,13 +58,15 @@ def _debug_log() -> Path:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, context: Context | None = None) -> None:
     """Run the CLI. Exit codes: 0 success, 1 error, 2 only for `plan --detailed-exitcode`.
 
     Usage errors exit 1 (not click's 2) so that a typo can never read as "changes present".
     """
     try:
-        code = cli.main(args=argv, prog_name="provisioner", standalone_mode=False)
+        code = cli.main(
+            args=argv, prog_name="provisioner", standalone_mode=False, obj=context or Context()
+        )
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)

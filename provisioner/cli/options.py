@@ -15,3 +15,11 @@ dir_option = click.option(
     envvar="PROVISIONER_DIR",
     help="Spec directory of the stack (env: PROVISIONER_DIR).",
 )
+
+api_url_option = click.option(
+    "--api-url",
+    envvar="PROVISIONER_API_URL",
+    default=None,
+    help="Base URL of the Inference Endpoints API, e.g. the emulator's http://127.0.0.1:8790 "
+    "(env: PROVISIONER_API_URL; default: the real service).",
+)

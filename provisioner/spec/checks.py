@@ -14,6 +14,7 @@ from provisioner.spec.diagnostics import Diagnostic, Mark
 from provisioner.spec.loader import Document, KeyPath
 from provisioner.spec.model import (
     ENGINE_OPTIONS,
+    SERVICE_ENV,
     ComputeSpec,
     DesiredState,
     EndpointSpec,
@@ -117,6 +118,13 @@ def rules(doc: Document) -> list[Diagnostic]:
             "the service rejects it otherwise",
         )
     env = _map(model.get("env"))
+    for key in sorted(SERVICE_ENV & set(env)):
+        error(
+            ("model", "env", key),
+            f"model.env.{key} is set by the service itself; remove it (use a secret under "
+            "another name if the container needs a token)",
+            key=True,
+        )
     for key in _map(model.get("secrets")):
         if key in env:
             error(
@@ -206,5 +214,6 @@ def build(doc: Document, *, default_namespace: str | None) -> EndpointSpec:
         state=DesiredState(data.get("state", DesiredState.RUNNING.value)),
         tags=_tuple(data.get("tags")),
         protect=data.get("protect", False),
+        adopt=data.get("adopt", False),
         source=_source(doc),
     )

@@ -79,6 +79,7 @@ def effective(spec: EndpointSpec) -> dict[str, Any]:
             "state": spec.state.value,
             "tags": None if spec.tags is None else list(spec.tags),
             "protect": spec.protect,
+            "adopt": spec.adopt or None,
         }
     )
 

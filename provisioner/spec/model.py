@@ -93,6 +93,11 @@ ENGINE_OPTIONS: Mapping[Engine, frozenset[str]] = MappingProxyType(
 )
 
 
+# Env vars the service injects into every endpoint by itself. Declaring one would fight the
+# service forever, so validate refuses it; the live read ignores them.
+SERVICE_ENV = frozenset({"HF_TOKEN"})
+
+
 @dataclass(frozen=True)
 class SecretRef:
     """A secret's value is read from this environment variable at apply time, never stored."""
@@ -183,3 +188,4 @@ class EndpointSpec:
     state: DesiredState = DesiredState.RUNNING
     tags: tuple[str, ...] | None = None
     protect: bool = False
+    adopt: bool = False

@@ -1,0 +1,152 @@
+"""Execute a plan's changes against the API: bounded parallelism, each change's steps in order,
+each update read back and verified, and a failure reported per endpoint while the others finish.
+
+Re-running converges: a create that met a transient error and then "already exists" is
+recognised as ours, a delete of something already gone succeeds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from provisioner.apply.results import Outcome, Reporter
+from provisioner.hub.api import EndpointsApi
+from provisioner.hub.errors import ApiError, Conflict, NotFound
+from provisioner.hub.models import Config, LiveEndpoint, Secrets
+from provisioner.plan import ownership
+from provisioner.plan.model import Action, Plan, ResourceChange
+
+DEFAULT_PARALLELISM = 8
+GONE_POLL_SECONDS = 2.0
+GONE_TIMEOUT_SECONDS = 600.0
+
+
+class ChangeFailed(Exception):
+    """A step of one change failed; the message says which and why."""
+
+
+def verify(desired: Config, got: Config) -> list[str]:
+    """Fields the service did not take as sent. Server-filled fields the request left unset
+    (revision, task) are not compared; the image may carry extra server defaults."""
+    problems = []
+    for name in (
+        "repository",
+        "framework",
+        "accelerator",
+        "instance_type",
+        "instance_size",
+        "min_replica",
+        "max_replica",
+        "scale_to_zero_timeout",
+        "type",
+        "env",
+        "command",
+        "args",
+        "tags",
+    ):
+        want, have = getattr(desired, name), getattr(got, name)
+        if want != have:
+            problems.append(f"{name} is {have!r}, expected {want!r}")
+    for name in ("revision", "task"):
+        want, have = getattr(desired, name), getattr(got, name)
+        if want is not None and want != have:
+            problems.append(f"{name} is {have!r}, expected {want!r}")
+    if got.image.variant != desired.image.variant:
+        problems.append(f"image is {got.image.variant}, expected {desired.image.variant}")
+    else:
+        for key, want in desired.image.fields.items():
+            if got.image.fields.get(key) != want:
+                problems.append(f"image.{key} is {got.image.fields.get(key)!r}, expected {want!r}")
+    return problems
+
+
+@dataclass
+class Executor:
+    api: EndpointsApi
+    stack: str
+    secrets: Mapping[str, Secrets]
+    reporter: Reporter
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+    parallelism: int = DEFAULT_PARALLELISM
+
+    def run(self, plan: Plan) -> list[Outcome]:
+        changes = plan.actionable
+        if not changes:
+            return []
+        with ThreadPoolExecutor(max_workers=max(1, min(self.parallelism, len(changes)))) as pool:
+            return list(pool.map(self._execute, changes))
+
+    def _execute(self, change: ResourceChange) -> Outcome:
+        try:
+            for step in change.steps:
+                self.reporter.step(change, step)
+                self._step(change, step)
+        except (ApiError, ChangeFailed) as error:
+            outcome = Outcome(change, ok=False, error=str(error))
+        else:
+            outcome = Outcome(change, ok=True)
+        self.reporter.finished(outcome)
+        return outcome
+
+    def _step(self, change: ResourceChange, step: Action) -> None:
+        ns, name = change.namespace, change.name
+        if step is Action.CREATE:
+            self._create(change)
+        elif step is Action.UPDATE:
+            assert change.desired is not None
+            secrets = self.secrets.get(change.address) if change.secrets else None
+            got = self.api.update_endpoint(ns, name, change.desired, secrets)
+            problems = verify(change.desired, got.config)
+            if problems:
+                raise ChangeFailed(
+                    f"update {change.address}: the service accepted it but reports "
+                    + "; ".join(problems)
+                )
+        elif step is Action.PAUSE:
+            self.api.pause(ns, name)
+        elif step is Action.RESUME:
+            self.api.resume(ns, name)
+        elif step is Action.DELETE:
+            with contextlib.suppress(NotFound):  # already gone: the goal is met
+                self.api.delete_endpoint(ns, name)
+            if change.action is Action.REPLACE:
+                self._wait_gone(change)
+        else:  # pragma: no cover - the planner emits no other step
+            raise ChangeFailed(f"unknown step {step}")
+
+    def _create(self, change: ResourceChange) -> LiveEndpoint:
+        assert change.desired is not None
+        secrets = self.secrets.get(change.address, Secrets({}))
+        try:
+            return self.api.create_endpoint(change.namespace, change.name, change.desired, secrets)
+        except Conflict as error:
+            # A create retried after a transient failure may have succeeded the first time:
+            # if the endpoint now exists and carries our tags, it is ours.
+            try:
+                existing = self.api.get_endpoint(change.namespace, change.name)
+            except ApiError:
+                raise error from None
+            applied = ownership.applied_digest(change.desired.tags)
+            tags = existing.config.tags
+            if ownership.owner(tags) == self.stack and ownership.applied_digest(tags) == applied:
+                return existing
+            raise
+
+    def _wait_gone(self, change: ResourceChange) -> None:
+        """A replacement must wait for the old endpoint to disappear: names are unique."""
+        started = self.clock()
+        while True:
+            try:
+                self.api.get_endpoint(change.namespace, change.name)
+            except NotFound:
+                return
+            if self.clock() - started > GONE_TIMEOUT_SECONDS:
+                raise ChangeFailed(
+                    f"replace {change.address}: the old endpoint was still there after "
+                    f"{GONE_TIMEOUT_SECONDS:.0f}s; nothing was created, run apply again"
+                )
+            self.sleep(GONE_POLL_SECONDS)

@@ -1,0 +1,131 @@
+"""Wait until every changed endpoint reaches its target: running with its health route answering
+200 (or scaled to zero, when min_replicas 0 allows it), paused, or gone.
+
+One list call per namespace per tick, never one GET per endpoint; a health probe only for
+endpoints that report running. Fails fast on `failed` / `updateFailed` with the service's
+message. Clock and sleep are injected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from provisioner.apply.results import Outcome, Reporter, WaitRow
+from provisioner.hub.api import EndpointsApi
+from provisioner.hub.errors import ApiError
+from provisioner.hub.models import EndpointState, LiveEndpoint
+from provisioner.plan.model import Action, ResourceChange
+
+DEFAULT_TIMEOUT = 1800.0
+DEFAULT_INTERVAL = 5.0
+
+RUNNING, PAUSED, GONE = "running", "paused", "gone"
+
+
+def target(change: ResourceChange) -> str:
+    steps = change.steps
+    if steps == (Action.DELETE,):
+        return GONE
+    if Action.PAUSE in steps:
+        return PAUSED
+    if change.seen.state == EndpointState.PAUSED.value and Action.RESUME not in steps:
+        return PAUSED
+    return RUNNING
+
+
+@dataclass
+class _Watch:
+    change: ResourceChange
+    target: str
+    state: str = "unknown"
+    done: bool = False
+    error: str | None = None
+
+
+@dataclass
+class Waiter:
+    api: EndpointsApi
+    reporter: Reporter
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+    timeout: float = DEFAULT_TIMEOUT
+    interval: float = DEFAULT_INTERVAL
+
+    def wait(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """Outcomes after waiting: a change that succeeded but never reached its target fails."""
+        watches = {o.change.address: _Watch(o.change, target(o.change)) for o in outcomes if o.ok}
+        started = self.clock()
+        namespaces = sorted({w.change.namespace for w in watches.values()})
+        while watches and not all(w.done for w in watches.values()):
+            try:
+                live = self._list(namespaces)
+            except ApiError as error:
+                for pending in watches.values():
+                    if not pending.done:
+                        pending.done, pending.error = True, f"waiting stopped: {error}"
+                break
+            for watch in watches.values():
+                if not watch.done:
+                    self._check(watch, live.get((watch.change.namespace, watch.change.name)))
+            elapsed = self.clock() - started
+            self.reporter.waiting(
+                [
+                    WaitRow(a, w.target, w.state, elapsed, w.done, w.error is not None)
+                    for a, w in sorted(watches.items())
+                ]
+            )
+            if all(w.done for w in watches.values()):
+                break
+            if elapsed >= self.timeout:
+                for watch in watches.values():
+                    if not watch.done:
+                        watch.done = True
+                        watch.error = (
+                            f"{watch.change.address} did not become {watch.target} within "
+                            f"{self.timeout:.0f}s (last state: {watch.state}); it may still get "
+                            "there: check `provisioner status` or raise --timeout"
+                        )
+                break
+            self.sleep(self.interval)
+        results = []
+        for outcome in outcomes:
+            watched = watches.get(outcome.change.address)
+            if watched is not None and watched.error is not None:
+                results.append(Outcome(outcome.change, ok=False, error=watched.error))
+            else:
+                results.append(outcome)
+        return results
+
+    def _list(self, namespaces: list[str]) -> dict[tuple[str, str], LiveEndpoint]:
+        return {(e.namespace, e.name): e for ns in namespaces for e in self.api.list_endpoints(ns)}
+
+    def _check(self, watch: _Watch, endpoint: LiveEndpoint | None) -> None:
+        address = watch.change.address
+        if endpoint is None:
+            watch.state = "gone"
+            if watch.target == GONE:
+                watch.done = True
+            return
+        state = endpoint.state
+        watch.state = state.value
+        if watch.target == GONE:
+            return
+        if state is EndpointState.FAILED:
+            watch.done = True
+            watch.error = f"{address} failed to deploy: {endpoint.message or 'no message'}"
+        elif state is EndpointState.UPDATE_FAILED:
+            watch.done = True
+            watch.error = f"{address} failed to update: {endpoint.message or 'no message'}"
+        elif watch.target == PAUSED:
+            watch.done = state is EndpointState.PAUSED
+        elif state is EndpointState.SCALED_TO_ZERO and endpoint.config.min_replica == 0:
+            watch.done = True
+        elif state is EndpointState.RUNNING:
+            if endpoint.config.type == "private":
+                watch.done = True  # reachable only through PrivateLink: nothing to probe
+            else:
+                code = self.api.health(endpoint)
+                watch.done = code == 200
+                if not watch.done:
+                    watch.state = f"running, health {code or 'unreachable'}"

@@ -1,0 +1,55 @@
+"""`provisioner plan`: what apply would change, and why; optionally saved for `apply PLAN`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from provisioner.cli.context import Context
+from provisioner.cli.options import api_url_option, dir_option
+from provisioner.cli.session import Stop, connect, load, show_diagnostics
+from provisioner.plan.document import dumps
+from provisioner.render.text import render_plan
+
+
+@click.command()
+@dir_option
+@api_url_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Save the plan as JSON; `provisioner apply FILE` applies exactly it.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON instead of text.")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
+)
+@click.pass_obj
+def plan(
+    context: Context,
+    spec_dir: Path,
+    api_url: str | None,
+    out: Path | None,
+    as_json: bool,
+    detailed_exitcode: bool,
+) -> None:
+    """Compare the specs under --dir with the live endpoints and print the changes."""
+    session = connect(context, load(spec_dir), api_url)
+    result, _ = session.plan()
+    show_diagnostics(result.diagnostics)
+    if result.errors:
+        raise SystemExit(1)
+    click.echo(dumps(result) if as_json else render_plan(result), nl=False)
+    if out is not None:
+        try:
+            out.write_text(dumps(result), encoding="utf-8")
+        except OSError as error:
+            raise Stop(f"cannot write {out}: {error.strerror}") from error
+        click.echo(
+            f"Saved the plan to {out}; apply exactly it with: provisioner apply {out}", err=True
+        )
+    if detailed_exitcode and result.has_changes:
+        raise SystemExit(2)

@@ -1,0 +1,257 @@
+"""The adapter around `huggingface_hub`: the only code in provisioner that imports it.
+
+`HubApi` implements `provisioner.hub.api.EndpointsApi` with the real client. Every call passes
+the namespace explicitly (otherwise the client calls the rate-limited whoami before each
+request), goes through the one `Retrier`, and turns client errors into `provisioner.hub.errors`.
+The token is held here and nowhere else, and never printed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx2
+from huggingface_hub import HfApi, constants
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import build_hf_headers, get_session, get_token, hf_raise_for_status
+
+from provisioner.hub.api import EndpointsApi
+from provisioner.hub.errors import ApiError, ConfigurationError, Transient, classify
+from provisioner.hub.models import Config, Hardware, Identity, LiveEndpoint, Secrets
+from provisioner.hub.normalise import endpoint_from_raw, hardware_from_raw, update_body
+from provisioner.hub.retry import Retrier
+
+T = TypeVar("T")
+log = logging.getLogger("provisioner.hub")
+
+DEFAULT_API_URL = "https://api.endpoints.huggingface.cloud"
+DEFAULT_HUB_URL = "https://huggingface.co"
+TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where the API is and who calls it. `token` is never rendered."""
+
+    api_url: str = DEFAULT_API_URL
+    hub_url: str = DEFAULT_HUB_URL
+    token: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Connection(api_url={self.api_url!r}, hub_url={self.hub_url!r}, token=***)"
+
+
+def resolve_connection(api_url: str | None, environ: dict[str, str]) -> Connection:
+    """Base URLs and token from flags and the environment (`HF_TOKEN`, else the saved login).
+
+    `--api-url`/`PROVISIONER_API_URL` is a base URL such as the emulator's
+    `http://127.0.0.1:8790`; whoami is asked at the same place unless `HF_ENDPOINT` says otherwise.
+    """
+    if environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        raise ConfigurationError(
+            "HF_HUB_OFFLINE is set: huggingface_hub then refuses every request, including "
+            "provisioner's; unset it"
+        )
+    base = (api_url or environ.get("PROVISIONER_API_URL") or DEFAULT_API_URL).rstrip("/")
+    if base.endswith("/v2"):
+        base = base[: -len("/v2")]
+    hub = environ.get("HF_ENDPOINT") or (base if base != DEFAULT_API_URL else DEFAULT_HUB_URL)
+    token = environ.get("HF_TOKEN") or get_token()
+    if not token:
+        raise ConfigurationError(
+            "no Hugging Face token: set HF_TOKEN or run `hf auth login` (with the emulator, "
+            "the demo token is hf_demo)"
+        )
+    return Connection(api_url=base, hub_url=hub.rstrip("/"), token=token)
+
+
+def _retry_after(response: Any) -> float | None:
+    """`Retry-After` in seconds. The HTTP-date form is not used by this API; it is ignored and
+    the backoff decides."""
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _server_text(error: HfHubHTTPError) -> str:
+    try:
+        body = error.response.json()
+    except ValueError:
+        return error.response.text.strip()
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return str(body["error"])
+    return error.response.text.strip()
+
+
+def _translate(what: str, fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code
+        message = f"{what}: {status} {_server_text(exc) or exc.response.reason_phrase}"
+        raise classify(status, message, retry_after=_retry_after(exc.response)) from exc
+    except httpx2.TransportError as exc:
+        raise Transient(f"{what}: {type(exc).__name__}: {exc}") from exc
+
+
+class HubApi:
+    """`EndpointsApi` over the real `huggingface_hub` client."""
+
+    def __init__(self, connection: Connection, retrier: Retrier) -> None:
+        self._connection = connection
+        self._token = connection.token
+        self._retrier = retrier
+        # The client reads these module constants at call time; pointing them here is the
+        # documented way to target another server (the emulator). The whoami and agent-harness
+        # lookups go to `ENDPOINT`.
+        constants.INFERENCE_ENDPOINTS_ENDPOINT = f"{connection.api_url}/v2"
+        constants.ENDPOINT = connection.hub_url
+        # The client's default is no timeout at all: a hung connection would hang apply forever.
+        get_session().timeout = TIMEOUT
+        self._api = HfApi(endpoint=connection.hub_url, token=self._token)
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        return self._retrier.call(what, lambda: _translate(what, fn))
+
+    def identity(self) -> Identity:
+        me = self._call("whoami", lambda: self._api.whoami(token=self._token))
+        orgs = tuple(str(o["name"]) for o in me.get("orgs", []) if isinstance(o, dict))
+        return Identity(user=str(me["name"]), orgs=orgs)
+
+    def list_endpoints(self, namespace: str) -> list[LiveEndpoint]:
+        found = self._call(
+            f"list endpoints of {namespace}",
+            lambda: self._api.list_inference_endpoints(namespace=namespace, token=self._token),
+        )
+        return [endpoint_from_raw(e.raw, namespace) for e in found]
+
+    def get_endpoint(self, namespace: str, name: str) -> LiveEndpoint:
+        found = self._call(
+            f"get {namespace}/{name}",
+            lambda: self._api.get_inference_endpoint(name, namespace=namespace, token=self._token),
+        )
+        return endpoint_from_raw(found.raw, namespace)
+
+    def list_hardware(self, namespace: str) -> list[Hardware]:
+        def fetch() -> list[Hardware]:
+            response = get_session().get(
+                f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/provider/{namespace}",
+                headers=build_hf_headers(token=self._token),
+            )
+            hf_raise_for_status(response)
+            return [
+                hardware_from_raw(compute, vendor=vendor["name"], region=region["name"])
+                for vendor in response.json()["vendors"]
+                for region in vendor["regions"]
+                for compute in region["computes"]
+            ]
+
+        # The same route `list_inference_endpoints_hardware` uses; read directly because that
+        # method drops the quota row's numbers we need for the quota check.
+        return self._call(f"list hardware of {namespace}", fetch)
+
+    def create_endpoint(
+        self, namespace: str, name: str, config: Config, secrets: Secrets
+    ) -> LiveEndpoint:
+        def create() -> Any:
+            return self._api.create_inference_endpoint(
+                name,
+                namespace=namespace,
+                token=self._token,
+                repository=config.repository,
+                framework=config.framework,
+                revision=config.revision,
+                task=config.task,
+                custom_image=config.image.payload(),
+                accelerator=config.accelerator,
+                instance_type=config.instance_type,
+                instance_size=config.instance_size,
+                vendor=config.vendor,
+                region=config.region,
+                min_replica=config.min_replica,
+                max_replica=config.max_replica,
+                scale_to_zero_timeout=config.scale_to_zero_timeout,
+                scaling_metric=config.metric,  # type: ignore[arg-type]
+                scaling_threshold=config.threshold,
+                env=dict(config.env) or None,
+                secrets=dict(secrets.values) or None,
+                container_command=None if config.command is None else list(config.command),
+                container_args=None if config.args is None else list(config.args),
+                type=config.type,
+                private_link_account_id=config.private_link.account_id
+                if config.private_link
+                else None,
+                private_link_region=config.private_link.region if config.private_link else None,
+                domain=config.route_domain,
+                path=config.route_path,
+                cache_http_responses=config.cache_http_responses,
+                tags=list(config.tags),
+            )
+
+        found = self._call(f"create {namespace}/{name}", create)
+        return endpoint_from_raw(found.raw, namespace)
+
+    def update_endpoint(
+        self, namespace: str, name: str, config: Config, secrets: Secrets | None
+    ) -> LiveEndpoint:
+        # One PUT with the complete body, sent through huggingface_hub's own session and error
+        # handling. `update_inference_endpoint` cannot change `type` or clear a field with null,
+        # and two PUTs would expose an intermediate configuration the service may reject.
+        body = update_body(config, None if secrets is None else secrets.values)
+
+        def put() -> dict[str, Any]:
+            response = get_session().put(
+                f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{namespace}/{name}",
+                headers=build_hf_headers(token=self._token),
+                json=body,
+            )
+            hf_raise_for_status(response)
+            raw: dict[str, Any] = response.json()
+            return raw
+
+        return endpoint_from_raw(self._call(f"update {namespace}/{name}", put), namespace)
+
+    def pause(self, namespace: str, name: str) -> LiveEndpoint:
+        found = self._call(
+            f"pause {namespace}/{name}",
+            lambda: self._api.pause_inference_endpoint(
+                name, namespace=namespace, token=self._token
+            ),
+        )
+        return endpoint_from_raw(found.raw, namespace)
+
+    def resume(self, namespace: str, name: str) -> LiveEndpoint:
+        found = self._call(
+            f"resume {namespace}/{name}",
+            lambda: self._api.resume_inference_endpoint(
+                name, namespace=namespace, token=self._token, running_ok=True
+            ),
+        )
+        return endpoint_from_raw(found.raw, namespace)
+
+    def delete_endpoint(self, namespace: str, name: str) -> None:
+        self._call(
+            f"delete {namespace}/{name}",
+            lambda: self._api.delete_inference_endpoint(
+                name, namespace=namespace, token=self._token
+            ),
+        )
+
+    def health(self, endpoint: LiveEndpoint) -> int:
+        """Status code of the endpoint's health route (0 when unreachable). Not retried: the
+        waiter polls it."""
+        if endpoint.url is None:
+            return 0
+        url = f"{endpoint.url.rstrip('/')}/{endpoint.health_route.lstrip('/')}"
+        try:
+            return get_session().get(url, headers=build_hf_headers(token=self._token)).status_code
+        except httpx2.TransportError:
+            return 0
+
+
+__all__ = ["ApiError", "Connection", "EndpointsApi", "HubApi", "resolve_connection"]

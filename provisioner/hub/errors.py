@@ -1,0 +1,82 @@
+"""The project's own API error tree, keyed by what the HTTP status means for the caller.
+
+Every failure that leaves `provisioner.hub` is one of these, chained (`from`) to the
+`huggingface_hub` or transport error that caused it. Messages carry the service's own words,
+truncated, and never a token.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_MESSAGE = 500
+_TOKEN = re.compile(r"hf_[A-Za-z0-9]{6,}")
+
+
+def scrub(text: str) -> str:
+    """Truncate a server message and blank anything that looks like a Hugging Face token."""
+    text = _TOKEN.sub("hf_***", " ".join(text.split()))
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+class ApiError(Exception):
+    """A call to the Inference Endpoints API failed."""
+
+    retryable = False
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(scrub(message))
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class NotFound(ApiError):
+    """404: the endpoint (or namespace) does not exist."""
+
+
+class Conflict(ApiError):
+    """409: e.g. an endpoint with this name already exists."""
+
+
+class QuotaExceeded(Conflict):
+    """409 'Quota exceeded': the namespace has no accelerator quota left for this hardware."""
+
+
+class BadRequest(ApiError):
+    """400/422: the service rejected the request body."""
+
+
+class AuthError(ApiError):
+    """401/403: no valid token, or the token may not manage this namespace."""
+
+
+class Transient(ApiError):
+    """429, 5xx, timeouts and connection errors: safe to retry."""
+
+    retryable = True
+
+
+class ConfigurationError(Exception):
+    """The adapter cannot be used as configured (e.g. offline mode, no token)."""
+
+
+def classify(status: int, message: str, *, retry_after: float | None = None) -> ApiError:
+    if status == 404:
+        return NotFound(message, status=status)
+    if status == 409 and "quota" in message.lower():
+        return QuotaExceeded(message, status=status)
+    if status == 409:
+        return Conflict(message, status=status)
+    if status in (400, 422):
+        return BadRequest(message, status=status)
+    if status in (401, 403):
+        return AuthError(message, status=status)
+    if status == 429 or status >= 500:
+        return Transient(message, status=status, retry_after=retry_after)
+    return ApiError(message, status=status)

@@ -1,0 +1,34 @@
+"""The live read: one list call per namespace and one hardware call per namespace that has
+specs, never one GET per endpoint. Runs before the (pure) planner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from provisioner.hub.api import EndpointsApi
+from provisioner.hub.errors import ApiError
+from provisioner.hub.models import Fleet, Hardware, LiveEndpoint
+
+
+def read_fleet(
+    api: EndpointsApi, *, required: Iterable[str], optional: Iterable[str] = ()
+) -> Fleet:
+    """List endpoints of every namespace; hardware only for `required` ones (they have specs).
+
+    A `required` namespace that cannot be read raises; an `optional` one (scanned only to find
+    endpoints this stack still owns) is recorded in `Fleet.unreadable` and skipped.
+    """
+    required = sorted(set(required))
+    optional = sorted(set(optional) - set(required))
+    endpoints: dict[str, tuple[LiveEndpoint, ...]] = {}
+    hardware: dict[str, tuple[Hardware, ...]] = {}
+    unreadable: dict[str, str] = {}
+    for namespace in required:
+        endpoints[namespace] = tuple(api.list_endpoints(namespace))
+        hardware[namespace] = tuple(api.list_hardware(namespace))
+    for namespace in optional:
+        try:
+            endpoints[namespace] = tuple(api.list_endpoints(namespace))
+        except ApiError as error:
+            unreadable[namespace] = error.message
+    return Fleet(endpoints=endpoints, hardware=hardware, unreadable=unreadable)

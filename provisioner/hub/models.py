@@ -1,0 +1,150 @@
+"""Values that cross the API boundary: live endpoints, hardware, and what create/update send.
+
+Everything here is API-level (the service's field names and units) but already normalised, so
+higher layers never see raw JSON. Secret values appear only in `Secrets`, which is built at apply
+time from the environment and is never serialised or printed.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class EndpointState(enum.StrEnum):
+    PENDING = "pending"
+    INITIALIZING = "initializing"
+    UPDATING = "updating"
+    UPDATE_FAILED = "updateFailed"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FAILED = "failed"
+    SCALED_TO_ZERO = "scaledToZero"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Image:
+    """`model.image`: one variant key (`huggingface`, `custom`, `tgi`, `vLLM`, ...) and its fields,
+    in the API's camelCase. Registry credentials are never carried (the API redacts them)."""
+
+    variant: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    has_credentials: bool = False
+
+    def payload(self) -> dict[str, Any]:
+        return {self.variant: dict(self.fields)}
+
+
+@dataclass(frozen=True)
+class PrivateLink:
+    account_id: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Config:
+    """An endpoint's configuration, in API terms, without its status."""
+
+    repository: str
+    framework: str
+    image: Image
+    vendor: str
+    region: str
+    accelerator: str
+    instance_type: str
+    instance_size: str
+    min_replica: int
+    max_replica: int
+    type: str
+    revision: str | None = None
+    task: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    secret_keys: frozenset[str] = frozenset()
+    command: tuple[str, ...] | None = None
+    args: tuple[str, ...] | None = None
+    scale_to_zero_timeout: int | None = None
+    metric: str | None = None
+    threshold: float | None = None
+    private_link: PrivateLink | None = None
+    route_domain: str | None = None
+    route_path: str | None = None
+    cache_http_responses: bool | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LiveEndpoint:
+    namespace: str
+    name: str
+    config: Config
+    state: EndpointState
+    message: str = ""
+    url: str | None = None
+    health_route: str = "/health"
+    ready_replicas: int = 0
+    target_replicas: int = 0
+    created_at: str = ""
+    updated_at: str = ""
+
+    @property
+    def address(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """One row of `GET /v2/provider/{namespace}`: an instance and this namespace's quota for it."""
+
+    vendor: str
+    region: str
+    accelerator: str
+    instance_type: str
+    instance_size: str
+    status: str
+    price_per_hour: float
+    num_accelerators: int
+    quota_max: int
+    quota_used: int
+
+    @property
+    def deployable(self) -> bool:
+        """The service refuses `deprecated` and `not_available` hardware."""
+        return self.status not in ("deprecated", "not_available")
+
+
+@dataclass(frozen=True, repr=False)
+class Secrets:
+    """Secret values read from the environment at apply time. `repr` never shows values."""
+
+    values: Mapping[str, str]
+
+    def __repr__(self) -> str:
+        return f"Secrets(keys={sorted(self.values)})"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the token belongs to: the user's namespace and the organisations it can use."""
+
+    user: str
+    orgs: tuple[str, ...] = ()
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        return (self.user, *self.orgs)
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Everything read from the API before planning: endpoints and hardware per namespace.
+
+    `unreadable` holds namespaces that could not be listed (e.g. an organisation without
+    billing); they are only an error if a spec needs them.
+    """
+
+    endpoints: Mapping[str, tuple[LiveEndpoint, ...]] = field(default_factory=dict)
+    hardware: Mapping[str, tuple[Hardware, ...]] = field(default_factory=dict)
+    unreadable: Mapping[str, str] = field(default_factory=dict)

@@ -1,0 +1,117 @@
+"""The plan as text for a terminal or a CI log. Pure: Plan in, str out.
+
+Small by design: unchanged endpoints are counted, not listed; a create shows one summary line,
+not every default; an update shows only the fields that differ. Secret values never exist in a
+plan, and a sensitive field renders as "(sensitive)".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from provisioner.hub.models import Config
+from provisioner.plan.model import Action, FieldChange, Plan, ResourceChange
+
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.REPLACE: "-/+",
+    Action.DELETE: "-",
+    Action.PAUSE: "||",
+    Action.RESUME: ">",
+    Action.NOOP: "=",
+}
+ABSENT = "(absent)"
+
+
+def value(data: Any) -> str:
+    if data is None:
+        return "null"
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+def _field(change: FieldChange) -> str:
+    suffix = "   # forces replacement" if change.forces_replacement else ""
+    if change.sensitive:
+        if change.before is None:
+            return f"+ {change.path}: (sensitive){suffix}"
+        if change.after is None:
+            return f"- {change.path}: (sensitive){suffix}"
+        return f"~ {change.path}: (sensitive){suffix}"
+    if change.before is None and change.after is not None:
+        return f"+ {change.path}: {value(change.after)}{suffix}"
+    if change.after is None and change.before is not None:
+        return f"- {change.path}: {value(change.before)}{suffix}"
+    return f"~ {change.path}: {value(change.before)} -> {value(change.after)}{suffix}"
+
+
+def summary(config: Config) -> str:
+    """One line a reviewer can check a new endpoint by."""
+    replicas = f"replicas {config.min_replica}-{config.max_replica}"
+    if config.min_replica == 0 and config.scale_to_zero_timeout:
+        replicas += f", scale to zero after {config.scale_to_zero_timeout} min"
+    image = config.image.fields.get("url") or config.image.variant
+    return (
+        f"{config.repository} on {config.vendor}/{config.region} {config.accelerator} "
+        f"{config.instance_type} {config.instance_size}, {replicas}, {config.type}, "
+        f"image {image}"
+    )
+
+
+def _steps(change: ResourceChange) -> str:
+    if len(change.steps) <= 1 or change.action is Action.REPLACE:
+        return change.action.value
+    return ", then ".join(step.value for step in change.steps)
+
+
+def render_change(change: ResourceChange, *, indent: str = "  ") -> list[str]:
+    label = "kept" if change.action is Action.NOOP else _steps(change)
+    flags = []
+    if change.drift:
+        flags.append("changed outside provisioner")
+    if change.protected:
+        flags.append("protected")
+    head = f"{indent}{SYMBOLS[change.action]} {change.address}: {label}"
+    if flags:
+        head += f" ({', '.join(flags)})"
+    lines = [head, f"{indent}    {change.reason}"]
+    if change.source:
+        lines.append(f"{indent}    spec: {change.source}")
+    if change.action is Action.CREATE and change.desired is not None:
+        lines.append(f"{indent}    {summary(change.desired)}")
+        for key, env in sorted(change.secrets.items()):
+            lines.append(f"{indent}    secret {key}: (sensitive, from ${env})")
+    else:
+        lines.extend(f"{indent}    {_field(f)}" for f in change.fields)
+    return lines
+
+
+def counts_line(plan: Plan) -> str:
+    counts = plan.counts()
+    parts = [
+        f"{counts[a]} to {a.value}"
+        for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
+    ]
+    parts += [f"{counts[Action.PAUSE]} to pause", f"{counts[Action.RESUME]} to resume"]
+    kept = sum(1 for c in plan.changes if c.action is Action.NOOP)
+    return f"Plan: {', '.join(parts)}; {kept} unchanged."
+
+
+def render_plan(plan: Plan) -> str:
+    title = "Destroy plan" if plan.destroy else "Plan"
+    namespaces = ", ".join(plan.namespaces) or "none"
+    lines = [f"{title} for stack {plan.stack!r} (namespaces: {namespaces})", ""]
+    listed = [c for c in plan.changes if c.is_change or c.refused]
+    for change in listed:
+        lines.extend(render_change(change))
+        lines.append("")
+    if plan.destroy and not plan.has_changes and not plan.refused:
+        lines.append(f"Nothing to destroy: stack {plan.stack!r} manages no endpoints.")
+    elif not plan.has_changes:
+        unchanged = len(plan.changes)
+        noun = "endpoint matches its spec" if unchanged == 1 else "endpoints match their specs"
+        lines.append(f"No changes: {unchanged} {noun}.")
+    else:
+        lines.append(counts_line(plan))
+    return "\n".join(lines) + "\n"
