@@ -33,7 +33,17 @@ validate: $(STAMP)
 	$(BIN)/provisioner validate --dir $(DIR)
 
 demo: $(STAMP)
-	$(BIN)/provisioner validate --dir $(DIR)
+	DIR=$(DIR) scripts/demo.sh
+
+# Against the real service by default; set PROVISIONER_API_URL for the emulator.
+plan: $(STAMP)
+	$(BIN)/provisioner plan --dir $(DIR)
+
+apply: $(STAMP)
+	$(BIN)/provisioner apply --dir $(DIR)
+
+emulator: $(STAMP)
+	$(BIN)/provisioner emulator
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info

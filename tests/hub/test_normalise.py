@@ -1,0 +1,110 @@
+"""Raw API JSON (shapes from the reference's captured fixtures) -> normalised values."""
+
+from __future__ import annotations
+
+from provisioner.hub.models import Config, EndpointState, Image
+from provisioner.hub.normalise import endpoint_from_raw, update_body
+
+# tests/test_hf_api.py::test_create_inference_endpoint_from_catalog in huggingface_hub.
+CATALOG = {
+    "compute": {
+        "accelerator": "gpu",
+        "id": "aws-us-east-1-nvidia-l4-x1",
+        "instanceSize": "x1",
+        "instanceType": "nvidia-l4",
+        "scaling": {
+            "maxReplica": 1,
+            "measure": {"hardwareUsage": None},
+            "metric": "hardwareUsage",
+            "minReplica": 0,
+            "scaleToZeroTimeout": 15,
+        },
+    },
+    "model": {
+        "env": {"HF_TOKEN": "injected", "A": "1"},
+        "framework": "pytorch",
+        "image": {
+            "tgi": {
+                "disableCustomKernels": False,
+                "healthRoute": "/health",
+                "port": 80,
+                "url": "ghcr.io/huggingface/text-generation-inference:3.1.1",
+            }
+        },
+        "repository": "meta-llama/Llama-3.2-3B-Instruct",
+        "revision": "0cb88a4f764b7a12671c53f0838cd831a0843b95",
+        "secrets": {"API_KEY": "***"},
+        "task": "text-generation",
+    },
+    "name": "llama-3-2-3b-instruct-eey",
+    "provider": {"region": "us-east-1", "vendor": "aws"},
+    "healthRoute": "/health",
+    "tags": ["b", "provisioner.stack=x", "a"],
+    "status": {
+        "createdAt": "2025-03-07T15:30:13.949Z",
+        "message": "Endpoint waiting to be scheduled",
+        "readyReplica": 0,
+        "state": "pending",
+        "targetReplica": 1,
+        "updatedAt": "2025-03-07T15:30:13.949Z",
+    },
+    "type": "protected",
+}
+
+
+def test_catalog_object_normalises() -> None:
+    endpoint = endpoint_from_raw(CATALOG, "acme")
+    config = endpoint.config
+    assert endpoint.address == "acme/llama-3-2-3b-instruct-eey"
+    assert endpoint.state is EndpointState.PENDING
+    assert endpoint.url is None
+    assert config.env == {"A": "1"}  # the service's HF_TOKEN is not ours to manage
+    assert config.secret_keys == frozenset({"API_KEY"})
+    assert config.tags == ("a", "b", "provisioner.stack=x")
+    assert config.image.variant == "tgi"
+    assert config.image.fields["port"] == 80
+    assert (config.metric, config.threshold) == ("hardwareUsage", None)
+    assert (config.vendor, config.region, config.instance_type) == ("aws", "us-east-1", "nvidia-l4")
+
+
+def test_unknown_state_and_credentials() -> None:
+    raw = {
+        **CATALOG,
+        "status": {**CATALOG["status"], "state": "brandNewState"},  # type: ignore[dict-item]
+        "model": {
+            **CATALOG["model"],  # type: ignore[dict-item]
+            "image": {"custom": {"url": "x", "credentials": {"username": "", "password": None}}},
+        },
+    }
+    endpoint = endpoint_from_raw(raw, "acme")
+    assert endpoint.state is EndpointState.UNKNOWN
+    assert endpoint.config.image == Image("custom", {"url": "x"}, has_credentials=True)
+
+
+def test_update_body_is_complete_and_clears_the_timeout() -> None:
+    config = Config(
+        repository="gpt2",
+        framework="pytorch",
+        image=Image("huggingface"),
+        vendor="aws",
+        region="us-east-1",
+        accelerator="cpu",
+        instance_type="intel-spr",
+        instance_size="x2",
+        min_replica=1,
+        max_replica=2,
+        type="authenticated",
+        env={"A": "1"},
+        tags=("t",),
+    )
+    body = update_body(config, None)
+    assert body["compute"]["scaling"] == {
+        "minReplica": 1,
+        "maxReplica": 2,
+        "scaleToZeroTimeout": None,
+    }
+    assert body["model"]["image"] == {"huggingface": {}}
+    assert body["model"]["env"] == {"A": "1"}
+    assert "secrets" not in body["model"]  # absent keeps the endpoint's secrets
+    assert body["type"] == "authenticated" and body["tags"] == ["t"]
+    assert update_body(config, {"K": "v"})["model"]["secrets"] == {"K": "v"}
