@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from provisioner.cli.context import Context
 from provisioner.cli.main import main
 
 
@@ -15,11 +16,15 @@ class Result:
     out: str
     err: str
 
+    @property
+    def text(self) -> str:
+        return self.out + self.err
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+
+def run(capsys: pytest.CaptureFixture[str], *args: str, context: Context | None = None) -> Result:
     capsys.readouterr()
     try:
-        main(list(args))
+        main(list(args), context=context)
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -1,0 +1,62 @@
+"""Fixtures for reconciler tests: the CLI run in process against the in-process emulator, with
+the emulator's clock injected as provisioner's clock and sleep (no test waits on real time)."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from provisioner.cli.context import Context
+from provisioner.emulator import Emulator
+from tests.support.cli import Result, run
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "endpoints"
+SECRET_VALUE = "s3cr3t-value-that-must-never-be-printed"
+
+
+@pytest.fixture
+def specs(tmp_path: Path) -> Path:
+    """A private copy of the example specs, free to edit."""
+    target = tmp_path / "endpoints"
+    shutil.copytree(EXAMPLES, target)
+    return target
+
+
+def context_for(emu: Emulator, **environ: str) -> Context:
+    return Context(
+        environ={
+            "HF_TOKEN": "hf_demo",
+            "PROVISIONER_API_URL": emu.url,
+            "SUPPORT_ASSISTANT_API_KEY": SECRET_VALUE,
+            **environ,
+        },
+        sleep=emu.advance,
+        clock=emu.now,
+        rng=random.Random(0),
+        is_tty=lambda: False,
+        stdin_is_tty=lambda: False,
+    )
+
+
+@pytest.fixture
+def context(emulator: Emulator) -> Context:
+    return context_for(emulator)
+
+
+@pytest.fixture
+def cli(
+    capsys: pytest.CaptureFixture[str], context: Context
+) -> Callable[..., Result]:
+    """`cli("apply", "--dir", ...)`: the real CLI; every run is checked for leaked secrets."""
+
+    def invoke(*args: str, ctx: Context | None = None) -> Result:
+        result = run(capsys, *args, context=ctx or context)
+        assert SECRET_VALUE not in result.text
+        assert "hf_demo" not in result.text
+        return result
+
+    return invoke

@@ -1,0 +1,61 @@
+"""Small helpers for reconciler tests: specs on disk, request-log queries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from provisioner.emulator import Emulator
+
+MUTATING = ("POST", "PUT", "DELETE")
+
+
+def write_spec(directory: Path, name: str, **fields: Any) -> Path:
+    spec: dict[str, Any] = {
+        "name": name,
+        "model": {"repository": "gpt2", "task": "text-generation"},
+        "compute": {
+            "vendor": "aws",
+            "region": "us-east-1",
+            "accelerator": "cpu",
+            "instance_type": "intel-spr",
+            "instance_size": "x2",
+        },
+    }
+    for key, value in fields.items():
+        if isinstance(value, dict) and isinstance(spec.get(key), dict):
+            spec[key] = {**spec[key], **value}
+        else:
+            spec[key] = value
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def api_calls(emu: Emulator) -> list[tuple[str, str]]:
+    return [
+        (r["method"], r["path"])
+        for r in emu.requests()
+        if r["path"].startswith(("/v2/", "/api/whoami"))
+    ]
+
+
+def mutations(emu: Emulator) -> list[tuple[str, str]]:
+    return [(m, p) for m, p in api_calls(emu) if m in MUTATING]
+
+
+def live(emu: Emulator, namespace: str = "acme") -> dict[str, dict[str, Any]]:
+    """The endpoints as the API lists them (through the admin-free public route)."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{emu.url}/v2/endpoint/{namespace}", headers={"Authorization": "Bearer hf_demo"}
+    )
+    with urllib.request.urlopen(request) as response:
+        items = json.load(response)["items"]
+    emu.clear_requests()
+    return {item["name"]: item for item in items}

@@ -1,0 +1,135 @@
+"""Updates in place, replacements, pause/resume, drift and hardware checks, end to end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from provisioner.emulator import Emulator
+from tests.reconcile.helpers import live, mutations, write_spec
+from tests.support.cli import Result
+
+Cli = Callable[..., Result]
+
+
+def test_update_in_place_sends_complete_env_and_converges(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", model={"env": {"A": "1", "B": "2"}})
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(
+        specs,
+        "svc",
+        namespace="acme",
+        model={"env": {"A": "1", "C": "3"}, "revision": "v2"},
+        scaling={"min_replicas": 1, "max_replicas": 3},
+    )
+    plan = cli("plan", "--dir", str(specs))
+    assert "~ acme/svc: update" in plan.out
+    assert "differs from the spec" in plan.out
+    for line in (
+        '~ model.revision: "',
+        '- model.env.B: "2"',
+        '+ model.env.C: "3"',
+        "~ scaling.max_replicas: 1 -> 3",
+    ):
+        assert line in plan.out
+    emulator.clear_requests()
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    puts = [r for r in emulator.requests() if r["method"] == "PUT"]
+    assert len(puts) == 1
+    assert puts[0]["body"]["model"]["env"] == {"A": "1", "C": "3"}
+    svc = live(emulator)["svc"]
+    assert svc["model"]["revision"] == "v2"
+    assert svc["compute"]["scaling"]["maxReplica"] == 3
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_region_change_replaces_the_endpoint(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "svc", namespace="acme", compute={"region": "eu-west-1"})
+    plan = cli("plan", "--dir", str(specs))
+    assert "-/+ acme/svc: replace" in plan.out
+    assert '~ compute.region: "us-east-1" -> "eu-west-1"   # forces replacement' in plan.out
+    emulator.clear_requests()
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 0, result.text
+    kinds = [m for m, _ in mutations(emulator)]
+    assert kinds == ["DELETE", "POST"]
+    svc = live(emulator)["svc"]
+    assert svc["provider"]["region"] == "eu-west-1"
+    assert svc["status"]["state"] == "running"
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_pause_and_resume_follow_the_spec(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "svc", namespace="acme", state="paused")
+    plan = cli("plan", "--dir", str(specs))
+    assert "|| acme/svc: pause" in plan.out
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert live(emulator)["svc"]["status"]["state"] == "paused"
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+    # Changing a paused endpoint: updated while paused, then resumed when the spec says so.
+    write_spec(specs, "svc", namespace="acme", scaling={"min_replicas": 1, "max_replicas": 2})
+    plan = cli("plan", "--dir", str(specs))
+    assert "~ acme/svc: update, then resume" in plan.out
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    svc = live(emulator)["svc"]
+    assert svc["status"]["state"] == "running"
+    assert svc["compute"]["scaling"]["maxReplica"] == 2
+
+
+def test_scaled_to_zero_endpoint_is_running_as_declared(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(
+        specs,
+        "idle",
+        namespace="acme",
+        scaling={"min_replicas": 0, "max_replicas": 1, "scale_to_zero_timeout": 15},
+    )
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    emulator.advance(16 * 60)
+    assert live(emulator)["idle"]["status"]["state"] == "scaledToZero"
+    plan = cli("plan", "--dir", str(specs), "--detailed-exitcode")
+    assert plan.code == 0
+    assert "No changes" in plan.out
+
+
+def test_drift_is_reported_as_changed_outside_and_repaired(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hf_cli: Callable[..., object]
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", scaling={"min_replicas": 1, "max_replicas": 2})
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    hf_cli("endpoints", "update", "svc", "--namespace", "acme", "--max-replica", "5")
+    emulator.advance(60)
+    plan = cli("plan", "--dir", str(specs), "--detailed-exitcode")
+    assert plan.code == 2
+    assert "~ acme/svc: update (changed outside provisioner)" in plan.out
+    assert "~ scaling.max_replicas: 5 -> 2" in plan.out
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert live(emulator)["svc"]["compute"]["scaling"]["maxReplica"] == 2
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_hardware_problems_point_at_the_spec(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
+    specs = tmp_path / "endpoints"
+    size = write_spec(specs, "bad-size", namespace="acme", compute={"instance_size": "x64"})
+    kind = write_spec(specs, "bad-type", namespace="acme", compute={"instance_type": "intel-xyz"})
+    old = write_spec(specs, "old-cpu", namespace="acme", compute={"instance_type": "intel-icl"})
+    region = write_spec(specs, "bad-region", namespace="acme", compute={"region": "mars-1"})
+    result = cli("plan", "--dir", str(specs))
+    assert result.code == 1
+    assert f"{size}:10:18: error: compute.instance_size: intel-spr in aws/us-east-1 comes in" in result.err
+    assert f"{kind}:9:18: error: compute.instance_type: 'intel-xyz' is not offered" in result.err
+    assert f"{old}:9:18: error: compute.instance_type: intel-icl x2 in aws/us-east-1 is deprecated" in result.err
+    assert f"{region}:7:11: error: compute.region: aws offers no region 'mars-1'" in result.err
+    assert mutations(emulator) == []

@@ -1,0 +1,123 @@
+"""Faults from the API: retried where safe, reported per endpoint where not; re-running
+converges."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from provisioner.emulator import Emulator
+from tests.reconcile.helpers import live, write_spec
+from tests.support.cli import Result
+
+Cli = Callable[..., Result]
+
+
+def test_failed_deploy_is_reported_and_rerun_recreates_it(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "good", namespace="acme")
+    write_spec(specs, "doomed", namespace="acme")
+    emulator.add_fault(
+        {
+            "kind": "fail_deploy",
+            "namespace": "acme",
+            "name": "doomed",
+            "message": "Error: model weights could not be loaded",
+        }
+    )
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert "acme/doomed failed to deploy: Error: model weights could not be loaded" in result.err
+    assert "The other changes finished" in result.err
+    endpoints = live(emulator)
+    assert endpoints["good"]["status"]["state"] == "running"
+    assert endpoints["doomed"]["status"]["state"] == "failed"
+
+    plan = cli("plan", "--dir", str(specs))
+    assert "-/+ acme/doomed: replace" in plan.out
+    assert "it is in state failed" in plan.out
+    again = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert again.code == 0, again.text
+    assert live(emulator)["doomed"]["status"]["state"] == "running"
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_failed_update_is_reported_with_its_message(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "svc", namespace="acme", scaling={"min_replicas": 1, "max_replicas": 3})
+    emulator.add_fault(
+        {"kind": "fail_update", "namespace": "acme", "name": "svc", "message": "OOM on start"}
+    )
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert "acme/svc failed to update: OOM on start" in result.err
+    plan = cli("plan", "--dir", str(specs))
+    assert "its last update failed" in plan.out
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_transient_faults_are_retried(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    emulator.add_fault(
+        {"kind": "http", "method": "GET", "path": "/v2/endpoint/acme", "status": 503, "count": 2}
+    )
+    emulator.add_fault(
+        {
+            "kind": "http",
+            "method": "POST",
+            "path": "/v2/endpoint/acme",
+            "status": 429,
+            "count": 1,
+            "retry_after": 3,
+        }
+    )
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 0, result.text
+    assert result.err.count("retrying list endpoints of acme") == 2
+    assert "retrying create acme/svc in 3.0s: create acme/svc: 429" in result.err
+    assert set(live(emulator)) == {"svc"}
+
+
+def test_quota_exceeded_fails_one_endpoint_and_the_others_finish(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "small", namespace="acme")
+    write_spec(
+        specs,
+        "huge",
+        namespace="acme",
+        scaling={"min_replicas": 1, "max_replicas": 500},
+    )
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert "acme/huge: create acme/huge: 409" in result.err
+    assert "Quota exceeded" in result.err
+    assert set(live(emulator)) == {"small"}
+
+
+def test_wait_times_out_with_a_clear_message(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "slow", namespace="acme")
+    result = cli("apply", "--dir", str(specs), "--auto-approve", "--timeout", "4")
+    assert result.code == 1
+    assert "acme/slow did not become running within 4s" in result.err
+
+
+def test_no_wait_returns_after_sending(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    result = cli("apply", "--dir", str(specs), "--auto-approve", "--no-wait")
+    assert result.code == 0
+    assert "Apply complete: 1 created." in result.out
+    assert live(emulator)["svc"]["status"]["state"] == "pending"

@@ -1,0 +1,180 @@
+"""Ownership: a stack changes only its own endpoints; protection; removal; destroy; import."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from huggingface_hub import HfApi
+
+from provisioner.emulator import Emulator
+from tests.reconcile.helpers import live, mutations, write_spec
+from tests.support.cli import Result
+
+Cli = Callable[..., Result]
+
+
+def unmanaged(api: HfApi, name: str, **extra: object) -> None:
+    api.create_inference_endpoint(
+        name,
+        namespace="acme",
+        repository="gpt2",
+        framework="pytorch",
+        accelerator="cpu",
+        instance_type="intel-spr",
+        instance_size="x2",
+        vendor="aws",
+        region="us-east-1",
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_unmanaged_endpoint_survives_apply_and_destroy(
+    specs: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    unmanaged(hub_for(emulator), "hand-made", tags=["by-hand"])
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    plan = cli("plan", "--dir", str(specs))
+    assert "hand-made" not in plan.out
+    # Unprotect production so destroy can remove everything the stack owns.
+    for path in (specs / "prod").glob("*.yaml"):
+        if path.name != "_defaults.yaml":
+            path.write_text(path.read_text() + "protect: false\n")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    destroyed = cli("destroy", "--dir", str(specs), "--auto-approve")
+    assert destroyed.code == 0, destroyed.text
+    assert "Destroy complete: 5 deleted." in destroyed.out
+    assert set(live(emulator)) == {"hand-made"}
+
+
+def test_spec_colliding_with_unmanaged_endpoint_is_an_error_suggesting_import(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    unmanaged(hub_for(emulator), "taken")
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "taken", namespace="acme")
+    emulator.clear_requests()
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert (
+        f"{specs}/taken.yaml:1:7: error: acme/taken already exists and is not managed by "
+        "provisioner; run `provisioner import taken` to adopt it, or rename this spec"
+    ) in result.err
+    assert mutations(emulator) == []
+
+
+def test_two_stacks_never_touch_each_other(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    team_a, team_b = tmp_path / "team-a", tmp_path / "team-b"
+    write_spec(team_a, "alpha", namespace="acme")
+    write_spec(team_b, "beta", namespace="acme")
+    assert cli("apply", "--dir", str(team_a), "--auto-approve").code == 0
+    assert cli("apply", "--dir", str(team_b), "--auto-approve").code == 0
+    # team-b destroying itself leaves team-a alone; a spec for team-a's endpoint is refused.
+    assert cli("destroy", "--dir", str(team_b), "--auto-approve").code == 0
+    assert set(live(emulator)) == {"alpha"}
+    write_spec(team_b, "alpha", namespace="acme")
+    result = cli("plan", "--dir", str(team_b))
+    assert result.code == 1
+    assert "acme/alpha is managed by stack 'team-a', not 'team-b'" in result.err
+
+
+def test_removed_spec_deletes_its_endpoint_unless_protected(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    loose = write_spec(specs, "loose", namespace="acme")
+    guarded = write_spec(specs, "guarded", namespace="acme", protect=True)
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    loose.unlink()
+    guarded.unlink()
+    write_spec(specs, "keeper", namespace="acme")  # the stack is not empty
+    plan = cli("plan", "--dir", str(specs))
+    assert "- acme/loose: delete" in plan.out
+    assert "its spec was removed" in plan.out
+    assert "= acme/guarded: kept (protected)" in plan.out
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert set(live(emulator)) == {"guarded", "keeper"}
+
+
+def test_destroy_refuses_protected_endpoints(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "plain", namespace="acme")
+    write_spec(specs, "precious", namespace="acme", protect=True)
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    result = cli("destroy", "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert "refused to destroy protected endpoint(s): acme/precious" in result.err
+    assert set(live(emulator)) == {"precious"}
+
+
+def test_protected_endpoint_is_not_replaced(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "precious", namespace="acme", protect=True)
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    path = write_spec(
+        specs, "precious", namespace="acme", protect=True, compute={"region": "eu-west-1"}
+    )
+    emulator.clear_requests()
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert f"{path}:1:7: error: acme/precious is protected and must be replaced" in result.err
+    assert "compute.region us-east-1 -> eu-west-1 cannot change in place" in result.err
+    assert mutations(emulator) == []
+
+
+def test_import_then_apply_only_adds_ownership_tags(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    api = hub_for(emulator)
+    unmanaged(
+        api,
+        "legacy",
+        task="text-generation",
+        min_replica=0,
+        max_replica=2,
+        scale_to_zero_timeout=30,
+        env={"MAX_INPUT_LENGTH": "512"},
+        tags=["team-x"],
+    )
+    emulator.advance(60)
+    specs = tmp_path / "endpoints"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "endpoints", specs)
+    imported = cli("import", "legacy", "--dir", str(specs))
+    assert imported.code == 0, imported.text
+    written = specs / "legacy.yaml"
+    assert f"wrote {written}" in imported.out
+    text = written.read_text()
+    assert "adopt: true" in text
+    assert "revision" not in text  # a resolved commit is the service's default, not a choice
+    assert "HF_TOKEN" not in text
+    assert cli("validate", "--dir", str(specs)).code == 0
+
+    plan = cli("plan", "--dir", str(specs))
+    block = plan.out.split("acme/legacy")[1].split("\n\n")[0]
+    assert "adopting an existing endpoint" in block
+    assert "~ " not in block and "+ " not in block  # no field changes: only the tags
+    emulator.clear_requests()
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    legacy = live(emulator)["legacy"]
+    assert "provisioner.stack=acme-inference" in legacy["tags"]
+    assert legacy["model"]["env"]["MAX_INPUT_LENGTH"] == "512"
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_import_refuses_to_overwrite_and_reports_unknown_names(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    unmanaged(hub_for(emulator), "legacy")
+    specs = tmp_path / "endpoints"
+    (specs).mkdir()
+    (specs / "legacy.yaml").write_text("# mine\n")
+    result = cli("import", "legacy", "--dir", str(specs), "--namespace", "acme")
+    assert result.code == 1
+    assert "exists; not overwritten" in result.err
+    assert (specs / "legacy.yaml").read_text() == "# mine\n"
+    missing = cli("import", "nope", "--dir", str(specs), "--namespace", "acme")
+    assert missing.code == 1
+    assert "no endpoint named nope in namespace acme" in missing.err

@@ -1,0 +1,89 @@
+"""`plan --out` then `apply PLAN`: exactly what was reviewed, or nothing if it went stale."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from provisioner.emulator import Emulator
+from tests.reconcile.conftest import SECRET_VALUE
+from tests.reconcile.helpers import live, mutations, write_spec
+from tests.support.cli import Result
+
+Cli = Callable[..., Result]
+
+
+def put(emu: Emulator, name: str, body: dict[str, object]) -> None:
+    request = urllib.request.Request(
+        f"{emu.url}/v2/endpoint/acme/{name}",
+        method="PUT",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": "Bearer hf_demo", "Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request).close()
+
+
+def test_saved_plan_applies_exactly_and_holds_no_secret(
+    specs: Path, tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    text = saved.read_text()
+    assert SECRET_VALUE not in text
+    assert '"SUPPORT_ASSISTANT_API_KEY"' in text  # where the value will come from
+    assert json.loads(text)["format_version"] == "1.0"
+    # Editing the specs after planning changes nothing: the saved plan is what gets applied.
+    (specs / "dev" / "dialogpt.yaml").unlink()
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 0, result.text
+    assert "dialogpt-chat" in live(emulator)
+
+
+def test_stale_saved_plan_is_refused_naming_the_endpoint(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    write_spec(specs, "other", namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "svc", namespace="acme", scaling={"min_replicas": 1, "max_replicas": 2})
+    write_spec(specs, "other", namespace="acme", scaling={"min_replicas": 1, "max_replicas": 2})
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    put(emulator, "svc", {"model": {"env": {"CHANGED": "outside"}}})
+    emulator.advance(60)
+    emulator.clear_requests()
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert "is stale; nothing was changed" in result.err
+    assert "acme/svc changed since the plan was made (configuration)" in result.err
+    assert "acme/other" not in result.err
+    assert mutations(emulator) == []
+
+
+def test_saved_plan_for_another_stack_is_refused(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_spec(first, "svc", namespace="acme")
+    write_spec(second, "svc2", namespace="acme")
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(first), "--out", str(saved)).code == 0
+    result = cli("apply", str(saved), "--dir", str(second), "--auto-approve")
+    assert result.code == 1
+    assert "is a plan for stack 'first'" in result.err
+
+
+def test_unreadable_plan_file_is_a_clear_error(tmp_path: Path, cli: Cli) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    bogus = tmp_path / "plan.json"
+    bogus.write_text("{not json")
+    result = cli("apply", str(bogus), "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert "not JSON" in result.err
+    bogus.write_text('{"format_version": "9.0"}')
+    result = cli("apply", str(bogus), "--dir", str(specs), "--auto-approve")
+    assert "plan format 9.0 cannot be read" in result.err
