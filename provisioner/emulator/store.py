@@ -101,7 +101,7 @@ class Store:
             namespace, spec["name"], spec, now, by, now, by, deploy(now, self._d, failure=failure)
         )
         space[rec.name] = rec
-        self._changed(rec)
+        self._changed(rec, now)
         return rec
 
     def update(self, namespace: str, name: str, patch: Spec, by: str, now: float) -> Record:
@@ -128,7 +128,7 @@ class Store:
         if redeploy and rec.state in REDEPLOY_STATES:
             failure = self._faults.take_endpoint("fail_update", namespace, name)
             rec.timeline = update(now, self._d, url=rec.current.url, failure=failure)
-        self._changed(rec)
+        self._changed(rec, now)
         return rec
 
     def delete(self, namespace: str, name: str, now: float) -> None:
@@ -171,7 +171,7 @@ class Store:
             failure = self._faults.take_endpoint("fail_deploy", namespace, name)
             rec.timeline = resume(now, self._d, failure=failure)
         rec.updated_at, rec.updated_by = now, by
-        self._changed(rec)
+        self._changed(rec, now)
         return rec
 
     def scale_to_zero(self, namespace: str, name: str, by: str, now: float) -> Record:
@@ -194,6 +194,7 @@ class Store:
         rec.last_request_at = now
         if rec.state is State.SCALED_TO_ZERO:
             rec.timeline = wake(now, self._d)
+            rec.settle(now)
         self.version += 1
         return rec
 
@@ -235,8 +236,10 @@ class Store:
                 if not rec.pending_failure():
                     self._doomed.discard((ns, name))
 
-    def _changed(self, rec: Record) -> None:
+    def _changed(self, rec: Record, now: float | None = None) -> None:
         self.version += 1
+        if now is not None:
+            rec.settle(now)  # zero-length segments (durations of 0) are already over
         self._hold(rec)
         key = (rec.namespace, rec.name)
         if rec.pending_failure():
