@@ -28,6 +28,7 @@ COMMANDS = {
     "status": "provisioner.cli.status:status",
     "import": "provisioner.cli.import_cmd:import_",
     "destroy": "provisioner.cli.apply_cmd:destroy",
+    "emulator": "provisioner.cli.emulator_cmd:emulator",
 }
 
 

@@ -91,6 +91,7 @@ def _protected(spec: EndpointSpec | None, live: LiveEndpoint) -> bool:
 
 
 def _names(fields: Sequence[FieldChange]) -> str:
+    """`a`, `a, b`, `a, b, c and 2 more`."""
     shown = [f.path for f in fields[:3]]
     more = f" and {len(fields) - 3} more" if len(fields) > 3 else ""
     return ", ".join(shown) + more
@@ -225,8 +226,11 @@ class _Planner:
             message = f" ({live.message})" if live.message else ""
             reasons.append(f"its last update failed{message}; sending the declared configuration")
         if fields:
-            where = "changed outside provisioner" if drift else "differs from the spec"
-            reasons.append(f"{_names(fields)} {where}")
+            if drift:
+                reasons.append(f"{_names(fields)} changed outside provisioner")
+            else:
+                verb = "differ" if len(fields) > 1 else "differs"
+                reasons.append(f"{_names(fields)} {verb} from the spec")
         if state_step is Action.PAUSE:
             reasons.append(
                 f"{live.state} outside provisioner; state: paused declared"

@@ -48,7 +48,11 @@ def _field(change: FieldChange) -> str:
 
 def summary(config: Config) -> str:
     """One line a reviewer can check a new endpoint by."""
-    replicas = f"replicas {config.min_replica}-{config.max_replica}"
+    replicas = (
+        f"{config.min_replica} replica" + ("s" if config.min_replica != 1 else "")
+        if config.min_replica == config.max_replica
+        else f"replicas {config.min_replica}-{config.max_replica}"
+    )
     if config.min_replica == 0 and config.scale_to_zero_timeout:
         replicas += f", scale to zero after {config.scale_to_zero_timeout} min"
     image = config.image.fields.get("url") or config.image.variant

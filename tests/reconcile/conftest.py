@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 
 from provisioner.cli.context import Context
 from provisioner.emulator import Emulator
+from tests.support import HF_CLI
 from tests.support.cli import Result, run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "endpoints"
@@ -48,9 +51,7 @@ def context(emulator: Emulator) -> Context:
 
 
 @pytest.fixture
-def cli(
-    capsys: pytest.CaptureFixture[str], context: Context
-) -> Callable[..., Result]:
+def cli(capsys: pytest.CaptureFixture[str], context: Context) -> Callable[..., Result]:
     """`cli("apply", "--dir", ...)`: the real CLI; every run is checked for leaked secrets."""
 
     def invoke(*args: str, ctx: Context | None = None) -> Result:
@@ -60,3 +61,24 @@ def cli(
         return result
 
     return invoke
+
+
+@pytest.fixture
+def hf_cli(
+    emulator: Emulator, hf_cli_env: Callable[[Emulator], dict[str, str]]
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run huggingface_hub's real `hf` CLI against the emulator (a change made outside)."""
+
+    def hf(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, str(HF_CLI), *args],
+            env=hf_cli_env(emulator),
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
+    return hf

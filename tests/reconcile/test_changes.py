@@ -27,7 +27,7 @@ def test_update_in_place_sends_complete_env_and_converges(
     )
     plan = cli("plan", "--dir", str(specs))
     assert "~ acme/svc: update" in plan.out
-    assert "differs from the spec" in plan.out
+    assert "differ from the spec" in plan.out
     for line in (
         '~ model.revision: "',
         '- model.env.B: "2"',
@@ -128,8 +128,14 @@ def test_hardware_problems_point_at_the_spec(tmp_path: Path, cli: Cli, emulator:
     region = write_spec(specs, "bad-region", namespace="acme", compute={"region": "mars-1"})
     result = cli("plan", "--dir", str(specs))
     assert result.code == 1
-    assert f"{size}:10:18: error: compute.instance_size: intel-spr in aws/us-east-1 comes in" in result.err
+    assert (
+        f"{size}:10:18: error: compute.instance_size: intel-spr in aws/us-east-1 comes in"
+        in result.err
+    )
     assert f"{kind}:9:18: error: compute.instance_type: 'intel-xyz' is not offered" in result.err
-    assert f"{old}:9:18: error: compute.instance_type: intel-icl x2 in aws/us-east-1 is deprecated" in result.err
+    assert (
+        f"{old}:9:18: error: compute.instance_type: intel-icl x2 in aws/us-east-1 is deprecated"
+        in result.err
+    )
     assert f"{region}:7:11: error: compute.region: aws offers no region 'mars-1'" in result.err
     assert mutations(emulator) == []

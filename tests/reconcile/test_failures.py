@@ -104,9 +104,7 @@ def test_quota_exceeded_fails_one_endpoint_and_the_others_finish(
     assert set(live(emulator)) == {"small"}
 
 
-def test_wait_times_out_with_a_clear_message(
-    tmp_path: Path, cli: Cli, emulator: Emulator
-) -> None:
+def test_wait_times_out_with_a_clear_message(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
     specs = tmp_path / "endpoints"
     write_spec(specs, "slow", namespace="acme")
     result = cli("apply", "--dir", str(specs), "--auto-approve", "--timeout", "4")

@@ -64,9 +64,7 @@ def test_spec_colliding_with_unmanaged_endpoint_is_an_error_suggesting_import(
     assert mutations(emulator) == []
 
 
-def test_two_stacks_never_touch_each_other(
-    tmp_path: Path, cli: Cli, emulator: Emulator
-) -> None:
+def test_two_stacks_never_touch_each_other(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
     team_a, team_b = tmp_path / "team-a", tmp_path / "team-b"
     write_spec(team_a, "alpha", namespace="acme")
     write_spec(team_b, "beta", namespace="acme")

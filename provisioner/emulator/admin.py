@@ -1,0 +1,81 @@
+"""The `/admin/...` routes: request log, faults, clock and reset, for tests and demos.
+
+No auth, no latency, no faults, and not recorded in the request log (reading the log must not change
+it). Owns only the HTTP shape of these controls; each one delegates to the object that owns the
+thing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from urllib.parse import unquote
+
+from provisioner.emulator.clock import Clock
+from provisioner.emulator.faults import FaultError, Faults
+from provisioner.emulator.journal import Journal
+from provisioner.emulator.wire import ApiError, Request, Response, json_response
+
+
+def handle_admin(
+    req: Request,
+    *,
+    journal: Journal,
+    faults: Faults,
+    clock: Clock,
+    reset: Callable[[], None],
+) -> Response:
+    segs = [unquote(s) for s in req.path.strip("/").split("/")][1:]
+    route = "/".join(segs)
+    if route == "requests":
+        if req.method == "GET":
+            return json_response(200, journal.entries())
+        if req.method == "DELETE":
+            return json_response(200, {"cleared": journal.clear()})
+        raise _not_allowed("GET, DELETE")
+    if route == "faults":
+        if req.method == "GET":
+            return json_response(200, faults.listing())
+        if req.method == "POST":
+            try:
+                return json_response(201, faults.add(_json(req)))
+            except FaultError as err:
+                raise ApiError(400, f"invalid fault: {err}") from err
+        if req.method == "DELETE":
+            faults.clear()
+            return json_response(200, {"cleared": True})
+        raise _not_allowed("GET, POST, DELETE")
+    if route == "clock":
+        if req.method == "POST":
+            body = _json(req)
+            seconds = body.get("advance") if isinstance(body, dict) else None
+            if (
+                isinstance(seconds, bool)
+                or not isinstance(seconds, int | float)
+                or not math.isfinite(seconds)
+                or seconds < 0
+            ):
+                raise ApiError(400, 'expected {"advance": <seconds >= 0>}')
+            clock.advance(float(seconds))
+        elif req.method != "GET":
+            raise _not_allowed("GET, POST")
+        now = clock.now()
+        return json_response(200, {"now": now, "time": clock.iso(now), "speed": clock.speed})
+    if route == "reset":
+        if req.method != "POST":
+            raise _not_allowed("POST")
+        reset()
+        return json_response(200, {"reset": True})
+    raise ApiError(404, f"no admin route '/admin/{route}'", prefix=False)
+
+
+def _json(req: Request) -> object:
+    try:
+        return json.loads(req.body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ApiError(400, f"body is not valid JSON: {err}") from err
+
+
+def _not_allowed(allow: str) -> ApiError:
+    return ApiError(405, f"allowed: {allow}", headers=(("Allow", allow),))

@@ -1,0 +1,261 @@
+"""Emulator configuration: the frozen `EmulatorConfig` value and its JSON file loader.
+
+Owns the shape of everything a user can tune (users, orgs, quotas, durations, speed, faults) and the
+validation of a `--config FILE`. It must not start anything or read the clock: it only describes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+# namespace -> vendor -> instanceType -> maxAccelerators. Namespace "*" applies to every namespace.
+Quotas = Mapping[str, Mapping[str, Mapping[str, int]]]
+
+TOKEN_ROLES = ("read", "write")
+
+
+class ConfigError(ValueError):
+    """A configuration value or file is invalid; the message names the offending key."""
+
+
+@dataclass(frozen=True)
+class TokenConfig:
+    """An access token. `read` tokens may read but every mutating call answers 403."""
+
+    value: str
+    role: str = "write"
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    name: str
+    tokens: tuple[TokenConfig, ...]
+    orgs: tuple[str, ...] = ()
+    fullname: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class OrgConfig:
+    name: str
+    fullname: str | None = None
+
+
+@dataclass(frozen=True)
+class Durations:
+    """Emulated seconds each transition takes; every one is scaled by `EmulatorConfig.speed`."""
+
+    pending: float = 3.0
+    initializing: float = 12.0
+    updating: float = 8.0
+    resume: float = 5.0
+    scale_up: float = 5.0
+    delete_grace: float = 1.0
+
+
+def _default_users() -> tuple[UserConfig, ...]:
+    return (
+        UserConfig(
+            name="demo",
+            tokens=(TokenConfig("hf_demo"),),
+            orgs=("acme",),
+            fullname="Demo User",
+            email="demo@example.com",
+        ),
+    )
+
+
+def _default_orgs() -> tuple[OrgConfig, ...]:
+    return (OrgConfig(name="acme", fullname="ACME Corp"),)
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything the emulator can be told; all fields have defaults (user `demo`, `hf_demo`)."""
+
+    speed: float = 1.0
+    latency_ms: int = 0
+    fault_rate: float = 0.0
+    seed: int | None = None
+    data_file: Path | None = None
+    users: tuple[UserConfig, ...] = field(default_factory=_default_users)
+    orgs: tuple[OrgConfig, ...] = field(default_factory=_default_orgs)
+    quotas: Quotas = field(default_factory=dict)
+    durations: Durations = field(default_factory=Durations)
+    # Wall-clock origin of emulated time (`createdAt`...); None = the real time at start.
+    epoch: datetime | None = None
+    # Oldest request-log entries are dropped beyond this many: a long demo stays bounded.
+    request_log_limit: int = 10_000
+    # Replace the packaged hardware matrix (same format as `provisioner/emulator/hardware.json`).
+    hardware_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.speed) or self.speed < 0:
+            raise ConfigError(f"speed must be a finite number >= 0, got {self.speed!r}")
+        if self.latency_ms < 0:
+            raise ConfigError(f"latency_ms must be >= 0, got {self.latency_ms!r}")
+        if not 0.0 <= self.fault_rate <= 1.0:
+            raise ConfigError(f"fault_rate must be between 0 and 1, got {self.fault_rate!r}")
+        if self.request_log_limit < 1:
+            raise ConfigError("request_log_limit must be >= 1")
+        _check_identities(self.users, self.orgs)
+
+
+def _check_identities(users: tuple[UserConfig, ...], orgs: tuple[OrgConfig, ...]) -> None:
+    names = [u.name for u in users] + [o.name for o in orgs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"users and orgs must have distinct names, repeated: {duplicates}")
+    tokens = [t.value for u in users for t in u.tokens]
+    if len(tokens) != len(set(tokens)):
+        raise ConfigError("a token value is given to more than one user")
+    org_names = {o.name for o in orgs}
+    for user in users:
+        unknown = [o for o in user.orgs if o not in org_names]
+        if unknown:
+            raise ConfigError(f"users[{user.name}].orgs: unknown org(s) {unknown}")
+        for token in user.tokens:
+            if token.role not in TOKEN_ROLES:
+                raise ConfigError(f"users[{user.name}].tokens: role must be one of {TOKEN_ROLES}")
+
+
+# --- JSON file loader -------------------------------------------------------------------------
+
+_FILE_KEYS = {"users", "orgs", "quotas", "durations"}
+
+
+def load_config_file(path: Path, base: EmulatorConfig | None = None) -> EmulatorConfig:
+    """Read a JSON config file (users/orgs/quotas/durations) over `base` (defaults if None).
+
+    Keys that are absent keep the base value; the format is documented in the emulator README.
+    """
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"cannot read {path}: {err.strerror or err}") from err
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path}: not valid JSON: {err}") from err
+    return config_from_mapping(raw, base or EmulatorConfig())
+
+
+def config_from_mapping(raw: object, base: EmulatorConfig) -> EmulatorConfig:
+    obj = _as_dict(raw, "config")
+    unknown = sorted(set(obj) - _FILE_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown key(s) {unknown}; expected some of {sorted(_FILE_KEYS)}")
+    changes: dict[str, Any] = {}
+    if "users" in obj:
+        changes["users"] = tuple(
+            _user(u, f"users[{i}]") for i, u in enumerate(_as_list(obj["users"], "users"))
+        )
+    if "orgs" in obj:
+        changes["orgs"] = tuple(
+            _org(o, f"orgs[{i}]") for i, o in enumerate(_as_list(obj["orgs"], "orgs"))
+        )
+    if "quotas" in obj:
+        changes["quotas"] = _quotas(obj["quotas"])
+    if "durations" in obj:
+        changes["durations"] = _durations(obj["durations"], base.durations)
+    try:
+        return replace(base, **changes)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as err:  # pragma: no cover - replace() re-validates
+        raise ConfigError(str(err)) from err
+
+
+def _as_dict(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected an object")
+    return value
+
+
+def _as_list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: expected a list")
+    return value
+
+
+def _as_str(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: expected a non-empty string")
+    return value
+
+
+def _opt_str(obj: dict[str, Any], key: str, where: str) -> str | None:
+    value = obj.get(key)
+    return None if value is None else _as_str(value, f"{where}.{key}")
+
+
+def _user(raw: object, where: str) -> UserConfig:
+    obj = _as_dict(raw, where)
+    unknown = sorted(set(obj) - {"name", "tokens", "orgs", "fullname", "email"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}")
+    tokens: list[TokenConfig] = []
+    for i, tok in enumerate(_as_list(obj.get("tokens", []), f"{where}.tokens")):
+        at = f"{where}.tokens[{i}]"
+        if isinstance(tok, str):
+            tokens.append(TokenConfig(_as_str(tok, at)))
+        else:
+            tobj = _as_dict(tok, at)
+            role = tobj.get("role", "write")
+            if role not in TOKEN_ROLES:
+                raise ConfigError(f"{at}.role: expected one of {list(TOKEN_ROLES)}")
+            tokens.append(TokenConfig(_as_str(tobj.get("value"), f"{at}.value"), role))
+    orgs = tuple(
+        _as_str(o, f"{where}.orgs[{i}]")
+        for i, o in enumerate(_as_list(obj.get("orgs", []), f"{where}.orgs"))
+    )
+    return UserConfig(
+        name=_as_str(obj.get("name"), f"{where}.name"),
+        tokens=tuple(tokens),
+        orgs=orgs,
+        fullname=_opt_str(obj, "fullname", where),
+        email=_opt_str(obj, "email", where),
+    )
+
+
+def _org(raw: object, where: str) -> OrgConfig:
+    obj = _as_dict(raw, where)
+    unknown = sorted(set(obj) - {"name", "fullname"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}")
+    return OrgConfig(
+        name=_as_str(obj.get("name"), f"{where}.name"), fullname=_opt_str(obj, "fullname", where)
+    )
+
+
+def _quotas(raw: object) -> dict[str, dict[str, dict[str, int]]]:
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for namespace, vendors in _as_dict(raw, "quotas").items():
+        out[namespace] = {}
+        for vendor, types in _as_dict(vendors, f"quotas.{namespace}").items():
+            out[namespace][vendor] = {}
+            for instance_type, limit in _as_dict(types, f"quotas.{namespace}.{vendor}").items():
+                if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+                    raise ConfigError(
+                        f"quotas.{namespace}.{vendor}.{instance_type}: expected an integer >= 0"
+                    )
+                out[namespace][vendor][instance_type] = limit
+    return out
+
+
+def _durations(raw: object, base: Durations) -> Durations:
+    obj = _as_dict(raw, "durations")
+    known = set(Durations.__dataclass_fields__)
+    unknown = sorted(set(obj) - known)
+    if unknown:
+        raise ConfigError(f"durations: unknown key(s) {unknown}; expected some of {sorted(known)}")
+    values: dict[str, float] = {}
+    for key, value in obj.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"durations.{key}: expected a number of seconds >= 0")
+        values[key] = float(value)
+    return replace(base, **values)

@@ -1,0 +1,185 @@
+"""Fault injection: random transient errors at a seeded rate, and scripted faults.
+
+Scripted faults (the JSON of `POST /admin/faults` and `Emulator.add_fault`):
+- `{"kind": "fail_deploy", "namespace": "demo", "name": "ep", "message": "..."}`: the next deploy
+  (create or resume) of that endpoint ends `failed` with the message.
+- `{"kind": "fail_update", "namespace": ..., "name": ..., "message": ...}`: its next update ends
+  `updateFailed`.
+- `{"kind": "http", "method": "POST", "path": "/v2/endpoint/*", "status": 503, "count": 2,
+  "retry_after": 3, "message": "...", "after": false}`: the next `count` requests matching the
+  method (`*` = any) and the path glob fail with `status`; `after: true` performs the operation
+  first and then answers the error (a lost response).
+
+Owns parsing, matching and consuming faults; deterministic for a given seed and request order. It
+must not touch endpoints: the store asks for deploy/update failures, the service for HTTP ones.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import random
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ENDPOINT_KINDS = ("fail_deploy", "fail_update")
+RANDOM_STATUSES = (429, 500, 503)
+
+
+class FaultError(ValueError):
+    """A fault description is malformed."""
+
+
+@dataclass(frozen=True)
+class EndpointFault:
+    id: str
+    kind: str
+    namespace: str
+    name: str
+    message: str
+
+
+@dataclass
+class HttpFault:
+    id: str
+    method: str
+    path: str
+    status: int
+    count: int
+    retry_after: int | None
+    message: str
+    after: bool
+    kind: str = "http"
+
+
+@dataclass(frozen=True)
+class Injected:
+    """An error to answer instead of (or, `after=True`, after) handling a request."""
+
+    status: int
+    message: str
+    retry_after: int | None
+    after: bool
+    source: str  # "scripted" | "random"
+
+
+class Faults:
+    def __init__(self, rate: float = 0.0, seed: int | None = None) -> None:
+        self._rate = rate
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._endpoint: list[EndpointFault] = []
+        self._http: list[HttpFault] = []
+
+    def add(self, raw: object) -> dict[str, Any]:
+        fault = self._parse(raw)
+        with self._lock:
+            if isinstance(fault, EndpointFault):
+                self._endpoint.append(fault)
+            else:
+                self._http.append(fault)
+        return asdict(fault)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._endpoint.clear()
+            self._http.clear()
+
+    def listing(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(f) for f in self._endpoint] + [asdict(f) for f in self._http]
+
+    def take_endpoint(self, kind: str, namespace: str, name: str) -> str | None:
+        """Consume the oldest `kind` fault for that endpoint; its message, or None."""
+        with self._lock:
+            for fault in self._endpoint:
+                if (fault.kind, fault.namespace, fault.name) == (kind, namespace, name):
+                    self._endpoint.remove(fault)
+                    return fault.message
+        return None
+
+    def for_request(self, method: str, path: str) -> Injected | None:
+        with self._lock:
+            for fault in self._http:
+                if fault.method in ("*", method) and fnmatch.fnmatchcase(path, fault.path):
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self._http.remove(fault)
+                    return Injected(
+                        fault.status, fault.message, fault.retry_after, fault.after, "scripted"
+                    )
+            # Random faults only hit the API proper: the hub routes and the endpoints' own URLs
+            # stay reliable, so a demo's whoami and health checks do not flap.
+            if self._rate > 0 and path.startswith("/v2/") and self._rng.random() < self._rate:
+                status = self._rng.choice(RANDOM_STATUSES)
+                retry = self._rng.randint(1, 5) if status == 429 else None
+                return Injected(status, _random_message(status, retry), retry, False, "random")
+        return None
+
+    def _parse(self, raw: object) -> EndpointFault | HttpFault:
+        if not isinstance(raw, dict):
+            raise FaultError("a fault is a JSON object")
+        kind = raw.get("kind")
+        fid = f"fault-{next(self._ids)}"
+        if kind in ENDPOINT_KINDS:
+            _only(raw, {"kind", "namespace", "name", "message"})
+            default = (
+                "Endpoint failed to deploy"
+                if kind == "fail_deploy"
+                else ("Endpoint failed to update")
+            )
+            return EndpointFault(
+                id=fid,
+                kind=str(kind),
+                namespace=_text(raw, "namespace"),
+                name=_text(raw, "name"),
+                message=_text(raw, "message", default),
+            )
+        if kind == "http":
+            _only(
+                raw,
+                {"kind", "method", "path", "status", "count", "retry_after", "message", "after"},
+            )
+            status = _int(raw, "status", None)
+            if not 400 <= status <= 599:
+                raise FaultError("status: expected an HTTP error status (400-599)")
+            retry = raw.get("retry_after")
+            return HttpFault(
+                id=fid,
+                method=_text(raw, "method", "*").upper(),
+                path=_text(raw, "path"),
+                status=status,
+                count=_int(raw, "count", 1),
+                retry_after=None if retry is None else _int(raw, "retry_after", None),
+                message=_text(raw, "message", "emulated fault"),
+                after=bool(raw.get("after", False)),
+            )
+        raise FaultError(f"kind: expected one of {[*ENDPOINT_KINDS, 'http']}, got {kind!r}")
+
+
+def _random_message(status: int, retry_after: int | None) -> str:
+    if status == 429:
+        return f"Rate limit exceeded, retry in {retry_after} seconds (emulated fault)"
+    return "emulated fault"
+
+
+def _only(raw: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise FaultError(f"unknown key(s) {unknown}; expected some of {sorted(allowed)}")
+
+
+def _text(raw: dict[str, Any], key: str, default: str | None = None) -> str:
+    value = raw.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise FaultError(f"{key}: expected a non-empty string")
+    return value
+
+
+def _int(raw: dict[str, Any], key: str, default: int | None) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or (value < 1 and key != "status"):
+        raise FaultError(f"{key}: expected a positive integer")
+    return value

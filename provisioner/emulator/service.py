@@ -1,0 +1,286 @@
+"""The emulated service: one request in, one response out, independent of sockets.
+
+Owns routing of the public surface (hub `whoami-v2` and `agent-harnesses`, the `/v2` Endpoints API,
+the endpoints' own URLs under `/endpoints/{ns}/{name}`), the order of checks (faults, then auth,
+then body, then state), latency, and the request log. Locking: one re-entrant lock around the store;
+body decoding happens before taking it and JSON encoding after releasing it, so the lock only covers
+the O(1) operation (or the O(n) render of a list).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+from urllib.parse import unquote
+
+from provisioner.emulator.admin import handle_admin
+from provisioner.emulator.auth import Directory
+from provisioner.emulator.clock import Clock
+from provisioner.emulator.config import EmulatorConfig
+from provisioner.emulator.faults import Faults, Injected
+from provisioner.emulator.hardware import Hardware
+from provisioner.emulator.journal import Entry, Journal
+from provisioner.emulator.lifecycle import Record
+from provisioner.emulator.render import render
+from provisioner.emulator.schema import parse_create, parse_update, redact_request
+from provisioner.emulator.store import Store
+from provisioner.emulator.traffic import Traffic
+from provisioner.emulator.wire import ApiError, Request, Response, json_response
+
+log = logging.getLogger("provisioner.emulator")
+
+AGENT_HARNESSES: dict[str, Any] = {"standardEnvVars": [], "harnesses": {}}
+ACTIONS = ("pause", "resume", "scale-to-zero")
+
+
+class Service:
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        *,
+        clock: Clock,
+        hardware: Hardware,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.hardware = hardware
+        self.lock = threading.RLock()
+        self.faults = Faults(config.fault_rate, config.seed)
+        self.directory = Directory(config)
+        self.store = Store(
+            hardware=hardware, durations=config.durations, quotas=config.quotas, faults=self.faults
+        )
+        self.journal = Journal(config.request_log_limit)
+        self.base_url = "http://127.0.0.1"
+        self._sleep = sleep
+        self._traffic = Traffic(
+            store=self.store, directory=self.directory, lock=self.lock, clock=self.clock
+        )
+
+    # --- entry point --------------------------------------------------------------------------
+
+    def handle(self, req: Request) -> Response:
+        trace = req.header("x-amzn-trace-id") or req.header("x-request-id") or uuid.uuid4().hex
+        if req.path == "/admin" or req.path.startswith("/admin/"):
+            resp = _guard(
+                lambda: handle_admin(
+                    req,
+                    journal=self.journal,
+                    faults=self.faults,
+                    clock=self.clock,
+                    reset=self.reset,
+                )
+            )
+        else:
+            if self.config.latency_ms:
+                self._sleep(self.config.latency_ms / 1000)
+            resp = self._serve(req)
+        return replace(resp, headers=(*resp.headers, ("x-request-id", trace)))
+
+    def reset(self) -> None:
+        """Forget every endpoint, fault and logged request (the clock keeps running)."""
+        with self.lock:
+            self.store.reset()
+        self.faults.clear()
+        self.journal.clear()
+
+    def base_for(self, req: Request) -> str:
+        # Build URLs from the Host the client used, so `status.url` works through any alias.
+        return f"http://{req.host}" if req.host else self.base_url
+
+    def render(self, rec: Record, req: Request) -> dict[str, Any]:
+        return render(rec, base_url=self.base_for(req), iso=self.clock.iso)
+
+    # --- dispatch -----------------------------------------------------------------------------
+
+    def _serve(self, req: Request) -> Response:
+        segs = [unquote(s) for s in req.path.strip("/").split("/")]
+        injected = self.faults.for_request(req.method, req.path)
+        if injected is not None and not injected.after:
+            resp = _fault_response(injected)
+        else:
+            resp = _guard(lambda: self._route(req, segs))
+            if injected is not None:
+                resp = _fault_response(injected)
+        self._log(req, resp, segs, injected)
+        return resp
+
+    def _route(self, req: Request, segs: list[str]) -> Response:
+        method = req.method
+        match segs:
+            case ["api", "whoami-v2"]:
+                _allow(method, "GET")
+                return json_response(200, self.directory.whoami(self.directory.require(req)))
+            case ["api", "agent-harnesses"]:
+                _allow(method, "GET")
+                return json_response(200, AGENT_HARNESSES)
+            case ["v2", "provider"]:
+                _allow(method, "GET")
+                return json_response(200, self.hardware.render())
+            case ["v2", "provider", "quotas", ns]:
+                _allow(method, "GET")
+                return self._quotas(req, ns)
+            case ["v2", "provider", ns]:
+                _allow(method, "GET")
+                self.directory.authorize(req, ns, write=False)
+                with self.lock:
+                    doc = self.hardware.render(self.store.quota_of(ns, self.clock.now()))
+                return json_response(200, doc)
+            case ["v2", "endpoint", ns]:
+                if method == "GET":
+                    return self._list(req, ns)
+                _allow(method, "GET, POST")
+                return self._create(req, ns)
+            case ["v2", "endpoint", ns, name]:
+                return self._one(req, ns, name)
+            case ["v2", "endpoint", ns, name, action] if action in ACTIONS:
+                _allow(method, "POST")
+                return self._action(req, ns, name, action)
+            case ["endpoints", ns, name, *rest]:
+                return self._traffic.handle(req, ns, name, "/".join(rest))
+        raise ApiError(404, f"Not Found: {req.method} {req.path}", prefix=False)
+
+    # --- /v2 handlers -------------------------------------------------------------------------
+
+    def _list(self, req: Request, ns: str) -> Response:
+        self.directory.authorize(req, ns, write=False)
+        with self.lock:
+            records = self.store.list(ns, self.clock.now())
+            items = [self.render(rec, req) for rec in records]
+        return json_response(200, {"items": items})
+
+    def _create(self, req: Request, ns: str) -> Response:
+        caller = self.directory.authorize(req, ns, write=True)
+        _require_json(req)
+        spec = parse_create(req.body)
+        with self.lock:
+            rec = self.store.create(ns, spec, caller.name, self.clock.now())
+            doc = self.render(rec, req)
+        return json_response(200, doc)
+
+    def _one(self, req: Request, ns: str, name: str) -> Response:
+        method = req.method
+        caller = self.directory.authorize(req, ns, write=method != "GET")
+        if method == "GET":
+            with self.lock:
+                doc = self.render(self.store.get(ns, name, self.clock.now()), req)
+            return json_response(200, doc)
+        if method == "PUT":
+            _require_json(req)
+            patch = parse_update(req.body)
+            with self.lock:
+                rec = self.store.update(ns, name, patch, caller.name, self.clock.now())
+                doc = self.render(rec, req)
+            return json_response(200, doc)
+        if method == "DELETE":
+            with self.lock:
+                self.store.delete(ns, name, self.clock.now())
+            return json_response(200, {})
+        raise _not_allowed("GET, PUT, DELETE")
+
+    def _action(self, req: Request, ns: str, name: str, action: str) -> Response:
+        caller = self.directory.authorize(req, ns, write=True)
+        with self.lock:
+            now = self.clock.now()
+            if action == "pause":
+                rec = self.store.pause(ns, name, caller.name, now)
+            elif action == "resume":
+                rec = self.store.resume(ns, name, caller.name, now)
+            else:
+                rec = self.store.scale_to_zero(ns, name, caller.name, now)
+            doc = self.render(rec, req)
+        return json_response(200, doc)
+
+    def _quotas(self, req: Request, ns: str) -> Response:
+        self.directory.authorize(req, ns, write=False)
+        with self.lock:
+            quota_of = self.store.quota_of(ns, self.clock.now())
+            by_vendor: dict[str, list[dict[str, Any]]] = {}
+            for key in self.hardware.quota_keys():
+                limit, used = quota_of(key)
+                by_vendor.setdefault(key[0], []).append(
+                    {
+                        "instanceType": key[1],
+                        "architecture": self.hardware.architecture_of(key),
+                        "maxAccelerators": limit,
+                        "usedAccelerators": used,
+                    }
+                )
+        vendors = [{"name": v, "quotas": rows} for v, rows in by_vendor.items()]
+        return json_response(200, {"vendors": vendors})
+
+    # --- request log --------------------------------------------------------------------------
+
+    def _log(
+        self, req: Request, resp: Response, segs: list[str], injected: Injected | None
+    ) -> None:
+        namespace = name = None
+        if len(segs) >= 3 and segs[:2] in (["v2", "endpoint"], ["v2", "provider"]):
+            namespace = segs[3] if segs[2] == "quotas" and len(segs) > 3 else segs[2]
+            name = segs[3] if segs[1] == "endpoint" and len(segs) > 3 else None
+        elif len(segs) >= 3 and segs[0] == "endpoints":
+            namespace, name = segs[1], segs[2]
+        now = self.clock.now()
+        self.journal.record(
+            Entry(
+                method=req.method,
+                path=req.path,
+                query=req.query,
+                status=resp.status,
+                namespace=namespace,
+                name=name,
+                time=now,
+                at=self.clock.iso(now),
+                body=_loggable(req.body),
+                fault=injected.source if injected is not None else None,
+            )
+        )
+
+
+def _loggable(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return redact_request(json.loads(body))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        # Not JSON: never echo raw bytes (they could be anything), just say how many.
+        return {"unparsedBytes": len(body)}
+
+
+def _guard(handler: Callable[[], Response]) -> Response:
+    try:
+        return handler()
+    except ApiError as err:
+        return err.response()
+    except Exception:
+        log.exception("emulator: internal error while handling a request")
+        return ApiError(500, "internal emulator error (see the emulator log)").response()
+
+
+def _fault_response(fault: Injected) -> Response:
+    headers: tuple[tuple[str, str], ...] = ()
+    if fault.retry_after is not None:
+        headers = (("Retry-After", str(fault.retry_after)),)
+    return ApiError(fault.status, fault.message, headers=headers).response()
+
+
+def _allow(method: str, allowed: str) -> None:
+    if method not in [m.strip() for m in allowed.split(",")]:
+        raise _not_allowed(allowed)
+
+
+def _not_allowed(allowed: str) -> ApiError:
+    return ApiError(405, f"method not allowed; allowed: {allowed}", headers=(("Allow", allowed),))
+
+
+def _require_json(req: Request) -> None:
+    ctype = (req.header("content-type") or "").split(";")[0].strip().lower()
+    if ctype != "application/json" and not ctype.endswith("+json"):
+        # axum's `Json` extractor refuses other content types before reading the body.
+        raise ApiError(415, "Expected request with `Content-Type: application/json`", plain=True)

@@ -1,0 +1,98 @@
+"""Requests to an endpoint's own URL (`status.url` = `{base}/endpoints/{ns}/{name}`).
+
+Owns what a deployed endpoint answers: `GET {url}{healthRoute}` is 200 only while running (503
+otherwise, which is what `InferenceEndpoint.wait()` polls); `POST {url}` runs the task's
+deterministic inference; `POST {url}/v1/chat/completions` is served for text-generation endpoints.
+Access follows `type`: public needs nothing, authenticated needs a token of someone who can access
+the namespace, private is refused (only reachable through PrivateLink). Any request resets the idle
+timer, and a request to a scaled-to-zero endpoint gets 503 and wakes it, as the real service does.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from provisioner.emulator.auth import Directory
+from provisioner.emulator.clock import Clock
+from provisioner.emulator.inference import chat_completion, infer
+from provisioner.emulator.lifecycle import State
+from provisioner.emulator.schema import endpoint_health_route
+from provisioner.emulator.store import Store
+from provisioner.emulator.wire import ApiError, Request, Response, json_response
+
+CHAT_ROUTE = "v1/chat/completions"
+CHAT_TASKS = frozenset({"text-generation", "text2text-generation"})
+# States whose endpoint has no replica to route to; traffic neither wakes nor reaches them.
+UNREACHABLE = frozenset({State.PAUSED, State.FAILED})
+
+
+class Traffic:
+    def __init__(
+        self, *, store: Store, directory: Directory, lock: threading.RLock, clock: Clock
+    ) -> None:
+        self._store = store
+        self._directory = directory
+        self._lock = lock
+        self._clock = clock
+
+    def handle(self, req: Request, ns: str, name: str, rest: str) -> Response:
+        with self._lock:
+            now = self._clock.now()
+            rec = self._store.get(ns, name, now)
+            if rec.deleted_at is not None:
+                raise ApiError(404, f"Endpoint '{name}' not found", prefix=False)
+            health = endpoint_health_route(rec.spec).strip("/")
+            task = rec.spec["model"]["task"]
+            if req.method == "GET" and rest == health:
+                kind = "health"
+            elif req.method == "POST" and rest == "":
+                kind = "infer"
+            elif req.method == "POST" and rest == CHAT_ROUTE and task in CHAT_TASKS:
+                kind = "chat"
+            else:
+                raise ApiError(404, f"Not Found: {req.method} /{rest}", prefix=False)
+            self._check_access(req, ns, rec.spec["type"])
+            if rec.state in UNREACHABLE or not rec.current.url:
+                raise _unavailable(f"Endpoint '{name}' is {rec.state.value}")
+            rec = self._store.touch(ns, name, now)
+            if rec.state is not State.RUNNING:
+                raise _unavailable(f"Endpoint '{name}' is {rec.state.value}: {rec.current.message}")
+            key = f"{ns}/{name}@{rec.spec['model']['revision']}"
+            repository = rec.spec["model"]["repository"]
+        if kind == "health":
+            return Response(200, b"", "text/plain; charset=utf-8")
+        payload = _payload(req.body)
+        if kind == "chat":
+            created = int(self._clock.wall(now).timestamp())
+            return json_response(
+                200, chat_completion(payload, key=key, model=repository, created=created)
+            )
+        return json_response(200, infer(task, payload, key=key))
+
+    def _check_access(self, req: Request, ns: str, endpoint_type: str) -> None:
+        if endpoint_type == "public":
+            return
+        if endpoint_type == "private":
+            raise ApiError(
+                403, "private endpoint: only reachable through AWS PrivateLink", prefix=False
+            )
+        caller = self._directory.identify(req)
+        if caller is None:
+            raise ApiError(401, "a valid Hugging Face token is required", prefix=False)
+        if not self._directory.can_access(caller, ns):
+            raise ApiError(
+                403, f"user '{caller.name}' cannot access endpoints of '{ns}'", prefix=False
+            )
+
+
+def _unavailable(message: str) -> ApiError:
+    return ApiError(503, message, prefix=False)
+
+
+def _payload(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ApiError(400, f"Failed to parse the request body as JSON: {err}", plain=True) from err

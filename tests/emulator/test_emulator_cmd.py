@@ -1,0 +1,168 @@
+"""`provisioner emulator`: a URL line on stdout, serves until a signal, exits 0; usage errors."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.raw_http import call
+
+PROVISIONER = [sys.executable, "-m", "provisioner"]
+
+
+def start(*args: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [*PROVISIONER, "emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    return proc, url
+
+
+@pytest.fixture
+def running() -> Iterator[list[subprocess.Popen[str]]]:
+    procs: list[subprocess.Popen[str]] = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_prints_the_url_serves_and_exits_0_on_signal(
+    running: list[subprocess.Popen[str]], sig: signal.Signals
+) -> None:
+    proc, url = start("--speed", "0")
+    running.append(proc)
+    assert url.startswith("http://127.0.0.1:") and int(url.rsplit(":", 1)[1]) > 0
+    assert call("GET", f"{url}/api/whoami-v2").json()["name"] == "demo"
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert out == ""  # nothing but the URL line on stdout
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "abc"], "Invalid value for '--port'"),
+        (["--port", "70000"], "Invalid value for '--port'"),
+        (["--speed", "-1"], "Invalid value for '--speed'"),
+        (["--speed", "nan"], "speed must be a finite number"),
+        (["--fault-rate", "2"], "Invalid value for '--fault-rate'"),
+        (["--latency-ms", "-5"], "Invalid value for '--latency-ms'"),
+        (["--seed", "x"], "Invalid value for '--seed'"),
+        (["--config", "/nonexistent/emulator.json"], "Invalid value for '--config'"),
+        (["--no-such-flag"], "No such option"),
+    ],
+)
+def test_bad_flags_are_usage_errors_without_a_traceback(args: list[str], message: str) -> None:
+    done = subprocess.run(
+        [*PROVISIONER, "emulator", *args], check=False, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"users": [{"name": "x", "tokens": [42]}]}', "users[0].tokens[0]"),
+        ('{"durations": {"pending": -1}}', "durations.pending"),
+        ('{"colour": "blue"}', "unknown key(s) ['colour']"),
+    ],
+)
+def test_a_bad_config_file_is_a_usage_error(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "emulator.json"
+    path.write_text(content)
+    done = subprocess.run(
+        [*PROVISIONER, "emulator", "--config", str(path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "Invalid value for '--config'" in done.stderr and message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_busy_port_is_a_usage_error(running: list[subprocess.Popen[str]]) -> None:
+    proc, url = start("--speed", "0")
+    running.append(proc)
+    port = url.rsplit(":", 1)[1]
+    done = subprocess.run(
+        [*PROVISIONER, "emulator", "--port", port],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_config_and_data_files_are_used(
+    tmp_path: Path, running: list[subprocess.Popen[str]]
+) -> None:
+    config = tmp_path / "emulator.json"
+    config.write_text(
+        json.dumps(
+            {
+                "users": [{"name": "alice", "tokens": ["hf_alice"], "orgs": ["lab"]}],
+                "orgs": [{"name": "lab"}],
+                "durations": {"pending": 0, "initializing": 0},
+            }
+        )
+    )
+    data = tmp_path / "state.json"
+    proc, url = start("--speed", "0", "--config", str(config), "--data", str(data))
+    running.append(proc)
+    assert call("GET", f"{url}/api/whoami-v2", token="hf_demo").status == 401
+    assert call("GET", f"{url}/api/whoami-v2", token="hf_alice").json()["orgs"][0]["name"] == "lab"
+    body = {
+        "name": "ep",
+        "type": "public",
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": {
+            "accelerator": "cpu",
+            "instanceType": "intel-spr",
+            "instanceSize": "x1",
+            "scaling": {"minReplica": 1, "maxReplica": 1},
+        },
+        "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
+    }
+    created = call("POST", f"{url}/v2/endpoint/lab", body, token="hf_alice").json()
+    assert created["status"]["state"] == "running"  # zero durations
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert [e["name"] for e in json.loads(data.read_text())["endpoints"]] == ["ep"]
+
+
+def test_a_corrupt_data_file_is_a_usage_error(tmp_path: Path) -> None:
+    data = tmp_path / "state.json"
+    data.write_text("garbage")
+    done = subprocess.run(
+        [*PROVISIONER, "emulator", "--data", str(data)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "Invalid value for '--data'" in done.stderr and "Traceback" not in done.stderr
