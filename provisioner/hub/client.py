@@ -48,7 +48,8 @@ def resolve_connection(api_url: str | None, environ: dict[str, str]) -> Connecti
     """Base URLs and token from flags and the environment (`HF_TOKEN`, else the saved login).
 
     `--api-url`/`PROVISIONER_API_URL` is a base URL such as the emulator's
-    `http://127.0.0.1:8790`; whoami is asked at the same place unless `HF_ENDPOINT` says otherwise.
+    `http://127.0.0.1:8790`; whoami is then asked at the same place. Against the real service,
+    whoami goes to `HF_ENDPOINT` (default https://huggingface.co).
     """
     if environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
         raise ConfigurationError(
@@ -56,9 +57,11 @@ def resolve_connection(api_url: str | None, environ: dict[str, str]) -> Connecti
             "provisioner's; unset it"
         )
     base = (api_url or environ.get("PROVISIONER_API_URL") or DEFAULT_API_URL).rstrip("/")
-    if base.endswith("/v2"):
-        base = base[: -len("/v2")]
-    hub = environ.get("HF_ENDPOINT") or (base if base != DEFAULT_API_URL else DEFAULT_HUB_URL)
+    base = base.removesuffix("/v2")
+    if base == DEFAULT_API_URL:
+        hub = environ.get("HF_ENDPOINT") or DEFAULT_HUB_URL
+    else:
+        hub = base
     token = environ.get("HF_TOKEN") or get_token()
     if not token:
         raise ConfigurationError(
