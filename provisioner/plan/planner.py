@@ -86,6 +86,11 @@ def check_hardware(spec: EndpointSpec, hardware: Sequence[Hardware]) -> Diagnost
     return None
 
 
+def _secret_refs(spec: EndpointSpec) -> dict[str, str]:
+    """Secret name -> the environment variable its value is read from at apply time."""
+    return {key: ref.from_env for key, ref in (spec.model.secrets or {}).items()}
+
+
 def _protected(spec: EndpointSpec | None, live: LiveEndpoint) -> bool:
     return ownership.is_protected(live.config.tags) or bool(spec and spec.protect)
 
@@ -135,7 +140,7 @@ class _Planner:
                 _seen(None),
                 steps=steps,
                 desired=create_config(spec, stack=self.options.stack),
-                secrets={k: v.from_env for k, v in (spec.model.secrets or {}).items()},
+                secrets=_secret_refs(spec),
                 source=str(spec.source.mark("name")),
                 protected=spec.protect,
             )
@@ -167,7 +172,7 @@ class _Planner:
                 steps=steps,
                 fields=tuple(fields),
                 desired=create_config(spec, stack=self.options.stack),
-                secrets={k: v.from_env for k, v in (spec.model.secrets or {}).items()},
+                secrets=_secret_refs(spec),
                 source=str(spec.source.mark("name")),
             )
         )
@@ -233,7 +238,7 @@ class _Planner:
                 reasons.append(f"{_names(fields)} {verb} from the spec")
         if state_step is Action.PAUSE:
             reasons.append(
-                f"{live.state} outside provisioner; state: paused declared"
+                f"resumed outside provisioner (it is {live.state}); state: paused declared"
                 if drift
                 else f"state: paused declared, it is {live.state}"
             )
@@ -270,9 +275,7 @@ class _Planner:
                 desired=update_config(spec, live.config, stack=self.options.stack)
                 if update
                 else None,
-                secrets={k: v.from_env for k, v in (spec.model.secrets or {}).items()}
-                if send_secrets
-                else {},
+                secrets=_secret_refs(spec) if send_secrets else {},
                 source=str(spec.source.mark("name")),
                 protected=_protected(spec, live),
             )
