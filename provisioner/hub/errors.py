@@ -13,9 +13,14 @@ MAX_MESSAGE = 500
 _TOKEN = re.compile(r"hf_[A-Za-z0-9]{6,}")
 
 
+def scrub_tokens(text: str) -> str:
+    """Blank anything that looks like a Hugging Face token."""
+    return _TOKEN.sub("hf_***", text)
+
+
 def scrub(text: str) -> str:
-    """Truncate a server message and blank anything that looks like a Hugging Face token."""
-    text = _TOKEN.sub("hf_***", " ".join(text.split()))
+    """Truncate a server message to one line and blank anything that looks like a token."""
+    text = scrub_tokens(" ".join(text.split()))
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
