@@ -24,10 +24,10 @@ from provisioner.emulator.clock import Clock
 from provisioner.emulator.config import EmulatorConfig
 from provisioner.emulator.faults import Faults, Injected
 from provisioner.emulator.hardware import Hardware
-from provisioner.emulator.journal import Entry, Journal
+from provisioner.emulator.journal import Entry, Journal, redact_request
 from provisioner.emulator.lifecycle import Record
 from provisioner.emulator.render import render
-from provisioner.emulator.schema import parse_create, parse_update, redact_request
+from provisioner.emulator.schema import parse_create, parse_update
 from provisioner.emulator.store import Store
 from provisioner.emulator.traffic import Traffic
 from provisioner.emulator.wire import ApiError, Request, Response, json_response
@@ -80,7 +80,7 @@ class Service:
         else:
             if self.config.latency_ms:
                 self._sleep(self.config.latency_ms / 1000)
-            resp = self._serve(req)
+            resp = self._serve(req, trace)
         return replace(resp, headers=(*resp.headers, ("x-request-id", trace)))
 
     def reset(self) -> None:
@@ -99,7 +99,7 @@ class Service:
 
     # --- dispatch -----------------------------------------------------------------------------
 
-    def _serve(self, req: Request) -> Response:
+    def _serve(self, req: Request, trace: str) -> Response:
         segs = [unquote(s) for s in req.path.strip("/").split("/")]
         injected = self.faults.for_request(req.method, req.path)
         if injected is not None and not injected.after:
@@ -108,7 +108,7 @@ class Service:
             resp = _guard(lambda: self._route(req, segs))
             if injected is not None:
                 resp = _fault_response(injected)
-        self._log(req, resp, segs, injected)
+        self._log(req, resp, segs, injected, trace)
         return resp
 
     def _route(self, req: Request, segs: list[str]) -> Response:
@@ -218,7 +218,12 @@ class Service:
     # --- request log --------------------------------------------------------------------------
 
     def _log(
-        self, req: Request, resp: Response, segs: list[str], injected: Injected | None
+        self,
+        req: Request,
+        resp: Response,
+        segs: list[str],
+        injected: Injected | None,
+        trace: str,
     ) -> None:
         namespace = name = None
         if len(segs) >= 3 and segs[:2] in (["v2", "endpoint"], ["v2", "provider"]):
@@ -239,6 +244,7 @@ class Service:
                 at=self.clock.iso(now),
                 body=_loggable(req.body),
                 fault=injected.source if injected is not None else None,
+                request_id=trace,
             )
         )
 

@@ -95,7 +95,7 @@ class Store:
         if existing is not None:
             detail = " (it is being deleted)" if existing.deleted_at is not None else ""
             raise conflict(f"Endpoint '{spec['name']}' already exists{detail}")
-        self._check_quota(namespace, compute, spec, now, releasing=0)
+        self._check_quota(namespace, compute, spec, now)
         failure = self._faults.take_endpoint("fail_deploy", namespace, spec["name"])
         rec = Record(
             namespace, spec["name"], spec, now, by, now, by, deploy(now, self._d, failure=failure)
@@ -122,8 +122,7 @@ class Store:
         if hw_changed or new["model"]["image"] != rec.spec["model"]["image"]:
             check_parallelism(new["model"]["image"], compute.num_accelerators, compute.id)
         if rec.state not in QUOTA_FREE:
-            held = rec.held[1] if rec.held is not None else 0
-            self._check_quota(namespace, compute, new, now, releasing=held, old=rec.held)
+            self._check_quota(namespace, compute, new, now, replacing=rec)
         rec.spec, rec.updated_at, rec.updated_by = new, now, by
         if redeploy and rec.state in REDEPLOY_STATES:
             failure = self._faults.take_endpoint("fail_update", namespace, name)
@@ -165,9 +164,7 @@ class Store:
             rec.timeline = wake(now, self._d)
         else:  # paused, or updateFailed: redeploy the stored config
             if state is State.PAUSED:
-                self._check_quota(
-                    namespace, self._compute(rec.spec, strict=False), rec.spec, now, releasing=0
-                )
+                self._check_quota(namespace, self._compute(rec.spec, strict=False), rec.spec, now)
             failure = self._faults.take_endpoint("fail_deploy", namespace, name)
             rec.timeline = resume(now, self._d, failure=failure)
         rec.updated_at, rec.updated_by = now, by
@@ -283,14 +280,15 @@ class Store:
         spec: Spec,
         now: float,
         *,
-        releasing: int,
-        old: tuple[QuotaKey, int] | None = None,
+        replacing: Record | None = None,
     ) -> None:
+        """409 unless `spec` on `compute` fits, counting what `replacing` holds now as free."""
         self._settle_doomed(now)
         key = compute.quota_key
         used = self._usage.get((namespace, key), 0)
-        if old is not None and old[0] == key:
-            used -= releasing
+        held = replacing.held if replacing is not None else None
+        if held is not None and held[0] == key:
+            used -= held[1]
         need = _need(compute, spec)
         limit = self._limit(namespace, key)
         if used + need > limit:
