@@ -26,7 +26,7 @@ from provisioner.emulator.faults import Faults, Injected
 from provisioner.emulator.hardware import Hardware
 from provisioner.emulator.journal import Entry, Journal, redact_request
 from provisioner.emulator.lifecycle import Record
-from provisioner.emulator.render import render
+from provisioner.emulator.render import encoded, render
 from provisioner.emulator.schema import parse_create, parse_update
 from provisioner.emulator.store import Store
 from provisioner.emulator.traffic import Traffic
@@ -150,10 +150,11 @@ class Service:
 
     def _list(self, req: Request, ns: str) -> Response:
         self.directory.authorize(req, ns, write=False)
+        base = self.base_for(req)
         with self.lock:
             records = self.store.list(ns, self.clock.now())
-            items = [self.render(rec, req) for rec in records]
-        return json_response(200, {"items": items})
+            items = [encoded(rec, base_url=base, iso=self.clock.iso) for rec in records]
+        return Response(200, ('{"items": [' + ", ".join(items) + "]}").encode())
 
     def _create(self, req: Request, ns: str) -> Response:
         caller = self.directory.authorize(req, ns, write=True)

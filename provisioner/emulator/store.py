@@ -191,6 +191,7 @@ class Store:
         rec.last_request_at = now
         if rec.state is State.SCALED_TO_ZERO:
             rec.timeline = wake(now, self._d)
+            rec.rev += 1
             rec.settle(now)
         self.version += 1
         return rec
@@ -235,6 +236,7 @@ class Store:
 
     def _changed(self, rec: Record, now: float | None = None) -> None:
         self.version += 1
+        rec.rev += 1
         if now is not None:
             rec.settle(now)  # zero-length segments (durations of 0) are already over
         self._hold(rec)

@@ -13,6 +13,7 @@ from typing import Any
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 from support.hub import create
+from support.raw_http import call
 
 from provisioner.emulator import Emulator
 
@@ -125,3 +126,29 @@ def test_stop_returns_promptly_with_open_keep_alive_connections(emulator: Emulat
     assert threading.active_count() < before  # handler threads ended with their connections
     for conn in conns:
         conn.close()
+
+
+def test_listing_reflects_every_change(hf_api: HfApi, emulator: Emulator) -> None:
+    # Listing serves cached JSON per endpoint; every kind of change must show up in it.
+    def listed() -> dict[str, Any]:
+        return {e.name: e.raw for e in hf_api.list_inference_endpoints(namespace="demo")}
+
+    create(hf_api, "a", min_replica=0, scale_to_zero_timeout=1)
+    assert listed()["a"]["status"]["state"] == "pending"
+    emulator.advance(15)
+    assert listed()["a"]["status"]["state"] == "running"  # time
+    hf_api.update_inference_endpoint("a", namespace="demo", tags=["t"])
+    assert listed()["a"]["tags"] == ["t"]  # PUT without redeploy
+    emulator.advance(60)
+    assert listed()["a"]["status"]["state"] == "scaledToZero"  # idle timer
+    url = listed()["a"]["status"]["url"]
+    other_host = url.replace("127.0.0.1", "localhost")
+    assert call("POST", other_host, {"inputs": "x"}).status == 503  # wakes it
+    assert listed()["a"]["status"]["state"] == "initializing"
+    via_localhost = call(
+        "GET", f"{emulator.url.replace('127.0.0.1', 'localhost')}/v2/endpoint/demo"
+    )
+    assert (
+        via_localhost.json()["items"][0]["status"]["url"] == other_host
+    )  # URLs follow the Host header
+    assert listed()["a"]["status"]["url"] == url
