@@ -161,7 +161,7 @@ class Service:
         _require_json(req)
         spec = parse_create(req.body)
         with self.lock:
-            rec = self.store.create(ns, spec, caller.name, self.clock.now())
+            rec = self.store.create(ns, spec, by=caller.name, now=self.clock.now())
             doc = self.render(rec, req)
         return json_response(200, doc)
 
@@ -170,18 +170,18 @@ class Service:
         caller = self.directory.authorize(req, ns, write=method != "GET")
         if method == "GET":
             with self.lock:
-                doc = self.render(self.store.get(ns, name, self.clock.now()), req)
+                doc = self.render(self.store.get(ns, name, now=self.clock.now()), req)
             return json_response(200, doc)
         if method == "PUT":
             _require_json(req)
             patch = parse_update(req.body)
             with self.lock:
-                rec = self.store.update(ns, name, patch, caller.name, self.clock.now())
+                rec = self.store.update(ns, name, patch=patch, by=caller.name, now=self.clock.now())
                 doc = self.render(rec, req)
             return json_response(200, doc)
         if method == "DELETE":
             with self.lock:
-                self.store.delete(ns, name, self.clock.now())
+                self.store.delete(ns, name, now=self.clock.now())
             return json_response(200, {})
         raise _not_allowed("GET, PUT, DELETE")
 
@@ -190,11 +190,11 @@ class Service:
         with self.lock:
             now = self.clock.now()
             if action == "pause":
-                rec = self.store.pause(ns, name, caller.name, now)
+                rec = self.store.pause(ns, name, by=caller.name, now=now)
             elif action == "resume":
-                rec = self.store.resume(ns, name, caller.name, now)
+                rec = self.store.resume(ns, name, by=caller.name, now=now)
             else:
-                rec = self.store.scale_to_zero(ns, name, caller.name, now)
+                rec = self.store.scale_to_zero(ns, name, by=caller.name, now=now)
             doc = self.render(rec, req)
         return json_response(200, doc)
 
