@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -93,30 +94,34 @@ def emulator(
         emu = Emulator(config)
     except ConfigError as err:
         raise click.BadParameter(str(err), param_hint="'--data'") from err
-    try:
-        url = emu.start(host=host, port=port)
-    except OSError as err:
-        raise click.UsageError(f"cannot listen on {host}:{port}: {err.strerror or err}") from err
 
-    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr)
-    click.echo(url)
-    sys.stdout.flush()
-    click.echo(f"Inference Endpoints emulator serving at {url} (Ctrl-C to stop)", err=True)
-    _serve_until_signalled()
-    emu.stop()
-
-
-def _serve_until_signalled() -> None:
+    # Handlers go in before the URL is printed: a script may signal as soon as it has read it.
     stop = threading.Event()
-
-    def _on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = _install_handlers(stop)
     try:
+        try:
+            url = emu.start(host=host, port=port)
+        except OSError as err:
+            raise click.UsageError(
+                f"cannot listen on {host}:{port}: {err.strerror or err}"
+            ) from err
+        logging.basicConfig(
+            level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr
+        )
+        click.echo(url)
+        sys.stdout.flush()
+        click.echo(f"Inference Endpoints emulator serving at {url} (Ctrl-C to stop)", err=True)
         # A bounded wait keeps the main thread returning to the interpreter, where handlers run.
         while not stop.wait(0.5):
             pass
     finally:
+        emu.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _install_handlers(stop: threading.Event) -> dict[int, Any]:
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    return {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}

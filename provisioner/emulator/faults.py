@@ -91,7 +91,7 @@ class Faults:
         with self._lock:
             return [asdict(f) for f in self._endpoint] + [asdict(f) for f in self._http]
 
-    def take_endpoint(self, kind: str, namespace: str, name: str) -> str | None:
+    def take_endpoint(self, kind: str, *, namespace: str, name: str) -> str | None:
         """Consume the oldest `kind` fault for that endpoint; its message, or None."""
         with self._lock:
             for fault in self._endpoint:

@@ -83,7 +83,7 @@ class Hardware:
                     self._index[key] = c
 
     def find(
-        self, vendor: str, region: str, accelerator: str, instance_type: str, instance_size: str
+        self, vendor: str, region: str, *, accelerator: str, instance_type: str, instance_size: str
     ) -> Compute | None:
         return self._index.get((vendor, region, accelerator, instance_type, instance_size))
 

@@ -200,7 +200,7 @@ def health_route(image: Mapping[str, Any]) -> str:
     return route if isinstance(route, str) and route else DEFAULT_HEALTH_ROUTE
 
 
-def check_parallelism(image: Mapping[str, Any], num_accelerators: int, compute_id: str) -> None:
+def check_parallelism(image: Mapping[str, Any], *, accelerators: int, compute_id: str) -> None:
     """vLLM/SGLang on a multi-accelerator instance must say how to use them (huggingface_hub guide:
     the API now rejects it); the product of the sizes cannot exceed the accelerators available."""
     name = variant_of(image)
@@ -210,17 +210,17 @@ def check_parallelism(image: Mapping[str, Any], num_accelerators: int, compute_i
     tp = body.get("tensorParallelSize")
     dp = body.get("dataParallelSize")
     where = f"model.image.{name}"
-    if num_accelerators > 1 and tp is None and dp is None:
+    if accelerators > 1 and tp is None and dp is None:
         raise validation_failed(
             where,
             f"tensorParallelSize or dataParallelSize is required on '{compute_id}', which has "
-            f"{num_accelerators} accelerators",
+            f"{accelerators} accelerators",
         )
     used = (tp or 1) * (dp or 1)
-    if used > num_accelerators:
+    if used > accelerators:
         raise validation_failed(
             where,
-            f"tensorParallelSize x dataParallelSize = {used} exceeds the {num_accelerators} "
+            f"tensorParallelSize x dataParallelSize = {used} exceeds the {accelerators} "
             f"accelerator(s) of '{compute_id}'",
         )
 

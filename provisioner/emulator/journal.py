@@ -1,16 +1,20 @@
 """The request log behind `GET /admin/requests` and `Emulator.requests()`.
 
-Owns the entry format and its bounded storage. Entries never hold a secret: bodies are redacted by
-the caller before they get here (`schema.redact_request`), headers are never recorded at all.
+Owns the entry format, its bounded storage and the redaction of request bodies: entries never hold
+a secret (secret values, registry passwords and token-looking env values become `***`), and headers
+are never recorded at all.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
+
+from provisioner.emulator.images import redact_request_image
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Entry:
     at: str  # emulated wall time, ISO
     body: Any  # redacted JSON body, or None
     fault: str | None  # "scripted" / "random" when the answer was an injected fault
+    request_id: str  # echoed as `x-request-id`; the client prints it as "(Request ID: ...)"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -38,6 +43,7 @@ class Entry:
             "at": self.at,
             "body": copy.deepcopy(self.body),
             "fault": self.fault,
+            "requestId": self.request_id,
         }
 
 
@@ -62,3 +68,25 @@ class Journal:
             count = len(self._entries)
             self._entries.clear()
         return count
+
+
+# --- redaction --------------------------------------------------------------------
+
+_SECRETISH_ENV = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY)$", re.IGNORECASE)
+
+
+def redact_request(body: Any) -> Any:
+    """A copy of a raw request body that is safe to log: secret values, registry passwords and
+    token-looking env values replaced by `***`."""
+    if not isinstance(body, dict) or not isinstance(body.get("model"), dict):
+        return body
+    model = dict(body["model"])
+    if isinstance(model.get("secrets"), dict):
+        model["secrets"] = dict.fromkeys(model["secrets"], "***")
+    if isinstance(model.get("env"), dict):
+        model["env"] = {
+            k: "***" if _SECRETISH_ENV.search(str(k)) else v for k, v in model["env"].items()
+        }
+    if "image" in model:
+        model["image"] = redact_request_image(model["image"])
+    return {**body, "model": model}

@@ -137,6 +137,9 @@ class Record:
     last_request_at: float | None = None
     deleted_at: float | None = None
     held: tuple[QuotaKey, int] | None = field(default=None, compare=False)
+    # Bumped whenever anything rendered changes; keys the cached JSON of the endpoint.
+    rev: int = field(default=0, compare=False)
+    rendered: tuple[tuple[int, str], str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def current(self) -> Segment:
@@ -149,13 +152,16 @@ class Record:
     def settle(self, now: float) -> bool:
         """Make the segment due at `now` current; apply automatic scale-to-zero. True if the state
         changed. Called on every read, so it must stay O(1) in the common case."""
-        before = self.timeline[0].state
+        before = self.timeline[0]
         while len(self.timeline) > 1 and self.timeline[1].at <= now:
             self.timeline.pop(0)
         due = self.idle_deadline()
         if due is not None and now >= due:
             self.timeline = [seg(due, State.SCALED_TO_ZERO, url=True)]
-        return self.timeline[0].state != before
+        if self.timeline[0] is before:
+            return False
+        self.rev += 1
+        return self.timeline[0].state != before.state
 
     def idle_deadline(self) -> float | None:
         """When a running endpoint with `minReplica == 0` scales to zero if nobody calls it: after

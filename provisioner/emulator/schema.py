@@ -16,7 +16,6 @@ from typing import Any
 from provisioner.emulator.images import (
     health_route,
     parse_image,
-    redact_request_image,
     variant_of,
 )
 from provisioner.emulator.serde import (
@@ -401,25 +400,3 @@ def validate(spec: Spec) -> None:
 
 def endpoint_health_route(spec: Spec) -> str:
     return health_route(spec["model"]["image"])
-
-
-# --- request-log redaction --------------------------------------------------------------------
-
-_SECRETISH_ENV = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY)$", re.IGNORECASE)
-
-
-def redact_request(body: Any) -> Any:
-    """A copy of a raw request body that is safe to log: secret values, registry passwords and
-    token-looking env values replaced by `***`."""
-    if not isinstance(body, dict) or not isinstance(body.get("model"), dict):
-        return body
-    model = dict(body["model"])
-    if isinstance(model.get("secrets"), dict):
-        model["secrets"] = dict.fromkeys(model["secrets"], "***")
-    if isinstance(model.get("env"), dict):
-        model["env"] = {
-            k: "***" if _SECRETISH_ENV.search(str(k)) else v for k, v in model["env"].items()
-        }
-    if "image" in model:
-        model["image"] = redact_request_image(model["image"])
-    return {**body, "model": model}

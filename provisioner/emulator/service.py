@@ -24,10 +24,10 @@ from provisioner.emulator.clock import Clock
 from provisioner.emulator.config import EmulatorConfig
 from provisioner.emulator.faults import Faults, Injected
 from provisioner.emulator.hardware import Hardware
-from provisioner.emulator.journal import Entry, Journal
+from provisioner.emulator.journal import Entry, Journal, redact_request
 from provisioner.emulator.lifecycle import Record
-from provisioner.emulator.render import render
-from provisioner.emulator.schema import parse_create, parse_update, redact_request
+from provisioner.emulator.render import encoded, render
+from provisioner.emulator.schema import parse_create, parse_update
 from provisioner.emulator.store import Store
 from provisioner.emulator.traffic import Traffic
 from provisioner.emulator.wire import ApiError, Request, Response, json_response
@@ -80,7 +80,7 @@ class Service:
         else:
             if self.config.latency_ms:
                 self._sleep(self.config.latency_ms / 1000)
-            resp = self._serve(req)
+            resp = self._serve(req, trace)
         return replace(resp, headers=(*resp.headers, ("x-request-id", trace)))
 
     def reset(self) -> None:
@@ -99,7 +99,7 @@ class Service:
 
     # --- dispatch -----------------------------------------------------------------------------
 
-    def _serve(self, req: Request) -> Response:
+    def _serve(self, req: Request, trace: str) -> Response:
         segs = [unquote(s) for s in req.path.strip("/").split("/")]
         injected = self.faults.for_request(req.method, req.path)
         if injected is not None and not injected.after:
@@ -108,7 +108,7 @@ class Service:
             resp = _guard(lambda: self._route(req, segs))
             if injected is not None:
                 resp = _fault_response(injected)
-        self._log(req, resp, segs, injected)
+        self._log(req, resp, segs, injected, trace)
         return resp
 
     def _route(self, req: Request, segs: list[str]) -> Response:
@@ -150,17 +150,18 @@ class Service:
 
     def _list(self, req: Request, ns: str) -> Response:
         self.directory.authorize(req, ns, write=False)
+        base = self.base_for(req)
         with self.lock:
             records = self.store.list(ns, self.clock.now())
-            items = [self.render(rec, req) for rec in records]
-        return json_response(200, {"items": items})
+            items = [encoded(rec, base_url=base, iso=self.clock.iso) for rec in records]
+        return Response(200, ('{"items": [' + ", ".join(items) + "]}").encode())
 
     def _create(self, req: Request, ns: str) -> Response:
         caller = self.directory.authorize(req, ns, write=True)
         _require_json(req)
         spec = parse_create(req.body)
         with self.lock:
-            rec = self.store.create(ns, spec, caller.name, self.clock.now())
+            rec = self.store.create(ns, spec, by=caller.name, now=self.clock.now())
             doc = self.render(rec, req)
         return json_response(200, doc)
 
@@ -169,18 +170,18 @@ class Service:
         caller = self.directory.authorize(req, ns, write=method != "GET")
         if method == "GET":
             with self.lock:
-                doc = self.render(self.store.get(ns, name, self.clock.now()), req)
+                doc = self.render(self.store.get(ns, name, now=self.clock.now()), req)
             return json_response(200, doc)
         if method == "PUT":
             _require_json(req)
             patch = parse_update(req.body)
             with self.lock:
-                rec = self.store.update(ns, name, patch, caller.name, self.clock.now())
+                rec = self.store.update(ns, name, patch=patch, by=caller.name, now=self.clock.now())
                 doc = self.render(rec, req)
             return json_response(200, doc)
         if method == "DELETE":
             with self.lock:
-                self.store.delete(ns, name, self.clock.now())
+                self.store.delete(ns, name, now=self.clock.now())
             return json_response(200, {})
         raise _not_allowed("GET, PUT, DELETE")
 
@@ -189,11 +190,11 @@ class Service:
         with self.lock:
             now = self.clock.now()
             if action == "pause":
-                rec = self.store.pause(ns, name, caller.name, now)
+                rec = self.store.pause(ns, name, by=caller.name, now=now)
             elif action == "resume":
-                rec = self.store.resume(ns, name, caller.name, now)
+                rec = self.store.resume(ns, name, by=caller.name, now=now)
             else:
-                rec = self.store.scale_to_zero(ns, name, caller.name, now)
+                rec = self.store.scale_to_zero(ns, name, by=caller.name, now=now)
             doc = self.render(rec, req)
         return json_response(200, doc)
 
@@ -218,7 +219,12 @@ class Service:
     # --- request log --------------------------------------------------------------------------
 
     def _log(
-        self, req: Request, resp: Response, segs: list[str], injected: Injected | None
+        self,
+        req: Request,
+        resp: Response,
+        segs: list[str],
+        injected: Injected | None,
+        trace: str,
     ) -> None:
         namespace = name = None
         if len(segs) >= 3 and segs[:2] in (["v2", "endpoint"], ["v2", "provider"]):
@@ -239,6 +245,7 @@ class Service:
                 at=self.clock.iso(now),
                 body=_loggable(req.body),
                 fault=injected.source if injected is not None else None,
+                request_id=trace,
             )
         )
 

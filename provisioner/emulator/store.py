@@ -65,7 +65,7 @@ class Store:
             self._settle(rec, now)
         return records
 
-    def get(self, namespace: str, name: str, now: float) -> Record:
+    def get(self, namespace: str, name: str, *, now: float) -> Record:
         """A visible endpoint (including one in its delete grace period), settled; else 404."""
         self._purge(now)
         rec = self._spaces.get(namespace, {}).get(name)
@@ -84,28 +84,37 @@ class Store:
 
     # --- operations ---------------------------------------------------------------------------
 
-    def create(self, namespace: str, spec: Spec, by: str, now: float) -> Record:
+    def create(self, namespace: str, spec: Spec, *, by: str, now: float) -> Record:
         self._purge(now)
         compute = self._compute(spec)
         if not compute.deployable:
             raise _unavailable(compute)
-        check_parallelism(spec["model"]["image"], compute.num_accelerators, compute.id)
+        check_parallelism(
+            spec["model"]["image"], accelerators=compute.num_accelerators, compute_id=compute.id
+        )
         space = self._spaces.setdefault(namespace, {})
         existing = space.get(spec["name"])
         if existing is not None:
             detail = " (it is being deleted)" if existing.deleted_at is not None else ""
             raise conflict(f"Endpoint '{spec['name']}' already exists{detail}")
-        self._check_quota(namespace, compute, spec, now, releasing=0)
-        failure = self._faults.take_endpoint("fail_deploy", namespace, spec["name"])
+        self._check_quota(namespace, compute, spec, now)
+        failure = self._faults.take_endpoint("fail_deploy", namespace=namespace, name=spec["name"])
         rec = Record(
-            namespace, spec["name"], spec, now, by, now, by, deploy(now, self._d, failure=failure)
+            namespace=namespace,
+            name=spec["name"],
+            spec=spec,
+            created_at=now,
+            created_by=by,
+            updated_at=now,
+            updated_by=by,
+            timeline=deploy(now, self._d, failure=failure),
         )
         space[rec.name] = rec
         self._changed(rec, now)
         return rec
 
-    def update(self, namespace: str, name: str, patch: Spec, by: str, now: float) -> Record:
-        rec = self._live(namespace, name, now)
+    def update(self, namespace: str, name: str, *, patch: Spec, by: str, now: float) -> Record:
+        rec = self._live(namespace, name, now=now)
         if rec.state is State.FAILED:
             raise _failed(name, "updated")
         new, redeploy = apply_patch(rec.spec, patch)
@@ -120,19 +129,20 @@ class Store:
         if hw_changed and not compute.deployable:
             raise _unavailable(compute)
         if hw_changed or new["model"]["image"] != rec.spec["model"]["image"]:
-            check_parallelism(new["model"]["image"], compute.num_accelerators, compute.id)
+            check_parallelism(
+                new["model"]["image"], accelerators=compute.num_accelerators, compute_id=compute.id
+            )
         if rec.state not in QUOTA_FREE:
-            held = rec.held[1] if rec.held is not None else 0
-            self._check_quota(namespace, compute, new, now, releasing=held, old=rec.held)
+            self._check_quota(namespace, compute, new, now, replacing=rec)
         rec.spec, rec.updated_at, rec.updated_by = new, now, by
         if redeploy and rec.state in REDEPLOY_STATES:
-            failure = self._faults.take_endpoint("fail_update", namespace, name)
+            failure = self._faults.take_endpoint("fail_update", namespace=namespace, name=name)
             rec.timeline = update(now, self._d, url=rec.current.url, failure=failure)
         self._changed(rec, now)
         return rec
 
-    def delete(self, namespace: str, name: str, now: float) -> None:
-        rec = self.get(namespace, name, now)
+    def delete(self, namespace: str, name: str, *, now: float) -> None:
+        rec = self.get(namespace, name, now=now)
         if rec.deleted_at is not None:
             return  # repeated DELETE during the grace period: still a 200
         rec.deleted_at = now
@@ -141,8 +151,8 @@ class Store:
         self._deleted.append(rec)
         self._purge(now)
 
-    def pause(self, namespace: str, name: str, by: str, now: float) -> Record:
-        rec = self._live(namespace, name, now)
+    def pause(self, namespace: str, name: str, *, by: str, now: float) -> Record:
+        rec = self._live(namespace, name, now=now)
         if rec.state is State.FAILED:
             raise _failed(name, "paused")
         if rec.state is not State.PAUSED:
@@ -151,8 +161,8 @@ class Store:
             self._changed(rec)
         return rec
 
-    def resume(self, namespace: str, name: str, by: str, now: float) -> Record:
-        rec = self._live(namespace, name, now)
+    def resume(self, namespace: str, name: str, *, by: str, now: float) -> Record:
+        rec = self._live(namespace, name, now=now)
         state = rec.state
         if state is State.RUNNING:
             # huggingface_hub's `running_ok` looks for "already running" in a 400's text.
@@ -165,17 +175,15 @@ class Store:
             rec.timeline = wake(now, self._d)
         else:  # paused, or updateFailed: redeploy the stored config
             if state is State.PAUSED:
-                self._check_quota(
-                    namespace, self._compute(rec.spec, strict=False), rec.spec, now, releasing=0
-                )
-            failure = self._faults.take_endpoint("fail_deploy", namespace, name)
+                self._check_quota(namespace, self._compute(rec.spec, strict=False), rec.spec, now)
+            failure = self._faults.take_endpoint("fail_deploy", namespace=namespace, name=name)
             rec.timeline = resume(now, self._d, failure=failure)
         rec.updated_at, rec.updated_by = now, by
         self._changed(rec, now)
         return rec
 
-    def scale_to_zero(self, namespace: str, name: str, by: str, now: float) -> Record:
-        rec = self._live(namespace, name, now)
+    def scale_to_zero(self, namespace: str, name: str, *, by: str, now: float) -> Record:
+        rec = self._live(namespace, name, now=now)
         if rec.state is State.FAILED:
             raise _failed(name, "scaled to zero")
         if rec.state is State.PAUSED:
@@ -186,14 +194,15 @@ class Store:
             self._changed(rec)
         return rec
 
-    def touch(self, namespace: str, name: str, now: float) -> Record:
+    def touch(self, namespace: str, name: str, *, now: float) -> Record:
         """Traffic to the endpoint's URL: resets the idle timer, wakes a scaled-to-zero one."""
-        rec = self.get(namespace, name, now)
+        rec = self.get(namespace, name, now=now)
         if rec.deleted_at is not None:
             raise not_found(name)
         rec.last_request_at = now
         if rec.state is State.SCALED_TO_ZERO:
             rec.timeline = wake(now, self._d)
+            rec.rev += 1
             rec.settle(now)
         self.version += 1
         return rec
@@ -216,8 +225,8 @@ class Store:
 
     # --- internals ----------------------------------------------------------------------------
 
-    def _live(self, namespace: str, name: str, now: float) -> Record:
-        rec = self.get(namespace, name, now)
+    def _live(self, namespace: str, name: str, *, now: float) -> Record:
+        rec = self.get(namespace, name, now=now)
         if rec.deleted_at is not None:
             raise conflict(f"Endpoint '{name}' is being deleted")
         return rec
@@ -238,6 +247,7 @@ class Store:
 
     def _changed(self, rec: Record, now: float | None = None) -> None:
         self.version += 1
+        rec.rev += 1
         if now is not None:
             rec.settle(now)  # zero-length segments (durations of 0) are already over
         self._hold(rec)
@@ -283,14 +293,15 @@ class Store:
         spec: Spec,
         now: float,
         *,
-        releasing: int,
-        old: tuple[QuotaKey, int] | None = None,
+        replacing: Record | None = None,
     ) -> None:
+        """409 unless `spec` on `compute` fits, counting what `replacing` holds now as free."""
         self._settle_doomed(now)
         key = compute.quota_key
         used = self._usage.get((namespace, key), 0)
-        if old is not None and old[0] == key:
-            used -= releasing
+        held = replacing.held if replacing is not None else None
+        if held is not None and held[0] == key:
+            used -= held[1]
         need = _need(compute, spec)
         limit = self._limit(namespace, key)
         if used + need > limit:
@@ -302,7 +313,11 @@ class Store:
     def _compute(self, spec: Spec, *, strict: bool = True) -> Compute:
         c, p = spec["compute"], spec["provider"]
         found = self._hardware.find(
-            p["vendor"], p["region"], c["accelerator"], c["instanceType"], c["instanceSize"]
+            p["vendor"],
+            p["region"],
+            accelerator=c["accelerator"],
+            instance_type=c["instanceType"],
+            instance_size=c["instanceSize"],
         )
         if found is not None:
             return found

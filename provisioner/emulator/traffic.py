@@ -40,7 +40,7 @@ class Traffic:
     def handle(self, req: Request, ns: str, name: str, rest: str) -> Response:
         with self._lock:
             now = self._clock.now()
-            rec = self._store.get(ns, name, now)
+            rec = self._store.get(ns, name, now=now)
             if rec.deleted_at is not None:
                 raise ApiError(404, f"Endpoint '{name}' not found", prefix=False)
             health = endpoint_health_route(rec.spec).strip("/")
@@ -56,7 +56,7 @@ class Traffic:
             self._check_access(req, ns, rec.spec["type"])
             if rec.state in UNREACHABLE or not rec.current.url:
                 raise _unavailable(f"Endpoint '{name}' is {rec.state.value}")
-            rec = self._store.touch(ns, name, now)
+            rec = self._store.touch(ns, name, now=now)
             if rec.state is not State.RUNNING:
                 raise _unavailable(f"Endpoint '{name}' is {rec.state.value}: {rec.current.message}")
             key = f"{ns}/{name}@{rec.spec['model']['revision']}"

@@ -1,0 +1,154 @@
+"""Many clients at once, and 5 000 endpoints in one namespace."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
+from support.hub import create
+from support.raw_http import call
+
+from provisioner.emulator import Emulator
+
+
+def test_concurrent_clients_see_a_consistent_store(hf_api: HfApi, emulator: Emulator) -> None:
+    def work(worker: int) -> list[str]:
+        names = []
+        for i in range(15):
+            name = f"w{worker}-{i}"
+            create(hf_api, name, instance_size="x1", namespace=("demo", "acme")[i % 2])
+            names.append(name)
+            if i % 3 == 0:
+                hf_api.pause_inference_endpoint(name, namespace=("demo", "acme")[i % 2])
+            hf_api.list_inference_endpoints(namespace="demo")
+        return names
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        created = [n for names in pool.map(work, range(12)) for n in names]
+    listed = [e for ns in ("demo", "acme") for e in hf_api.list_inference_endpoints(namespace=ns)]
+    assert sorted(e.name for e in listed) == sorted(created)
+    assert len(created) == len(set(created)) == 180
+    paused = sum(e.status == "paused" for e in listed)
+    assert paused == 12 * 5
+    hardware = {
+        ns: {h.id: h for h in hf_api.list_inference_endpoints_hardware(namespace=ns)}
+        for ns in ("demo", "acme")
+    }
+    used = sum(h["aws-us-east-1-intel-spr-x1"].used_accelerators for h in hardware.values())
+    assert used == 180 - paused
+
+
+def test_quota_holds_under_a_race(hf_api: HfApi) -> None:
+    gpu = {"accelerator": "gpu", "instance_type": "nvidia-a100", "instance_size": "x1"}
+
+    def attempt(i: int) -> int:
+        try:
+            create(hf_api, f"gpu-{i}", **gpu)
+        except HfHubHTTPError as err:
+            assert "Quota exceeded" in str(err)
+            return err.response.status_code
+        return 200
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(attempt, range(20)))
+    assert results.count(200) == 8  # aws nvidia-a100 default quota
+    assert results.count(409) == 12
+
+
+def _create_many(emu: Emulator, count: int) -> list[float]:
+    """Create `count` endpoints over one keep-alive connection; returns each call's duration."""
+    host, port = emu.url.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    headers = {"Authorization": "Bearer hf_demo", "Content-Type": "application/json"}
+    durations = []
+    for i in range(count):
+        body: dict[str, Any] = {
+            "name": f"ep-{i}",
+            "type": "public",
+            "provider": {"vendor": "aws", "region": "us-east-1"},
+            "compute": {
+                "accelerator": "cpu",
+                "instanceType": "intel-spr",
+                "instanceSize": "x1",
+                "scaling": {"minReplica": 1, "maxReplica": 1},
+            },
+            "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
+        }
+        start = time.perf_counter()
+        conn.request("POST", "/v2/endpoint/demo", json.dumps(body), headers)
+        reply = conn.getresponse()
+        reply.read()
+        durations.append(time.perf_counter() - start)
+        assert reply.status == 200
+    conn.close()
+    return durations
+
+
+def test_five_thousand_endpoints_stay_fast(
+    make_emulator: Callable[..., Emulator], hub_for: Callable[..., HfApi]
+) -> None:
+    emu = make_emulator(quotas={"*": {"aws": {"intel-spr": 10_000}}})
+    durations = _create_many(emu, 5000)
+    # Creation must not slow down as the namespace fills (no per-create scan of the namespace).
+    first, last = sum(durations[:1000]), sum(durations[-1000:])
+    assert last < 3 * first + 0.5, (first, last)
+    api = hub_for(emu)
+    emu.advance(3600)  # every endpoint has transitions to settle on this read
+    start = time.perf_counter()
+    endpoints = api.list_inference_endpoints(namespace="demo")
+    elapsed = time.perf_counter() - start
+    assert len(endpoints) == 5000 and {e.status for e in endpoints} == {"running"}
+    assert elapsed < 5.0, elapsed
+    hardware = {h.id: h for h in api.list_inference_endpoints_hardware(namespace="demo")}
+    assert hardware["aws-us-east-1-intel-spr-x1"].used_accelerators == 5000
+
+
+def test_stop_returns_promptly_with_open_keep_alive_connections(emulator: Emulator) -> None:
+    host, port = emulator.url.removeprefix("http://").rsplit(":", 1)
+    conns = [http.client.HTTPConnection(host, int(port), timeout=30) for _ in range(5)]
+    for conn in conns:
+        conn.request("GET", "/api/agent-harnesses")
+        conn.getresponse().read()
+    before = threading.active_count()
+    start = time.perf_counter()
+    emulator.stop()
+    assert time.perf_counter() - start < 2.0
+    deadline = time.monotonic() + 5
+    while threading.active_count() >= before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() < before  # handler threads ended with their connections
+    for conn in conns:
+        conn.close()
+
+
+def test_listing_reflects_every_change(hf_api: HfApi, emulator: Emulator) -> None:
+    # Listing serves cached JSON per endpoint; every kind of change must show up in it.
+    def listed() -> dict[str, Any]:
+        return {e.name: e.raw for e in hf_api.list_inference_endpoints(namespace="demo")}
+
+    create(hf_api, "a", min_replica=0, scale_to_zero_timeout=1)
+    assert listed()["a"]["status"]["state"] == "pending"
+    emulator.advance(15)
+    assert listed()["a"]["status"]["state"] == "running"  # time
+    hf_api.update_inference_endpoint("a", namespace="demo", tags=["t"])
+    assert listed()["a"]["tags"] == ["t"]  # PUT without redeploy
+    emulator.advance(60)
+    assert listed()["a"]["status"]["state"] == "scaledToZero"  # idle timer
+    url = listed()["a"]["status"]["url"]
+    other_host = url.replace("127.0.0.1", "localhost")
+    assert call("POST", other_host, {"inputs": "x"}).status == 503  # wakes it
+    assert listed()["a"]["status"]["state"] == "initializing"
+    via_localhost = call(
+        "GET", f"{emulator.url.replace('127.0.0.1', 'localhost')}/v2/endpoint/demo"
+    )
+    assert (
+        via_localhost.json()["items"][0]["status"]["url"] == other_host
+    )  # URLs follow the Host header
+    assert listed()["a"]["status"]["url"] == url
