@@ -9,7 +9,8 @@ DIR=${DIR:-endpoints}
 SPEED=${SPEED:-10}
 LOG=$(mktemp -t provisioner-emulator.XXXXXX)
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+if [ -t 1 ]; then BOLD=$'\033[1m' PLAIN=$'\033[0m'; else BOLD='' PLAIN=''; fi
+step() { printf '\n%s$ %s%s\n' "$BOLD" "$*" "$PLAIN"; "$@"; }
 
 "$BIN/provisioner" emulator --port 0 --speed "$SPEED" >"$LOG" 2>&1 &
 EMULATOR=$!

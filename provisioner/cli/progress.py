@@ -35,7 +35,7 @@ class PlainReporter:
         self._echo = echo
         self._lock = threading.Lock()
         self._last_state: dict[str, str] = {}
-        self._last_summary = -PLAIN_SUMMARY_EVERY
+        self._last_summary = 0.0
 
     def step(self, change: ResourceChange, step: Action) -> None:
         with self._lock:
@@ -44,7 +44,7 @@ class PlainReporter:
     def finished(self, outcome: Outcome) -> None:
         with self._lock:
             if outcome.ok:
-                self._echo(f"{outcome.change.address}: {outcome.change.action.value} sent")
+                self._echo(f"{outcome.change.address}: {outcome.change.action.value} accepted")
             else:
                 self._echo(f"{outcome.change.address}: FAILED: {outcome.error}")
 

@@ -135,7 +135,9 @@ class Store:
         if rec.state not in QUOTA_FREE:
             self._check_quota(namespace, compute, new, now, replacing=rec)
         rec.spec, rec.updated_at, rec.updated_by = new, now, by
-        if redeploy and rec.state in REDEPLOY_STATES:
+        # A PUT on an endpoint whose last update failed retries the deployment even when it
+        # sends the same configuration: that is how a client says "try again".
+        if (redeploy or rec.state is State.UPDATE_FAILED) and rec.state in REDEPLOY_STATES:
             failure = self._faults.take_endpoint("fail_update", namespace=namespace, name=name)
             rec.timeline = update(now, self._d, url=rec.current.url, failure=failure)
         self._changed(rec, now)

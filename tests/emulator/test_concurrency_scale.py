@@ -12,10 +12,10 @@ from typing import Any
 
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
-from support.hub import create
-from support.raw_http import call
 
 from provisioner.emulator import Emulator
+from tests.support.hub import create
+from tests.support.raw_http import call
 
 
 def test_concurrent_clients_see_a_consistent_store(hf_api: HfApi, emulator: Emulator) -> None:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from support.raw_http import call
 
 import provisioner.emulator
 from provisioner.emulator import (
@@ -21,6 +20,7 @@ from provisioner.emulator import (
     load_config_file,
 )
 from provisioner.emulator.clock import Clock
+from tests.support.raw_http import call
 
 README = Path(provisioner.emulator.__file__).with_name("README.md")
 

@@ -71,7 +71,7 @@ def test_bad_flags_are_usage_errors_without_a_traceback(args: list[str], message
     done = subprocess.run(
         [*PROVISIONER, "emulator", *args], check=False, capture_output=True, text=True, timeout=30
     )
-    assert done.returncode == 2
+    assert done.returncode == 1  # usage errors exit 1 project-wide: 2 means "changes present"
     assert message in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
 
@@ -95,7 +95,7 @@ def test_a_bad_config_file_is_a_usage_error(tmp_path: Path, content: str, messag
         text=True,
         timeout=30,
     )
-    assert done.returncode == 2
+    assert done.returncode == 1  # usage errors exit 1 project-wide: 2 means "changes present"
     assert "Invalid value for '--config'" in done.stderr and message in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -111,7 +111,7 @@ def test_a_busy_port_is_a_usage_error(running: list[subprocess.Popen[str]]) -> N
         text=True,
         timeout=30,
     )
-    assert done.returncode == 2
+    assert done.returncode == 1  # usage errors exit 1 project-wide: 2 means "changes present"
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -164,5 +164,5 @@ def test_a_corrupt_data_file_is_a_usage_error(tmp_path: Path) -> None:
         text=True,
         timeout=30,
     )
-    assert done.returncode == 2
+    assert done.returncode == 1  # usage errors exit 1 project-wide: 2 means "changes present"
     assert "Invalid value for '--data'" in done.stderr and "Traceback" not in done.stderr

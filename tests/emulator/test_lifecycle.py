@@ -170,6 +170,11 @@ def test_scripted_update_failure_ends_update_failed(hf_api: HfApi, emulator: Emu
         ep.wait(refresh_every=1)
     assert ep.status == "updateFailed"
     assert ep.url is not None
+    # The same PUT again is a retry: it redeploys (and, without a fault, succeeds).
+    ep.update(max_replica=2)
+    assert ep.status == "updating"
+    ep.wait(refresh_every=1)
+    assert ep.status == "running"
 
 
 @pytest.mark.usefixtures("wait_advances_clock")
