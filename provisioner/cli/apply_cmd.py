@@ -11,7 +11,7 @@ from provisioner.apply.guard import resolve_secrets, stale
 from provisioner.apply.results import Outcome
 from provisioner.apply.waiter import DEFAULT_TIMEOUT, Waiter
 from provisioner.cli.context import Context
-from provisioner.cli.options import api_url_option, dir_option
+from provisioner.cli.options import api_url_option, dir_option, resend_secrets_option
 from provisioner.cli.progress import PlainReporter, TtyReporter
 from provisioner.cli.session import Session, Stop, connect, load, show_diagnostics
 from provisioner.plan.document import PlanFormatError, loads
@@ -172,12 +172,14 @@ def _saved(session: Session, path: Path) -> Plan:
 @click.command()
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @_run_options
+@resend_secrets_option
 @click.pass_obj
 def apply(
     context: Context,
     plan_file: Path | None,
     spec_dir: Path,
     api_url: str | None,
+    resend_secrets: bool,
     auto_approve: bool,
     parallelism: int,
     wait: bool,
@@ -185,12 +187,14 @@ def apply(
 ) -> None:
     """Make the live endpoints match the specs under --dir (or exactly the saved PLAN_FILE)."""
     if plan_file is not None:
+        if resend_secrets:
+            raise Stop("--resend-secrets is a planning option: pass it to `plan --out` instead")
         stack, _ = load_stack(spec_dir)
         session = connect(context, stack, api_url)
         plan = _saved(session, plan_file)
     else:
         session = connect(context, load(spec_dir), api_url)
-        plan, _ = session.plan()
+        plan, _ = session.plan(resend_secrets=resend_secrets)
         show_diagnostics(plan.diagnostics)
         if plan.errors:
             raise SystemExit(1)

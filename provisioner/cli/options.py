@@ -23,3 +23,10 @@ api_url_option = click.option(
     help="Base URL of the Inference Endpoints API, e.g. the emulator's http://127.0.0.1:8790 "
     "(env: PROVISIONER_API_URL; default: the real service).",
 )
+
+resend_secrets_option = click.option(
+    "--resend-secrets",
+    is_flag=True,
+    help="Send every declared secret again (values cannot be read back, so a rotated value is "
+    "not detected otherwise).",
+)

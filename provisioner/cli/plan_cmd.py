@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from provisioner.cli.context import Context
-from provisioner.cli.options import api_url_option, dir_option
+from provisioner.cli.options import api_url_option, dir_option, resend_secrets_option
 from provisioner.cli.session import Stop, connect, load, show_diagnostics
 from provisioner.plan.document import dumps
 from provisioner.render.text import render_plan
@@ -21,6 +21,7 @@ from provisioner.render.text import render_plan
     type=click.Path(path_type=Path, dir_okay=False),
     help="Save the plan as JSON; `provisioner apply FILE` applies exactly it.",
 )
+@resend_secrets_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON instead of text.")
 @click.option(
     "--detailed-exitcode",
@@ -33,12 +34,13 @@ def plan(
     spec_dir: Path,
     api_url: str | None,
     out: Path | None,
+    resend_secrets: bool,
     as_json: bool,
     detailed_exitcode: bool,
 ) -> None:
     """Compare the specs under --dir with the live endpoints and print the changes."""
     session = connect(context, load(spec_dir), api_url)
-    result, _ = session.plan()
+    result, _ = session.plan(resend_secrets=resend_secrets)
     show_diagnostics(result.diagnostics)
     if result.errors:
         raise SystemExit(1)

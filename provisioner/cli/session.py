@@ -54,12 +54,14 @@ class Session:
         except ApiError as error:
             raise Stop(f"cannot read the live endpoints: {error}") from error
 
-    def plan(self, *, destroy: bool = False) -> tuple[Plan, Fleet]:
+    def plan(self, *, destroy: bool = False, resend_secrets: bool = False) -> tuple[Plan, Fleet]:
         specs = self.specs()
         required = {s.namespace for s in specs if s.namespace} | {self.default_namespace}
         fleet = self.read(required=required)
-        plan = build_plan(specs, fleet, PlanOptions(self.stack.settings.stack, destroy=destroy))
-        return plan, fleet
+        options = PlanOptions(
+            self.stack.settings.stack, destroy=destroy, resend_secrets=resend_secrets
+        )
+        return build_plan(specs, fleet, options), fleet
 
 
 def load(spec_dir: Path) -> Stack:

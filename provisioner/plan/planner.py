@@ -24,6 +24,8 @@ from provisioner.spec.model import DesiredState, EndpointSpec
 class PlanOptions:
     stack: str
     destroy: bool = False
+    # Secret values cannot be read back, so a changed value is invisible; this sends them again.
+    resend_secrets: bool = False
 
 
 def _seen(live: LiveEndpoint | None) -> Seen:
@@ -220,7 +222,8 @@ class _Planner:
         elif spec.state is DesiredState.RUNNING and paused:
             state_step = Action.RESUME
         retry = live.state is EndpointState.UPDATE_FAILED
-        update = bool(fields) or adopting or retry
+        resend = self.options.resend_secrets and bool(spec.model.secrets)
+        update = bool(fields) or adopting or retry or resend
         drift = bool(fields or state_step) and ownership.applied_digest(
             live.config.tags
         ) == applied_digest(spec)
@@ -230,6 +233,8 @@ class _Planner:
         if retry:
             message = f" ({live.message})" if live.message else ""
             reasons.append(f"its last update failed{message}; sending the declared configuration")
+        if resend:
+            reasons.append("secrets sent again (--resend-secrets)")
         if fields:
             if drift:
                 reasons.append(f"{_names(fields)} changed outside provisioner")
@@ -259,8 +264,9 @@ class _Planner:
         else:
             steps = (Action.UPDATE,)
         action = Action.UPDATE if update else steps[0]
-        send_secrets = spec.model.secrets is not None and any(
-            f.path.startswith("model.secrets.") for f in fields
+        send_secrets = resend or (
+            spec.model.secrets is not None
+            and any(f.path.startswith("model.secrets.") for f in fields)
         )
         self.changes.append(
             ResourceChange(

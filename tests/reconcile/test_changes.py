@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from provisioner.cli.context import Context
 from provisioner.emulator import Emulator
 from tests.reconcile.helpers import live, mutations, write_spec
 from tests.support.cli import Result
@@ -139,3 +140,27 @@ def test_hardware_problems_point_at_the_spec(tmp_path: Path, cli: Cli, emulator:
     )
     assert f"{region}:7:11: error: compute.region: aws offers no region 'mars-1'" in result.err
     assert mutations(emulator) == []
+
+
+def test_rotated_secret_is_sent_again_on_request(
+    tmp_path: Path, cli: Cli, emulator: Emulator, context: Context
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(
+        specs, "svc", namespace="acme", model={"secrets": {"API_KEY": {"from_env": "SVC_KEY"}}}
+    )
+    context.environ = {**context.environ, "SVC_KEY": "first-value-123"}
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    # A new value is invisible (the API never returns it): the plan stays empty...
+    context.environ = {**context.environ, "SVC_KEY": "second-value-456"}
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+    # ...until asked to send secrets again.
+    plan = cli("plan", "--dir", str(specs), "--resend-secrets")
+    assert "secrets sent again (--resend-secrets)" in plan.out
+    emulator.clear_requests()
+    result = cli("apply", "--dir", str(specs), "--auto-approve", "--resend-secrets")
+    assert result.code == 0, result.text
+    assert "second-value-456" not in result.text
+    (put,) = [r for r in emulator.requests() if r["method"] == "PUT"]
+    assert put["body"]["model"]["secrets"] == {"API_KEY": "***"}  # the log redacts values
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0

@@ -119,3 +119,53 @@ def test_no_wait_returns_after_sending(tmp_path: Path, cli: Cli, emulator: Emula
     assert result.code == 0
     assert "Apply complete: 1 created." in result.out
     assert live(emulator)["svc"]["status"]["state"] == "pending"
+
+
+def test_create_whose_response_was_lost_is_recognised_as_ours(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """The service created the endpoint but the answer never arrived (a 503 after the fact):
+    the retry meets "already exists", finds our own tags, and counts it as created."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    emulator.add_fault(
+        {
+            "kind": "http",
+            "method": "POST",
+            "path": "/v2/endpoint/acme",
+            "status": 503,
+            "count": 1,
+            "after": True,
+        }
+    )
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 0, result.text
+    assert "retrying create acme/svc" in result.err
+    assert "Apply complete: 1 created." in result.out
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_create_colliding_with_someone_elses_new_endpoint_fails(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., object]
+) -> None:
+    """Planned as a create, but an unmanaged endpoint of that name appeared before apply: the
+    409 is not mistaken for our own lost create."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    api = hub_for(emulator)
+    api.create_inference_endpoint(  # type: ignore[attr-defined]
+        "svc",
+        namespace="acme",
+        repository="gpt2",
+        framework="pytorch",
+        accelerator="cpu",
+        instance_type="intel-spr",
+        instance_size="x2",
+        vendor="aws",
+        region="us-east-1",
+    )
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert "acme/svc was created since the plan was made" in result.err

@@ -1,0 +1,62 @@
+"""On a terminal, apply and destroy ask first; only "yes" proceeds."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from provisioner.cli.context import Context
+from provisioner.emulator import Emulator
+from tests.reconcile.helpers import live, mutations, write_spec
+from tests.support.cli import Result
+
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def terminal(context: Context) -> Context:
+    context.stdin_is_tty = lambda: True
+    return context
+
+
+@pytest.mark.parametrize("answer", ["no\n", "y\n", "\n"])
+def test_anything_but_yes_cancels(
+    answer: str,
+    tmp_path: Path,
+    cli: Cli,
+    emulator: Emulator,
+    terminal: Context,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(answer))
+    result = cli("apply", "--dir", str(specs), ctx=terminal)
+    assert result.code == 1
+    assert "Apply 1 change(s) to stack 'endpoints'? Only 'yes' is accepted" in result.out
+    assert "apply cancelled; nothing was changed" in result.err
+    assert mutations(emulator) == []
+
+
+def test_yes_applies(
+    tmp_path: Path,
+    cli: Cli,
+    emulator: Emulator,
+    terminal: Context,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("yes\n"))
+    result = cli("apply", "--dir", str(specs), ctx=terminal)
+    assert result.code == 0, result.text
+    assert set(live(emulator)) == {"svc"}
+    monkeypatch.setattr(sys, "stdin", io.StringIO("no\n"))
+    destroyed = cli("destroy", "--dir", str(specs), ctx=terminal)
+    assert destroyed.code == 1
+    assert "destroy cancelled" in destroyed.err
+    assert set(live(emulator)) == {"svc"}
