@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -176,14 +177,12 @@ def _saved(session: Session, path: Path) -> Plan:
 @click.pass_obj
 def apply(
     context: Context,
+    /,
     plan_file: Path | None,
     spec_dir: Path,
     api_url: str | None,
     resend_secrets: bool,
-    auto_approve: bool,
-    parallelism: int,
-    wait: bool,
-    timeout: float,
+    **run: Any,
 ) -> None:
     """Make the live endpoints match the specs under --dir (or exactly the saved PLAN_FILE)."""
     if plan_file is not None:
@@ -199,46 +198,19 @@ def apply(
         if plan.errors:
             raise SystemExit(1)
     click.echo(render_plan(plan), nl=False)
-    if not plan.has_changes:
-        return
-    execute(
-        session,
-        plan,
-        auto_approve=auto_approve,
-        parallelism=parallelism,
-        wait=wait,
-        timeout=timeout,
-        verb="apply",
-    )
+    execute(session, plan, verb="apply", **run)
 
 
 @click.command()
 @_run_options
 @click.pass_obj
-def destroy(
-    context: Context,
-    spec_dir: Path,
-    api_url: str | None,
-    auto_approve: bool,
-    parallelism: int,
-    wait: bool,
-    timeout: float,
-) -> None:
+def destroy(context: Context, /, spec_dir: Path, api_url: str | None, **run: Any) -> None:
     """Delete every endpoint this stack manages. Protected endpoints are refused."""
     session = connect(context, load(spec_dir), api_url)
     plan, _ = session.plan(destroy=True)
     show_diagnostics(plan.diagnostics)
     click.echo(render_plan(plan), nl=False)
-    if plan.has_changes:
-        execute(
-            session,
-            plan,
-            auto_approve=auto_approve,
-            parallelism=parallelism,
-            wait=wait,
-            timeout=timeout,
-            verb="destroy",
-        )
+    execute(session, plan, verb="destroy", **run)
     if plan.refused:
         names = ", ".join(c.address for c in plan.refused)
         raise Stop(

@@ -68,21 +68,26 @@ def camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-def declared_image(spec: EndpointSpec) -> dict[str, Any]:
-    """The image fields the spec declares, keyed as the API names them (camelCase)."""
-    fields: dict[str, Any] = {}
+def declared_image_fields(spec: EndpointSpec) -> list[tuple[str, str, Any]]:
+    """Every image setting the spec declares: (its name under `model.`, the API's key, value)."""
+    fields: list[tuple[str, str, Any]] = []
     image = spec.model.image
     if image is not None:
-        for key, value in (
-            ("url", image.url),
-            ("port", image.port),
-            ("healthRoute", image.health_route),
+        for key, api_key, value in (
+            ("image.url", "url", image.url),
+            ("image.port", "port", image.port),
+            ("image.health_route", "healthRoute", image.health_route),
         ):
             if value is not None:
-                fields[key] = value
+                fields.append((key, api_key, value))
     for option, value in spec.model.engine_options.items():
-        fields[camel(option)] = value
+        fields.append((f"engine_options.{option}", camel(option), value))
     return fields
+
+
+def declared_image(spec: EndpointSpec) -> dict[str, Any]:
+    """The image fields the spec declares, keyed as the API names them (camelCase)."""
+    return {api_key: value for _, api_key, value in declared_image_fields(spec)}
 
 
 def default_image(spec: EndpointSpec) -> Image:

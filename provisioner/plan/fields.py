@@ -15,7 +15,7 @@ from typing import Any
 
 from provisioner.hub.models import LiveEndpoint
 from provisioner.plan import ownership
-from provisioner.plan.desired import ENGINES, METRICS_BACK, camel
+from provisioner.plan.desired import ENGINES, METRICS_BACK, declared_image_fields
 from provisioner.plan.model import FieldChange
 from provisioner.spec.model import EndpointSpec
 
@@ -58,37 +58,18 @@ def _list(value: tuple[str, ...] | None) -> Any:
 
 
 def _image_desired(spec: EndpointSpec) -> dict[str, Any]:
-    values: dict[str, Any] = {"engine": spec.model.engine.value}
-    image = spec.model.image
-    if image is not None:
-        for key, value in (
-            ("url", image.url),
-            ("port", image.port),
-            ("health_route", image.health_route),
-        ):
-            if value is not None:
-                values[f"image.{key}"] = value
-    for option, value in spec.model.engine_options.items():
-        values[f"engine_options.{option}"] = value
-    return values
+    declared = {key: value for key, _, value in declared_image_fields(spec)}
+    return {"engine": spec.model.engine.value, **declared}
 
 
 _VARIANT_ENGINE = {engine.variant: name.value for name, engine in ENGINES.items()}
 
 
 def _image_live(spec: EndpointSpec, endpoint: LiveEndpoint) -> dict[str, Any]:
-    """Live image values under the spec's own key names."""
+    """Live image values under the spec's own key names, for the keys the spec declares."""
     image = endpoint.config.image
-    fields = image.fields
-    values: dict[str, Any] = {
-        "engine": _VARIANT_ENGINE.get(image.variant, image.variant),
-        "image.url": fields.get("url"),
-        "image.port": fields.get("port"),
-        "image.health_route": fields.get("healthRoute"),
-    }
-    for option in spec.model.engine_options:
-        values[f"engine_options.{option}"] = fields.get(camel(option))
-    return values
+    declared = {key: image.fields.get(api_key) for key, api_key, _ in declared_image_fields(spec)}
+    return {"engine": _VARIANT_ENGINE.get(image.variant, image.variant), **declared}
 
 
 def _secrets(spec: EndpointSpec) -> Any:

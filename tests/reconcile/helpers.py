@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
 
@@ -59,3 +60,19 @@ def live(emu: Emulator, namespace: str = "acme") -> dict[str, dict[str, Any]]:
         items = json.load(response)["items"]
     emu.clear_requests()
     return {item["name"]: item for item in items}
+
+
+def unmanaged(api: HfApi, name: str, **extra: object) -> None:
+    """An endpoint made outside provisioner (by hand, through the real client)."""
+    api.create_inference_endpoint(
+        name,
+        namespace="acme",
+        repository="gpt2",
+        framework="pytorch",
+        accelerator="cpu",
+        instance_type="intel-spr",
+        instance_size="x2",
+        vendor="aws",
+        region="us-east-1",
+        **extra,  # type: ignore[arg-type]
+    )

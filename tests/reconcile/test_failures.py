@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from provisioner.emulator import Emulator
-from tests.reconcile.helpers import live, write_spec
+from tests.reconcile.helpers import live, unmanaged, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -154,18 +154,7 @@ def test_create_colliding_with_someone_elses_new_endpoint_fails(
     write_spec(specs, "svc", namespace="acme")
     saved = tmp_path / "plan.json"
     assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
-    api = hub_for(emulator)
-    api.create_inference_endpoint(  # type: ignore[attr-defined]
-        "svc",
-        namespace="acme",
-        repository="gpt2",
-        framework="pytorch",
-        accelerator="cpu",
-        instance_type="intel-spr",
-        instance_size="x2",
-        vendor="aws",
-        region="us-east-1",
-    )
+    unmanaged(hub_for(emulator), "svc")  # type: ignore[arg-type]
     result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
     assert result.code == 1
     assert "acme/svc was created since the plan was made" in result.err

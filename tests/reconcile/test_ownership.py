@@ -9,25 +9,10 @@ from pathlib import Path
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
-from tests.reconcile.helpers import live, mutations, write_spec
+from tests.reconcile.helpers import live, mutations, unmanaged, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
-
-
-def unmanaged(api: HfApi, name: str, **extra: object) -> None:
-    api.create_inference_endpoint(
-        name,
-        namespace="acme",
-        repository="gpt2",
-        framework="pytorch",
-        accelerator="cpu",
-        instance_type="intel-spr",
-        instance_size="x2",
-        vendor="aws",
-        region="us-east-1",
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 def test_unmanaged_endpoint_survives_apply_and_destroy(
