@@ -98,7 +98,7 @@ class Executor:
             self._create(change)
         elif step is Action.UPDATE:
             assert change.desired is not None
-            secrets = self.secrets.get(change.address) if change.secrets else None
+            secrets = self.secrets.get(change.address) if change.secrets is not None else None
             got = self.api.update_endpoint(ns, name, change.desired, secrets)
             problems = verify(change.desired, got.config)
             if problems:

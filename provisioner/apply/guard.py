@@ -61,7 +61,7 @@ def resolve_secrets(plan: Plan, environ: Mapping[str, str]) -> tuple[dict[str, S
     missing = []
     for change in plan.actionable:
         values = {}
-        for key, variable in sorted(change.secrets.items()):
+        for key, variable in sorted((change.secrets or {}).items()):
             found = environ.get(variable)
             if found is None or found == "":
                 missing.append(

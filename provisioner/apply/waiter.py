@@ -24,12 +24,16 @@ RUNNING, PAUSED, GONE = "running", "paused", "gone"
 
 
 def target(change: ResourceChange) -> str:
+    """Where a change leaves its endpoint: gone, paused, or running."""
     steps = change.steps
     if steps == (Action.DELETE,):
         return GONE
     if Action.PAUSE in steps:
         return PAUSED
-    if change.seen.state == EndpointState.PAUSED.value and Action.RESUME not in steps:
+    if Action.CREATE in steps or Action.RESUME in steps:
+        return RUNNING
+    # An update of a paused endpoint is stored; the endpoint stays paused.
+    if change.seen.state == EndpointState.PAUSED.value:
         return PAUSED
     return RUNNING
 

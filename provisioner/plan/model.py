@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from provisioner.hub.models import Config
@@ -55,10 +55,11 @@ class ResourceChange:
     steps: tuple[Action, ...] = ()
     fields: tuple[FieldChange, ...] = ()
     drift: bool = False
-    # What create/update send (API-level, complete). Secrets are sent as key -> environment
-    # variable, resolved only when apply runs.
+    # What create/update send (API-level, complete). `secrets` maps each secret to the
+    # environment variable its value is read from when apply runs; None means "send no secrets"
+    # (the endpoint keeps its own), an empty mapping means "remove them all".
     desired: Config | None = None
-    secrets: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] | None = None
     source: str | None = None
     protected: bool = False
     # Protection refused the delete this endpoint would otherwise get (spec removed, destroy).

@@ -281,7 +281,7 @@ class _Planner:
                 desired=update_config(spec, live.config, stack=self.options.stack)
                 if update
                 else None,
-                secrets=_secret_refs(spec) if send_secrets else {},
+                secrets=_secret_refs(spec) if send_secrets else None,
                 source=str(spec.source.mark("name")),
                 protected=_protected(spec, live),
             )

@@ -84,7 +84,7 @@ def render_change(change: ResourceChange, *, indent: str = "  ") -> list[str]:
         lines.append(f"{indent}    spec: {change.source}")
     if change.action is Action.CREATE and change.desired is not None:
         lines.append(f"{indent}    {summary(change.desired)}")
-        for key, env in sorted(change.secrets.items()):
+        for key, env in sorted((change.secrets or {}).items()):
             lines.append(f"{indent}    secret {key}: (sensitive, from ${env})")
     else:
         lines.extend(f"{indent}    {_field(f)}" for f in change.fields)
