@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DIR ?= endpoints
 
-.PHONY: venv test lint unit demo validate plan apply emulator bench clean
+.PHONY: venv test lint unit demo validate plan apply emulator clean
 
 venv: $(STAMP)
 

@@ -17,7 +17,7 @@ from provisioner.hub.models import LiveEndpoint
 from provisioner.plan import ownership
 from provisioner.plan.desired import ENGINES, METRICS_BACK, declared_image_fields
 from provisioner.plan.model import FieldChange
-from provisioner.spec.model import EndpointSpec
+from provisioner.spec.model import EndpointSpec, looks_secret
 
 
 class _Undeclared(enum.Enum):
@@ -200,19 +200,35 @@ def _same(desired: Any, live: Any) -> bool:
     return bool(desired == live)
 
 
+def _sensitive(rule: Rule, key: str, desired: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    if rule.path == "model.secrets":
+        return True
+    return rule.path == "model.env" and (
+        looks_secret(key, desired.get(key)) or looks_secret(key, live.get(key))
+    )
+
+
+def _masked(value: Any, sensitive: bool) -> Any:
+    return SENSITIVE if sensitive and value is not None else value
+
+
 def _per_key(rule: Rule, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldChange]:
     keys = set(desired) | set(live) if rule.extra_live_keys else set(desired)
-    return [
-        FieldChange(
-            f"{rule.path}.{key}",
-            live.get(key),
-            desired.get(key),
-            forces_replacement=rule.mode is Mode.REPLACE,
-            sensitive=rule.path == "model.secrets",
+    changes = []
+    for key in sorted(keys):
+        if key in desired and key in live and _same(desired[key], live[key]):
+            continue
+        sensitive = _sensitive(rule, key, desired, live)
+        changes.append(
+            FieldChange(
+                f"{rule.path}.{key}",
+                _masked(live.get(key), sensitive),
+                _masked(desired.get(key), sensitive),
+                forces_replacement=rule.mode is Mode.REPLACE,
+                sensitive=sensitive,
+            )
         )
-        for key in sorted(keys)
-        if not (key in desired and key in live and _same(desired[key], live[key]))
-    ]
+    return changes
 
 
 def diff(spec: EndpointSpec, endpoint: LiveEndpoint) -> list[FieldChange]:

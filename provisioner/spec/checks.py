@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from provisioner.spec.diagnostics import Diagnostic, Mark
+from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
 from provisioner.spec.loader import Document, KeyPath
 from provisioner.spec.model import (
     ENGINE_OPTIONS,
@@ -28,9 +28,11 @@ from provisioner.spec.model import (
     ScalingSpec,
     SecretRef,
     Source,
+    looks_secret,
 )
 
 RESERVED_TAG_PREFIX = "provisioner"
+
 _SIZE = re.compile(r"^x(\d+)$")
 
 
@@ -118,6 +120,18 @@ def rules(doc: Document) -> list[Diagnostic]:
             "the service rejects it otherwise",
         )
     env = _map(model.get("env"))
+    for key, value in env.items():
+        if key in SERVICE_ENV:
+            continue
+        if looks_secret(key, value):
+            errors.append(
+                Diagnostic(
+                    doc.mark(("model", "env", key), key=True),
+                    f"model.env.{key} looks like a secret: env values are shown in plans; "
+                    f"move it to model.secrets ({key}: {{from_env: VARIABLE}})",
+                    Severity.WARNING,
+                )
+            )
     for key in sorted(SERVICE_ENV & set(env)):
         error(
             ("model", "env", key),

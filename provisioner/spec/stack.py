@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.spec import checks, schema
-from provisioner.spec.diagnostics import Diagnostics, Mark, display_path
+from provisioner.spec.diagnostics import Diagnostics, Mark, Severity, display_path
 from provisioner.spec.loader import Document, KeyPath, Located, load_file
 from provisioner.spec.model import EndpointSpec
 
@@ -236,8 +236,8 @@ def load_stack(root: Path) -> tuple[Stack, Diagnostics]:
 
 
 def _check(document: Document, settings: Settings, diagnostics: Diagnostics) -> EndpointSpec | None:
-    errors = [*schema.check(document, schema.endpoint_schema()), *checks.rules(document)]
-    if errors:
-        diagnostics.extend(errors)
+    found = [*schema.check(document, schema.endpoint_schema()), *checks.rules(document)]
+    diagnostics.extend(found)
+    if any(d.severity is Severity.ERROR for d in found):
         return None
     return checks.build(document, default_namespace=settings.namespace)

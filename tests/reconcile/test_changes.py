@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -164,3 +165,27 @@ def test_rotated_secret_is_sent_again_on_request(
     (put,) = [r for r in emulator.requests() if r["method"] == "PUT"]
     assert put["body"]["model"]["secrets"] == {"API_KEY": "***"}  # the log redacts values
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_secret_looking_env_values_are_masked_in_plans(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", model={"env": {"OPENAI_API_KEY": "sk-first-111"}})
+    validated = cli("validate", "--dir", str(specs))
+    assert validated.code == 0
+    assert "model.env.OPENAI_API_KEY looks like a secret" in validated.err
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "svc", namespace="acme", model={"env": {"OPENAI_API_KEY": "sk-second-22"}})
+    plan = cli("plan", "--dir", str(specs))
+    assert "~ model.env.OPENAI_API_KEY: (sensitive)" in plan.out
+    assert "sk-first-111" not in plan.text and "sk-second-22" not in plan.text
+    document = json.loads(cli("plan", "--dir", str(specs), "--json").out)
+    (field,) = document["changes"][0]["fields"]
+    assert field == {
+        "path": "model.env.OPENAI_API_KEY",
+        "before": "(sensitive)",
+        "after": "(sensitive)",
+        "forces_replacement": False,
+        "sensitive": True,
+    }
