@@ -221,6 +221,12 @@ class _Planner:
             state_step = Action.PAUSE
         elif spec.state is DesiredState.RUNNING and paused:
             state_step = Action.RESUME
+        elif (
+            spec.state is DesiredState.RUNNING
+            and live.state is EndpointState.SCALED_TO_ZERO
+            and spec.scaling.min_replicas > 0
+        ):
+            state_step = Action.RESUME  # scaled to zero by hand although it must stay up
         retry = live.state is EndpointState.UPDATE_FAILED
         resend = self.options.resend_secrets and bool(spec.model.secrets)
         update = bool(fields) or adopting or retry or resend
@@ -246,6 +252,10 @@ class _Planner:
                 f"resumed outside provisioner (it is {live.state}); state: paused declared"
                 if drift
                 else f"state: paused declared, it is {live.state}"
+            )
+        elif state_step is Action.RESUME and not paused:
+            reasons.append(
+                f"scaled to zero although min_replicas is {spec.scaling.min_replicas}: resumed"
             )
         elif state_step is Action.RESUME:
             reasons.append(

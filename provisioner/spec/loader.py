@@ -27,7 +27,7 @@ from provisioner.spec.diagnostics import Diagnostic, Mark
 # A path from a document's root to a value: mapping keys and sequence indexes.
 KeyPath = tuple[str | int, ...]
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILE_BYTES = 16 * 1024 * 1024
 # Values produced per document, aliases counted each time they are expanded. Real specs have a
 # few hundred; the bound only stops alias bombs.
 MAX_VALUES_PER_DOCUMENT = 20_000

@@ -50,7 +50,7 @@ class Stack:
 
 
 def _is_hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts[:-1])
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def _yaml_files(root: Path) -> list[Path]:

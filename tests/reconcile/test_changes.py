@@ -189,3 +189,17 @@ def test_secret_looking_env_values_are_masked_in_plans(
         "forces_replacement": False,
         "sensitive": True,
     }
+
+
+def test_endpoint_scaled_to_zero_by_hand_is_resumed_when_it_must_stay_up(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hf_cli: Callable[..., object]
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")  # min_replicas 1 by default
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    hf_cli("endpoints", "scale-to-zero", "svc", "--namespace", "acme")
+    plan = cli("plan", "--dir", str(specs))
+    assert "> acme/svc: resume (changed outside provisioner)" in plan.out
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert live(emulator)["svc"]["status"]["state"] == "running"
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
