@@ -87,6 +87,13 @@ def connect(context: Context, stack: Stack, api_url: str | None) -> Session:
     def on_retry(what: str, error: ApiError, delay: float) -> None:
         click.echo(f"retrying {what} in {delay:.1f}s: {error.message}", err=True)
 
+    if stack.settings.stack_from_directory:
+        click.echo(
+            f"warning: the stack is named {stack.settings.stack!r} after its directory; set "
+            "'stack:' in _settings.yaml to a name unique among the stacks sharing these "
+            "namespaces (two stacks with one name manage each other's endpoints)",
+            err=True,
+        )
     retrier = Retrier(sleep=context.sleep, clock=context.clock, rng=context.rng, on_retry=on_retry)
     api = context.api_factory(connection, retrier)
     try:

@@ -28,6 +28,9 @@ class Settings:
     stack: str
     namespace: str | None = None
     file: Path | None = None
+    # True when no `stack:` was set and the name is the directory's: two directories with the
+    # same name (say two repositories' `endpoints/`) would then manage each other's endpoints.
+    stack_from_directory: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def _settings(root: Path, shown_root: Path, diagnostics: Diagnostics) -> Setting
                 f"stack name {default_name!r} (the directory's name) is invalid: use lowercase "
                 "letters, digits and '-'; or set 'stack:' in _settings.yaml",
             )
-        return Settings(stack=default_name)
+        return Settings(stack=default_name, stack_from_directory=True)
     shown = display_path(present[0])
     document = _single_mapping(present[0], shown, diagnostics)
     if document is None:
@@ -95,7 +98,12 @@ def _settings(root: Path, shown_root: Path, diagnostics: Diagnostics) -> Setting
             Mark(shown),
             f"stack name {default_name!r} (the directory's name) is invalid; set 'stack:' here",
         )
-    return Settings(stack=stack, namespace=data.get("namespace"), file=shown)
+    return Settings(
+        stack=stack,
+        namespace=data.get("namespace"),
+        file=shown,
+        stack_from_directory="stack" not in data,
+    )
 
 
 def _merge(base: Any, over: Any) -> Any:

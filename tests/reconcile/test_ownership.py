@@ -53,7 +53,9 @@ def test_two_stacks_never_touch_each_other(tmp_path: Path, cli: Cli, emulator: E
     team_a, team_b = tmp_path / "team-a", tmp_path / "team-b"
     write_spec(team_a, "alpha", namespace="acme")
     write_spec(team_b, "beta", namespace="acme")
-    assert cli("apply", "--dir", str(team_a), "--auto-approve").code == 0
+    first = cli("apply", "--dir", str(team_a), "--auto-approve")
+    assert first.code == 0
+    assert "warning: the stack is named 'team-a' after its directory" in first.err
     assert cli("apply", "--dir", str(team_b), "--auto-approve").code == 0
     # team-b destroying itself leaves team-a alone; a spec for team-a's endpoint is refused.
     assert cli("destroy", "--dir", str(team_b), "--auto-approve").code == 0
