@@ -62,12 +62,11 @@ def test_quota_holds_under_a_race(hf_api: HfApi) -> None:
     assert results.count(409) == 12
 
 
-def _create_many(emu: Emulator, count: int) -> list[float]:
-    """Create `count` endpoints over one keep-alive connection; returns each call's duration."""
+def _create_many(emu: Emulator, count: int) -> None:
+    """Create `count` endpoints over one keep-alive connection."""
     host, port = emu.url.removeprefix("http://").rsplit(":", 1)
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     headers = {"Authorization": "Bearer hf_demo", "Content-Type": "application/json"}
-    durations = []
     for i in range(count):
         body: dict[str, Any] = {
             "name": f"ep-{i}",
@@ -81,31 +80,24 @@ def _create_many(emu: Emulator, count: int) -> list[float]:
             },
             "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
         }
-        start = time.perf_counter()
         conn.request("POST", "/v2/endpoint/demo", json.dumps(body), headers)
         reply = conn.getresponse()
         reply.read()
-        durations.append(time.perf_counter() - start)
         assert reply.status == 200
     conn.close()
-    return durations
 
 
 def test_five_thousand_endpoints_stay_fast(
     make_emulator: Callable[..., Emulator], hub_for: Callable[..., HfApi]
 ) -> None:
     emu = make_emulator(quotas={"*": {"aws": {"intel-spr": 10_000}}})
-    durations = _create_many(emu, 5000)
-    # Creation must not slow down as the namespace fills (no per-create scan of the namespace).
-    first, last = sum(durations[:1000]), sum(durations[-1000:])
-    assert last < 3 * first + 0.5, (first, last)
+    _create_many(emu, 5000)
+    # How fast is for the benchmarks to measure (no wall-clock thresholds in tests on shared,
+    # noisy machines); here: 5 000 endpoints are created, listed, settled and counted right.
     api = hub_for(emu)
     emu.advance(3600)  # every endpoint has transitions to settle on this read
-    start = time.perf_counter()
     endpoints = api.list_inference_endpoints(namespace="demo")
-    elapsed = time.perf_counter() - start
     assert len(endpoints) == 5000 and {e.status for e in endpoints} == {"running"}
-    assert elapsed < 5.0, elapsed
     hardware = {h.id: h for h in api.list_inference_endpoints_hardware(namespace="demo")}
     assert hardware["aws-us-east-1-intel-spr-x1"].used_accelerators == 5000
 
@@ -117,9 +109,11 @@ def test_stop_returns_promptly_with_open_keep_alive_connections(emulator: Emulat
         conn.request("GET", "/api/agent-harnesses")
         conn.getresponse().read()
     before = threading.active_count()
-    start = time.perf_counter()
-    emulator.stop()
-    assert time.perf_counter() - start < 2.0
+    # A liveness check, not a speed one: open keep-alive connections must not block stop().
+    stopper = threading.Thread(target=emulator.stop)
+    stopper.start()
+    stopper.join(timeout=60)
+    assert not stopper.is_alive(), "stop() hung on open keep-alive connections"
     deadline = time.monotonic() + 5
     while threading.active_count() >= before and time.monotonic() < deadline:
         time.sleep(0.01)
