@@ -132,7 +132,8 @@ def update_body(config: Config, secrets: Mapping[str, str] | None) -> dict[str, 
     """The complete PUT body for `config`.
 
     The API replaces `model.image`, `model.env`, `command` and `args` whole, so they are always
-    sent in full. `scaleToZeroTimeout` is sent as null when unset, which clears it (the client's
+    sent in full (except an image holding registry credentials, see below).
+    `scaleToZeroTimeout` is sent as null when unset, which clears it (the client's
     `update_inference_endpoint` cannot express that, nor a change of `type`). Secrets are sent
     only when given: an absent `model.secrets` keeps the secrets the endpoint has.
     """
@@ -146,9 +147,12 @@ def update_body(config: Config, secrets: Mapping[str, str] | None) -> dict[str, 
     model: dict[str, Any] = {
         "repository": config.repository,
         "framework": config.framework,
-        "image": config.image.payload(),
         "env": dict(config.env),
     }
+    if not config.image.has_credentials:
+        # An image with registry credentials is left out: the API never returns them, so
+        # sending the image back would wipe them. Absent, the endpoint keeps its image whole.
+        model["image"] = config.image.payload()
     if config.revision is not None:
         model["revision"] = config.revision
     if config.task is not None:

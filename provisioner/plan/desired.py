@@ -168,7 +168,9 @@ def update_config(spec: EndpointSpec, live: Config, *, stack: str) -> Config:
     model = spec.model
     variant = ENGINES[model.engine].variant
     if live.image.variant == variant:
-        image = Image(variant, {**live.image.fields, **declared_image(spec)})
+        image = Image(
+            variant, {**live.image.fields, **declared_image(spec)}, live.image.has_credentials
+        )
     else:
         image = default_image(spec)
     scaling = _scaling(spec)

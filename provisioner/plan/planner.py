@@ -19,6 +19,8 @@ from provisioner.plan.model import Action, FieldChange, Plan, ResourceChange, Se
 from provisioner.spec.diagnostics import Diagnostic, Mark
 from provisioner.spec.model import DesiredState, EndpointSpec
 
+IMAGE_PATHS = ("model.engine", "model.image.", "model.engine_options.")
+
 
 @dataclass(frozen=True)
 class PlanOptions:
@@ -208,6 +210,15 @@ class _Planner:
             self.replace(spec, live, fields, f"{changes} cannot change in place")
             return
         if any(f.path.startswith("compute.") for f in fields) and not self.hardware_ok(spec):
+            return
+        image_fields = [f for f in fields if f.path.startswith(IMAGE_PATHS)]
+        if live.config.image.has_credentials and image_fields:
+            self.error(
+                spec.source.mark("model"),
+                f"{live.address} pulls its image with registry credentials, which the API never "
+                f"returns, so provisioner cannot change the image ({_names(image_fields)}) "
+                "without wiping them; change it with `hf endpoints update` and the credentials",
+            )
             return
         self.in_place(spec, live, fields, adopting=owner is None)
 

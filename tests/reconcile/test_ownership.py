@@ -163,3 +163,38 @@ def test_import_refuses_to_overwrite_and_reports_unknown_names(
     missing = cli("import", "nope", "--dir", str(specs), "--namespace", "acme")
     assert missing.code == 1
     assert "no endpoint named nope in namespace acme" in missing.err
+
+
+def test_image_with_registry_credentials_is_never_sent_back(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    """The API redacts registry credentials, so echoing the image would wipe them: updates
+    leave the image out, and a change to it is refused with a way forward."""
+    hub_for(emulator).create_inference_endpoint(
+        "private-img",
+        namespace="acme",
+        repository="gpt2",
+        framework="custom",
+        accelerator="cpu",
+        instance_type="intel-spr",
+        instance_size="x2",
+        vendor="aws",
+        region="us-east-1",
+        custom_image={"url": "registry.example.com/app:1", "port": 8080},
+        container_registry_username="robot",
+        container_registry_password="registry-password-123",
+    )
+    specs = tmp_path / "endpoints"
+    specs.mkdir()
+    assert cli("import", "private-img", "--dir", str(specs), "--namespace", "acme").code == 0
+    emulator.clear_requests()
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    (put,) = [r for r in emulator.requests() if r["method"] == "PUT"]
+    assert "image" not in put["body"]["model"]
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+    path = specs / "private-img.yaml"
+    path.write_text(path.read_text().replace("app:1", "app:2"))
+    result = cli("plan", "--dir", str(specs))
+    assert result.code == 1
+    assert "acme/private-img pulls its image with registry credentials" in result.err
+    assert "model.image.url" in result.err
