@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +74,7 @@ def _confirm(context: Context, plan: Plan, auto_approve: bool, verb: str) -> Non
 
 def _summary(outcomes: list[Outcome]) -> tuple[str, list[Outcome]]:
     failed = [o for o in outcomes if not o.ok]
-    done: dict[Action, int] = {}
-    for outcome in outcomes:
-        if outcome.ok:
-            done[outcome.change.action] = done.get(outcome.change.action, 0) + 1
+    done = Counter(o.change.action for o in outcomes if o.ok)
     words = {
         Action.CREATE: "created",
         Action.UPDATE: "updated",
@@ -106,10 +104,11 @@ def execute(
     context = session.context
     if not plan.has_changes:
         return
-    _confirm(context, plan, auto_approve, verb)
+    # Before asking: a missing secret should not cost a confirmation that leads nowhere.
     secrets, missing = resolve_secrets(plan, context.environ)
     if missing:
         raise Stop("\n".join(["nothing was changed:", *missing]))
+    _confirm(context, plan, auto_approve, verb)
     reporter = TtyReporter() if context.is_tty() else PlainReporter()
     executor = Executor(
         session.api,

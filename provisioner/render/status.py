@@ -1,0 +1,53 @@
+"""The `status` table: the stack's endpoints as they are, next to what the plan says. Pure."""
+
+from __future__ import annotations
+
+from provisioner.hub.models import Fleet, LiveEndpoint
+from provisioner.plan.model import Action, Plan, ResourceChange
+
+
+def _spec_column(change: ResourceChange) -> str:
+    if change.refused:
+        return "no spec (protected, kept)"
+    if change.action is Action.NOOP:
+        return "in sync"
+    if change.action is Action.DELETE:
+        return "no spec (apply deletes it)"
+    if change.action is Action.CREATE:
+        return "not created yet"
+    what = "changed outside provisioner" if change.drift else f"apply will {change.action.value}"
+    fields = ", ".join(f.path for f in change.fields[:3])
+    return f"{what}: {fields}" if fields else what
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def _row(change: ResourceChange, endpoint: LiveEndpoint | None) -> list[str]:
+    if endpoint is None:
+        return [change.address, "-", "-", "-", _spec_column(change)]
+    config = endpoint.config
+    replicas = (
+        f"{endpoint.ready_replicas}/{endpoint.target_replicas}"
+        f" (min {config.min_replica}, max {config.max_replica})"
+    )
+    url = endpoint.url or "-"
+    return [change.address, endpoint.state.value, replicas, url, _spec_column(change)]
+
+
+def render_status(plan: Plan, fleet: Fleet) -> str:
+    if not plan.changes:
+        return f"Stack {plan.stack!r} has no endpoints and no specs.\n"
+    live = {e.address: e for group in fleet.endpoints.values() for e in group}
+    rows = [["ENDPOINT", "STATE", "REPLICAS", "URL", "SPEC"]]
+    rows += [_row(change, live.get(change.address)) for change in plan.changes]
+    pending = sum(1 for c in plan.changes if c.is_change)
+    verdict = (
+        f"{pending} differ from the specs: run `provisioner plan`." if pending else "all in sync."
+    )
+    return f"{_table(rows)}\n\n{len(plan.changes)} endpoint(s); {verdict}\n"
