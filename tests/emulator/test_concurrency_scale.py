@@ -15,7 +15,7 @@ from huggingface_hub.errors import HfHubHTTPError
 
 from provisioner.emulator import Emulator
 from tests.support.hub import create
-from tests.support.raw_http import call
+from tests.support.raw_http import call, create_body
 
 
 def test_concurrent_clients_see_a_consistent_store(hf_api: HfApi, emulator: Emulator) -> None:
@@ -68,18 +68,7 @@ def _create_many(emu: Emulator, count: int) -> None:
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     headers = {"Authorization": "Bearer hf_demo", "Content-Type": "application/json"}
     for i in range(count):
-        body: dict[str, Any] = {
-            "name": f"ep-{i}",
-            "type": "public",
-            "provider": {"vendor": "aws", "region": "us-east-1"},
-            "compute": {
-                "accelerator": "cpu",
-                "instanceType": "intel-spr",
-                "instanceSize": "x1",
-                "scaling": {"minReplica": 1, "maxReplica": 1},
-            },
-            "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
-        }
+        body = create_body(f"ep-{i}")
         conn.request("POST", "/v2/endpoint/demo", json.dumps(body), headers)
         reply = conn.getresponse()
         reply.read()

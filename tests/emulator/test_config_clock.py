@@ -20,7 +20,7 @@ from provisioner.emulator import (
     load_config_file,
 )
 from provisioner.emulator.clock import Clock
-from tests.support.raw_http import call
+from tests.support.raw_http import call, create_body
 
 README = Path(provisioner.emulator.__file__).with_name("README.md")
 
@@ -127,17 +127,6 @@ def test_configured_epoch_drives_created_at() -> None:
     epoch = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     with Emulator(EmulatorConfig(speed=0, epoch=epoch)) as emu:
         emu.advance(1)
-        body = {
-            "name": "ep",
-            "type": "public",
-            "provider": {"vendor": "aws", "region": "us-east-1"},
-            "compute": {
-                "accelerator": "cpu",
-                "instanceType": "intel-spr",
-                "instanceSize": "x1",
-                "scaling": {"minReplica": 1, "maxReplica": 1},
-            },
-            "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
-        }
+        body = create_body("ep")
         doc = call("POST", f"{emu.url}/v2/endpoint/demo", body).json()
         assert doc["status"]["createdAt"] == "2025-01-02T03:04:06.000Z"

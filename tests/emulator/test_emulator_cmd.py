@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.raw_http import call
+from tests.support.raw_http import call, create_body
 
 PROVISIONER = [sys.executable, "-m", "provisioner"]
 
@@ -134,18 +134,7 @@ def test_config_and_data_files_are_used(
     running.append(proc)
     assert call("GET", f"{url}/api/whoami-v2", token="hf_demo").status == 401
     assert call("GET", f"{url}/api/whoami-v2", token="hf_alice").json()["orgs"][0]["name"] == "lab"
-    body = {
-        "name": "ep",
-        "type": "public",
-        "provider": {"vendor": "aws", "region": "us-east-1"},
-        "compute": {
-            "accelerator": "cpu",
-            "instanceType": "intel-spr",
-            "instanceSize": "x1",
-            "scaling": {"minReplica": 1, "maxReplica": 1},
-        },
-        "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
-    }
+    body = create_body("ep")
     created = call("POST", f"{url}/v2/endpoint/lab", body, token="hf_alice").json()
     assert created["status"]["state"] == "running"  # zero durations
     proc.send_signal(signal.SIGTERM)

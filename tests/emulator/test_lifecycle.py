@@ -17,7 +17,7 @@ from tests.support.hub import (
     UPDATING,
     create,
 )
-from tests.support.raw_http import call
+from tests.support.raw_http import call, create_body
 
 
 def test_create_returns_a_pending_endpoint_with_every_field_the_client_needs(
@@ -256,29 +256,7 @@ def test_speed_scales_every_duration() -> None:
     real = [0.0]
     config = EmulatorConfig(speed=10.0, durations=Durations(pending=3, initializing=12))
     with Emulator(config, monotonic=lambda: real[0]) as emu:
-        assert (
-            call(
-                "POST",
-                f"{emu.url}/v2/endpoint/demo",
-                {
-                    "name": "ep",
-                    "type": "public",
-                    "provider": {"vendor": "aws", "region": "us-east-1"},
-                    "compute": {
-                        "accelerator": "cpu",
-                        "instanceType": "intel-spr",
-                        "instanceSize": "x1",
-                        "scaling": {"minReplica": 1, "maxReplica": 1},
-                    },
-                    "model": {
-                        "repository": "gpt2",
-                        "framework": "pytorch",
-                        "image": {"huggingface": {}},
-                    },
-                },
-            ).status
-            == 200
-        )
+        assert call("POST", f"{emu.url}/v2/endpoint/demo", create_body()).status == 200
         real[0] = 1.4  # 14 emulated seconds
         state = call("GET", f"{emu.url}/v2/endpoint/demo/ep").json()["status"]["state"]
         assert state == "initializing"

@@ -62,17 +62,16 @@ def live(emu: Emulator, namespace: str = "acme") -> dict[str, dict[str, Any]]:
     return {item["name"]: item for item in items}
 
 
-def unmanaged(api: HfApi, name: str, **extra: object) -> None:
+def unmanaged(api: HfApi, name: str, **extra: Any) -> None:
     """An endpoint made outside provisioner (by hand, through the real client)."""
-    api.create_inference_endpoint(
-        name,
-        namespace="acme",
-        repository="gpt2",
-        framework="pytorch",
-        accelerator="cpu",
-        instance_type="intel-spr",
-        instance_size="x2",
-        vendor="aws",
-        region="us-east-1",
-        **extra,  # type: ignore[arg-type]
-    )
+    fields: dict[str, Any] = {
+        "namespace": "acme",
+        "repository": "gpt2",
+        "framework": "pytorch",
+        "accelerator": "cpu",
+        "instance_type": "intel-spr",
+        "instance_size": "x2",
+        "vendor": "aws",
+        "region": "us-east-1",
+    }
+    api.create_inference_endpoint(name, **{**fields, **extra})

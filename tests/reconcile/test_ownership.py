@@ -170,16 +170,10 @@ def test_image_with_registry_credentials_is_never_sent_back(
 ) -> None:
     """The API redacts registry credentials, so echoing the image would wipe them: updates
     leave the image out, and a change to it is refused with a way forward."""
-    hub_for(emulator).create_inference_endpoint(
+    unmanaged(
+        hub_for(emulator),
         "private-img",
-        namespace="acme",
-        repository="gpt2",
         framework="custom",
-        accelerator="cpu",
-        instance_type="intel-spr",
-        instance_size="x2",
-        vendor="aws",
-        region="us-east-1",
         custom_image={"url": "registry.example.com/app:1", "port": 8080},
         container_registry_username="robot",
         container_registry_password="registry-password-123",

@@ -48,3 +48,20 @@ def call(
             )
     except urllib.error.HTTPError as err:
         return Reply(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read().decode())
+
+
+def create_body(name: str = "ep", **overrides: Any) -> dict[str, Any]:
+    """The smallest valid create body (public, CPU x1 on aws/us-east-1, gpt2)."""
+    body: dict[str, Any] = {
+        "name": name,
+        "type": "public",
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": {
+            "accelerator": "cpu",
+            "instanceType": "intel-spr",
+            "instanceSize": "x1",
+            "scaling": {"minReplica": 1, "maxReplica": 1},
+        },
+        "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
+    }
+    return {**body, **overrides}
