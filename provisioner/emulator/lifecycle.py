@@ -69,9 +69,9 @@ def seg(at: float, state: State, *, url: bool, message: str | None = None) -> Se
     return Segment(at, state, message or MESSAGES[state], url)
 
 
-def deploy(now: float, d: Durations, *, failure: str | None = None) -> list[Segment]:
-    """create: pending -> initializing -> running (or failed with the scripted message)."""
-    ready = now + d.pending + d.initializing
+def _start(now: float, pending: float, starting: float, failure: str | None) -> list[Segment]:
+    """pending (no url) -> initializing -> running, or failed with the scripted message."""
+    ready = now + pending + starting
     last = (
         seg(ready, State.FAILED, url=False, message=failure)
         if failure is not None
@@ -79,24 +79,19 @@ def deploy(now: float, d: Durations, *, failure: str | None = None) -> list[Segm
     )
     return [
         seg(now, State.PENDING, url=False),
-        seg(now + d.pending, State.INITIALIZING, url=False),
+        seg(now + pending, State.INITIALIZING, url=False),
         last,
     ]
+
+
+def deploy(now: float, d: Durations, *, failure: str | None = None) -> list[Segment]:
+    """create: pending -> initializing -> running (or failed with the scripted message)."""
+    return _start(now, d.pending, d.initializing, failure)
 
 
 def resume(now: float, d: Durations, *, failure: str | None = None) -> list[Segment]:
     """resume from paused: pending (no url, as in the client guide) -> initializing -> running."""
-    ready = now + d.pending + d.resume
-    last = (
-        seg(ready, State.FAILED, url=False, message=failure)
-        if failure is not None
-        else seg(ready, State.RUNNING, url=True)
-    )
-    return [
-        seg(now, State.PENDING, url=False),
-        seg(now + d.pending, State.INITIALIZING, url=False),
-        last,
-    ]
+    return _start(now, d.pending, d.resume, failure)
 
 
 def update(now: float, d: Durations, *, url: bool, failure: str | None = None) -> list[Segment]:
