@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from provisioner.hub.models import EndpointState, Fleet, LiveEndpoint, Secrets
+from provisioner.hub.models import EndpointState, Fleet, Secrets
 from provisioner.plan.document import fingerprint
 from provisioner.plan.model import Plan
 
@@ -34,9 +34,7 @@ def _category(state: str | None) -> str:
 
 def stale(plan: Plan, fleet: Fleet) -> list[str]:
     """One message per endpoint the plan would change whose live state moved on since."""
-    live: dict[tuple[str, str], LiveEndpoint] = {
-        (e.namespace, e.name): e for group in fleet.endpoints.values() for e in group
-    }
+    live = fleet.index()
     problems = []
     for change in plan.actionable:
         now = live.get((change.namespace, change.name))

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx2
-from huggingface_hub import HfApi, constants
+from huggingface_hub import HfApi, InferenceEndpointHardware, constants
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import build_hf_headers, get_session, get_token, hf_raise_for_status
 
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError, ConfigurationError, Transient, classify
 from provisioner.hub.models import Config, Hardware, Identity, LiveEndpoint, Secrets
-from provisioner.hub.normalise import endpoint_from_raw, hardware_from_raw, update_body
+from provisioner.hub.normalise import endpoint_from_raw, update_body
 from provisioner.hub.retry import Retrier
 
 T = TypeVar("T")
@@ -102,6 +102,22 @@ def _translate(what: str, fn: Callable[[], T]) -> T:
         raise Transient(f"{what}: {type(exc).__name__}: {exc}") from exc
 
 
+def hardware_from_client(row: InferenceEndpointHardware) -> Hardware:
+    """One hardware row as the client parsed it, with this namespace's quota."""
+    return Hardware(
+        vendor=row.vendor,
+        region=row.region,
+        accelerator=row.accelerator,
+        instance_type=row.instance_type,
+        instance_size=row.instance_size,
+        status=row.status,
+        price_per_hour=row.price_per_hour,
+        num_accelerators=row.num_accelerators,
+        quota_max=row.max_accelerators,
+        quota_used=row.used_accelerators,
+    )
+
+
 class HubApi:
     """`EndpointsApi` over the real `huggingface_hub` client."""
 
@@ -141,22 +157,13 @@ class HubApi:
         return endpoint_from_raw(found.raw, namespace)
 
     def list_hardware(self, namespace: str) -> list[Hardware]:
-        def fetch() -> list[Hardware]:
-            response = get_session().get(
-                f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/provider/{namespace}",
-                headers=build_hf_headers(token=self._token),
-            )
-            hf_raise_for_status(response)
-            return [
-                hardware_from_raw(compute, vendor=vendor["name"], region=region["name"])
-                for vendor in response.json()["vendors"]
-                for region in vendor["regions"]
-                for compute in region["computes"]
-            ]
-
-        # The same route `list_inference_endpoints_hardware` uses; read directly because that
-        # method drops the quota row's numbers we need for the quota check.
-        return self._call(f"list hardware of {namespace}", fetch)
+        rows = self._call(
+            f"list hardware of {namespace}",
+            lambda: self._api.list_inference_endpoints_hardware(
+                namespace=namespace, token=self._token
+            ),
+        )
+        return [hardware_from_client(row) for row in rows]
 
     def create_endpoint(
         self, namespace: str, name: str, config: Config, secrets: Secrets

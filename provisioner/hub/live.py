@@ -3,6 +3,7 @@ specs, never one GET per endpoint. Runs before the (pure) planner."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from provisioner.hub.api import EndpointsApi
@@ -16,19 +17,16 @@ def read_fleet(
     """List endpoints of every namespace; hardware only for `required` ones (they have specs).
 
     A `required` namespace that cannot be read raises; an `optional` one (scanned only to find
-    endpoints this stack still owns) is recorded in `Fleet.unreadable` and skipped.
+    endpoints this stack still owns, e.g. an organisation without billing) is skipped.
     """
     required = sorted(set(required))
     optional = sorted(set(optional) - set(required))
     endpoints: dict[str, tuple[LiveEndpoint, ...]] = {}
     hardware: dict[str, tuple[Hardware, ...]] = {}
-    unreadable: dict[str, str] = {}
     for namespace in required:
         endpoints[namespace] = tuple(api.list_endpoints(namespace))
         hardware[namespace] = tuple(api.list_hardware(namespace))
     for namespace in optional:
-        try:
+        with contextlib.suppress(ApiError):
             endpoints[namespace] = tuple(api.list_endpoints(namespace))
-        except ApiError as error:
-            unreadable[namespace] = error.message
-    return Fleet(endpoints=endpoints, hardware=hardware, unreadable=unreadable)
+    return Fleet(endpoints=endpoints, hardware=hardware)

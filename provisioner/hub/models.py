@@ -139,12 +139,11 @@ class Identity:
 
 @dataclass(frozen=True)
 class Fleet:
-    """Everything read from the API before planning: endpoints and hardware per namespace.
-
-    `unreadable` holds namespaces that could not be listed (e.g. an organisation without
-    billing); they are only an error if a spec needs them.
-    """
+    """Everything read from the API before planning: endpoints and hardware per namespace."""
 
     endpoints: Mapping[str, tuple[LiveEndpoint, ...]] = field(default_factory=dict)
     hardware: Mapping[str, tuple[Hardware, ...]] = field(default_factory=dict)
-    unreadable: Mapping[str, str] = field(default_factory=dict)
+
+    def index(self) -> dict[tuple[str, str], LiveEndpoint]:
+        """Every endpoint by (namespace, name)."""
+        return {(e.namespace, e.name): e for group in self.endpoints.values() for e in group}

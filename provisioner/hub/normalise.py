@@ -13,7 +13,6 @@ from typing import Any
 from provisioner.hub.models import (
     Config,
     EndpointState,
-    Hardware,
     Image,
     LiveEndpoint,
     PrivateLink,
@@ -109,22 +108,6 @@ def endpoint_from_raw(raw: Mapping[str, Any], namespace: str) -> LiveEndpoint:
         target_replicas=int(status.get("targetReplica") or 0),
         created_at=str(status.get("createdAt", "")),
         updated_at=str(status.get("updatedAt", "")),
-    )
-
-
-def hardware_from_raw(raw: Mapping[str, Any], *, vendor: str, region: str) -> Hardware:
-    quota = _map(raw.get("quota"))
-    return Hardware(
-        vendor=vendor,
-        region=region,
-        accelerator=str(raw["accelerator"]),
-        instance_type=str(raw["instanceType"]),
-        instance_size=str(raw["instanceSize"]),
-        status=str(raw.get("status", "available")),
-        price_per_hour=float(raw.get("pricePerHour") or 0.0),
-        num_accelerators=int(raw.get("numAccelerators") or 1),
-        quota_max=int(quota.get("maxAccelerators") or 0),
-        quota_used=int(quota.get("usedAccelerators") or 0),
     )
 
 

@@ -351,9 +351,7 @@ class _Planner:
         )
 
     def run(self, desired: Sequence[EndpointSpec]) -> Plan:
-        live_by_key = {
-            (e.namespace, e.name): e for group in self.fleet.endpoints.values() for e in group
-        }
+        live_by_key = self.fleet.index()
         wanted: set[tuple[str, str]] = set()
         if not self.options.destroy:
             for spec in sorted(desired, key=lambda s: (s.namespace or "", s.name)):

@@ -43,9 +43,9 @@ def _row(change: ResourceChange, endpoint: LiveEndpoint | None) -> list[str]:
 def render_status(plan: Plan, fleet: Fleet) -> str:
     if not plan.changes:
         return f"Stack {plan.stack!r} has no endpoints and no specs.\n"
-    live = {e.address: e for group in fleet.endpoints.values() for e in group}
+    live = fleet.index()
     rows = [["ENDPOINT", "STATE", "REPLICAS", "URL", "SPEC"]]
-    rows += [_row(change, live.get(change.address)) for change in plan.changes]
+    rows += [_row(change, live.get((change.namespace, change.name))) for change in plan.changes]
     pending = sum(1 for c in plan.changes if c.is_change)
     verdict = (
         f"{pending} differ from the specs: run `provisioner plan`." if pending else "all in sync."

@@ -13,9 +13,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from huggingface_hub import InferenceEndpointHardware
 
+from provisioner.hub.client import hardware_from_client
 from provisioner.hub.models import Fleet
-from provisioner.hub.normalise import endpoint_from_raw, hardware_from_raw
+from provisioner.hub.normalise import endpoint_from_raw
 from provisioner.plan.document import dumps, loads
 from provisioner.plan.planner import PlanOptions, build_plan
 from provisioner.render.text import render_plan
@@ -35,7 +37,11 @@ def fleet_from(path: Path) -> Fleet:
         )
         provider = content.get("provider") or json.loads((ROOT / "provider.json").read_text())
         hardware[namespace] = tuple(
-            hardware_from_raw(compute, vendor=vendor["name"], region=region["name"])
+            hardware_from_client(
+                InferenceEndpointHardware.from_raw(
+                    compute, vendor=vendor["name"], region=region["name"]
+                )
+            )
             for vendor in provider["vendors"]
             for region in vendor["regions"]
             for compute in region["computes"]
