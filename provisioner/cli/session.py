@@ -7,7 +7,7 @@ mutates anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -40,13 +40,10 @@ class Session:
 
     @property
     def default_namespace(self) -> str:
-        return self.stack.settings.namespace or self.identity.user
+        return self.stack.default_namespace(self.identity.user)
 
     def specs(self) -> list[EndpointSpec]:
-        return [
-            s if s.namespace else replace(s, namespace=self.default_namespace)
-            for s in self.stack.specs
-        ]
+        return self.stack.resolved_specs(self.identity.user)
 
     def read(self, *, required: set[str]) -> Fleet:
         try:

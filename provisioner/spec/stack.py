@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,15 @@ class Stack:
     @property
     def specs(self) -> tuple[EndpointSpec, ...]:
         return tuple(d.spec for d in self.documents if d.spec is not None)
+
+    def default_namespace(self, token_user: str) -> str:
+        """A spec without `namespace:` goes here: the settings' namespace, else the user's."""
+        return self.settings.namespace or token_user
+
+    def resolved_specs(self, token_user: str) -> list[EndpointSpec]:
+        """Every spec with its namespace filled in (the one rule plan, apply and tests share)."""
+        default = self.default_namespace(token_user)
+        return [s if s.namespace else replace(s, namespace=default) for s in self.specs]
 
 
 def _is_hidden(path: Path, root: Path) -> bool:

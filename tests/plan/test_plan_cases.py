@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,8 +52,7 @@ def plan_case(case: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-u
     monkeypatch.chdir(case)
     stack, diagnostics = load_stack(Path("endpoints"))
     assert not diagnostics.has_errors, [str(d) for d in diagnostics]
-    default = stack.settings.namespace or TOKEN_USER
-    specs = [s if s.namespace else replace(s, namespace=default) for s in stack.specs]
+    specs = stack.resolved_specs(TOKEN_USER)
     options = (
         json.loads((case / "options.json").read_text()) if (case / "options.json").exists() else {}
     )
