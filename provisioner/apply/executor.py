@@ -18,6 +18,7 @@ from provisioner.hub.errors import ApiError, Conflict, NotFound
 from provisioner.hub.models import Config, LiveEndpoint, Secrets
 from provisioner.plan import ownership
 from provisioner.plan.model import Action, Plan, ResourceChange
+from provisioner.spec.fields import FIELDS, Flag
 
 DEFAULT_PARALLELISM = 8
 GONE_POLL_SECONDS = 2.0
@@ -28,38 +29,30 @@ class ChangeFailed(Exception):
     """A step of one change failed; the message says which and why."""
 
 
+def _verify_image(desired: Config, got: Config) -> list[str]:
+    # The service may add settings of its own to the image: only what was sent is compared.
+    if got.image.variant != desired.image.variant:
+        return [f"image is {got.image.variant}, expected {desired.image.variant}"]
+    return [
+        f"image.{key} is {got.image.fields.get(key)!r}, expected {want!r}"
+        for key, want in desired.image.fields.items()
+        if got.image.fields.get(key) != want
+    ]
+
+
 def verify(desired: Config, got: Config) -> list[str]:
-    """Fields the service did not take as sent. Server-filled fields the request left unset
-    (revision, task) are not compared; the image may carry extra server defaults."""
+    """Fields the service did not take as sent: every field the table marks as verified.
+    Optional fields the request left unset (revision, task...) may be filled in by the service
+    and are not compared."""
     problems = []
-    for name in (
-        "repository",
-        "framework",
-        "accelerator",
-        "instance_type",
-        "instance_size",
-        "min_replica",
-        "max_replica",
-        "scale_to_zero_timeout",
-        "type",
-        "env",
-        "command",
-        "args",
-        "tags",
-    ):
-        want, have = getattr(desired, name), getattr(got, name)
-        if want != have:
-            problems.append(f"{name} is {have!r}, expected {want!r}")
-    for name in ("revision", "task"):
+    attrs = dict.fromkeys(f.attr for f in FIELDS if Flag.VERIFIED in f.flags)
+    for name in attrs:
+        if name == "image":
+            problems.extend(_verify_image(desired, got))
+            continue
         want, have = getattr(desired, name), getattr(got, name)
         if want is not None and want != have:
             problems.append(f"{name} is {have!r}, expected {want!r}")
-    if got.image.variant != desired.image.variant:
-        problems.append(f"image is {got.image.variant}, expected {desired.image.variant}")
-    else:
-        for key, want in desired.image.fields.items():
-            if got.image.fields.get(key) != want:
-                problems.append(f"image.{key} is {got.image.fields.get(key)!r}, expected {want!r}")
     return problems
 
 

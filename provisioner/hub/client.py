@@ -21,7 +21,7 @@ from huggingface_hub.utils import build_hf_headers, get_session, get_token, hf_r
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError, ConfigurationError, Transient, classify
 from provisioner.hub.models import Config, Hardware, Identity, LiveEndpoint, Secrets
-from provisioner.hub.normalise import endpoint_from_raw, update_body
+from provisioner.hub.normalise import create_arguments, endpoint_from_raw, update_body
 from provisioner.hub.retry import Retrier
 
 T = TypeVar("T")
@@ -168,39 +168,11 @@ class HubApi:
     def create_endpoint(
         self, namespace: str, name: str, config: Config, secrets: Secrets
     ) -> LiveEndpoint:
+        arguments = create_arguments(config, secrets.values)
+
         def create() -> Any:
             return self._api.create_inference_endpoint(
-                name,
-                namespace=namespace,
-                token=self._token,
-                repository=config.repository,
-                framework=config.framework,
-                revision=config.revision,
-                task=config.task,
-                custom_image=config.image.payload(),
-                accelerator=config.accelerator,
-                instance_type=config.instance_type,
-                instance_size=config.instance_size,
-                vendor=config.vendor,
-                region=config.region,
-                min_replica=config.min_replica,
-                max_replica=config.max_replica,
-                scale_to_zero_timeout=config.scale_to_zero_timeout,
-                scaling_metric=config.metric,  # type: ignore[arg-type]
-                scaling_threshold=config.threshold,
-                env=dict(config.env) or None,
-                secrets=dict(secrets.values) or None,
-                container_command=None if config.command is None else list(config.command),
-                container_args=None if config.args is None else list(config.args),
-                type=config.type,
-                private_link_account_id=config.private_link.account_id
-                if config.private_link
-                else None,
-                private_link_region=config.private_link.region if config.private_link else None,
-                domain=config.route_domain,
-                path=config.route_path,
-                cache_http_responses=config.cache_http_responses,
-                tags=list(config.tags),
+                name, namespace=namespace, token=self._token, **arguments
             )
 
         found = self._call(f"create {namespace}/{name}", create)

@@ -1,4 +1,7 @@
-"""Raw API JSON -> normalised values (`LiveEndpoint`, `Hardware`), and `Config` -> update body.
+"""Raw API JSON -> normalised values (`LiveEndpoint`, `Hardware`), and `Config` -> the create
+arguments and the update body. All three are derived from the field table
+(`provisioner.spec.fields`): a row is read from and written to its wire path, converted by its
+`Config` type, unless a handler below is registered for it.
 
 Normalising here is what keeps plans quiet: server-injected env vars are dropped, tags become a
 sorted set, secrets become their key names, credentials a flag. Anything the service fills in
@@ -7,7 +10,8 @@ that the user did not declare is kept as-is; the planner decides what to compare
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import fields
 from typing import Any
 
 from provisioner.hub.models import (
@@ -17,30 +21,45 @@ from provisioner.hub.models import (
     LiveEndpoint,
     PrivateLink,
 )
+from provisioner.spec.fields import FIELDS, Field, Mode, get_path, set_path
 from provisioner.spec.model import SERVICE_ENV
+
+Raw = Mapping[str, Any]
 
 
 def _map(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _image(raw: Any) -> Image:
-    image = _map(raw)
-    if not image:
-        return Image("huggingface")
-    variant, raw_fields = next(iter(image.items()))
-    fields = dict(_map(raw_fields))
-    has_credentials = fields.pop("credentials", None) is not None
-    return Image(str(variant), fields, has_credentials)
-
-
 def _strings(value: Any) -> tuple[str, ...] | None:
     return None if value is None else tuple(str(v) for v in value)
 
 
-def _measure(scaling: Mapping[str, Any]) -> tuple[str | None, float | None]:
-    measure = _map(scaling.get("measure"))
-    for name, value in measure.items():
+# How a plain row's raw value becomes its `Config` attribute, by the attribute's declared type.
+_COERCE: Mapping[str, Callable[[Any], Any]] = {
+    "str": lambda v: "" if v is None else str(v),
+    "int": lambda v: int(v or 0),
+    "str | None": lambda v: None if v is None else str(v),
+    "int | None": lambda v: None if v is None else int(v),
+    "bool | None": lambda v: v if isinstance(v, bool) else None,
+    "tuple[str, ...] | None": _strings,
+}
+_TYPES = {f.name: str(f.type) for f in fields(Config)}
+
+
+def _image(raw: Raw) -> Image:
+    image = _map(get_path(raw, "model.image"))
+    if not image:
+        return Image("huggingface")
+    variant, raw_fields = next(iter(image.items()))
+    values = dict(_map(raw_fields))
+    has_credentials = values.pop("credentials", None) is not None
+    return Image(str(variant), values, has_credentials)
+
+
+def _measure(raw: Raw) -> tuple[str | None, float | None]:
+    scaling = _map(get_path(raw, "compute.scaling"))
+    for name, value in _map(scaling.get("measure")).items():
         return str(name), None if value is None else float(value)
     metric, threshold = scaling.get("metric"), scaling.get("threshold")
     return (metric if isinstance(metric, str) else None), (
@@ -48,50 +67,48 @@ def _measure(scaling: Mapping[str, Any]) -> tuple[str | None, float | None]:
     )
 
 
-def config_from_raw(raw: Mapping[str, Any]) -> Config:
-    model = _map(raw.get("model"))
-    compute = _map(raw.get("compute"))
-    scaling = _map(compute.get("scaling"))
-    provider = _map(raw.get("provider"))
+def _private_link(raw: Raw) -> PrivateLink | None:
     private = _map(raw.get("privateService"))
-    route = _map(raw.get("route"))
-    metric, threshold = _measure(scaling)
-    cache = raw.get("cacheHttpResponses")
-    if cache is None:
-        cache = _map(raw.get("experimentalFeatures")).get("cacheHttpResponses")
-    env = {str(k): str(v) for k, v in _map(model.get("env")).items() if k not in SERVICE_ENV}
-    return Config(
-        repository=str(model.get("repository", "")),
-        framework=str(model.get("framework", "")),
-        image=_image(model.get("image")),
-        vendor=str(provider.get("vendor", "")),
-        region=str(provider.get("region", "")),
-        accelerator=str(compute.get("accelerator", "")),
-        instance_type=str(compute.get("instanceType", "")),
-        instance_size=str(compute.get("instanceSize", "")),
-        min_replica=int(scaling.get("minReplica") or 0),
-        max_replica=int(scaling.get("maxReplica") or 0),
-        type=str(raw.get("type", "")),
-        revision=model.get("revision"),
-        task=model.get("task"),
-        env=env,
-        secret_keys=frozenset(_map(model.get("secrets"))),
-        command=_strings(model.get("command")),
-        args=_strings(model.get("args")),
-        scale_to_zero_timeout=scaling.get("scaleToZeroTimeout"),
-        metric=metric,
-        threshold=threshold,
-        private_link=PrivateLink(str(private.get("accountId")), str(private.get("region")))
-        if private.get("accountId")
-        else None,
-        route_domain=route.get("domain"),
-        route_path=route.get("path"),
-        cache_http_responses=cache if isinstance(cache, bool) else None,
-        tags=tuple(sorted({str(t) for t in raw.get("tags") or ()})),
-    )
+    if not private.get("accountId"):
+        return None
+    return PrivateLink(str(private.get("accountId")), str(private.get("region")))
 
 
-def endpoint_from_raw(raw: Mapping[str, Any], namespace: str) -> LiveEndpoint:
+# Rows read by hand: spec path -> reader. `protect` lives in `tags`, which its own row reads.
+_READ: Mapping[str, Callable[[Raw], Any] | None] = {
+    "model.image": _image,
+    "model.env": lambda raw: {
+        str(k): str(v) for k, v in _map(get_path(raw, "model.env")).items() if k not in SERVICE_ENV
+    },
+    "model.secrets": lambda raw: frozenset(_map(get_path(raw, "model.secrets"))),
+    "scaling.metric": lambda raw: _measure(raw)[0],
+    "scaling.threshold": lambda raw: _measure(raw)[1],
+    "private_link": _private_link,
+    "tags": lambda raw: tuple(sorted({str(t) for t in raw.get("tags") or ()})),
+    "protect": None,
+}
+
+
+def _read_plain(raw: Raw, row: Field) -> Any:
+    value = None
+    for path in row.wire:
+        value = get_path(raw, path)
+        if value is not None:
+            break
+    return _COERCE[_TYPES[row.attr]](value)
+
+
+def config_from_raw(raw: Raw) -> Config:
+    values: dict[str, Any] = {}
+    for row in FIELDS:
+        if row.spec not in _READ:
+            values[row.attr] = _read_plain(raw, row)
+        elif (reader := _READ[row.spec]) is not None:
+            values[row.attr] = reader(raw)
+    return Config(**values)
+
+
+def endpoint_from_raw(raw: Raw, namespace: str) -> LiveEndpoint:
     status = _map(raw.get("status"))
     state = str(status.get("state"))
     return LiveEndpoint(
@@ -111,55 +128,98 @@ def endpoint_from_raw(raw: Mapping[str, Any], namespace: str) -> LiveEndpoint:
     )
 
 
+def _wire(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
+
+
+Body = dict[str, Any]
+
+
+def _write_image(config: Config, body: Body) -> None:
+    # An image with registry credentials is left out: the API never returns them, so sending the
+    # image back would wipe them. Absent, the endpoint keeps its image whole.
+    if not config.image.has_credentials:
+        set_path(body, "model.image", config.image.payload())
+
+
+def _write_measure(config: Config, body: Body) -> None:
+    if config.metric is not None:
+        set_path(body, "compute.scaling.measure", {config.metric: config.threshold})
+
+
+def _skip(config: Config, body: Body) -> None:
+    """Written by another row's writer (threshold with metric), or not a configuration value
+    (secrets are sent from their values, never from `Config`; protection is a tag)."""
+
+
+# Rows written by hand into the update body: spec path -> writer.
+_WRITE: Mapping[str, Callable[[Config, Body], None]] = {
+    "model.image": _write_image,
+    "model.env": lambda config, body: set_path(body, "model.env", dict(config.env)),
+    "model.secrets": _skip,
+    # Sent as null when unset, which clears it (the client's update cannot express that).
+    "scaling.scale_to_zero_timeout": lambda config, body: set_path(
+        body, "compute.scaling.scaleToZeroTimeout", config.scale_to_zero_timeout
+    ),
+    "scaling.metric": _write_measure,
+    "scaling.threshold": _skip,
+    "protect": _skip,
+}
+
+
 def update_body(config: Config, secrets: Mapping[str, str] | None) -> dict[str, Any]:
-    """The complete PUT body for `config`.
+    """The PUT body for `config`: every in-place field (replacement-only fields cannot change).
 
     The API replaces `model.image`, `model.env`, `command` and `args` whole, so they are always
-    sent in full (except an image holding registry credentials, see below).
-    `scaleToZeroTimeout` is sent as null when unset, which clears it (the client's
-    `update_inference_endpoint` cannot express that, nor a change of `type`). Secrets are sent
-    only when given: an absent `model.secrets` keeps the secrets the endpoint has.
+    sent in full (except an image holding registry credentials). Optional fields are left out
+    when unset. Secrets are sent only when given: an absent `model.secrets` keeps the secrets the
+    endpoint has.
     """
-    scaling: dict[str, Any] = {
-        "minReplica": config.min_replica,
-        "maxReplica": config.max_replica,
-        "scaleToZeroTimeout": config.scale_to_zero_timeout,
-    }
-    if config.metric is not None:
-        scaling["measure"] = {config.metric: config.threshold}
-    model: dict[str, Any] = {
-        "repository": config.repository,
-        "framework": config.framework,
-        "env": dict(config.env),
-    }
-    if not config.image.has_credentials:
-        # An image with registry credentials is left out: the API never returns them, so
-        # sending the image back would wipe them. Absent, the endpoint keeps its image whole.
-        model["image"] = config.image.payload()
-    if config.revision is not None:
-        model["revision"] = config.revision
-    if config.task is not None:
-        model["task"] = config.task
-    if config.command is not None:
-        model["command"] = list(config.command)
-    if config.args is not None:
-        model["args"] = list(config.args)
+    body: Body = {}
+    for row in FIELDS:
+        if row.mode is Mode.REPLACE:
+            continue
+        writer = _WRITE.get(row.spec)
+        if writer is not None:
+            writer(config, body)
+            continue
+        value = getattr(config, row.attr)
+        if value is not None:
+            set_path(body, row.wire[0], _wire(value))
     if secrets is not None:
-        model["secrets"] = dict(secrets)
-    body: dict[str, Any] = {
-        "compute": {
-            "accelerator": config.accelerator,
-            "instanceType": config.instance_type,
-            "instanceSize": config.instance_size,
-            "scaling": scaling,
-        },
-        "model": model,
-        "type": config.type,
-        "tags": list(config.tags),
-    }
-    route = {k: v for k, v in (("domain", config.route_domain), ("path", config.route_path)) if v}
-    if route:
-        body["route"] = route
-    if config.cache_http_responses is not None:
-        body["cacheHttpResponses"] = config.cache_http_responses
+        set_path(body, "model.secrets", dict(secrets))
     return body
+
+
+def _create_private_link(config: Config) -> dict[str, Any]:
+    link = config.private_link
+    return {
+        "private_link_account_id": None if link is None else link.account_id,
+        "private_link_region": None if link is None else link.region,
+    }
+
+
+# Rows passed to `create_inference_endpoint` by hand: spec path -> keyword arguments.
+_CREATE: Mapping[str, Callable[[Config], dict[str, Any]]] = {
+    "model.image": lambda config: {"custom_image": config.image.payload()},
+    "model.env": lambda config: {"env": dict(config.env) or None},
+    "model.secrets": lambda config: {},  # from the secret values, see `create_arguments`
+    "private_link": _create_private_link,
+}
+
+
+def create_arguments(config: Config, secrets: Mapping[str, str]) -> dict[str, Any]:
+    """Keyword arguments of `HfApi.create_inference_endpoint` for `config`."""
+    arguments: dict[str, Any] = {}
+    for row in FIELDS:
+        handler = _CREATE.get(row.spec)
+        if handler is not None:
+            arguments.update(handler(config))
+        elif row.create_arg is not None:
+            arguments[row.create_arg] = _wire(getattr(config, row.attr))
+    arguments["secrets"] = dict(secrets) or None
+    return arguments

@@ -8,14 +8,16 @@ API replaces `model.image`, `env`, `command` and `args` whole.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from provisioner.hub.models import Config, Image, PrivateLink
 from provisioner.plan import ownership
 from provisioner.spec.emit import effective
+from provisioner.spec.fields import FIELDS, Field, Mode, spec_value
 from provisioner.spec.model import EndpointSpec, Engine
 
 
@@ -116,19 +118,21 @@ def _tags(spec: EndpointSpec, user: tuple[str, ...], *, stack: str) -> tuple[str
     )
 
 
-def _scaling(spec: EndpointSpec) -> dict[str, Any]:
+def declared(spec: EndpointSpec, row: Field) -> Any:
+    """A plain field's declared value in API terms (None: not declared)."""
+    value = spec_value(spec, row.spec)
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _timeout(spec: EndpointSpec) -> int | None:
+    # Only meaningful with min 0; otherwise it is cleared (the schema forbids declaring it).
     scaling = spec.scaling
-    metric = None if scaling.metric is None else METRICS[scaling.metric.value]
-    return {
-        "min_replica": scaling.min_replicas,
-        "max_replica": scaling.max_replicas,
-        # Only meaningful with min 0; otherwise it is cleared (the schema forbids declaring it).
-        "scale_to_zero_timeout": scaling.scale_to_zero_timeout
-        if scaling.min_replicas == 0
-        else None,
-        "metric": metric,
-        "threshold": scaling.threshold,
-    }
+    return scaling.scale_to_zero_timeout if scaling.min_replicas == 0 else None
+
+
+def _metric(spec: EndpointSpec) -> str | None:
+    metric = spec.scaling.metric
+    return None if metric is None else METRICS[metric.value]
 
 
 def _private_link(spec: EndpointSpec) -> PrivateLink | None:
@@ -136,70 +140,85 @@ def _private_link(spec: EndpointSpec) -> PrivateLink | None:
     return None if link is None else PrivateLink(link.account_id, link.region)
 
 
+# Rows a create fills by hand: spec path -> (spec, stack) -> `Config` values.
+Created = Callable[[EndpointSpec, str], dict[str, Any]]
+_CREATE: Mapping[str, Created] = {
+    "model.image": lambda spec, stack: {"image": default_image(spec)},
+    "model.env": lambda spec, stack: {"env": dict(spec.model.env or {})},
+    "model.secrets": lambda spec, stack: {"secret_keys": frozenset(spec.model.secrets or {})},
+    "scaling.scale_to_zero_timeout": lambda spec, stack: {"scale_to_zero_timeout": _timeout(spec)},
+    "scaling.metric": lambda spec, stack: {"metric": _metric(spec)},
+    "private_link": lambda spec, stack: {"private_link": _private_link(spec)},
+    "tags": lambda spec, stack: {"tags": _tags(spec, tuple(sorted(spec.tags or ())), stack=stack)},
+    "protect": lambda spec, stack: {},  # a tag: see "tags"
+}
+
+
 def create_config(spec: EndpointSpec, *, stack: str) -> Config:
-    model = spec.model
-    return Config(
-        repository=model.repository,
-        framework=model.framework,
-        image=default_image(spec),
-        vendor=spec.compute.vendor,
-        region=spec.compute.region,
-        accelerator=spec.compute.accelerator,
-        instance_type=spec.compute.instance_type,
-        instance_size=spec.compute.instance_size,
-        type=spec.type.value,
-        revision=model.revision,
-        task=model.task,
-        env=dict(model.env or {}),
-        secret_keys=frozenset(model.secrets or {}),
-        command=model.command,
-        args=model.args,
-        private_link=_private_link(spec),
-        route_domain=None if spec.route is None else spec.route.domain,
-        route_path=None if spec.route is None else spec.route.path,
-        cache_http_responses=spec.cache_http_responses,
-        tags=_tags(spec, tuple(sorted(spec.tags or ())), stack=stack),
-        **_scaling(spec),
-    )
+    values: dict[str, Any] = {}
+    for row in FIELDS:
+        handler = _CREATE.get(row.spec)
+        if handler is not None:
+            values.update(handler(spec, stack))
+        else:
+            values[row.attr] = declared(spec, row)
+    return Config(**values)
+
+
+def _update_image(spec: EndpointSpec, live: Config) -> Image:
+    variant = ENGINES[spec.model.engine].variant
+    if live.image.variant != variant:
+        return default_image(spec)
+    return Image(variant, {**live.image.fields, **declared_image(spec)}, live.image.has_credentials)
+
+
+def _update_measure(spec: EndpointSpec, live: Config) -> dict[str, Any]:
+    metric = _metric(spec)
+    if metric is None:
+        return {"metric": live.metric, "threshold": live.threshold}
+    threshold = spec.scaling.threshold
+    if threshold is None:
+        threshold = live.threshold if live.metric == metric else None
+    return {"metric": metric, "threshold": threshold}
+
+
+def _update_tags(spec: EndpointSpec, live: Config, stack: str) -> dict[str, Any]:
+    user = tuple(sorted(spec.tags)) if spec.tags is not None else ownership.user_tags(live.tags)
+    return {"tags": _tags(spec, user, stack=stack)}
+
+
+def _update_secrets(spec: EndpointSpec, live: Config) -> frozenset[str]:
+    secrets = spec.model.secrets
+    return live.secret_keys if secrets is None else frozenset(secrets)
+
+
+# Rows an update fills by hand: spec path -> (spec, live, stack) -> `Config` values. The others
+# take the declared value, or the live one when the spec does not declare the field.
+Updated = Callable[[EndpointSpec, Config, str], dict[str, Any]]
+_UPDATE: Mapping[str, Updated] = {
+    "model.image": lambda spec, live, stack: {"image": _update_image(spec, live)},
+    "model.secrets": lambda spec, live, stack: {"secret_keys": _update_secrets(spec, live)},
+    "scaling.scale_to_zero_timeout": lambda spec, live, stack: {
+        "scale_to_zero_timeout": _timeout(spec)
+    },
+    "scaling.metric": lambda spec, live, stack: _update_measure(spec, live),
+    "scaling.threshold": lambda spec, live, stack: {},  # with the metric
+    "tags": _update_tags,
+    "protect": lambda spec, live, stack: {},  # a tag: see "tags"
+}
 
 
 def update_config(spec: EndpointSpec, live: Config, *, stack: str) -> Config:
-    """The complete configuration an update sends: declared values over the live ones."""
-    model = spec.model
-    variant = ENGINES[model.engine].variant
-    if live.image.variant == variant:
-        image = Image(
-            variant, {**live.image.fields, **declared_image(spec)}, live.image.has_credentials
-        )
-    else:
-        image = default_image(spec)
-    scaling = _scaling(spec)
-    if spec.scaling.metric is None:
-        scaling["metric"], scaling["threshold"] = live.metric, live.threshold
-    elif spec.scaling.threshold is None:
-        scaling["threshold"] = live.threshold if live.metric == scaling["metric"] else None
-    user = tuple(sorted(spec.tags)) if spec.tags is not None else ownership.user_tags(live.tags)
-    route = spec.route
-    return replace(
-        live,
-        repository=model.repository,
-        framework=model.framework,
-        image=image,
-        accelerator=spec.compute.accelerator,
-        instance_type=spec.compute.instance_type,
-        instance_size=spec.compute.instance_size,
-        type=spec.type.value,
-        revision=model.revision if model.revision is not None else live.revision,
-        task=model.task if model.task is not None else live.task,
-        env=dict(model.env) if model.env is not None else live.env,
-        secret_keys=frozenset(model.secrets) if model.secrets is not None else live.secret_keys,
-        command=model.command if model.command is not None else live.command,
-        args=model.args if model.args is not None else live.args,
-        route_domain=route.domain if route and route.domain is not None else live.route_domain,
-        route_path=route.path if route and route.path is not None else live.route_path,
-        cache_http_responses=spec.cache_http_responses
-        if spec.cache_http_responses is not None
-        else live.cache_http_responses,
-        tags=_tags(spec, user, stack=stack),
-        **scaling,
-    )
+    """The complete configuration an update sends: declared values over the live ones.
+
+    Fields that only change by replacement keep their live values (an update never changes
+    them)."""
+    values: dict[str, Any] = {}
+    for row in FIELDS:
+        handler = _UPDATE.get(row.spec)
+        if handler is not None:
+            values.update(handler(spec, live, stack))
+            continue
+        value = None if row.mode is Mode.REPLACE else declared(spec, row)
+        values[row.attr] = getattr(live, row.attr) if value is None else value
+    return Config(**values)

@@ -1,5 +1,5 @@
-"""The field table: which declared fields are compared with the live endpoint, how each is read
-on both sides, and whether a difference can be updated in place or forces a replacement.
+"""The diff: each row of the field table (`provisioner.spec.fields`) as a comparison rule, how
+its value is read on both sides, and whether a difference forces a replacement (the row's mode).
 
 Pure data and pure functions. A field the spec does not declare is `UNDECLARED` and never
 compared, so whatever the service fills in (resolved revision, inferred task, default image
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from provisioner.hub.models import LiveEndpoint
 from provisioner.plan import ownership
-from provisioner.plan.desired import ENGINES, METRICS_BACK, declared_image_fields
+from provisioner.plan.desired import ENGINES, METRICS_BACK, declared, declared_image_fields
 from provisioner.plan.model import FieldChange
+from provisioner.spec.fields import FIELDS, Field, Flag, Mode
 from provisioner.spec.model import EndpointSpec, looks_secret
 
 
@@ -26,11 +27,6 @@ class _Undeclared(enum.Enum):
 
 UNDECLARED = _Undeclared.TOKEN
 SENSITIVE = "(sensitive)"
-
-
-class Mode(enum.StrEnum):
-    IN_PLACE = "in-place"
-    REPLACE = "replace"
 
 
 Live = Callable[[EndpointSpec, LiveEndpoint], Any]
@@ -47,19 +43,33 @@ class Rule:
     # Whether live keys the spec does not list count as differences (env: yes, image: no,
     # since the service fills in image settings nobody declared).
     extra_live_keys: bool = True
+    # Values never shown (secrets); env values are masked when they look secret.
+    secret: bool = False
 
 
-def _opt(value: Any) -> Any:
-    return UNDECLARED if value is None else value
+def _json(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
 
 
-def _list(value: tuple[str, ...] | None) -> Any:
-    return None if value is None else list(value)
+def _plain(row: Field) -> Rule:
+    """A field compared as one value: undeclared when the spec leaves it out."""
+
+    def desired(spec: EndpointSpec) -> Any:
+        value = declared(spec, row)
+        return UNDECLARED if value is None else _json(value)
+
+    return Rule(
+        row.spec,
+        row.mode,
+        desired,
+        lambda s, e: _json(getattr(e.config, row.attr)),
+        secret=Flag.SECRET in row.flags,
+    )
 
 
 def _image_desired(spec: EndpointSpec) -> dict[str, Any]:
-    declared = {key: value for key, _, value in declared_image_fields(spec)}
-    return {"engine": spec.model.engine.value, **declared}
+    declared_fields = {key: value for key, _, value in declared_image_fields(spec)}
+    return {"engine": spec.model.engine.value, **declared_fields}
 
 
 _VARIANT_ENGINE = {engine.variant: name.value for name, engine in ENGINES.items()}
@@ -68,8 +78,8 @@ _VARIANT_ENGINE = {engine.variant: name.value for name, engine in ENGINES.items(
 def _image_live(spec: EndpointSpec, endpoint: LiveEndpoint) -> dict[str, Any]:
     """Live image values under the spec's own key names, for the keys the spec declares."""
     image = endpoint.config.image
-    declared = {key: image.fields.get(api_key) for key, api_key, _ in declared_image_fields(spec)}
-    return {"engine": _VARIANT_ENGINE.get(image.variant, image.variant), **declared}
+    found = {key: image.fields.get(api_key) for key, api_key, _ in declared_image_fields(spec)}
+    return {"engine": _VARIANT_ENGINE.get(image.variant, image.variant), **found}
 
 
 def _secrets(spec: EndpointSpec) -> Any:
@@ -83,18 +93,8 @@ def _metric(spec: EndpointSpec, endpoint: LiveEndpoint) -> Any:
     return None if metric is None else METRICS_BACK.get(metric, metric)
 
 
-def _private_link(spec: EndpointSpec) -> Any:
-    link = spec.private_link
+def _link(link: Any) -> Any:
     return None if link is None else {"account_id": link.account_id, "region": link.region}
-
-
-def _private_link_live(spec: EndpointSpec, endpoint: LiveEndpoint) -> Any:
-    link = endpoint.config.private_link
-    return None if link is None else {"account_id": link.account_id, "region": link.region}
-
-
-def _route(spec: EndpointSpec, key: str) -> Any:
-    return UNDECLARED if spec.route is None else _opt(getattr(spec.route, key))
 
 
 def _timeout(spec: EndpointSpec) -> Any:
@@ -102,96 +102,49 @@ def _timeout(spec: EndpointSpec) -> Any:
     return spec.scaling.scale_to_zero_timeout if spec.scaling.min_replicas == 0 else None
 
 
-def _config(attribute: str) -> Live:
-    return lambda spec, endpoint: getattr(endpoint.config, attribute)
-
-
-IN_PLACE, REPLACE = Mode.IN_PLACE, Mode.REPLACE
-
-RULES: tuple[Rule, ...] = (
-    Rule("model.repository", IN_PLACE, lambda s: s.model.repository, _config("repository")),
-    Rule("model.revision", IN_PLACE, lambda s: _opt(s.model.revision), _config("revision")),
-    Rule("model.task", IN_PLACE, lambda s: _opt(s.model.task), _config("task")),
-    Rule("model.framework", IN_PLACE, lambda s: s.model.framework, _config("framework")),
-    Rule("model", IN_PLACE, _image_desired, _image_live, per_key=True, extra_live_keys=False),
-    Rule(
-        "model.env",
-        IN_PLACE,
+# Fields compared by hand, keyed by their row's spec path. The image is reported key by key
+# under `model.` (`model.engine`, `model.image.url`, `model.engine_options.quantize`).
+_SPECIAL: Mapping[str, Callable[[Field], Rule]] = {
+    "model.image": lambda row: Rule(
+        "model", row.mode, _image_desired, _image_live, per_key=True, extra_live_keys=False
+    ),
+    "model.env": lambda row: Rule(
+        row.spec,
+        row.mode,
         lambda s: UNDECLARED if s.model.env is None else dict(s.model.env),
         lambda s, e: dict(e.config.env),
         per_key=True,
     ),
-    Rule(
-        "model.secrets",
-        IN_PLACE,
+    "model.secrets": lambda row: Rule(
+        row.spec,
+        row.mode,
         _secrets,
         lambda s, e: dict.fromkeys(e.config.secret_keys, SENSITIVE),
         per_key=True,
+        secret=Flag.SECRET in row.flags,
     ),
-    Rule(
-        "model.command",
-        IN_PLACE,
-        lambda s: UNDECLARED if s.model.command is None else list(s.model.command),
-        lambda s, e: _list(e.config.command),
+    "scaling.scale_to_zero_timeout": lambda row: Rule(
+        row.spec, row.mode, _timeout, lambda s, e: e.config.scale_to_zero_timeout
     ),
-    Rule(
-        "model.args",
-        IN_PLACE,
-        lambda s: UNDECLARED if s.model.args is None else list(s.model.args),
-        lambda s, e: _list(e.config.args),
+    "scaling.metric": lambda row: replace(_plain(row), live=_metric),
+    "private_link": lambda row: Rule(
+        row.spec,
+        row.mode,
+        lambda s: _link(s.private_link),
+        lambda s, e: _link(e.config.private_link),
     ),
-    Rule("compute.vendor", REPLACE, lambda s: s.compute.vendor, _config("vendor")),
-    Rule("compute.region", REPLACE, lambda s: s.compute.region, _config("region")),
-    Rule("compute.accelerator", IN_PLACE, lambda s: s.compute.accelerator, _config("accelerator")),
-    Rule(
-        "compute.instance_type",
-        IN_PLACE,
-        lambda s: s.compute.instance_type,
-        _config("instance_type"),
-    ),
-    Rule(
-        "compute.instance_size",
-        IN_PLACE,
-        lambda s: s.compute.instance_size,
-        _config("instance_size"),
-    ),
-    Rule(
-        "scaling.min_replicas", IN_PLACE, lambda s: s.scaling.min_replicas, _config("min_replica")
-    ),
-    Rule(
-        "scaling.max_replicas", IN_PLACE, lambda s: s.scaling.max_replicas, _config("max_replica")
-    ),
-    Rule("scaling.scale_to_zero_timeout", IN_PLACE, _timeout, _config("scale_to_zero_timeout")),
-    Rule(
-        "scaling.metric",
-        IN_PLACE,
-        lambda s: UNDECLARED if s.scaling.metric is None else s.scaling.metric.value,
-        _metric,
-    ),
-    Rule("scaling.threshold", IN_PLACE, lambda s: _opt(s.scaling.threshold), _config("threshold")),
-    Rule("type", IN_PLACE, lambda s: s.type.value, _config("type")),
-    Rule("private_link", REPLACE, _private_link, _private_link_live),
-    Rule("route.domain", IN_PLACE, lambda s: _route(s, "domain"), _config("route_domain")),
-    Rule("route.path", IN_PLACE, lambda s: _route(s, "path"), _config("route_path")),
-    Rule(
-        "cache_http_responses",
-        IN_PLACE,
-        lambda s: _opt(s.cache_http_responses),
-        _config("cache_http_responses"),
-    ),
-    Rule(
-        "tags",
-        IN_PLACE,
+    "tags": lambda row: Rule(
+        row.spec,
+        row.mode,
         lambda s: UNDECLARED if s.tags is None else sorted(s.tags),
         lambda s, e: list(ownership.user_tags(e.config.tags)),
     ),
-    Rule(
-        "protect",
-        IN_PLACE,
-        lambda s: s.protect,
-        lambda s, e: ownership.is_protected(e.config.tags),
+    "protect": lambda row: Rule(
+        row.spec, row.mode, lambda s: s.protect, lambda s, e: ownership.is_protected(e.config.tags)
     ),
-)
+}
+
+RULES: tuple[Rule, ...] = tuple(_SPECIAL.get(row.spec, _plain)(row) for row in FIELDS)
 
 
 def _same(desired: Any, live: Any) -> bool:
@@ -201,7 +154,7 @@ def _same(desired: Any, live: Any) -> bool:
 
 
 def _sensitive(rule: Rule, key: str, desired: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
-    if rule.path == "model.secrets":
+    if rule.secret:
         return True
     return rule.path == "model.env" and (
         looks_secret(key, desired.get(key)) or looks_secret(key, live.get(key))

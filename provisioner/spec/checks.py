@@ -7,26 +7,18 @@ rules (duplicate names) live in `stack`, which sees every document.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
+from provisioner.spec.convert import structure
+from provisioner.spec.defaults import with_defaults
 from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
 from provisioner.spec.loader import Document, KeyPath
 from provisioner.spec.model import (
     ENGINE_OPTIONS,
     SERVICE_ENV,
-    ComputeSpec,
-    DesiredState,
     EndpointSpec,
     EndpointType,
     Engine,
-    Image,
-    ModelSpec,
-    PrivateLink,
-    Route,
-    ScalingMetric,
-    ScalingSpec,
-    SecretRef,
     Source,
     looks_secret,
 )
@@ -171,63 +163,9 @@ def _source(doc: Document) -> Source:
     return Source(file=doc.file, document=doc.index, marks=marks)
 
 
-def _tuple(value: list[str] | None) -> tuple[str, ...] | None:
-    return None if value is None else tuple(value)
-
-
 def build(doc: Document, *, default_namespace: str | None) -> EndpointSpec:
-    """The spec of a schema-valid, rule-valid document."""
-    data: Mapping[str, Any] = doc.data
-    model = data["model"]
-    image = model.get("image")
-    secrets = model.get("secrets")
-    compute = data["compute"]
-    scaling = data.get("scaling", {})
-    link = data.get("private_link")
-    route = data.get("route")
-    metric = scaling.get("metric")
-    threshold = scaling.get("threshold")
-    return EndpointSpec(
-        name=data["name"],
-        namespace=data.get("namespace", default_namespace),
-        model=ModelSpec(
-            repository=model["repository"],
-            revision=model.get("revision"),
-            task=model.get("task"),
-            framework=model.get("framework", "pytorch"),
-            engine=Engine(model.get("engine", Engine.DEFAULT.value)),
-            image=None
-            if image is None
-            else Image(image.get("url"), image.get("port"), image.get("health_route")),
-            engine_options=dict(model.get("engine_options", {})),
-            env=None if model.get("env") is None else dict(model["env"]),
-            secrets=None
-            if secrets is None
-            else {key: SecretRef(ref["from_env"]) for key, ref in secrets.items()},
-            command=_tuple(model.get("command")),
-            args=_tuple(model.get("args")),
-        ),
-        compute=ComputeSpec(
-            vendor=compute["vendor"],
-            region=compute["region"],
-            accelerator=compute["accelerator"],
-            instance_type=compute["instance_type"],
-            instance_size=compute["instance_size"],
-        ),
-        scaling=ScalingSpec(
-            min_replicas=scaling.get("min_replicas", 1),
-            max_replicas=scaling.get("max_replicas", 1),
-            scale_to_zero_timeout=scaling.get("scale_to_zero_timeout"),
-            metric=None if metric is None else ScalingMetric(metric),
-            threshold=None if threshold is None else float(threshold),
-        ),
-        type=EndpointType(data.get("type", EndpointType.AUTHENTICATED.value)),
-        private_link=None if link is None else PrivateLink(link["account_id"], link["region"]),
-        route=None if route is None else Route(route.get("domain"), route.get("path")),
-        cache_http_responses=data.get("cache_http_responses"),
-        state=DesiredState(data.get("state", DesiredState.RUNNING.value)),
-        tags=_tuple(data.get("tags")),
-        protect=data.get("protect", False),
-        adopt=data.get("adopt", False),
-        source=_source(doc),
-    )
+    """The spec of a schema-valid, rule-valid document, its schema defaults filled in."""
+    data = with_defaults(doc.data)
+    if default_namespace is not None:
+        data.setdefault("namespace", default_namespace)
+    return structure(data, source=_source(doc))

@@ -114,27 +114,33 @@ def looks_secret(name: str, value: object) -> bool:
     )
 
 
-@dataclass(frozen=True)
+# Every value class is keyword-only, and a field has a Python default only when that default
+# means "not declared" (None, no engine options, not adopting): the spec's real defaults live in
+# the JSON Schema and are filled in before a spec is built (see `spec.defaults`), and `emit`
+# leaves out exactly the fields still at their Python default.
+
+
+@dataclass(frozen=True, kw_only=True)
 class SecretRef:
     """A secret's value is read from this environment variable at apply time, never stored."""
 
     from_env: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Image:
     url: str | None = None
     port: int | None = None
     health_route: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelSpec:
     repository: str
     revision: str | None = None
     task: str | None = None
-    framework: str = "pytorch"
-    engine: Engine = Engine.DEFAULT
+    framework: str
+    engine: Engine
     image: Image | None = None
     engine_options: Mapping[str, Any] = field(default_factory=dict)
     env: Mapping[str, str] | None = None
@@ -143,7 +149,7 @@ class ModelSpec:
     args: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ComputeSpec:
     vendor: str
     region: str
@@ -152,22 +158,22 @@ class ComputeSpec:
     instance_size: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ScalingSpec:
-    min_replicas: int = 1
-    max_replicas: int = 1
+    min_replicas: int
+    max_replicas: int
     scale_to_zero_timeout: int | None = None
     metric: ScalingMetric | None = None
     threshold: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PrivateLink:
     account_id: str
     region: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Route:
     domain: str | None = None
     path: str | None = None
@@ -189,19 +195,22 @@ class Source:
         return Mark(self.file)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EndpointSpec:
+    """One endpoint as declared, in the order `show` prints it."""
+
     name: str
+    namespace: str | None = None
     model: ModelSpec
     compute: ComputeSpec
-    source: Source = field(compare=False, repr=False)
-    namespace: str | None = None
-    scaling: ScalingSpec = ScalingSpec()
-    type: EndpointType = EndpointType.AUTHENTICATED
+    scaling: ScalingSpec
+    type: EndpointType
     private_link: PrivateLink | None = None
     route: Route | None = None
     cache_http_responses: bool | None = None
-    state: DesiredState = DesiredState.RUNNING
+    state: DesiredState
     tags: tuple[str, ...] | None = None
-    protect: bool = False
+    protect: bool
+    # Written only when true (`import` writes it); the schema's default is false.
     adopt: bool = False
+    source: Source = field(compare=False, repr=False)
