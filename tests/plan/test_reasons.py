@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from provisioner.hub.models import Fleet
 from provisioner.plan.document import PlanFormatError, dumps, loads
 from provisioner.plan.model import (
     Action,
@@ -15,6 +16,7 @@ from provisioner.plan.model import (
     Seen,
 )
 from provisioner.render.reasons import SENTENCES, describe, sentence
+from provisioner.render.status import render_status
 
 # A reason of each code with every value set, as a saved plan could carry it.
 FULL = {
@@ -92,3 +94,11 @@ def test_unknown_reason_code_or_key_is_a_format_error() -> None:
         loads(text.replace('"matches"', '"no-such-code"'))
     with pytest.raises(PlanFormatError, match="unknown reason keys"):
         loads(text.replace('"code": "matches"', '"code": "matches", "why": 1'))
+
+
+def test_status_says_how_many_more_fields_differ() -> None:
+    fields = tuple(FieldChange(f"model.env.K{i}", "a", "b") for i in range(5))
+    plan = Plan("s", (change(Reason(ReasonCode.FIELDS_DIFFER), fields=fields),))
+    assert "apply will update: model.env.K0, model.env.K1, model.env.K2 and 2 more" in (
+        render_status(plan, Fleet(endpoints={}, hardware={}))
+    )
