@@ -2,7 +2,9 @@
 
 The document holds everything `apply` needs to execute exactly what was reviewed: the steps,
 the complete configuration to send, which environment variable each secret comes from (never a
-value), and what the plan saw of each endpoint so that apply can refuse a stale plan.
+value), and what the plan saw of each endpoint so that apply can refuse a stale plan. Each
+change says why as a list of reasons, `{"code": "changed-outside", "paths": [...]}`: the codes
+(`ReasonCode`) are stable, for pipelines to filter on; the sentences are the renderers'.
 """
 
 from __future__ import annotations
@@ -14,7 +16,15 @@ from typing import Any
 
 from provisioner.hub.models import Config, Image, LiveEndpoint, PrivateLink
 from provisioner.plan import ownership
-from provisioner.plan.model import Action, FieldChange, Plan, ResourceChange, Seen
+from provisioner.plan.model import (
+    Action,
+    FieldChange,
+    Plan,
+    Reason,
+    ReasonCode,
+    ResourceChange,
+    Seen,
+)
 from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
 
 FORMAT_VERSION = "1.0"
@@ -62,6 +72,30 @@ def fingerprint(live: LiveEndpoint) -> str:
     return ownership.digest(config_to_json(live.config))
 
 
+def _reason_to_json(reason: Reason) -> dict[str, Any]:
+    """`{"code": ...}` plus only the values this reason carries."""
+    data: dict[str, Any] = {"code": reason.code.value}
+    if reason.paths:
+        data["paths"] = list(reason.paths)
+    for key in ("state", "message", "min_replicas"):
+        if getattr(reason, key) is not None:
+            data[key] = getattr(reason, key)
+    return data
+
+
+def _reason_from_json(data: dict[str, Any]) -> Reason:
+    unknown = set(data) - {f.name for f in fields(Reason)}
+    if unknown:
+        raise PlanFormatError(f"unknown reason keys {sorted(unknown)}")
+    return Reason(
+        code=ReasonCode(data["code"]),
+        paths=tuple(data.get("paths", ())),
+        state=data.get("state"),
+        message=data.get("message"),
+        min_replicas=data.get("min_replicas"),
+    )
+
+
 def _change_to_json(change: ResourceChange) -> dict[str, Any]:
     return {
         "address": change.address,
@@ -69,7 +103,7 @@ def _change_to_json(change: ResourceChange) -> dict[str, Any]:
         "name": change.name,
         "action": change.action.value,
         "steps": [s.value for s in change.steps],
-        "reason": change.reason,
+        "reasons": [_reason_to_json(r) for r in change.reasons],
         "drift": change.drift,
         "protected": change.protected,
         "refused": change.refused,
@@ -84,12 +118,17 @@ def _change_to_json(change: ResourceChange) -> dict[str, Any]:
 
 
 def _change_from_json(data: dict[str, Any]) -> ResourceChange:
+    if "reasons" not in data and "reason" in data:
+        # Saved by a provisioner from before reason codes; its sentence cannot become codes.
+        raise PlanFormatError(
+            "saved by an older provisioner (reasons without codes); run `provisioner plan` again"
+        )
     desired = data.get("desired")
     return ResourceChange(
         namespace=data["namespace"],
         name=data["name"],
         action=Action(data["action"]),
-        reason=data["reason"],
+        reasons=tuple(_reason_from_json(r) for r in data["reasons"]),
         seen=Seen(**data["seen"]),
         steps=tuple(Action(s) for s in data["steps"]),
         fields=tuple(FieldChange(**f) for f in data["fields"]),
@@ -146,6 +185,8 @@ def plan_from_json(data: Any) -> Plan:
             changes=tuple(_change_from_json(c) for c in data["changes"]),
             diagnostics=tuple(_diagnostic_from_json(d) for d in data["diagnostics"]),
         )
+    except PlanFormatError:
+        raise
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFormatError(f"malformed plan: {exc}") from exc
 

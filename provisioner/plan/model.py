@@ -2,6 +2,8 @@
 
 Plain frozen values, serialisable (see `document`), with no behaviour beyond small derived
 properties, so renderers, the executor, saved plans and later PR tooling share one model.
+*Why* is data too: a `Reason` is a stable code plus the values its sentence needs; the words
+belong to `provisioner.render.reasons`, and nothing decides anything by a reason.
 """
 
 from __future__ import annotations
@@ -23,6 +25,52 @@ class Action(enum.StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     NOOP = "no-op"
+
+
+class ReasonCode(enum.StrEnum):
+    """Why a change is planned. Stable: pipelines filter saved and `--json` plans on these."""
+
+    # create
+    DOES_NOT_EXIST = "does-not-exist"
+    PAUSED_AFTER_CREATE = "paused-after-create"  # state: paused, so paused once created
+    # update in place (several may hold at once)
+    ADOPTING = "adopting"  # adopt: true on an endpoint no stack owns: adds ownership tags
+    UPDATE_FAILED_RETRY = "update-failed-retry"  # its last update failed: send it again
+    RESEND_SECRETS = "resend-secrets"  # --resend-secrets
+    FIELDS_DIFFER = "fields-differ"  # the spec changed since the last apply (paths)
+    CHANGED_OUTSIDE = "changed-outside"  # the spec did not change, the endpoint did (paths)
+    # pause / resume (at most one, next to any of the update reasons)
+    PAUSE_DECLARED = "pause-declared"  # state: paused declared, it is not (state)
+    RESUMED_OUTSIDE = "resumed-outside"  # applied paused, someone resumed it (state)
+    RESUME_DECLARED = "resume-declared"  # state: running declared, it is paused
+    PAUSED_OUTSIDE = "paused-outside"  # applied running, someone paused it
+    SCALED_TO_ZERO_RESUME = "scaled-to-zero-resume"  # at zero although min_replicas > 0
+    # replace (exactly one)
+    FAILED_REPLACE = "failed-replace"  # in state failed (message): only a new one helps
+    FORCES_REPLACEMENT = "forces-replacement"  # fields that cannot change in place (paths)
+    # delete, or kept although its delete was due
+    SPEC_REMOVED = "spec-removed"
+    DESTROY_REQUESTED = "destroy-requested"
+    PROTECTED_KEPT = "protected-kept"  # follows spec-removed or destroy-requested
+    # no-op
+    SCALED_TO_ZERO_IDLE = "scaled-to-zero-idle"  # at zero while idle, as min_replicas 0 allows
+    MATCHES = "matches"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason for a change, as Terraform's `ActionReason`: for people and pipelines only.
+
+    Apply never branches on a reason; it follows the change's action and steps. Only the fields
+    a code needs are set: `paths` (the fields concerned, in diff order), `state` (the live state
+    it refers to), `message` (the service's message about the endpoint), `min_replicas`.
+    """
+
+    code: ReasonCode
+    paths: tuple[str, ...] = ()
+    state: str | None = None
+    message: str | None = None
+    min_replicas: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +98,7 @@ class ResourceChange:
     namespace: str
     name: str
     action: Action
-    reason: str
+    reasons: tuple[Reason, ...]
     seen: Seen
     steps: tuple[Action, ...] = ()
     fields: tuple[FieldChange, ...] = ()

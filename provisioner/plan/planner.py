@@ -1,8 +1,9 @@
 """The planner: desired specs + the live fleet -> a `Plan`. Pure: no I/O, no clock, no env.
 
 Decides, per endpoint, create / update in place / replace / pause / resume / delete / no-op,
-with a human reason for each; refuses to touch endpoints this stack does not own; keeps
-protected endpoints; checks hardware against the namespace's hardware list.
+with its reasons as codes plus the values their sentences need (`Reason`; the sentences are
+`render.reasons`'); refuses to touch endpoints this stack does not own; keeps protected
+endpoints; checks hardware against the namespace's hardware list.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from provisioner.plan import ownership
 from provisioner.plan.desired import applied_digest, create_config, update_config
 from provisioner.plan.document import fingerprint
 from provisioner.plan.fields import diff
-from provisioner.plan.model import Action, FieldChange, Plan, ResourceChange, Seen
+from provisioner.plan.model import (
+    Action,
+    FieldChange,
+    Plan,
+    Reason,
+    ReasonCode,
+    ResourceChange,
+    Seen,
+)
 from provisioner.spec.diagnostics import Diagnostic, Mark
 from provisioner.spec.model import DesiredState, EndpointSpec
 
@@ -106,6 +115,102 @@ def _names(fields: Sequence[FieldChange]) -> str:
     return ", ".join(shown) + more
 
 
+def _replacement(live: LiveEndpoint, fields: Sequence[FieldChange]) -> Reason | None:
+    """Why `live` must be replaced rather than updated, if it must."""
+    if live.state is EndpointState.FAILED:
+        return Reason(ReasonCode.FAILED_REPLACE, message=live.message)
+    forcing = tuple(f.path for f in fields if f.forces_replacement)
+    if forcing:
+        return Reason(ReasonCode.FORCES_REPLACEMENT, paths=forcing)
+    return None
+
+
+def _cause(reason: Reason, fields: Sequence[FieldChange]) -> str:
+    """The replacement cause, worded for the diagnostic that refuses to replace a protected
+    endpoint. Diagnostics are the planner's own words; plan reasons are worded by the renderer
+    (`render.reasons`), which says the same thing in the plan."""
+    if reason.code is ReasonCode.FAILED_REPLACE:
+        message = f": {reason.message}" if reason.message else ""
+        return f"it is in state failed{message}; the service cannot repair a failed endpoint"
+    by_path = {f.path: f for f in fields}
+    changes = ", ".join(f"{p} {by_path[p].before} -> {by_path[p].after}" for p in reason.paths)
+    return f"{changes} cannot change in place"
+
+
+def _state_step(spec: EndpointSpec, live: LiveEndpoint) -> Action | None:
+    """Pause or resume, if the declared state asks for it."""
+    paused = live.state is EndpointState.PAUSED
+    if spec.state is DesiredState.PAUSED and not paused:
+        return Action.PAUSE
+    if spec.state is DesiredState.RUNNING and paused:
+        return Action.RESUME
+    if (
+        spec.state is DesiredState.RUNNING
+        and live.state is EndpointState.SCALED_TO_ZERO
+        and spec.scaling.min_replicas > 0
+    ):
+        return Action.RESUME  # scaled to zero by hand although it must stay up
+    return None
+
+
+def _state_reason(
+    spec: EndpointSpec, live: LiveEndpoint, step: Action | None, *, drift: bool
+) -> Reason | None:
+    if step is Action.PAUSE:
+        code = ReasonCode.RESUMED_OUTSIDE if drift else ReasonCode.PAUSE_DECLARED
+        return Reason(code, state=live.state.value)
+    if step is Action.RESUME and live.state is not EndpointState.PAUSED:
+        return Reason(ReasonCode.SCALED_TO_ZERO_RESUME, min_replicas=spec.scaling.min_replicas)
+    if step is Action.RESUME:
+        return Reason(ReasonCode.PAUSED_OUTSIDE if drift else ReasonCode.RESUME_DECLARED)
+    return None
+
+
+def _state_steps(step: Action | None, *, update: bool) -> tuple[Action, ...]:
+    """An update and a pause or resume, in the order apply runs them."""
+    if step is Action.PAUSE:
+        return (Action.PAUSE, Action.UPDATE) if update else (Action.PAUSE,)
+    if step is Action.RESUME:
+        return (Action.UPDATE, Action.RESUME) if update else (Action.RESUME,)
+    return (Action.UPDATE,)
+
+
+def _sends_secrets(spec: EndpointSpec, fields: Sequence[FieldChange], *, resend: bool) -> bool:
+    return resend or (
+        spec.model.secrets is not None and any(f.path.startswith("model.secrets.") for f in fields)
+    )
+
+
+@dataclass(frozen=True)
+class _InPlace:
+    """What happens to an existing endpoint short of replacing it, and why."""
+
+    fields: tuple[FieldChange, ...]
+    state_step: Action | None
+    adopting: bool
+    retry: bool  # its last update failed
+    resend: bool  # --resend-secrets, and it has secrets
+    drift: bool  # it changed although the spec did not: someone changed it by hand
+
+    @property
+    def update(self) -> bool:
+        return bool(self.fields) or self.adopting or self.retry or self.resend
+
+    def reasons(self, spec: EndpointSpec, live: LiveEndpoint) -> tuple[Reason, ...]:
+        reasons = []
+        if self.adopting:
+            reasons.append(Reason(ReasonCode.ADOPTING))
+        if self.retry:
+            reasons.append(Reason(ReasonCode.UPDATE_FAILED_RETRY, message=live.message))
+        if self.resend:
+            reasons.append(Reason(ReasonCode.RESEND_SECRETS))
+        if self.fields:
+            code = ReasonCode.CHANGED_OUTSIDE if self.drift else ReasonCode.FIELDS_DIFFER
+            reasons.append(Reason(code, paths=tuple(f.path for f in self.fields)))
+        state = _state_reason(spec, live, self.state_step, drift=self.drift)
+        return (*reasons, state) if state else tuple(reasons)
+
+
 @dataclass
 class _Planner:
     options: PlanOptions
@@ -131,16 +236,16 @@ class _Planner:
         if not self.hardware_ok(spec):
             return
         steps: tuple[Action, ...] = (Action.CREATE,)
-        reason = "does not exist yet"
+        reasons: tuple[Reason, ...] = (Reason(ReasonCode.DOES_NOT_EXIST),)
         if spec.state is DesiredState.PAUSED:
             steps = (Action.CREATE, Action.PAUSE)
-            reason += "; paused right after creation (state: paused)"
+            reasons += (Reason(ReasonCode.PAUSED_AFTER_CREATE),)
         self.changes.append(
             ResourceChange(
                 spec.namespace,
                 spec.name,
                 Action.CREATE,
-                reason,
+                reasons,
                 _seen(None),
                 steps=steps,
                 desired=create_config(spec, stack=self.options.stack),
@@ -151,14 +256,14 @@ class _Planner:
         )
 
     def replace(
-        self, spec: EndpointSpec, live: LiveEndpoint, fields: list[FieldChange], why: str
+        self, spec: EndpointSpec, live: LiveEndpoint, fields: list[FieldChange], why: Reason
     ) -> None:
         assert spec.namespace is not None
         if _protected(spec, live):
             self.error(
                 spec.source.mark("name"),
-                f"{live.address} is protected and must be replaced ({why}); apply "
-                "'protect: false' first, then this change",
+                f"{live.address} is protected and must be replaced ({_cause(why, fields)}); "
+                "apply 'protect: false' first, then this change",
             )
             return
         if not self.hardware_ok(spec):
@@ -171,7 +276,7 @@ class _Planner:
                 spec.namespace,
                 spec.name,
                 Action.REPLACE,
-                f"{why}: deleted, then created again (the URL changes)",
+                (why,),
                 _seen(live),
                 steps=steps,
                 fields=tuple(fields),
@@ -181,33 +286,32 @@ class _Planner:
             )
         )
 
-    def existing(self, spec: EndpointSpec, live: LiveEndpoint) -> None:
-        assert spec.namespace is not None
-        owner = ownership.owner(live.config.tags)
+    def owned(self, spec: EndpointSpec, live: LiveEndpoint, owner: str | None) -> bool:
+        """May this stack change `live`? Records why not."""
         if owner is None and not spec.adopt:
             self.error(
                 spec.source.mark("name"),
                 f"{live.address} already exists and is not managed by provisioner; run "
                 f"`provisioner import {spec.name}` to adopt it, or rename this spec",
             )
-            return
+            return False
         if owner is not None and owner != self.options.stack:
             self.error(
                 spec.source.mark("name"),
                 f"{live.address} is managed by stack {owner!r}, not {self.options.stack!r}; "
                 "a stack only changes its own endpoints",
             )
+            return False
+        return True
+
+    def existing(self, spec: EndpointSpec, live: LiveEndpoint) -> None:
+        owner = ownership.owner(live.config.tags)
+        if not self.owned(spec, live, owner):
             return
         fields = diff(spec, live)
-        if live.state is EndpointState.FAILED:
-            message = f": {live.message}" if live.message else ""
-            why = f"it is in state failed{message}; the service cannot repair a failed endpoint"
-            self.replace(spec, live, fields, why)
-            return
-        forcing = [f for f in fields if f.forces_replacement]
-        if forcing:
-            changes = ", ".join(f"{f.path} {f.before} -> {f.after}" for f in forcing)
-            self.replace(spec, live, fields, f"{changes} cannot change in place")
+        replacement = _replacement(live, fields)
+        if replacement is not None:
+            self.replace(spec, live, fields, replacement)
             return
         if any(f.path.startswith("compute.") for f in fields) and not self.hardware_ok(spec):
             return
@@ -225,114 +329,68 @@ class _Planner:
     def in_place(
         self, spec: EndpointSpec, live: LiveEndpoint, fields: list[FieldChange], *, adopting: bool
     ) -> None:
-        assert spec.namespace is not None
-        paused = live.state is EndpointState.PAUSED
-        state_step: Action | None = None
-        if spec.state is DesiredState.PAUSED and not paused:
-            state_step = Action.PAUSE
-        elif spec.state is DesiredState.RUNNING and paused:
-            state_step = Action.RESUME
-        elif (
-            spec.state is DesiredState.RUNNING
-            and live.state is EndpointState.SCALED_TO_ZERO
-            and spec.scaling.min_replicas > 0
-        ):
-            state_step = Action.RESUME  # scaled to zero by hand although it must stay up
-        retry = live.state is EndpointState.UPDATE_FAILED
-        resend = self.options.resend_secrets and bool(spec.model.secrets)
-        update = bool(fields) or adopting or retry or resend
-        drift = bool(fields or state_step) and ownership.applied_digest(
-            live.config.tags
-        ) == applied_digest(spec)
-        reasons = []
-        if adopting:
-            reasons.append("adopting an existing endpoint (adopt: true): adds ownership tags")
-        if retry:
-            message = f" ({live.message})" if live.message else ""
-            reasons.append(f"its last update failed{message}; sending the declared configuration")
-        if resend:
-            reasons.append("secrets sent again (--resend-secrets)")
-        if fields:
-            if drift:
-                reasons.append(f"{_names(fields)} changed outside provisioner")
-            else:
-                verb = "differ" if len(fields) > 1 else "differs"
-                reasons.append(f"{_names(fields)} {verb} from the spec")
-        if state_step is Action.PAUSE:
-            reasons.append(
-                f"resumed outside provisioner (it is {live.state}); state: paused declared"
-                if drift
-                else f"state: paused declared, it is {live.state}"
-            )
-        elif state_step is Action.RESUME and not paused:
-            reasons.append(
-                f"scaled to zero although min_replicas is {spec.scaling.min_replicas}: resumed"
-            )
-        elif state_step is Action.RESUME:
-            reasons.append(
-                "paused outside provisioner; state: running declared"
-                if drift
-                else "state: running declared, it is paused"
-            )
-        if not update and state_step is None:
-            self.changes.append(self.noop(spec, live))
-            return
-        steps: tuple[Action, ...]
-        if state_step is Action.PAUSE:
-            steps = (Action.PAUSE, Action.UPDATE) if update else (Action.PAUSE,)
-        elif state_step is Action.RESUME:
-            steps = (Action.UPDATE, Action.RESUME) if update else (Action.RESUME,)
-        else:
-            steps = (Action.UPDATE,)
-        action = Action.UPDATE if update else steps[0]
-        send_secrets = resend or (
-            spec.model.secrets is not None
-            and any(f.path.startswith("model.secrets.") for f in fields)
+        step = _state_step(spec, live)
+        what = _InPlace(
+            fields=tuple(fields),
+            state_step=step,
+            adopting=adopting,
+            retry=live.state is EndpointState.UPDATE_FAILED,
+            resend=self.options.resend_secrets and bool(spec.model.secrets),
+            drift=bool(fields or step)
+            and ownership.applied_digest(live.config.tags) == applied_digest(spec),
         )
-        self.changes.append(
-            ResourceChange(
-                spec.namespace,
-                spec.name,
-                action,
-                "; ".join(reasons),
-                _seen(live),
-                steps=steps,
-                fields=tuple(fields),
-                drift=drift,
-                desired=update_config(spec, live.config, stack=self.options.stack)
-                if update
-                else None,
-                secrets=_secret_refs(spec) if send_secrets else None,
-                source=str(spec.source.mark("name")),
-                protected=_protected(spec, live),
-            )
+        if not what.update and step is None:
+            self.changes.append(self.noop(spec, live))
+        else:
+            self.changes.append(self.updated(spec, live, what))
+
+    def updated(self, spec: EndpointSpec, live: LiveEndpoint, what: _InPlace) -> ResourceChange:
+        assert spec.namespace is not None
+        steps = _state_steps(what.state_step, update=what.update)
+        send_secrets = _sends_secrets(spec, what.fields, resend=what.resend)
+        return ResourceChange(
+            spec.namespace,
+            spec.name,
+            Action.UPDATE if what.update else steps[0],
+            what.reasons(spec, live),
+            _seen(live),
+            steps=steps,
+            fields=what.fields,
+            drift=what.drift,
+            desired=update_config(spec, live.config, stack=self.options.stack)
+            if what.update
+            else None,
+            secrets=_secret_refs(spec) if send_secrets else None,
+            source=str(spec.source.mark("name")),
+            protected=_protected(spec, live),
         )
 
     def noop(self, spec: EndpointSpec, live: LiveEndpoint) -> ResourceChange:
         assert spec.namespace is not None
-        reason = "matches the spec"
+        reasons: tuple[Reason, ...] = (Reason(ReasonCode.MATCHES),)
         if live.state is EndpointState.SCALED_TO_ZERO:
-            reason = "scaled to zero while idle, as min_replicas 0 allows; matches the spec"
+            reasons = (Reason(ReasonCode.SCALED_TO_ZERO_IDLE), *reasons)
         return ResourceChange(
             spec.namespace,
             spec.name,
             Action.NOOP,
-            reason,
+            reasons,
             _seen(live),
             source=str(spec.source.mark("name")),
             protected=_protected(spec, live),
         )
 
     def orphan(self, live: LiveEndpoint) -> None:
-        why = "destroy requested" if self.options.destroy else "its spec was removed"
+        why = Reason(
+            ReasonCode.DESTROY_REQUESTED if self.options.destroy else ReasonCode.SPEC_REMOVED
+        )
         if _protected(None, live):
             self.changes.append(
                 ResourceChange(
                     live.namespace,
                     live.name,
                     Action.NOOP,
-                    f"{why}, but it is protected: kept (apply it with 'protect: false' first "
-                    "to delete it)",
+                    (why, Reason(ReasonCode.PROTECTED_KEPT)),
                     _seen(live),
                     protected=True,
                     refused=True,
@@ -344,7 +402,7 @@ class _Planner:
                 live.namespace,
                 live.name,
                 Action.DELETE,
-                why,
+                (why,),
                 _seen(live),
                 steps=(Action.DELETE,),
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from provisioner.hub.models import Fleet, LiveEndpoint
 from provisioner.plan.model import Action, Plan, ResourceChange
+from provisioner.render.reasons import names
 
 
 def _spec_column(change: ResourceChange) -> str:
@@ -16,7 +17,7 @@ def _spec_column(change: ResourceChange) -> str:
     if change.action is Action.CREATE:
         return "not created yet"
     what = "changed outside provisioner" if change.drift else f"apply will {change.action.value}"
-    fields = ", ".join(f.path for f in change.fields[:3])
+    fields = names([f.path for f in change.fields])
     return f"{what}: {fields}" if fields else what
 
 

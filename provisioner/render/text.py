@@ -12,6 +12,7 @@ from typing import Any
 
 from provisioner.hub.models import Config
 from provisioner.plan.model import Action, FieldChange, Plan, ResourceChange
+from provisioner.render.reasons import describe
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -79,7 +80,7 @@ def render_change(change: ResourceChange, *, indent: str = "  ") -> list[str]:
     head = f"{indent}{SYMBOLS[change.action]} {change.address}: {label}"
     if flags:
         head += f" ({', '.join(flags)})"
-    lines = [head, f"{indent}    {change.reason}"]
+    lines = [head, f"{indent}    {describe(change)}"]
     if change.source:
         lines.append(f"{indent}    spec: {change.source}")
     if change.action is Action.CREATE and change.desired is not None:

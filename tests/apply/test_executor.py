@@ -74,9 +74,7 @@ def creates(*names: str, steps: tuple[Action, ...] = (Action.CREATE,)) -> Plan:
     return Plan(
         stack="s",
         changes=tuple(
-            ResourceChange(
-                "acme", n, Action.CREATE, "new", Seen(False), steps=steps, desired=CONFIG
-            )
+            ResourceChange("acme", n, Action.CREATE, (), Seen(False), steps=steps, desired=CONFIG)
             for n in names
         ),
     )

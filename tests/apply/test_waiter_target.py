@@ -28,6 +28,6 @@ A = Action
 )
 def test_target(steps: tuple[Action, ...], seen: str | None, expected: str) -> None:
     change = ResourceChange(
-        "acme", "x", steps[0], "why", Seen(exists=seen is not None, state=seen), steps=steps
+        "acme", "x", steps[0], (), Seen(exists=seen is not None, state=seen), steps=steps
     )
     assert target(change) == expected

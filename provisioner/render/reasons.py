@@ -1,0 +1,99 @@
+"""The words for plan reasons: `Reason` (a code plus values) in, a sentence out. Pure.
+
+The planner only says *why* as data (`provisioner.plan.model.ReasonCode`); every human wording
+of a reason lives here, so the text plan, and any later view, say it the same way. Each code has
+exactly one entry in `SENTENCES` (a test fails when a code is added without one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from provisioner.plan.model import Reason, ReasonCode, ResourceChange
+
+Sentence = Callable[[Reason, ResourceChange], str]
+
+REPLACED = "deleted, then created again (the URL changes)"
+
+
+def names(paths: Sequence[str]) -> str:
+    """`a`, `a, b`, `a, b, c and 2 more`."""
+    more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+    return ", ".join(paths[:3]) + more
+
+
+def _fields_differ(reason: Reason, _: ResourceChange) -> str:
+    verb = "differ" if len(reason.paths) > 1 else "differs"
+    return f"{names(reason.paths)} {verb} from the spec"
+
+
+def _update_failed(reason: Reason, _: ResourceChange) -> str:
+    message = f" ({reason.message})" if reason.message else ""
+    return f"its last update failed{message}; sending the declared configuration"
+
+
+def _failed(reason: Reason, _: ResourceChange) -> str:
+    message = f": {reason.message}" if reason.message else ""
+    return (
+        f"it is in state failed{message}; the service cannot repair a failed endpoint: {REPLACED}"
+    )
+
+
+def _forces_replacement(reason: Reason, change: ResourceChange) -> str:
+    by_path = {f.path: f for f in change.fields}
+
+    def one(path: str) -> str:
+        field = by_path.get(path)
+        return path if field is None else f"{path} {field.before} -> {field.after}"
+
+    return f"{', '.join(one(p) for p in reason.paths)} cannot change in place: {REPLACED}"
+
+
+def _fixed(text: str) -> Sentence:
+    return lambda _reason, _change: text
+
+
+SENTENCES: dict[ReasonCode, Sentence] = {
+    ReasonCode.DOES_NOT_EXIST: _fixed("does not exist yet"),
+    ReasonCode.PAUSED_AFTER_CREATE: _fixed("paused right after creation (state: paused)"),
+    ReasonCode.ADOPTING: _fixed("adopting an existing endpoint (adopt: true): adds ownership tags"),
+    ReasonCode.UPDATE_FAILED_RETRY: _update_failed,
+    ReasonCode.RESEND_SECRETS: _fixed("secrets sent again (--resend-secrets)"),
+    ReasonCode.FIELDS_DIFFER: _fields_differ,
+    ReasonCode.CHANGED_OUTSIDE: lambda r, _: f"{names(r.paths)} changed outside provisioner",
+    ReasonCode.PAUSE_DECLARED: lambda r, _: f"state: paused declared, it is {r.state}",
+    ReasonCode.RESUMED_OUTSIDE: lambda r, _: (
+        f"resumed outside provisioner (it is {r.state}); state: paused declared"
+    ),
+    ReasonCode.RESUME_DECLARED: _fixed("state: running declared, it is paused"),
+    ReasonCode.PAUSED_OUTSIDE: _fixed("paused outside provisioner; state: running declared"),
+    ReasonCode.SCALED_TO_ZERO_RESUME: lambda r, _: (
+        f"scaled to zero although min_replicas is {r.min_replicas}: resumed"
+    ),
+    ReasonCode.FAILED_REPLACE: _failed,
+    ReasonCode.FORCES_REPLACEMENT: _forces_replacement,
+    ReasonCode.SPEC_REMOVED: _fixed("its spec was removed"),
+    ReasonCode.DESTROY_REQUESTED: _fixed("destroy requested"),
+    ReasonCode.PROTECTED_KEPT: _fixed(
+        "but it is protected: kept (apply it with 'protect: false' first to delete it)"
+    ),
+    ReasonCode.SCALED_TO_ZERO_IDLE: _fixed("scaled to zero while idle, as min_replicas 0 allows"),
+    ReasonCode.MATCHES: _fixed("matches the spec"),
+}
+
+# Codes that qualify the reason before them, so they join it with a comma, not a semicolon:
+# "its spec was removed, but it is protected: kept (...)".
+QUALIFIERS = frozenset({ReasonCode.PROTECTED_KEPT})
+
+
+def sentence(reason: Reason, change: ResourceChange) -> str:
+    return SENTENCES[reason.code](reason, change)
+
+
+def describe(change: ResourceChange) -> str:
+    """All of a change's reasons as one line: `a; b`, or `a, but b` for a qualifier."""
+    text = ""
+    for reason in change.reasons:
+        separator = ", " if reason.code in QUALIFIERS else "; "
+        text += (separator if text else "") + sentence(reason, change)
+    return text
