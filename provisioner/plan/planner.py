@@ -15,7 +15,7 @@ from provisioner.hub.models import EndpointState, Fleet, Hardware, LiveEndpoint
 from provisioner.plan import ownership
 from provisioner.plan.desired import applied_digest, create_config, update_config
 from provisioner.plan.document import fingerprint
-from provisioner.plan.fields import diff
+from provisioner.plan.diff import diff
 from provisioner.plan.model import (
     Action,
     FieldChange,
@@ -26,9 +26,8 @@ from provisioner.plan.model import (
     Seen,
 )
 from provisioner.spec.diagnostics import Diagnostic, Mark
+from provisioner.spec.fields import Flag, has_flag
 from provisioner.spec.model import DesiredState, EndpointSpec
-
-IMAGE_PATHS = ("model.engine", "model.image.", "model.engine_options.")
 
 
 @dataclass(frozen=True)
@@ -177,7 +176,7 @@ def _state_steps(step: Action | None, *, update: bool) -> tuple[Action, ...]:
 
 def _sends_secrets(spec: EndpointSpec, fields: Sequence[FieldChange], *, resend: bool) -> bool:
     return resend or (
-        spec.model.secrets is not None and any(f.path.startswith("model.secrets.") for f in fields)
+        spec.model.secrets is not None and has_flag((f.path for f in fields), Flag.SECRET)
     )
 
 
@@ -313,9 +312,9 @@ class _Planner:
         if replacement is not None:
             self.replace(spec, live, fields, replacement)
             return
-        if any(f.path.startswith("compute.") for f in fields) and not self.hardware_ok(spec):
+        if has_flag((f.path for f in fields), Flag.HARDWARE) and not self.hardware_ok(spec):
             return
-        image_fields = [f for f in fields if f.path.startswith(IMAGE_PATHS)]
+        image_fields = [f for f in fields if has_flag((f.path,), Flag.IMAGE)]
         if live.config.image.has_credentials and image_fields:
             self.error(
                 spec.source.mark("model"),

@@ -5,7 +5,7 @@ field it is (hardware, image, secret, verified after an update).
 Every mapping is derived from these rows: reading the API's JSON into a `Config`
 (`hub.normalise`), the create arguments and the update body (`hub.normalise`), a spec into a
 `Config` and the carry-over of undeclared values on update (`plan.desired`), the diff
-(`plan.fields`), `import` (`plan.imports`) and the read-back after an update
+(`plan.diff`), `import` (`plan.imports`) and the read-back after an update
 (`apply.executor`). A row is handled generically by each of them, unless that consumer registers
 a hand-written handler under the row's `spec` path (image, env, secrets, metric, tags...). The
 spec's structure and defaults live in the JSON Schema; `tests/spec/test_fields.py` holds every
