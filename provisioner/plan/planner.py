@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from provisioner.hub.models import EndpointState, Fleet, Hardware, LiveEndpoint
 from provisioner.plan import ownership
 from provisioner.plan.desired import applied_digest, create_config, update_config
-from provisioner.plan.document import fingerprint
 from provisioner.plan.diff import diff
+from provisioner.plan.document import fingerprint
 from provisioner.plan.model import (
     Action,
     FieldChange,
