@@ -28,8 +28,8 @@ from provisioner.spec.model import (
     ScalingSpec,
     SecretRef,
     Source,
-    looks_secret,
 )
+from provisioner.spec.secrets import looks_secret
 
 RESERVED_TAG_PREFIX = "provisioner"
 
