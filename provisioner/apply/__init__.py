@@ -1,1 +1,10 @@
-"""provisioner.apply."""
+"""The apply layer: carry out a plan against the API.
+
+Owns the stale-plan and ownership guard (refuse a plan whose endpoints changed since), resolving
+secret values from the environment, the executor (step order, bounded parallelism, read-back)
+and the waiter (readiness), and the results they report.
+
+Rule: may import `plan`, `hub` and `spec`, never `render` or `cli`. It never decides what to
+change (only the plan does) and never prints: progress goes to an injected `Reporter`. Clock
+and sleep are injected, so no test waits on real time.
+"""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from provisioner.hub.errors import ApiError
 from provisioner.plan.model import Action, ResourceChange
 
 
@@ -31,7 +30,6 @@ class WaitRow:
 class Reporter(Protocol):
     def step(self, change: ResourceChange, step: Action) -> None: ...
     def finished(self, outcome: Outcome) -> None: ...
-    def retrying(self, what: str, error: ApiError, delay: float) -> None: ...
     def waiting(self, rows: list[WaitRow]) -> None: ...
 
 
@@ -40,9 +38,6 @@ class SilentReporter:
         pass
 
     def finished(self, outcome: Outcome) -> None:
-        pass
-
-    def retrying(self, what: str, error: ApiError, delay: float) -> None:
         pass
 
     def waiting(self, rows: list[WaitRow]) -> None:

@@ -13,9 +13,12 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from provisioner.emulator import Emulator
 
 
 @click.command("emulator")
@@ -73,6 +76,27 @@ def emulator(
     seed: int | None,
 ) -> None:
     """Run a local emulator of the Hugging Face Inference Endpoints API."""
+    emu = _build(
+        speed=speed,
+        latency_ms=latency_ms,
+        fault_rate=fault_rate,
+        seed=seed,
+        data_file=data_file,
+        config_file=config_file,
+    )
+    _serve(emu, host=host, port=port)
+
+
+def _build(
+    *,
+    speed: float,
+    latency_ms: int,
+    fault_rate: float,
+    seed: int | None,
+    data_file: Path | None,
+    config_file: Path | None,
+) -> Emulator:
+    """The emulator the flags describe; a bad flag or file is a usage error naming it."""
     from provisioner.emulator import ConfigError, Emulator, EmulatorConfig, load_config_file
 
     try:
@@ -91,10 +115,13 @@ def emulator(
         except ConfigError as err:
             raise click.BadParameter(str(err), param_hint="'--config'") from err
     try:
-        emu = Emulator(config)
+        return Emulator(config)
     except ConfigError as err:
         raise click.BadParameter(str(err), param_hint="'--data'") from err
 
+
+def _serve(emu: Emulator, *, host: str, port: int) -> None:
+    """Print the URL, serve until SIGINT or SIGTERM, then stop and restore the handlers."""
     # Handlers go in before the URL is printed: a script may signal as soon as it has read it.
     stop = threading.Event()
     previous = _install_handlers(stop)

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import sys
 import tempfile
 import traceback
-from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
 from provisioner import __version__
 from provisioner.cli.context import Context
-from provisioner.hub.errors import scrub_tokens
+from provisioner.spec.secrets import redact
 
 # name -> "module:attribute", in the order `--help` lists them.
 COMMANDS = {
@@ -62,17 +60,6 @@ def _debug_log() -> Path:
     )
 
 
-_SENSITIVE_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL", re.IGNORECASE)
-
-
-def _redact(text: str, environ: Mapping[str, str]) -> str:
-    """Blank token-shaped strings and the values of secret-looking environment variables."""
-    for name, value in environ.items():
-        if len(value) >= 6 and _SENSITIVE_NAME.search(name):
-            text = text.replace(value, "***")
-    return scrub_tokens(text)
-
-
 def main(argv: list[str] | None = None, context: Context | None = None) -> None:
     """Run the CLI. Exit codes: 0 success, 1 error, 2 only for `plan --detailed-exitcode`.
 
@@ -97,7 +84,7 @@ def main(argv: list[str] | None = None, context: Context | None = None) -> None:
         path = _debug_log()
         try:
             with path.open("a", encoding="utf-8") as log:
-                log.write(_redact(traceback.format_exc(), (context or Context()).environ))
+                log.write(redact(traceback.format_exc(), (context or Context()).environ))
             where = f"the details are in {path}"
         except OSError:
             where = "the details could not be written to a log"

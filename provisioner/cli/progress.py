@@ -11,7 +11,6 @@ from collections.abc import Callable
 import click
 
 from provisioner.apply.results import Outcome, WaitRow
-from provisioner.hub.errors import ApiError
 from provisioner.plan.model import Action, ResourceChange
 
 # A CI log gets a summary of everything still pending at most this often (seconds).
@@ -47,10 +46,6 @@ class PlainReporter:
                 self._echo(f"{outcome.change.address}: {outcome.change.action.value} accepted")
             else:
                 self._echo(f"{outcome.change.address}: FAILED: {outcome.error}")
-
-    def retrying(self, what: str, error: ApiError, delay: float) -> None:
-        with self._lock:
-            self._echo(f"retrying {what} in {delay:.1f}s: {error.message}")
 
     def waiting(self, rows: list[WaitRow]) -> None:
         with self._lock:

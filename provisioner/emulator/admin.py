@@ -35,39 +35,49 @@ def handle_admin(
             return json_response(200, {"cleared": journal.clear()})
         raise _not_allowed("GET, DELETE")
     if route == "faults":
-        if req.method == "GET":
-            return json_response(200, faults.listing())
-        if req.method == "POST":
-            try:
-                return json_response(201, faults.add(_json(req)))
-            except FaultError as err:
-                raise ApiError(400, f"invalid fault: {err}") from err
-        if req.method == "DELETE":
-            faults.clear()
-            return json_response(200, {"cleared": True})
-        raise _not_allowed("GET, POST, DELETE")
+        return _faults(req, faults)
     if route == "clock":
-        if req.method == "POST":
-            body = _json(req)
-            seconds = body.get("advance") if isinstance(body, dict) else None
-            if (
-                isinstance(seconds, bool)
-                or not isinstance(seconds, int | float)
-                or not math.isfinite(seconds)
-                or seconds < 0
-            ):
-                raise ApiError(400, 'expected {"advance": <seconds >= 0>}')
-            clock.advance(float(seconds))
-        elif req.method != "GET":
-            raise _not_allowed("GET, POST")
-        now = clock.now()
-        return json_response(200, {"now": now, "time": clock.iso(now), "speed": clock.speed})
+        return _clock(req, clock)
     if route == "reset":
         if req.method != "POST":
             raise _not_allowed("POST")
         reset()
         return json_response(200, {"reset": True})
     raise ApiError(404, f"no admin route '/admin/{route}'", prefix=False)
+
+
+def _faults(req: Request, faults: Faults) -> Response:
+    """`/admin/faults`: list, script or clear faults."""
+    if req.method == "GET":
+        return json_response(200, faults.listing())
+    if req.method == "POST":
+        try:
+            return json_response(201, faults.add(_json(req)))
+        except FaultError as err:
+            raise ApiError(400, f"invalid fault: {err}") from err
+    if req.method == "DELETE":
+        faults.clear()
+        return json_response(200, {"cleared": True})
+    raise _not_allowed("GET, POST, DELETE")
+
+
+def _clock(req: Request, clock: Clock) -> Response:
+    """`/admin/clock`: read the emulated time, or advance it."""
+    if req.method == "POST":
+        body = _json(req)
+        seconds = body.get("advance") if isinstance(body, dict) else None
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
+            raise ApiError(400, 'expected {"advance": <seconds >= 0>}')
+        clock.advance(float(seconds))
+    elif req.method != "GET":
+        raise _not_allowed("GET, POST")
+    now = clock.now()
+    return json_response(200, {"now": now, "time": clock.iso(now), "speed": clock.speed})
 
 
 def _json(req: Request) -> object:

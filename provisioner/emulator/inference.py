@@ -100,20 +100,7 @@ def infer(task: str, payload: Any, *, key: str) -> Any:
             return [_embedding(seed, str(s)) for s in inputs]
         return _embedding(seed, str(inputs))
     if task == "sentence-similarity":
-        if isinstance(inputs, dict):
-            source = _embedding(seed, str(inputs.get("source_sentence", "")))
-            others = inputs.get("sentences") or []
-            return [
-                round(
-                    max(
-                        0.0,
-                        sum(a * b for a, b in zip(source, _embedding(seed, str(s)), strict=True)),
-                    ),
-                    6,
-                )
-                for s in others
-            ]
-        return _embedding(seed, str(inputs))
+        return _similarity(seed, inputs)
     if task in ("text-classification", "sentiment-analysis"):
         items = inputs if isinstance(inputs, list) else [inputs]
         return [_classify(seed, str(item), ("POSITIVE", "NEGATIVE")) for item in items]
@@ -123,22 +110,41 @@ def infer(task: str, payload: Any, *, key: str) -> Any:
             raise _validation("`parameters.candidate_labels` must be a non-empty list")
         return _classify(seed, str(inputs), tuple(str(x) for x in labels))
     if task == "token-classification":
-        text = str(inputs)
-        return [
-            {
-                "entity_group": "MISC",
-                "score": round(0.5 + _unit(seed, m.start()) / 2, 6),
-                "word": m.group(),
-                "start": m.start(),
-                "end": m.end(),
-            }
-            for m in re.finditer(r"\b[A-Z][a-zA-Z]+\b", text)
-        ]
+        return _entities(seed, str(inputs))
     if task == "fill-mask":
         return _fill_mask(seed, str(inputs))
     if task == "question-answering":
         return _answer(seed, inputs)
     return {"task": task, "output": _digest(seed.hex(), inputs).hex()[:32]}
+
+
+def _similarity(seed: bytes, inputs: Any) -> Any:
+    """Scores of `sentences` against `source_sentence`; a bare input is embedded instead."""
+    if not isinstance(inputs, dict):
+        return _embedding(seed, str(inputs))
+    source = _embedding(seed, str(inputs.get("source_sentence", "")))
+    others = inputs.get("sentences") or []
+    return [
+        round(
+            max(0.0, sum(a * b for a, b in zip(source, _embedding(seed, str(s)), strict=True))),
+            6,
+        )
+        for s in others
+    ]
+
+
+def _entities(seed: bytes, text: str) -> list[dict[str, Any]]:
+    """Every capitalised word is a MISC entity."""
+    return [
+        {
+            "entity_group": "MISC",
+            "score": round(0.5 + _unit(seed, m.start()) / 2, 6),
+            "word": m.group(),
+            "start": m.start(),
+            "end": m.end(),
+        }
+        for m in re.finditer(r"\b[A-Z][a-zA-Z]+\b", text)
+    ]
 
 
 def _generate(task: str, inputs: Any, params: dict[str, Any], seed: bytes) -> Any:

@@ -71,6 +71,8 @@ class Journal:
 
 
 # --- redaction --------------------------------------------------------------------
+# provisioner's own definition of "looks secret" is `provisioner.spec.secrets`; the emulator may
+# import nothing from provisioner, so its request log keeps this small copy of its own.
 
 _SECRETISH_ENV = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY)$", re.IGNORECASE)
 

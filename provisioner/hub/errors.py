@@ -7,15 +7,9 @@ truncated, and never a token.
 
 from __future__ import annotations
 
-import re
+from provisioner.spec.secrets import scrub_tokens
 
 MAX_MESSAGE = 500
-_TOKEN = re.compile(r"hf_[A-Za-z0-9]{6,}")
-
-
-def scrub_tokens(text: str) -> str:
-    """Blank anything that looks like a Hugging Face token."""
-    return _TOKEN.sub("hf_***", text)
 
 
 def scrub(text: str) -> str:

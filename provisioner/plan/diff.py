@@ -18,7 +18,8 @@ from provisioner.plan import ownership
 from provisioner.plan.desired import ENGINES, METRICS_BACK, declared, declared_image_fields
 from provisioner.plan.model import FieldChange
 from provisioner.spec.fields import FIELDS, Field, Flag, Mode
-from provisioner.spec.model import EndpointSpec, looks_secret
+from provisioner.spec.model import EndpointSpec
+from provisioner.spec.secrets import looks_secret
 
 
 class _Undeclared(enum.Enum):

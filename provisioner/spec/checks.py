@@ -7,6 +7,7 @@ rules (duplicate names) live in `stack`, which sees every document.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from provisioner.spec.convert import structure
@@ -20,8 +21,8 @@ from provisioner.spec.model import (
     EndpointType,
     Engine,
     Source,
-    looks_secret,
 )
+from provisioner.spec.secrets import looks_secret
 
 RESERVED_TAG_PREFIX = "provisioner"
 
@@ -36,65 +37,86 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def rules(doc: Document) -> list[Diagnostic]:
-    """Cross-field rules. Tolerates documents the schema rejected: a rule whose inputs are
-    malformed is skipped (the schema already reported them), so one run reports everything."""
-    data = _map(doc.data)
-    errors: list[Diagnostic] = []
+def _error(doc: Document, path: KeyPath, message: str, *, key: bool = False) -> Diagnostic:
+    return Diagnostic(doc.mark(path, key=key), message)
 
-    def error(path: KeyPath, message: str, *, key: bool = False) -> None:
-        errors.append(Diagnostic(doc.mark(path, key=key), message))
 
+def _engine(model: Mapping[str, Any]) -> Engine | None:
+    """The declared engine, or None when it is not one (the schema reports that)."""
+    name = model.get("engine")
+    return Engine(str(name)) if name in Engine._value2member_map_ else None
+
+
+def _scaling_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Diagnostic]:
     scaling = _map(data.get("scaling"))
-    low, high = _int(scaling.get("min_replicas", 1)), _int(scaling.get("max_replicas", 1))
+    low, high = _int(scaling.get("min_replicas")), _int(scaling.get("max_replicas"))
     if low is not None and high is not None and low > high:
-        error(
+        yield _error(
+            doc,
             ("scaling", "min_replicas"),
             f"scaling.min_replicas ({low}) is greater than scaling.max_replicas ({high})",
         )
     has_timeout = scaling.get("scale_to_zero_timeout") is not None
     if low == 0 and not has_timeout:
-        error(
+        yield _error(
+            doc,
             ("scaling", "min_replicas"),
             "scaling.scale_to_zero_timeout (minutes) is required when min_replicas is 0",
         )
     if low is not None and low > 0 and has_timeout:
-        error(
+        yield _error(
+            doc,
             ("scaling", "scale_to_zero_timeout"),
             f"scaling.scale_to_zero_timeout is only allowed when min_replicas is 0 (it is {low})",
             key=True,
         )
     if "threshold" in scaling and "metric" not in scaling:
-        error(("scaling", "threshold"), "scaling.threshold needs scaling.metric", key=True)
+        yield _error(
+            doc, ("scaling", "threshold"), "scaling.threshold needs scaling.metric", key=True
+        )
 
+
+def _image_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Diagnostic]:
     model = _map(data.get("model"))
-    engine_name = model.get("engine", Engine.DEFAULT.value)
-    engine = Engine(engine_name) if engine_name in Engine._value2member_map_ else None
+    engine = _engine(model)
     image = _map(model.get("image"))
     if engine is Engine.CUSTOM and not image.get("url"):
         where: KeyPath = ("model", "image") if image else ("model", "engine")
-        error(where, "model.engine custom needs model.image.url (the container to run)")
+        yield _error(doc, where, "model.engine custom needs model.image.url (the container to run)")
     if engine is Engine.DEFAULT and image:
-        error(
+        yield _error(
+            doc,
             ("model", "image"),
             "model.image needs model.engine (custom, tgi, vllm, sglang, tei or llamacpp); "
             "the default engine runs Hugging Face's managed image",
             key=True,
         )
+
+
+def _engine_option_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Diagnostic]:
+    model = _map(data.get("model"))
+    engine = _engine(model)
+    if engine is None:
+        return
+    allowed = ENGINE_OPTIONS[engine]
+    known = frozenset().union(*ENGINE_OPTIONS.values())
+    for option in _map(model.get("engine_options")):
+        # Options no engine knows are the schema's to report ("did you mean").
+        if option in known and option not in allowed:
+            choices = ", ".join(sorted(allowed)) or "none"
+            yield _error(
+                doc,
+                ("model", "engine_options", option),
+                f"model.engine_options.{option} is not an option of engine "
+                f"{engine.value!r} (its options: {choices})",
+                key=True,
+            )
+
+
+def _parallelism_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Diagnostic]:
+    model = _map(data.get("model"))
+    engine = _engine(model)
     options = _map(model.get("engine_options"))
-    if engine is not None:
-        allowed = ENGINE_OPTIONS[engine]
-        known = frozenset().union(*ENGINE_OPTIONS.values())
-        for option in options:
-            # Options no engine knows are the schema's to report ("did you mean").
-            if option in known and option not in allowed:
-                choices = ", ".join(sorted(allowed)) or "none"
-                error(
-                    ("model", "engine_options", option),
-                    f"model.engine_options.{option} is not an option of engine "
-                    f"{engine.value!r} (its options: {choices})",
-                    key=True,
-                )
     compute = _map(data.get("compute"))
     size = _SIZE.match(str(compute.get("instance_size", "")))
     accelerators = int(size.group(1)) if size else 1
@@ -105,27 +127,29 @@ def rules(doc: Document) -> list[Diagnostic]:
         and "tensor_parallel_size" not in options
         and "data_parallel_size" not in options
     ):
-        error(
+        yield _error(
+            doc,
             ("compute", "instance_size"),
-            f"{engine_name} on {accelerators} GPUs needs model.engine_options."
+            f"{engine} on {accelerators} GPUs needs model.engine_options."
             "tensor_parallel_size (or data_parallel_size for vllm); "
             "the service rejects it otherwise",
         )
+
+
+def _env_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Diagnostic]:
+    model = _map(data.get("model"))
     env = _map(model.get("env"))
     for key, value in env.items():
-        if key in SERVICE_ENV:
-            continue
-        if looks_secret(key, value):
-            errors.append(
-                Diagnostic(
-                    doc.mark(("model", "env", key), key=True),
-                    f"model.env.{key} looks like a secret: env values are shown in plans; "
-                    f"move it to model.secrets ({key}: {{from_env: VARIABLE}})",
-                    Severity.WARNING,
-                )
+        if key not in SERVICE_ENV and looks_secret(key, value):
+            yield Diagnostic(
+                doc.mark(("model", "env", key), key=True),
+                f"model.env.{key} looks like a secret: env values are shown in plans; "
+                f"move it to model.secrets ({key}: {{from_env: VARIABLE}})",
+                Severity.WARNING,
             )
     for key in sorted(SERVICE_ENV & set(env)):
-        error(
+        yield _error(
+            doc,
             ("model", "env", key),
             f"model.env.{key} is set by the service itself; remove it (use a secret under "
             "another name if the container needs a token)",
@@ -133,29 +157,57 @@ def rules(doc: Document) -> list[Diagnostic]:
         )
     for key in _map(model.get("secrets")):
         if key in env:
-            error(
+            yield _error(
+                doc,
                 ("model", "secrets", key),
                 f"{key} is both in model.env and model.secrets; keep one",
                 key=True,
             )
 
-    endpoint_type = data.get("type", EndpointType.AUTHENTICATED.value)
+
+def _access_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Diagnostic]:
+    endpoint_type = data.get("type")
     link = data.get("private_link")
     if endpoint_type == EndpointType.PRIVATE.value and link is None:
-        error(("type",), "type private needs private_link (the AWS account allowed to connect)")
+        yield _error(
+            doc, ("type",), "type private needs private_link (the AWS account allowed to connect)"
+        )
     if link is not None and endpoint_type != EndpointType.PRIVATE.value:
-        error(("private_link",), "private_link needs type: private", key=True)
-    if link is not None and compute.get("vendor", "aws") != "aws":
-        error(("private_link",), "private_link is AWS PrivateLink: it needs vendor aws", key=True)
+        yield _error(doc, ("private_link",), "private_link needs type: private", key=True)
+    if link is not None and _map(data.get("compute")).get("vendor", "aws") != "aws":
+        yield _error(
+            doc, ("private_link",), "private_link is AWS PrivateLink: it needs vendor aws", key=True
+        )
 
+
+def _tag_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Diagnostic]:
     tags = data.get("tags")
     for index, tag in enumerate(tags if isinstance(tags, list) else []):
         if isinstance(tag, str) and tag.lower().startswith(RESERVED_TAG_PREFIX):
-            error(
+            yield _error(
+                doc,
                 ("tags", index),
                 f"tag {tag!r} is reserved: tags starting with 'provisioner' mark ownership",
             )
-    return errors
+
+
+# In the order their diagnostics are reported.
+_RULES: tuple[Callable[[Document, Mapping[str, Any]], Iterator[Diagnostic]], ...] = (
+    _scaling_rules,
+    _image_rules,
+    _engine_option_rules,
+    _parallelism_rules,
+    _env_rules,
+    _access_rules,
+    _tag_rules,
+)
+
+
+def rules(doc: Document) -> list[Diagnostic]:
+    """Cross-field rules. Tolerates documents the schema rejected: a rule whose inputs are
+    malformed is skipped (the schema already reported them), so one run reports everything."""
+    data = with_defaults(_map(doc.data))
+    return [diagnostic for rule in _RULES for diagnostic in rule(doc, data)]
 
 
 def _source(doc: Document) -> Source:

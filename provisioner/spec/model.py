@@ -9,7 +9,6 @@ and the engine tables; it reads no files.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any
 
 from provisioner.spec.diagnostics import Mark
 from provisioner.spec.loader import KeyPath
+
+# Re-exported for plan.fields, which imports it from here; it lives in spec.secrets.
 
 
 class EndpointType(enum.StrEnum):
@@ -97,21 +98,6 @@ ENGINE_OPTIONS: Mapping[Engine, frozenset[str]] = MappingProxyType(
 # Env vars the service injects into every endpoint by itself. Declaring one would fight the
 # service forever, so validate refuses it; the live read ignores them.
 SERVICE_ENV = frozenset({"HF_TOKEN"})
-
-
-# Whole words only: MAX_TOTAL_TOKENS is a TGI setting, not a secret.
-_SECRET_NAME = re.compile(
-    r"(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|CREDENTIALS?)($|_)", re.I
-)
-_HF_TOKEN = re.compile(r"^hf_[A-Za-z0-9]{20,}$")
-
-
-def looks_secret(name: str, value: object) -> bool:
-    """An env var that is probably a secret put in the wrong place: validate warns, and plans
-    never show its value."""
-    return bool(_SECRET_NAME.search(name)) or (
-        isinstance(value, str) and bool(_HF_TOKEN.match(value))
-    )
 
 
 # Every value class is keyword-only, and a field has a Python default only when that default

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -127,74 +127,122 @@ def _suggest(word: str, choices: Sequence[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _messages(error: ValidationError) -> Iterator[tuple[KeyPath, bool, str]]:
+# (path, point-at-key, message): one diagnostic, before it is given a file position.
+_Found = Iterator[tuple[KeyPath, bool, str]]
+
+
+def _keyword_schema(error: ValidationError) -> dict[str, Any]:
+    return error.schema if isinstance(error.schema, dict) else {}
+
+
+def _unknown_keys(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
+    value: Any = error.instance
+    allowed = sorted(_keyword_schema(error).get("properties", {}))
+    for key in sorted(set(value) - set(allowed)):
+        if not path and key == "name":
+            yield (key,), True, "'name' cannot be set in _defaults.yaml: each spec names itself"
+            continue
+        hint = _suggest(key, allowed) or f" (allowed: {', '.join(allowed)})"
+        yield (*path, key), True, f"{prefix}unknown key {key!r}{hint}"
+
+
+def _not_a_choice(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
+    value: Any = error.instance
+    choices = [str(c) for c in _keyword_schema(error).get("enum", [])]
+    hint = _suggest(str(value), choices)
+    if dotted(path) == "type" and value == "protected":
+        hint = "; 'protected' is now called 'authenticated' (token-gated, public URL)"
+    yield path, False, f"{prefix}{value!r} is not one of {', '.join(choices)}{hint}"
+
+
+def _wrong_type(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
+    value: Any = error.instance
+    if len(path) == 3 and path[:2] == ("model", "secrets"):
+        yield (
+            path,
+            False,
+            f"{prefix}secret values must not be written in YAML; use {{from_env: VARIABLE}} "
+            "and set VARIABLE where apply runs",
+        )
+        return
+    expected = _EXPECTED.get(str(error.validator_value), str(error.validator_value))
+    hint = ""
+    if expected == "a string" and isinstance(value, bool):
+        hint = f'; quote it: "{str(value).lower()}"'
+    elif expected == "a string" and isinstance(value, int | float):
+        hint = f'; quote it: "{value}"'
+    yield path, False, f"{prefix}expected {expected}, got {type_name(value)}{hint}"
+
+
+def _bad_pattern(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
+    value: Any = error.instance
+    if "propertyNames" in error.absolute_schema_path:
+        yield (
+            (*path, value),
+            True,
+            f"{prefix}{value!r} is not a valid environment variable name "
+            "(letters, digits and '_', not starting with a digit)",
+        )
+        return
+    field = next((p for p in reversed(path) if isinstance(p, str)), "")
+    rule = _RULES.get(field, f"must match {error.validator_value}")
+    yield path, False, f"{prefix}{value!r} is invalid: {rule}"
+
+
+def _too_long(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
+    limit = error.validator_value
+    yield path, False, f"{prefix}{error.instance!r} is longer than {limit} characters"
+
+
+def _empty_string(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
+    yield path, False, f"{prefix}must not be empty"
+
+
+def _empty_mapping(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
+    yield path, False, f"{prefix}must not be empty; remove it instead"
+
+
+_BOUNDS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+
+
+def _out_of_range(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
+    op = _BOUNDS[str(error.validator)]
+    yield path, False, f"{prefix}must be {op} {error.validator_value}, got {error.instance}"
+
+
+def _listed_twice(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
+    value: Any = error.instance
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        if item in seen:
+            yield (*path, index), False, f"{prefix}{item!r} is listed twice"
+        seen.add(item)
+
+
+# Every keyword the schemas use, except `required` (which `check` gathers per mapping).
+_BY_KEYWORD: dict[str, Callable[[ValidationError, KeyPath, str], _Found]] = {
+    "additionalProperties": _unknown_keys,
+    "enum": _not_a_choice,
+    "type": _wrong_type,
+    "pattern": _bad_pattern,
+    "maxLength": _too_long,
+    "minLength": _empty_string,
+    "minProperties": _empty_mapping,
+    **dict.fromkeys(_BOUNDS, _out_of_range),
+    "uniqueItems": _listed_twice,
+}
+
+
+def _messages(error: ValidationError) -> _Found:
     """(path, point-at-key, message) for one schema error."""
     path: KeyPath = tuple(error.absolute_path)
     where = dotted(path)
     prefix = f"{where}: " if where else ""
-    kind = error.validator
-    value: Any = error.instance
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    if kind == "additionalProperties":
-        allowed = sorted(schema.get("properties", {}))
-        for key in sorted(set(value) - set(allowed)):
-            if not path and key == "name":
-                yield (key,), True, "'name' cannot be set in _defaults.yaml: each spec names itself"
-                continue
-            hint = _suggest(key, allowed) or f" (allowed: {', '.join(allowed)})"
-            yield (*path, key), True, f"{prefix}unknown key {key!r}{hint}"
-    elif kind == "enum":
-        choices = [str(c) for c in schema.get("enum", [])]
-        hint = _suggest(str(value), choices)
-        if where == "type" and value == "protected":
-            hint = "; 'protected' is now called 'authenticated' (token-gated, public URL)"
-        yield path, False, f"{prefix}{value!r} is not one of {', '.join(choices)}{hint}"
-    elif kind == "type":
-        if len(path) == 3 and path[:2] == ("model", "secrets"):
-            yield (
-                path,
-                False,
-                f"{prefix}secret values must not be written in YAML; use {{from_env: VARIABLE}} "
-                "and set VARIABLE where apply runs",
-            )
-            return
-        expected = _EXPECTED.get(str(error.validator_value), str(error.validator_value))
-        hint = ""
-        if expected == "a string" and isinstance(value, bool):
-            hint = f'; quote it: "{str(value).lower()}"'
-        elif expected == "a string" and isinstance(value, int | float):
-            hint = f'; quote it: "{value}"'
-        yield path, False, f"{prefix}expected {expected}, got {type_name(value)}{hint}"
-    elif kind == "pattern":
-        if "propertyNames" in error.absolute_schema_path:
-            yield (
-                (*path, value),
-                True,
-                f"{prefix}{value!r} is not a valid environment variable name "
-                "(letters, digits and '_', not starting with a digit)",
-            )
-            return
-        field = next((p for p in reversed(path) if isinstance(p, str)), "")
-        rule = _RULES.get(field, f"must match {error.validator_value}")
-        yield path, False, f"{prefix}{value!r} is invalid: {rule}"
-    elif kind == "maxLength":
-        limit = error.validator_value
-        yield path, False, f"{prefix}{value!r} is longer than {limit} characters"
-    elif kind == "minLength":
-        yield path, False, f"{prefix}must not be empty"
-    elif kind == "minProperties":
-        yield path, False, f"{prefix}must not be empty; remove it instead"
-    elif kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
-        op = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
-        yield path, False, f"{prefix}must be {op[kind]} {error.validator_value}, got {value}"
-    elif kind == "uniqueItems":
-        seen: set[str] = set()
-        for index, item in enumerate(value):
-            if item in seen:
-                yield (*path, index), False, f"{prefix}{item!r} is listed twice"
-            seen.add(item)
-    else:  # pragma: no cover - every keyword the schemas use is handled above
+    handler = _BY_KEYWORD.get(str(error.validator))
+    if handler is None:  # pragma: no cover - every keyword the schemas use has a handler
         yield path, False, f"{prefix}{error.message}"
+        return
+    yield from handler(error, path, prefix)
 
 
 def check(document: Document, schema: dict[str, Any]) -> list[Diagnostic]:
