@@ -14,10 +14,11 @@ import click
 
 from provisioner.cli.context import Context
 from provisioner.cli.options import api_url_option, dir_option
-from provisioner.cli.session import Stop, connect
+from provisioner.cli.session import connect
 from provisioner.hub.errors import ApiError
 from provisioner.plan import ownership
 from provisioner.plan.imports import spec_document
+from provisioner.spec.diagnostics import ProvisionerError
 from provisioner.spec.emit import dump_documents
 from provisioner.spec.schema import SCHEMA_FILE
 from provisioner.spec.stack import load_stack
@@ -46,20 +47,22 @@ def import_(
 ) -> None:
     """Write a minimal spec into --dir for each existing endpoint NAME (or --all)."""
     if bool(names) == import_all:
-        raise Stop("give endpoint NAMES or --all (not both)")
+        raise ProvisionerError.because("give endpoint NAMES or --all (not both)")
     stack, _ = load_stack(spec_dir)
     if not spec_dir.is_dir():
-        raise Stop(f"{spec_dir}: spec directory not found")
+        raise ProvisionerError.because(f"{spec_dir}: spec directory not found")
     session = connect(context, stack, api_url)
-    namespace = namespace or session.default_namespace
+    namespace = namespace or stack.default_namespace(session.identity.user)
     try:
         endpoints = {e.name: e for e in session.api.list_endpoints(namespace)}
     except ApiError as error:
-        raise Stop(f"cannot list endpoints of {namespace}: {error}") from error
+        raise ProvisionerError.because(f"cannot list endpoints of {namespace}: {error}") from error
     chosen = sorted(endpoints) if import_all else list(names)
     missing = [n for n in chosen if n not in endpoints]
     if missing:
-        raise Stop(f"no endpoint named {', '.join(missing)} in namespace {namespace}")
+        raise ProvisionerError.because(
+            f"no endpoint named {', '.join(missing)} in namespace {namespace}"
+        )
     written, skipped = [], []
     shipped = Path(str(resources.files("provisioner.spec").joinpath(SCHEMA_FILE)))
     for name in chosen:
