@@ -71,16 +71,15 @@ class Diagnostic:
         return f"{self.severity.value}: {self.message}"
 
     def _key(self) -> tuple[Any, ...]:
-        # Files first (by position), then endpoints (by address), then the run; the subject
-        # kinds never compare with each other.
-        rank, subject = (
-            (0, self.subject)
-            if isinstance(self.subject, Mark)
-            else (1, self.subject)
-            if isinstance(self.subject, Address)
-            else (2, 0)
-        )
-        return (rank, subject, self.message, self.severity)
+        # Files first (by position), then endpoints (by address), then the run: subjects of
+        # different kinds are never compared with each other.
+        if isinstance(self.subject, Mark):
+            where: tuple[Any, ...] = (0, self.subject)
+        elif isinstance(self.subject, Address):
+            where = (1, self.subject)
+        else:
+            where = (2, 0)
+        return (*where, self.message, self.severity)
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Diagnostic):
@@ -145,9 +144,9 @@ class ProvisionerError(Exception):
         self.diagnostics = diagnostics
         self.note = note
 
-    @classmethod
+    @staticmethod
     def because(
-        cls, message: str, subject: Subject = None, *, note: str | None = None
+        message: str, subject: Subject = None, *, note: str | None = None
     ) -> ProvisionerError:
-        """The one-diagnostic shorthand."""
-        return cls(Diagnostic(subject, message), note=note)
+        """The one-diagnostic shorthand: `raise ProvisionerError.because("cannot ...") from e`."""
+        return ProvisionerError(Diagnostic(subject, message), note=note)
