@@ -53,7 +53,7 @@ class Collaborators:
     confirm: Callable[[Plan], None] = _no_confirmation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ApplyOptions:
     parallelism: int = DEFAULT_PARALLELISM
     wait: bool = True

@@ -97,7 +97,9 @@ def execute(
         sleep=context.sleep,
         confirm=confirmer(context, auto_approve=auto_approve, verb=verb),
     )
-    options = ApplyOptions(parallelism, wait, timeout, interval=context.wait_interval)
+    options = ApplyOptions(
+        parallelism=parallelism, wait=wait, timeout=timeout, interval=context.wait_interval
+    )
     outcomes = apply_plan(
         session.api, plan, context.environ, collaborators=collaborators, options=options
     )
