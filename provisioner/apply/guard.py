@@ -1,6 +1,6 @@
 """Before a saved plan is applied: refuse it if anything it covers changed since, and resolve
 secret values from the environment. Both run before the first mutating call, so a stale plan
-or a missing secret costs nothing."""
+or a missing secret costs nothing. Problems come back as diagnostics about the endpoint."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Mapping
 
 from provisioner.hub.models import EndpointState, Fleet, Secrets
 from provisioner.plan.document import fingerprint
-from provisioner.plan.model import Plan
+from provisioner.plan.model import Plan, ResourceChange
+from provisioner.spec.diagnostics import Address, Diagnostic
 
 _UP = frozenset(
     {
@@ -32,28 +33,36 @@ def _category(state: str | None) -> str:
     return "up" if parsed in _UP else parsed.value
 
 
-def stale(plan: Plan, fleet: Fleet) -> list[str]:
-    """One message per endpoint the plan would change whose live state moved on since."""
+def _about(change: ResourceChange, message: str) -> Diagnostic:
+    return Diagnostic(Address(change.namespace, change.name), f"{change.address} {message}")
+
+
+def stale(plan: Plan, fleet: Fleet) -> list[Diagnostic]:
+    """One diagnostic per endpoint the plan would change whose live state moved on since."""
     live = fleet.index()
     problems = []
     for change in plan.actionable:
         now = live.get((change.namespace, change.name))
         seen = change.seen
         if not seen.exists and now is not None:
-            problems.append(f"{change.address} was created since the plan was made")
+            problems.append(_about(change, "was created since the plan was made"))
         elif seen.exists and now is None:
-            problems.append(f"{change.address} was deleted since the plan was made")
+            problems.append(_about(change, "was deleted since the plan was made"))
         elif now is not None and fingerprint(now) != seen.fingerprint:
-            problems.append(f"{change.address} changed since the plan was made (configuration)")
+            problems.append(_about(change, "changed since the plan was made (configuration)"))
         elif now is not None and _category(now.state.value) != _category(seen.state):
             problems.append(
-                f"{change.address} changed since the plan was made "
-                f"(state {seen.state} -> {now.state.value})"
+                _about(
+                    change,
+                    f"changed since the plan was made (state {seen.state} -> {now.state.value})",
+                )
             )
     return problems
 
 
-def resolve_secrets(plan: Plan, environ: Mapping[str, str]) -> tuple[dict[str, Secrets], list[str]]:
+def resolve_secrets(
+    plan: Plan, environ: Mapping[str, str]
+) -> tuple[dict[str, Secrets], list[Diagnostic]]:
     """Secret values per endpoint address, read from the environment; or what is missing."""
     resolved: dict[str, Secrets] = {}
     missing = []
@@ -62,10 +71,11 @@ def resolve_secrets(plan: Plan, environ: Mapping[str, str]) -> tuple[dict[str, S
         for key, variable in sorted((change.secrets or {}).items()):
             found = environ.get(variable)
             if found is None or found == "":
-                missing.append(
+                message = (
                     f"{change.address}: secret {key} needs environment variable {variable}, "
                     "which is not set"
                 )
+                missing.append(Diagnostic(Address(change.namespace, change.name), message))
             else:
                 values[key] = found
         resolved[change.address] = Secrets(values)

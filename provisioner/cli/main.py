@@ -17,6 +17,8 @@ import click
 
 from provisioner import __version__
 from provisioner.cli.context import Context
+from provisioner.render.diagnostics import render_error
+from provisioner.spec.diagnostics import ProvisionerError
 from provisioner.spec.secrets import redact
 
 # name -> "module:attribute", in the order `--help` lists them.
@@ -28,7 +30,7 @@ COMMANDS = {
     "apply": "provisioner.cli.apply_cmd:apply",
     "status": "provisioner.cli.status:status",
     "import": "provisioner.cli.import_cmd:import_",
-    "destroy": "provisioner.cli.apply_cmd:destroy",
+    "destroy": "provisioner.cli.destroy_cmd:destroy",
     "emulator": "provisioner.cli.emulator_cmd:emulator",
 }
 
@@ -71,6 +73,9 @@ def main(argv: list[str] | None = None, context: Context | None = None) -> None:
         )
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except ProvisionerError as exc:
+        click.echo(render_error(exc), err=True, nl=False)
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()

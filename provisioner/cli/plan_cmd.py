@@ -6,11 +6,13 @@ from pathlib import Path
 
 import click
 
+from provisioner.apply.workflow import plan_stack
 from provisioner.cli.context import Context
 from provisioner.cli.options import api_url_option, dir_option, resend_secrets_option
-from provisioner.cli.session import Stop, connect, load, show_diagnostics
+from provisioner.cli.session import connect, load, show_diagnostics
 from provisioner.plan.document import dumps
 from provisioner.render.text import render_plan
+from provisioner.spec.diagnostics import Mark, ProvisionerError
 
 
 @click.command()
@@ -40,7 +42,9 @@ def plan(
 ) -> None:
     """Compare the specs under --dir with the live endpoints and print the changes."""
     session = connect(context, load(spec_dir), api_url)
-    result, _ = session.plan(resend_secrets=resend_secrets)
+    result, _ = plan_stack(
+        session.stack, session.api, session.identity, resend_secrets=resend_secrets
+    )
     show_diagnostics(result.diagnostics)
     if result.errors:
         raise SystemExit(1)
@@ -49,7 +53,9 @@ def plan(
         try:
             out.write_text(dumps(result), encoding="utf-8")
         except OSError as error:
-            raise Stop(f"cannot write {out}: {error.strerror}") from error
+            raise ProvisionerError.because(
+                f"cannot write the plan: {error.strerror}", Mark(out)
+            ) from error
         click.echo(
             f"Saved the plan to {out}; apply exactly it with: provisioner apply {out}", err=True
         )

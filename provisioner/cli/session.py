@@ -1,8 +1,8 @@
-"""What plan, apply, destroy, status and import share: load the stack, connect, find out who
-the token is, read the live fleet (one list call per namespace), and build the plan.
+"""What plan, apply, destroy, status and import share: load the stack, connect to the API (the
+CLI's retry messages, the stack-name warning) and find out who the token is.
 
-Every user mistake or API refusal becomes a `Stop` with a message and exit code 1; nothing here
-mutates anything.
+The workflows themselves are library functions (`provisioner.apply.workflow`); what stops a run
+is a `ProvisionerError`, rendered once by `cli.main`. Nothing here mutates anything.
 """
 
 from __future__ import annotations
@@ -12,23 +12,16 @@ from pathlib import Path
 
 import click
 
+from provisioner.apply.workflow import identify
 from provisioner.cli.context import Context
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.client import resolve_connection
-from provisioner.hub.errors import ApiError, ConfigurationError
-from provisioner.hub.live import read_fleet
-from provisioner.hub.models import Fleet, Identity
+from provisioner.hub.errors import ApiError
+from provisioner.hub.models import Identity
 from provisioner.hub.retry import Retrier
-from provisioner.plan.model import Plan
-from provisioner.plan.planner import PlanOptions, build_plan
 from provisioner.render.diagnostics import render_diagnostics
 from provisioner.spec.diagnostics import Diagnostic, Diagnostics
-from provisioner.spec.model import EndpointSpec
 from provisioner.spec.stack import Stack, load_stack
-
-
-class Stop(click.ClickException):
-    """Ends a command with a message on stderr and exit code 1."""
 
 
 @dataclass
@@ -37,28 +30,6 @@ class Session:
     stack: Stack
     api: EndpointsApi
     identity: Identity
-
-    @property
-    def default_namespace(self) -> str:
-        return self.stack.default_namespace(self.identity.user)
-
-    def specs(self) -> list[EndpointSpec]:
-        return self.stack.resolved_specs(self.identity.user)
-
-    def read(self, *, required: set[str]) -> Fleet:
-        try:
-            return read_fleet(self.api, required=required, optional=self.identity.namespaces)
-        except ApiError as error:
-            raise Stop(f"cannot read the live endpoints: {error}") from error
-
-    def plan(self, *, destroy: bool = False, resend_secrets: bool = False) -> tuple[Plan, Fleet]:
-        specs = self.specs()
-        required = {s.namespace for s in specs if s.namespace} | {self.default_namespace}
-        fleet = self.read(required=required)
-        options = PlanOptions(
-            self.stack.settings.stack, destroy=destroy, resend_secrets=resend_secrets
-        )
-        return build_plan(specs, fleet, options), fleet
 
 
 def load(spec_dir: Path) -> Stack:
@@ -75,15 +46,7 @@ def show_diagnostics(diagnostics: Diagnostics | list[Diagnostic] | tuple[Diagnos
         click.echo(text, err=True, nl=False)
 
 
-def connect(context: Context, stack: Stack, api_url: str | None) -> Session:
-    try:
-        connection = resolve_connection(api_url, dict(context.environ))
-    except ConfigurationError as error:
-        raise Stop(str(error)) from error
-
-    def on_retry(what: str, error: ApiError, delay: float) -> None:
-        click.echo(f"retrying {what} in {delay:.1f}s: {error.message}", err=True)
-
+def _warn_directory_name(stack: Stack) -> None:
     if stack.settings.stack_from_directory:
         click.echo(
             f"warning: the stack is named {stack.settings.stack!r} after its directory; set "
@@ -91,10 +54,16 @@ def connect(context: Context, stack: Stack, api_url: str | None) -> Session:
             "namespaces (two stacks with one name manage each other's endpoints)",
             err=True,
         )
+
+
+def connect(context: Context, stack: Stack, api_url: str | None) -> Session:
+    """The API client for `api_url` (else the environment's), and who its token is."""
+    connection = resolve_connection(api_url, dict(context.environ))
+
+    def on_retry(what: str, error: ApiError, delay: float) -> None:
+        click.echo(f"retrying {what} in {delay:.1f}s: {error.message}", err=True)
+
+    _warn_directory_name(stack)
     retrier = Retrier(sleep=context.sleep, clock=context.clock, rng=context.rng, on_retry=on_retry)
     api = context.api_factory(connection, retrier)
-    try:
-        identity = api.identity()
-    except ApiError as error:
-        raise Stop(f"cannot identify the token's user: {error}") from error
-    return Session(context, stack, api, identity)
+    return Session(context, stack, api, identify(api))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from provisioner.apply.workflow import plan_stack
 from provisioner.cli.context import Context
 from provisioner.cli.options import api_url_option, dir_option
 from provisioner.cli.session import connect, load, show_diagnostics
@@ -19,6 +20,6 @@ from provisioner.render.status import render_status
 def status(context: Context, spec_dir: Path, api_url: str | None) -> None:
     """Table of the stack's endpoints: state, replicas, URL, and drift from the specs."""
     session = connect(context, load(spec_dir), api_url)
-    plan, fleet = session.plan()
+    plan, fleet = plan_stack(session.stack, session.api, session.identity)
     show_diagnostics(plan.diagnostics)
     click.echo(render_status(plan, fleet), nl=False)

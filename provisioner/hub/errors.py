@@ -1,4 +1,5 @@
-"""The project's own API error tree, keyed by what the HTTP status means for the caller.
+"""The project's own API error tree, keyed by what the HTTP status means for the caller, under
+`ProvisionerError`, the one root the CLI catches.
 
 Every failure that leaves `provisioner.hub` is one of these, chained (`from`) to the
 `huggingface_hub` or transport error that caused it. Messages carry the service's own words,
@@ -7,6 +8,7 @@ truncated, and never a token.
 
 from __future__ import annotations
 
+from provisioner.spec.diagnostics import Diagnostic, ProvisionerError
 from provisioner.spec.secrets import scrub_tokens
 
 MAX_MESSAGE = 500
@@ -18,15 +20,16 @@ def scrub(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
-class ApiError(Exception):
-    """A call to the Inference Endpoints API failed."""
+class ApiError(ProvisionerError):
+    """A call to the Inference Endpoints API failed: one diagnostic about the run, its message.
+    The workflows re-raise it with what they were doing ("cannot read the live endpoints")."""
 
     retryable = False
 
     def __init__(
         self, message: str, *, status: int | None = None, retry_after: float | None = None
     ) -> None:
-        super().__init__(scrub(message))
+        super().__init__(Diagnostic(None, scrub(message)))
         self.status = status
         self.retry_after = retry_after
 
@@ -61,8 +64,11 @@ class Transient(ApiError):
     retryable = True
 
 
-class ConfigurationError(Exception):
+class ConfigurationError(ProvisionerError):
     """The adapter cannot be used as configured (e.g. offline mode, no token)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Diagnostic(None, message))
 
 
 def classify(status: int, message: str, *, retry_after: float | None = None) -> ApiError:

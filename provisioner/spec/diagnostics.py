@@ -1,15 +1,20 @@
-"""Diagnostics: user mistakes as data, with the file:line:col they point at.
+"""Diagnostics: problems as data, with what they point at (a file:line:col, an endpoint, or the
+run as a whole), and `ProvisionerError`, the one root of every error raised on purpose.
 
-Problems are collected, never raised one by one, so a single run reports all of them. This module
-owns the value types and their canonical text form; it does no I/O.
+Spec problems are collected, never raised one by one, so a single run reports all of them; what
+stops a run later (a stale plan, a missing secret, an API that cannot be read) is raised as a
+`ProvisionerError` carrying diagnostics of the same shape. This module owns the value types and
+their canonical text form; it does no I/O.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -30,13 +35,56 @@ class Severity(enum.StrEnum):
 
 
 @dataclass(frozen=True, order=True)
+class Address:
+    """An endpoint on the service: what a diagnostic is about when no file is to blame."""
+
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+# What a diagnostic points at: a position in a file, an endpoint, or (None) the run as a whole.
+Subject = Mark | Address | None
+
+
+@functools.total_ordering
+@dataclass(frozen=True)
 class Diagnostic:
-    mark: Mark
+    subject: Subject
     message: str
     severity: Severity = Severity.ERROR
 
+    @property
+    def mark(self) -> Mark:
+        """The file position of a file diagnostic (the only kind a plan's diagnostics hold)."""
+        if not isinstance(self.subject, Mark):
+            raise ValueError(f"not a file diagnostic: {self}")
+        return self.subject
+
     def __str__(self) -> str:
-        return f"{self.mark}: {self.severity.value}: {self.message}"
+        # A message about an endpoint names it in its own words ("acme/svc was deleted since
+        # the plan was made"), so only a file position is put in front.
+        if isinstance(self.subject, Mark):
+            return f"{self.subject}: {self.severity.value}: {self.message}"
+        return f"{self.severity.value}: {self.message}"
+
+    def _key(self) -> tuple[Any, ...]:
+        # Files first (by position), then endpoints (by address), then the run: subjects of
+        # different kinds are never compared with each other.
+        if isinstance(self.subject, Mark):
+            where: tuple[Any, ...] = (0, self.subject)
+        elif isinstance(self.subject, Address):
+            where = (1, self.subject)
+        else:
+            where = (2, 0)
+        return (*where, self.message, self.severity)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Diagnostic):
+            return NotImplemented
+        return self._key() < other._key()
 
 
 @dataclass
@@ -80,3 +128,25 @@ def display_path(path: Path, base: Path | None = None) -> Path:
         return path.resolve().relative_to(base.resolve())
     except ValueError:
         return path
+
+
+class ProvisionerError(Exception):
+    """The root of every error provisioner raises on purpose: what stopped the run, as
+    diagnostics, and a `note` (what it means for the run, what to do next). The CLI catches this
+    one type and renders it with the diagnostics renderer.
+
+    `str()` of it is the messages alone, so a subclass with one message (the API errors of
+    `provisioner.hub.errors`) reads as before wherever it is quoted.
+    """
+
+    def __init__(self, *diagnostics: Diagnostic, note: str | None = None) -> None:
+        super().__init__("; ".join(d.message for d in diagnostics))
+        self.diagnostics = diagnostics
+        self.note = note
+
+    @staticmethod
+    def because(
+        message: str, subject: Subject = None, *, note: str | None = None
+    ) -> ProvisionerError:
+        """The one-diagnostic shorthand: `raise ProvisionerError.because("cannot ...") from e`."""
+        return ProvisionerError(Diagnostic(subject, message), note=note)

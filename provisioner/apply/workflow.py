@@ -1,0 +1,171 @@
+"""The workflows the commands are made of, as library functions tests call directly:
+
+- `plan_stack`: fill in namespaces, read what is live in the scope the stack owns, and diff;
+- `load_saved_plan`: read a plan saved by `plan --out` and refuse it if it went stale;
+- `apply_plan`: resolve secrets, confirm, execute the changes, wait for them to settle.
+
+Everything they need from outside (API, clock, sleep, reporter, environment, confirmation) is
+passed in: nothing here reads globals, the environment or a terminal, and nothing is printed.
+What stops a run is raised as a `ProvisionerError` carrying diagnostics, chained to its cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from provisioner.apply.executor import DEFAULT_PARALLELISM, Executor
+from provisioner.apply.guard import resolve_secrets, stale
+from provisioner.apply.results import Outcome, Reporter
+from provisioner.apply.waiter import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Waiter
+from provisioner.hub.api import EndpointsApi
+from provisioner.hub.errors import ApiError
+from provisioner.hub.live import read_fleet
+from provisioner.hub.models import Fleet, Identity, Secrets
+from provisioner.plan.document import PlanFormatError, loads
+from provisioner.plan.model import Plan
+from provisioner.plan.planner import PlanOptions, build_plan
+from provisioner.spec.diagnostics import Mark, ProvisionerError
+from provisioner.spec.stack import Stack
+
+
+class Planned(NamedTuple):
+    """A plan and the live fleet it was made from (`status` shows both)."""
+
+    plan: Plan
+    fleet: Fleet
+
+
+def _no_confirmation(plan: Plan) -> None:
+    """Proceed without asking (CI's --auto-approve, tests)."""
+
+
+@dataclass(frozen=True)
+class Collaborators:
+    """What applying needs from outside. `confirm` runs once the plan can run (its secrets are
+    all set) and before the first change; it raises a `ProvisionerError` to cancel."""
+
+    reporter: Reporter
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    confirm: Callable[[Plan], None] = _no_confirmation
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplyOptions:
+    parallelism: int = DEFAULT_PARALLELISM
+    wait: bool = True
+    timeout: float = DEFAULT_TIMEOUT
+    interval: float = DEFAULT_INTERVAL
+
+
+def identify(api: EndpointsApi) -> Identity:
+    """Who the token is: the user (the default namespace) and the namespaces it may use."""
+    try:
+        return api.identity()
+    except ApiError as error:
+        raise ProvisionerError.because(f"cannot identify the token's user: {error}") from error
+
+
+def read_live(api: EndpointsApi, identity: Identity, *, required: Iterable[str]) -> Fleet:
+    """The live fleet: `required` namespaces must be readable; every other namespace the token
+    can use is scanned too (skipped if unreadable), to find endpoints this stack still owns."""
+    try:
+        return read_fleet(api, required=required, optional=identity.namespaces)
+    except ApiError as error:
+        raise ProvisionerError.because(f"cannot read the live endpoints: {error}") from error
+
+
+def plan_stack(
+    stack: Stack,
+    api: EndpointsApi,
+    identity: Identity,
+    *,
+    destroy: bool = False,
+    resend_secrets: bool = False,
+) -> Planned:
+    """Compare the stack's specs with what is live. Spec problems found only now (hardware the
+    namespace does not offer, a protected endpoint to replace) are the plan's diagnostics."""
+    specs = stack.resolved_specs(identity.user)
+    default = stack.default_namespace(identity.user)
+    fleet = read_live(api, identity, required={s.namespace or default for s in specs} | {default})
+    options = PlanOptions(stack.settings.stack, destroy=destroy, resend_secrets=resend_secrets)
+    return Planned(build_plan(specs, fleet, options), fleet)
+
+
+def _read_plan_file(path: Path, stack: Stack) -> Plan:
+    mark = Mark(path)
+    try:
+        saved = loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ProvisionerError.because(f"cannot read the plan: {error.strerror}", mark) from error
+    except PlanFormatError as error:
+        raise ProvisionerError.because(str(error), mark) from error
+    if saved.stack != stack.settings.stack:
+        raise ProvisionerError.because(
+            f"this is a plan for stack {saved.stack!r}, but {stack.root} is stack "
+            f"{stack.settings.stack!r}",
+            mark,
+        )
+    if saved.errors:
+        raise ProvisionerError.because("the plan has errors; make a new plan", mark)
+    return saved
+
+
+def load_saved_plan(path: Path, stack: Stack, api: EndpointsApi, identity: Identity) -> Plan:
+    """The plan saved at `path`, exactly, if nothing it would change moved on since it was made;
+    otherwise a `ProvisionerError` naming every endpoint that did."""
+    saved = _read_plan_file(path, stack)
+    fleet = read_live(api, identity, required={c.namespace for c in saved.actionable})
+    problems = stale(saved, fleet)
+    if problems:
+        raise ProvisionerError(
+            *problems,
+            note=f"{path} is stale; nothing was changed. "
+            "Run `provisioner plan` again and review the new plan.",
+        )
+    return saved
+
+
+def _secrets(plan: Plan, environ: Mapping[str, str]) -> dict[str, Secrets]:
+    secrets, missing = resolve_secrets(plan, environ)
+    if missing:
+        raise ProvisionerError(*missing, note="Nothing was changed.")
+    return secrets
+
+
+def apply_plan(
+    api: EndpointsApi,
+    plan: Plan,
+    environ: Mapping[str, str],
+    *,
+    collaborators: Collaborators,
+    options: ApplyOptions | None = None,
+) -> list[Outcome]:
+    """Run the plan's changes and (unless told not to) wait until each endpoint is running,
+    paused or gone. One outcome per change; a failed change does not stop the others. Secrets
+    are checked before confirming: a missing one should not cost a confirmation."""
+    options = options or ApplyOptions()
+    if not plan.has_changes:
+        return []
+    secrets = _secrets(plan, environ)
+    collaborators.confirm(plan)
+    reporter, clock, sleep = collaborators.reporter, collaborators.clock, collaborators.sleep
+    executor = Executor(
+        api,
+        plan.stack,
+        secrets,
+        reporter,
+        sleep=sleep,
+        clock=clock,
+        parallelism=options.parallelism,
+    )
+    outcomes = executor.run(plan)
+    if not options.wait:
+        return outcomes
+    waiter = Waiter(
+        api, reporter, sleep=sleep, clock=clock, timeout=options.timeout, interval=options.interval
+    )
+    return waiter.wait(outcomes)

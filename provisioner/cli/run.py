@@ -1,0 +1,111 @@
+"""What `apply` and `destroy` share: their options, the confirmation prompt, the progress
+reporter for this terminal, and the closing summary with its exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from provisioner.apply.executor import DEFAULT_PARALLELISM
+from provisioner.apply.results import Reporter
+from provisioner.apply.waiter import DEFAULT_TIMEOUT
+from provisioner.apply.workflow import ApplyOptions, Collaborators, apply_plan
+from provisioner.cli.context import Context
+from provisioner.cli.options import api_url_option, dir_option
+from provisioner.cli.progress import PlainReporter, TtyReporter
+from provisioner.cli.session import Session
+from provisioner.plan.model import Plan
+from provisioner.render.summary import render_summary
+from provisioner.spec.diagnostics import ProvisionerError
+
+RUN_OPTIONS = [
+    dir_option,
+    api_url_option,
+    click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI)."),
+    click.option(
+        "--parallelism",
+        type=click.IntRange(1, 64),
+        default=DEFAULT_PARALLELISM,
+        show_default=True,
+        help="How many endpoints are changed at the same time.",
+    ),
+    click.option(
+        "--wait/--no-wait",
+        default=True,
+        show_default=True,
+        help="Wait until every changed endpoint is running (health 200), paused or gone.",
+    ),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(min=1),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        help="Seconds to wait for endpoints to reach their target.",
+    ),
+]
+
+
+def run_options(function: click.decorators.FC) -> click.decorators.FC:
+    for option in reversed(RUN_OPTIONS):
+        function = option(function)
+    return function
+
+
+def confirmer(context: Context, *, auto_approve: bool, verb: str) -> Callable[[Plan], None]:
+    """Ask on a terminal; only "yes" proceeds. Without a terminal, only --auto-approve does."""
+
+    def confirm(plan: Plan) -> None:
+        if auto_approve:
+            return
+        if not context.stdin_is_tty():
+            raise ProvisionerError.because(
+                f"refusing to {verb} without confirmation: not a terminal; review the plan and "
+                "pass --auto-approve (as CI does)"
+            )
+        answer = click.prompt(
+            f"{verb.capitalize()} {len(plan.actionable)} change(s) to stack {plan.stack!r}? "
+            "Only 'yes' is accepted",
+            default="",
+            show_default=False,
+        )
+        if answer.strip() != "yes":
+            raise ProvisionerError.because(f"{verb} cancelled; nothing was changed")
+
+    return confirm
+
+
+def reporter(context: Context) -> Reporter:
+    return TtyReporter() if context.is_tty() else PlainReporter()
+
+
+def execute(
+    session: Session,
+    plan: Plan,
+    *,
+    verb: str,
+    auto_approve: bool,
+    parallelism: int,
+    wait: bool,
+    timeout: float,
+) -> None:
+    """Apply the plan with this terminal's collaborators, print the summary; exit 1 on failure."""
+    context = session.context
+    collaborators = Collaborators(
+        reporter(context),
+        clock=context.clock,
+        sleep=context.sleep,
+        confirm=confirmer(context, auto_approve=auto_approve, verb=verb),
+    )
+    options = ApplyOptions(
+        parallelism=parallelism, wait=wait, timeout=timeout, interval=context.wait_interval
+    )
+    outcomes = apply_plan(
+        session.api, plan, context.environ, collaborators=collaborators, options=options
+    )
+    if not plan.has_changes:
+        return
+    ok = all(o.ok for o in outcomes)
+    click.echo(render_summary(outcomes, verb=verb), err=not ok, nl=False)
+    if not ok:
+        raise SystemExit(1)
