@@ -33,6 +33,7 @@ from huggingface_hub import HfApi
 from provisioner.cli.context import Context
 from provisioner.cli.main import main
 from provisioner.emulator import Emulator, EmulatorConfig
+from provisioner.spec.stack import load_stack
 
 ROOT = Path(__file__).resolve().parents[1] / "cases" / "plan"
 EXAMPLES = Path(__file__).resolve().parents[2] / "endpoints"
@@ -41,7 +42,7 @@ EPOCH = datetime(2026, 11, 27, 16, 43, 30, tzinfo=UTC)
 # `status.url` is built from the request's Host header: list through the default port of
 # `provisioner emulator`, not the random port of the in-process one.
 LISTED_HOST = "127.0.0.1:8790"
-TOKEN = "hf_demo"
+TOKEN, TOKEN_USER = "hf_demo", "demo"
 # Secrets the example specs read from the environment of `apply`.
 SECRETS = {"SUPPORT_ASSISTANT_API_KEY": "capture-secret", "LLM_HUB_TOKEN": "capture-token"}
 # An endpoint made by hand (`create` in `outside`): what the client needs beyond the name.
@@ -178,6 +179,7 @@ def _outside(emu: Emulator, api: HfApi, change: Mapping[str, Any], namespace: st
     """One change made outside provisioner (see tests/README.md for the list)."""
     (kind, value), *rest = change.items()
     extra = dict(rest)
+    namespace = extra.pop("namespace", namespace)
     if kind == "wait":  # emulated seconds: due transitions (idle scale-to-zero ...) happen
         emu.advance(float(value))
     elif kind == "update":  # `hf endpoints update NAME --...`: a sparse PUT
@@ -209,15 +211,23 @@ def _get(emu: Emulator, path: str) -> Any:
 
 
 def capture(case: Case, emu: Emulator, api: HfApi, work: Path) -> dict[str, Any]:
-    """Apply `before`, make the `outside` changes, and return the listing per namespace."""
-    planned = write_specs(case.specs, work / "planned")
-    settings = yaml.safe_load((planned / "_settings.yaml").read_text()) or {}
-    namespace = settings.get("namespace", "demo")
+    """Apply `before`, make the `outside` changes (in the planned stack's default namespace
+    unless one says `namespace:`), and return the listing of every namespace the plan reads."""
+    stack, diagnostics = load_stack(write_specs(case.specs, work / "planned"))
+    if diagnostics.has_errors:
+        raise CaseError(f"{case.name}: the planned specs are invalid: {list(diagnostics)}")
+    default = stack.default_namespace(TOKEN_USER)
+    planned = {default} | {s.namespace for s in stack.resolved_specs(TOKEN_USER) if s.namespace}
     for index, step in enumerate(case.before):
         _apply(emu, write_specs(step, work / f"before-{index}"))
     for change in case.outside:
-        _outside(emu, api, change, namespace)
-    return {"namespaces": {namespace: {"endpoints": _get(emu, f"/v2/endpoint/{namespace}")}}}
+        _outside(emu, api, change, default)
+    return {
+        "namespaces": {
+            namespace: {"endpoints": _get(emu, f"/v2/endpoint/{namespace}")}
+            for namespace in sorted(planned)
+        }
+    }
 
 
 def provider_listing(emu: Emulator, namespace: str = "acme") -> dict[str, Any]:
