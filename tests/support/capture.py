@@ -105,6 +105,8 @@ def load_case(path: Path) -> Case:
         raise CaseError(f"{path.name}: unknown keys {sorted(unknown)} in case.yaml")
     world = data
     if "world" in data:  # the live world of another case: its `before` and `outside`
+        if {"before", "outside"} & set(data):
+            raise CaseError(f"{path.name}: `world` replaces `before` and `outside`, not both")
         world = yaml.safe_load((path / data["world"] / "case.yaml").read_text())
         path_of_world = path / data["world"]
     else:
