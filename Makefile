@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DIR ?= endpoints
 
-.PHONY: venv test lint unit demo validate plan apply emulator clean
+.PHONY: venv test lint unit unit-fast goldens demo validate plan apply emulator clean
 
 venv: $(STAMP)
 
@@ -24,8 +24,17 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# ARGS passes pytest options through, e.g. `make unit ARGS="-k plan -x"`.
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(ARGS)
+
+# The quick loop while editing: everything but the tests marked `slow` (see tests/README.md).
+unit-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow" $(ARGS)
+
+# Regenerate the golden files (captured live.json, plan.json, plan.txt, diagnostics); review the diff.
+goldens: $(STAMP)
+	$(BIN)/pytest -q --update-goldens tests/plan tests/spec/test_invalid_cases.py
 
 test: lint unit
 

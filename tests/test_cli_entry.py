@@ -4,7 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BIN = Path(sys.executable).parent
+
+# Each test starts a Python process.
+pytestmark = pytest.mark.slow
 
 
 def test_python_dash_m_shows_help() -> None:

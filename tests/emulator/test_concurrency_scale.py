@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
@@ -76,6 +77,7 @@ def _create_many(emu: Emulator, count: int) -> None:
     conn.close()
 
 
+@pytest.mark.slow
 def test_five_thousand_endpoints_stay_fast(
     make_emulator: Callable[..., Emulator], hub_for: Callable[..., HfApi]
 ) -> None:

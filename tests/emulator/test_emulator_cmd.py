@@ -16,6 +16,10 @@ from tests.support.raw_http import call, create_body
 PROVISIONER = [sys.executable, "-m", "provisioner"]
 
 
+# Each test starts `provisioner emulator` as a process.
+pytestmark = pytest.mark.slow
+
+
 def start(*args: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [*PROVISIONER, "emulator", "--port", "0", *args],

@@ -8,11 +8,16 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from provisioner.emulator import Emulator
 from tests.support import HF_CLI
 from tests.support.hub import RESUME_TO_RUNNING, TO_RUNNING, UPDATING
 
 Env = Callable[[Emulator], dict[str, str]]
+
+# Each test runs the `hf` CLI as a process.
+pytestmark = pytest.mark.slow
 
 
 def hf(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,29 +1,41 @@
-"""Planner golden cases: `tests/cases/plan/<case>/` holds `endpoints/` (specs) and `live.json`
-(the raw API JSON per namespace, as `GET /v2/endpoint/{ns}` and `/v2/provider/{ns}` return it),
-and the expected `plan.json` and `plan.txt`.
+"""Planner golden cases: each `tests/cases/plan/<case>/` holds `case.yaml` (the specs to plan, the
+specs applied before, the changes made outside provisioner, plan options) and three outputs:
+`live.json` (the raw `GET /v2/endpoint/{ns}` listing that `tests/support/capture.py` captured from
+the emulator), and the expected `plan.json` and `plan.txt`. See tests/README.md.
 
-Regenerate with `UPDATE_GOLDENS=1 make unit` and review the diff like any other change.
+Regenerate all three with `make goldens` (`pytest --update-goldens`) and review the diff.
 """
 
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from huggingface_hub import InferenceEndpointHardware
+from huggingface_hub import HfApi, InferenceEndpointHardware
 
+from provisioner.emulator import Emulator
 from provisioner.hub.client import hardware_from_client
 from provisioner.hub.models import Fleet
 from provisioner.hub.normalise import endpoint_from_raw
 from provisioner.plan.document import dumps, loads
+from provisioner.plan.model import Plan
 from provisioner.plan.planner import PlanOptions, build_plan
 from provisioner.render.text import render_plan
 from provisioner.spec.stack import load_stack
+from tests.support.capture import (
+    ROOT,
+    Case,
+    capture,
+    dumps_json,
+    emulator_config,
+    load_case,
+    provider_listing,
+)
+from tests.support.capture import write_specs as write_case_specs
 
-ROOT = Path(__file__).resolve().parent.parent / "cases" / "plan"
-CASES = sorted(p for p in ROOT.iterdir() if p.is_dir())
+CASES = sorted(p for p in ROOT.iterdir() if (p / "case.yaml").is_file())
 TOKEN_USER = "demo"
 
 
@@ -48,27 +60,72 @@ def fleet_from(path: Path) -> Fleet:
     return Fleet(endpoints=endpoints, hardware=hardware)
 
 
-def plan_case(case: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.chdir(case)
+def plan_case(case: Case, work: Path, monkeypatch: pytest.MonkeyPatch) -> Plan:
+    # The specs are written to `<work>/endpoints` and loaded from `<work>`, so every case's
+    # plan names its files `endpoints/...`, wherever the case takes them from.
+    write_case_specs(case.specs, work / "endpoints")
+    monkeypatch.chdir(work)
     stack, diagnostics = load_stack(Path("endpoints"))
     assert not diagnostics.has_errors, [str(d) for d in diagnostics]
     specs = stack.resolved_specs(TOKEN_USER)
-    options = (
-        json.loads((case / "options.json").read_text()) if (case / "options.json").exists() else {}
-    )
     return build_plan(
-        specs, fleet_from(case / "live.json"), PlanOptions(stack.settings.stack, **options)
+        specs,
+        fleet_from(case.path / "live.json"),
+        PlanOptions(stack.settings.stack, **case.options),
     )
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_plan_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    plan = plan_case(case, monkeypatch)
+@pytest.fixture
+def captured(
+    make_emulator: Callable[..., Emulator],
+    hub_for: Callable[..., HfApi],
+    tmp_path: Path,
+) -> Callable[[Case], str]:
+    """`captured(case)`: the case's `live.json`, as the capture builds it today."""
+
+    def run(case: Case) -> str:
+        emu = make_emulator(emulator_config())
+        return dumps_json(capture(case, emu, hub_for(emu), tmp_path / "capture"))
+
+    return run
+
+
+@pytest.mark.parametrize("path", CASES, ids=[c.name for c in CASES])
+def test_plan_case(
+    path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    update_goldens: bool,
+    captured: Callable[[Case], str],
+) -> None:
+    case = load_case(path)
+    if update_goldens:
+        (path / "live.json").write_text(captured(case))
+    plan = plan_case(case, tmp_path / "plan", monkeypatch)
     as_json, as_text = dumps(plan), render_plan(plan)
-    if os.environ.get("UPDATE_GOLDENS"):
-        (case / "plan.json").write_text(as_json)
-        (case / "plan.txt").write_text(as_text)
-    assert as_json == (case / "plan.json").read_text()
-    assert as_text == (case / "plan.txt").read_text()
+    if update_goldens:
+        (path / "plan.json").write_text(as_json)
+        (path / "plan.txt").write_text(as_text)
+    assert as_json == (path / "plan.json").read_text()
+    assert as_text == (path / "plan.txt").read_text()
     # The saved form reads back to the same plan.
     assert loads(as_json) == plan
+
+
+@pytest.mark.parametrize("path", CASES, ids=[c.name for c in CASES])
+def test_live_json_is_what_the_case_describes(path: Path, captured: Callable[[Case], str]) -> None:
+    """`live.json` is an output: doing what `case.yaml` says against the emulator, today, gives
+    the same bytes (else the emulator or apply changed: regenerate and review the plans)."""
+    assert captured(load_case(path)) == (path / "live.json").read_text(), (
+        f"{path.name}/live.json is stale: run `make goldens` and review the diff"
+    )
+
+
+def test_provider_json_is_the_emulators_hardware_listing(
+    make_emulator: Callable[..., Emulator], update_goldens: bool
+) -> None:
+    """`provider.json` (the hardware every case plans against) is also an output."""
+    listing = dumps_json(provider_listing(make_emulator(emulator_config())))
+    if update_goldens:
+        (ROOT / "provider.json").write_text(listing)
+    assert listing == (ROOT / "provider.json").read_text(), "run `make goldens`"

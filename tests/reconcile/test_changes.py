@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from provisioner.cli.context import Context
 from provisioner.emulator import Emulator
 from tests.reconcile.helpers import live, mutations, write_spec
@@ -105,6 +107,7 @@ def test_scaled_to_zero_endpoint_is_running_as_declared(
     assert "No changes" in plan.out
 
 
+@pytest.mark.slow  # runs the `hf` CLI as a process
 def test_drift_is_reported_as_changed_outside_and_repaired(
     tmp_path: Path, cli: Cli, emulator: Emulator, hf_cli: Callable[..., object]
 ) -> None:
@@ -191,6 +194,7 @@ def test_secret_looking_env_values_are_masked_in_plans(
     }
 
 
+@pytest.mark.slow  # runs the `hf` CLI as a process
 def test_endpoint_scaled_to_zero_by_hand_is_resumed_when_it_must_stay_up(
     tmp_path: Path, cli: Cli, emulator: Emulator, hf_cli: Callable[..., object]
 ) -> None:

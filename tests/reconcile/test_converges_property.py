@@ -20,6 +20,9 @@ from tests.support.cli import Result
 
 Cli = Callable[..., Result]
 
+# Hypothesis applies many generated specs end to end.
+pytestmark = pytest.mark.slow
+
 HARDWARE = [
     ("aws", "us-east-1", "cpu", "intel-spr", "x1"),
     ("aws", "us-east-1", "cpu", "intel-spr", "x4"),

@@ -1,11 +1,10 @@
 """Golden cases: each `tests/cases/invalid/<case>/` holds spec files and the exact diagnostics.
 
-Regenerate with `UPDATE_GOLDENS=1 make unit` and review the diff like any other change.
+Regenerate with `make unit ARGS=--update-goldens` and review the diff like any other change.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,15 @@ CASES = sorted(p for p in (Path(__file__).parent.parent / "cases" / "invalid").i
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_invalid_case_reports_every_problem_with_file_line_col(
-    case: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    case: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    update_goldens: bool,
 ) -> None:
     monkeypatch.chdir(case)
     result = run(capsys, "validate")
     expected = case / "expected.txt"
-    if os.environ.get("UPDATE_GOLDENS"):
+    if update_goldens:
         expected.write_text(result.err)
     assert result.code == 1
     assert result.out == ""

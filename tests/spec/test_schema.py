@@ -107,6 +107,7 @@ def test_examples_declare_the_schema_for_editors() -> None:
         assert target == ROOT / "provisioner" / "spec" / "endpoint.schema.json", path
 
 
+@pytest.mark.slow  # runs check-jsonschema as a process
 def test_third_party_validator_accepts_every_merged_example(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
