@@ -122,7 +122,6 @@ class HubApi:
     """`EndpointsApi` over the real `huggingface_hub` client."""
 
     def __init__(self, connection: Connection, retrier: Retrier) -> None:
-        self._connection = connection
         self._token = connection.token
         self._retrier = retrier
         # The client reads these module constants at call time; pointing them here is the

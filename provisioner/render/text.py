@@ -23,7 +23,6 @@ SYMBOLS = {
     Action.RESUME: ">",
     Action.NOOP: "=",
 }
-ABSENT = "(absent)"
 
 
 def value(data: Any) -> str:
