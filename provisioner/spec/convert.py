@@ -9,8 +9,9 @@ taken of, leaving out exactly the fields still at their "not declared" default.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -18,6 +19,25 @@ import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from provisioner.spec.model import EndpointSpec, Source
+
+
+def _in_field_order(cls: type, converter: cattrs.Converter) -> Callable[[Any], dict[str, Any]]:
+    """cattrs' unstructure function for `cls` (fields at their default left out), with the keys
+    in the dataclass's own order, which is the order a person reads a spec in (cattrs puts the
+    fields without a default first)."""
+    if cls is EndpointSpec:
+        unstructure = make_dict_unstructure_fn(
+            cls, converter, _cattrs_omit_if_default=True, source=override(omit=True)
+        )
+    else:
+        unstructure = make_dict_unstructure_fn(cls, converter, _cattrs_omit_if_default=True)
+    names = [f.name for f in dataclasses.fields(cls)]
+
+    def ordered(value: Any) -> dict[str, Any]:
+        data = unstructure(value)
+        return {name: data[name] for name in names if name in data}
+
+    return ordered
 
 
 def _is_mapping(kind: Any) -> bool:
@@ -36,11 +56,8 @@ def _converter() -> cattrs.Converter:
         _is_mapping,
         lambda value: {key: converter.unstructure(v) for key, v in sorted(value.items())},
     )
-    converter.register_unstructure_hook(
-        EndpointSpec,
-        make_dict_unstructure_fn(
-            EndpointSpec, converter, _cattrs_omit_if_default=True, source=override(omit=True)
-        ),
+    converter.register_unstructure_hook_factory(
+        dataclasses.is_dataclass, lambda cls: _in_field_order(cls, converter)
     )
     return converter
 

@@ -121,3 +121,29 @@ def test_defaults_come_from_the_schema_only() -> None:
         "running",
         False,
     )
+
+
+def _ordered_like_schema(data: Any, node: Mapping[str, Any]) -> None:
+    root = endpoint_schema()
+    while "$ref" in node:
+        node = root["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    order = list(node.get("properties", {}))
+    if not isinstance(data, dict) or not order:
+        return
+    keys = list(data)
+    assert keys == [k for k in order if k in data], keys
+    for key, value in data.items():
+        if key != "engine_options":  # keyed by the user, like env: printed sorted
+            _ordered_like_schema(value, node["properties"][key])
+
+
+def test_shown_specs_keep_the_schema_order_a_person_reads() -> None:
+    from pathlib import Path
+
+    from provisioner.spec.emit import effective
+    from provisioner.spec.stack import load_stack
+
+    stack, _ = load_stack(Path(__file__).resolve().parents[2] / "endpoints")
+    assert stack.specs
+    for spec in stack.specs:
+        _ordered_like_schema(effective(spec), endpoint_schema())
