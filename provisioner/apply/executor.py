@@ -92,7 +92,7 @@ class Executor:
         elif step is Action.UPDATE:
             assert change.desired is not None
             secrets = self.secrets.get(change.address) if change.secrets is not None else None
-            got = self.api.update_endpoint(ns, name, change.desired, secrets)
+            got = self.api.update_endpoint(ns, name, change.desired, secrets, fields=change.sends)
             problems = verify(change.desired, got.config)
             if problems:
                 raise ChangeFailed(

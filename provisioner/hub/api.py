@@ -5,6 +5,7 @@ Importing it costs nothing (no `huggingface_hub`); `provisioner.hub.client.HubAp
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from provisioner.hub.models import Config, Hardware, Identity, LiveEndpoint, Secrets
@@ -21,7 +22,13 @@ class EndpointsApi(Protocol):
         self, namespace: str, name: str, config: Config, secrets: Secrets
     ) -> LiveEndpoint: ...
     def update_endpoint(
-        self, namespace: str, name: str, config: Config, secrets: Secrets | None
+        self,
+        namespace: str,
+        name: str,
+        config: Config,
+        secrets: Secrets | None,
+        *,
+        fields: Collection[str],
     ) -> LiveEndpoint: ...
     def pause(self, namespace: str, name: str) -> LiveEndpoint: ...
     def resume(self, namespace: str, name: str) -> LiveEndpoint: ...

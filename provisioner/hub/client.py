@@ -9,7 +9,7 @@ The token is held here and nowhere else, and never printed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -178,12 +178,18 @@ class HubApi:
         return endpoint_from_raw(found.raw, namespace)
 
     def update_endpoint(
-        self, namespace: str, name: str, config: Config, secrets: Secrets | None
+        self,
+        namespace: str,
+        name: str,
+        config: Config,
+        secrets: Secrets | None,
+        *,
+        fields: Collection[str],
     ) -> LiveEndpoint:
-        # One PUT with the complete body, sent through huggingface_hub's own session and error
-        # handling. `update_inference_endpoint` cannot change `type` or clear a field with null,
-        # and two PUTs would expose an intermediate configuration the service may reject.
-        body = update_body(config, None if secrets is None else secrets.values)
+        # One PUT with what changed, sent through huggingface_hub's own session and error
+        # handling (as `update_inference_endpoint` does, which cannot change `type`); two PUTs
+        # would expose an intermediate configuration the service may reject.
+        body = update_body(config, None if secrets is None else secrets.values, fields=fields)
 
         def put() -> dict[str, Any]:
             response = get_session().put(

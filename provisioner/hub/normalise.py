@@ -10,7 +10,7 @@ that the user did not declare is kept as-is; the planner decides what to compare
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -161,27 +161,27 @@ _WRITE: Mapping[str, Callable[[Config, Body], None]] = {
     "model.image": _write_image,
     "model.env": lambda config, body: set_path(body, "model.env", dict(config.env)),
     "model.secrets": _skip,
-    # Sent as null when unset, which clears it (the client's update cannot express that).
-    "scaling.scale_to_zero_timeout": lambda config, body: set_path(
-        body, "compute.scaling.scaleToZeroTimeout", config.scale_to_zero_timeout
-    ),
     "scaling.metric": _write_measure,
-    "scaling.threshold": _skip,
+    "scaling.threshold": _write_measure,
     "protect": _skip,
 }
 
 
-def update_body(config: Config, secrets: Mapping[str, str] | None) -> dict[str, Any]:
-    """The PUT body for `config`: every in-place field (replacement-only fields cannot change).
+def update_body(
+    config: Config, secrets: Mapping[str, str] | None, *, fields: Collection[str]
+) -> dict[str, Any]:
+    """The PUT body that changes `fields` (`Config` attributes) to their values in `config`.
 
-    The API replaces `model.image`, `model.env`, `command` and `args` whole, so they are always
-    sent in full (except an image holding registry credentials). Optional fields are left out
-    when unset. Secrets are sent only when given: an absent `model.secrets` keeps the secrets the
-    endpoint has.
+    The service merges a PUT sparsely: absent keys keep their value, so only what changed is
+    sent, grouped under its parents; `model.image`, `model.env`, `command` and `args` are
+    replaced whole, so they are sent whole. An unset value is never sent as null (the service
+    resets the field to its default on null): the scale-to-zero timeout of an endpoint whose
+    min_replicas is above 0 is left as it is. Secrets are sent only when given: an absent
+    `model.secrets` keeps the secrets the endpoint has.
     """
     body: Body = {}
     for row in FIELDS:
-        if row.mode is Mode.REPLACE:
+        if row.mode is Mode.REPLACE or row.attr not in fields:
             continue
         writer = _WRITE.get(row.spec)
         if writer is not None:

@@ -124,12 +124,6 @@ def declared(spec: EndpointSpec, row: Field) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
-def _timeout(spec: EndpointSpec) -> int | None:
-    # Only meaningful with min 0; otherwise it is cleared (the schema forbids declaring it).
-    scaling = spec.scaling
-    return scaling.scale_to_zero_timeout if scaling.min_replicas == 0 else None
-
-
 def _metric(spec: EndpointSpec) -> str | None:
     metric = spec.scaling.metric
     return None if metric is None else METRICS[metric.value]
@@ -146,7 +140,6 @@ _CREATE: Mapping[str, Created] = {
     "model.image": lambda spec, stack: {"image": default_image(spec)},
     "model.env": lambda spec, stack: {"env": dict(spec.model.env or {})},
     "model.secrets": lambda spec, stack: {"secret_keys": frozenset(spec.model.secrets or {})},
-    "scaling.scale_to_zero_timeout": lambda spec, stack: {"scale_to_zero_timeout": _timeout(spec)},
     "scaling.metric": lambda spec, stack: {"metric": _metric(spec)},
     "private_link": lambda spec, stack: {"private_link": _private_link(spec)},
     "tags": lambda spec, stack: {"tags": _tags(spec, tuple(sorted(spec.tags or ())), stack=stack)},
@@ -187,6 +180,14 @@ def _update_tags(spec: EndpointSpec, live: Config, stack: str) -> dict[str, Any]
     return {"tags": _tags(spec, user, stack=stack)}
 
 
+def _update_revision(spec: EndpointSpec, live: Config) -> str | None:
+    # The live revision of another repository is that repository's commit: never carried over
+    # to a new repository (the service resolves the new one's default branch).
+    if spec.model.revision is not None or spec.model.repository != live.repository:
+        return spec.model.revision
+    return live.revision
+
+
 def _update_secrets(spec: EndpointSpec, live: Config) -> frozenset[str]:
     secrets = spec.model.secrets
     return live.secret_keys if secrets is None else frozenset(secrets)
@@ -196,16 +197,22 @@ def _update_secrets(spec: EndpointSpec, live: Config) -> frozenset[str]:
 # take the declared value, or the live one when the spec does not declare the field.
 Updated = Callable[[EndpointSpec, Config, str], dict[str, Any]]
 _UPDATE: Mapping[str, Updated] = {
+    "model.revision": lambda spec, live, stack: {"revision": _update_revision(spec, live)},
     "model.image": lambda spec, live, stack: {"image": _update_image(spec, live)},
     "model.secrets": lambda spec, live, stack: {"secret_keys": _update_secrets(spec, live)},
-    "scaling.scale_to_zero_timeout": lambda spec, live, stack: {
-        "scale_to_zero_timeout": _timeout(spec)
-    },
     "scaling.metric": lambda spec, live, stack: _update_measure(spec, live),
     "scaling.threshold": lambda spec, live, stack: {},  # with the metric
     "tags": _update_tags,
     "protect": lambda spec, live, stack: {},  # a tag: see "tags"
 }
+
+
+def changed_attributes(desired: Config, live: Config) -> tuple[str, ...]:
+    """The attributes an update of `live` to `desired` sends, in table order. Fields that only
+    change by replacement are never among them."""
+    rows = (row for row in FIELDS if row.mode is Mode.IN_PLACE)
+    changed = (row.attr for row in rows if getattr(desired, row.attr) != getattr(live, row.attr))
+    return tuple(dict.fromkeys(changed))
 
 
 def update_config(spec: EndpointSpec, live: Config, *, stack: str) -> Config:

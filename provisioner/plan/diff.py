@@ -98,11 +98,6 @@ def _link(link: Any) -> Any:
     return None if link is None else {"account_id": link.account_id, "region": link.region}
 
 
-def _timeout(spec: EndpointSpec) -> Any:
-    # Declared with min 0; implied "none" otherwise (the schema forbids it with min > 0).
-    return spec.scaling.scale_to_zero_timeout if spec.scaling.min_replicas == 0 else None
-
-
 # Fields compared by hand, keyed by their row's spec path. The image is reported key by key
 # under `model.` (`model.engine`, `model.image.url`, `model.engine_options.quantize`).
 _SPECIAL: Mapping[str, Callable[[Field], Rule]] = {
@@ -123,9 +118,6 @@ _SPECIAL: Mapping[str, Callable[[Field], Rule]] = {
         lambda s, e: dict.fromkeys(e.config.secret_keys, SENSITIVE),
         per_key=True,
         secret=Flag.SECRET in row.flags,
-    ),
-    "scaling.scale_to_zero_timeout": lambda row: Rule(
-        row.spec, row.mode, _timeout, lambda s, e: e.config.scale_to_zero_timeout
     ),
     "scaling.metric": lambda row: replace(_plain(row), live=_metric),
     "private_link": lambda row: Rule(

@@ -111,6 +111,7 @@ def _change_to_json(change: ResourceChange) -> dict[str, Any]:
         "fields": [asdict(f) for f in change.fields],
         "seen": asdict(change.seen),
         "desired": None if change.desired is None else config_to_json(change.desired),
+        "sends": list(change.sends),
         "secrets_from_env": None
         if change.secrets is None
         else dict(sorted(change.secrets.items())),
@@ -134,6 +135,7 @@ def _change_from_json(data: dict[str, Any]) -> ResourceChange:
         fields=tuple(FieldChange(**f) for f in data["fields"]),
         drift=data["drift"],
         desired=None if desired is None else config_from_json(desired),
+        sends=tuple(str(attr) for attr in data["sends"]),
         secrets=None if data["secrets_from_env"] is None else dict(data["secrets_from_env"]),
         source=data.get("source"),
         protected=data["protected"],

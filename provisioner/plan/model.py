@@ -107,6 +107,9 @@ class ResourceChange:
     # environment variable its value is read from when apply runs; None means "send no secrets"
     # (the endpoint keeps its own), an empty mapping means "remove them all".
     desired: Config | None = None
+    # The `Config` attributes an update sends: only what changed (the service merges a PUT
+    # sparsely and keeps what is absent), so a tags-only change sends only tags.
+    sends: tuple[str, ...] = ()
     secrets: Mapping[str, str] | None = None
     source: str | None = None
     protected: bool = False

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 from provisioner.hub.models import EndpointState, Fleet, Hardware, LiveEndpoint
 from provisioner.plan import ownership
-from provisioner.plan.desired import applied_digest, create_config, update_config
+from provisioner.plan.desired import (
+    applied_digest,
+    changed_attributes,
+    create_config,
+    update_config,
+)
 from provisioner.plan.diff import diff
 from provisioner.plan.document import fingerprint
 from provisioner.plan.model import (
@@ -347,6 +352,9 @@ class _Planner:
         assert spec.namespace is not None
         steps = _state_steps(what.state_step, update=what.update)
         send_secrets = _sends_secrets(spec, what.fields, resend=what.resend)
+        desired = (
+            update_config(spec, live.config, stack=self.options.stack) if what.update else None
+        )
         return ResourceChange(
             spec.namespace,
             spec.name,
@@ -356,9 +364,8 @@ class _Planner:
             steps=steps,
             fields=what.fields,
             drift=what.drift,
-            desired=update_config(spec, live.config, stack=self.options.stack)
-            if what.update
-            else None,
+            desired=desired,
+            sends=() if desired is None else changed_attributes(desired, live.config),
             secrets=_secret_refs(spec) if send_secrets else None,
             source=str(spec.source.mark("name")),
             protected=_protected(spec, live),

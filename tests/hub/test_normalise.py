@@ -81,7 +81,7 @@ def test_unknown_state_and_credentials() -> None:
     assert endpoint.config.image == Image("custom", {"url": "x"}, has_credentials=True)
 
 
-def test_update_body_is_complete_and_clears_the_timeout() -> None:
+def test_update_body_sends_only_what_changed_and_never_null() -> None:
     config = Config(
         repository="gpt2",
         framework="pytorch",
@@ -97,14 +97,11 @@ def test_update_body_is_complete_and_clears_the_timeout() -> None:
         env={"A": "1"},
         tags=("t",),
     )
-    body = update_body(config, None)
-    assert body["compute"]["scaling"] == {
-        "minReplica": 1,
-        "maxReplica": 2,
-        "scaleToZeroTimeout": None,
-    }
-    assert body["model"]["image"] == {"huggingface": {}}
-    assert body["model"]["env"] == {"A": "1"}
-    assert "secrets" not in body["model"]  # absent keeps the endpoint's secrets
-    assert body["type"] == "authenticated" and body["tags"] == ["t"]
-    assert update_body(config, {"K": "v"})["model"]["secrets"] == {"K": "v"}
+    assert update_body(config, None, fields=["tags"]) == {"tags": ["t"]}
+    body = update_body(config, None, fields=["max_replica", "scale_to_zero_timeout", "env"])
+    # Grouped under its parents; an unset timeout is left out, never sent as null (a reset).
+    assert body == {"compute": {"scaling": {"maxReplica": 2}}, "model": {"env": {"A": "1"}}}
+    assert update_body(config, None, fields=["image"]) == {"model": {"image": {"huggingface": {}}}}
+    # Secrets only when given: absent keeps the endpoint's secrets.
+    assert update_body(config, {"K": "v"}, fields=[]) == {"model": {"secrets": {"K": "v"}}}
+    assert update_body(config, None, fields=["vendor", "region"]) == {}  # replacement only

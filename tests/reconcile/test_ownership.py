@@ -184,7 +184,7 @@ def test_image_with_registry_credentials_is_never_sent_back(
     emulator.clear_requests()
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     (put,) = [r for r in emulator.requests() if r["method"] == "PUT"]
-    assert "image" not in put["body"]["model"]
+    assert list(put["body"]) == ["tags"]  # adopting sends only the ownership tags
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
     path = specs / "private-img.yaml"
     path.write_text(path.read_text().replace("app:1", "app:2"))

@@ -1,0 +1,75 @@
+"""Updates send only what changed (the service merges a PUT sparsely), never a null, and never
+a value that belongs to another configuration (reference section 10, "PUT body")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from provisioner.emulator import Emulator
+from tests.reconcile.helpers import live, write_spec
+from tests.support.cli import Result
+
+Cli = Callable[..., Result]
+
+
+def _puts(emulator: Emulator) -> list[dict[str, Any]]:
+    return [r["body"] for r in emulator.requests() if r["method"] == "PUT"]
+
+
+def _apply(cli: Cli, specs: Path) -> None:
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 0, result.text
+
+
+def test_repository_change_never_sends_the_old_repositorys_commit(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    _apply(cli, specs)
+    old = live(emulator)["svc"]["model"]["revision"]
+    write_spec(specs, "svc", namespace="acme", model={"repository": "distilgpt2"})
+    emulator.clear_requests()
+    _apply(cli, specs)
+    (put,) = _puts(emulator)
+    assert put["model"] == {"repository": "distilgpt2"}
+    model = live(emulator)["svc"]["model"]
+    assert model["repository"] == "distilgpt2"
+    assert model["revision"] != old  # the new repository's own commit
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_one_field_change_sends_only_that_field(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", model={"env": {"A": "1"}})
+    _apply(cli, specs)
+    write_spec(
+        specs, "svc", namespace="acme", model={"env": {"A": "1"}}, scaling={"max_replicas": 3}
+    )
+    emulator.clear_requests()
+    _apply(cli, specs)
+    (put,) = _puts(emulator)
+    # The new maximum, and the ownership tags (they carry the digest of the applied spec).
+    assert put["compute"] == {"scaling": {"maxReplica": 3}}
+    assert set(put) == {"compute", "tags"}
+
+
+def test_drift_repair_sends_no_tags_and_scaling_up_leaves_the_timeout(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hf_cli: Callable[..., Any]
+) -> None:
+    specs = tmp_path / "endpoints"
+    zero = {"min_replicas": 0, "max_replicas": 1, "scale_to_zero_timeout": 15}
+    write_spec(specs, "svc", namespace="acme", scaling=zero)
+    _apply(cli, specs)
+    write_spec(specs, "svc", namespace="acme", scaling={"min_replicas": 1, "max_replicas": 1})
+    emulator.clear_requests()
+    _apply(cli, specs)
+    (put,) = _puts(emulator)
+    # Never `scaleToZeroTimeout: null`: with min_replicas 1 the timeout is neither sent nor
+    # compared.
+    assert put["compute"] == {"scaling": {"minReplica": 1}}
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
