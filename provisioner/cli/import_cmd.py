@@ -16,8 +16,9 @@ from provisioner.cli.context import Context
 from provisioner.cli.options import api_url_option, dir_option
 from provisioner.cli.session import Stop, connect
 from provisioner.hub.errors import ApiError
+from provisioner.hub.models import LiveEndpoint
 from provisioner.plan import ownership
-from provisioner.plan.imports import spec_document
+from provisioner.plan.imports import import_notes, spec_document
 from provisioner.spec.emit import dump_documents
 from provisioner.spec.schema import SCHEMA_FILE
 from provisioner.spec.stack import load_stack
@@ -27,6 +28,18 @@ HEADER = (
     "# Imported by `provisioner import` from {address}. Server defaults are left out;\n"
     "# `adopt: true` lets the next apply take this endpoint over (it adds the ownership tags).\n"
 )
+
+
+def _write(target: Path, endpoint: LiveEndpoint, *, namespace: str | None) -> None:
+    """Write the spec of `endpoint` to `target`; say on stderr where it is not exactly the live
+    endpoint (a legacy type, an image variant provisioner does not model...)."""
+    shipped = Path(str(resources.files("provisioner.spec").joinpath(SCHEMA_FILE)))
+    document = spec_document(endpoint, default_namespace=namespace)
+    schema = os.path.relpath(shipped, target.parent.resolve())
+    header = HEADER.format(schema=schema, address=endpoint.address)
+    target.write_text(header + dump_documents([document]).removeprefix("---\n"))
+    for note in import_notes(endpoint):
+        click.echo(f"note: {endpoint.address}: {note}", err=True)
 
 
 @click.command("import")
@@ -61,7 +74,6 @@ def import_(
     if missing:
         raise Stop(f"no endpoint named {', '.join(missing)} in namespace {namespace}")
     written, skipped = [], []
-    shipped = Path(str(resources.files("provisioner.spec").joinpath(SCHEMA_FILE)))
     for name in chosen:
         endpoint = endpoints[name]
         owner = ownership.owner(endpoint.config.tags)
@@ -72,10 +84,7 @@ def import_(
         if target.exists():
             skipped.append(f"{target} exists; not overwritten")
             continue
-        document = spec_document(endpoint, default_namespace=stack.settings.namespace)
-        schema = os.path.relpath(shipped, target.parent.resolve())
-        header = HEADER.format(schema=schema, address=endpoint.address)
-        target.write_text(header + dump_documents([document]).removeprefix("---\n"))
+        _write(target, endpoint, namespace=stack.settings.namespace)
         written.append(target)
     for line in skipped:
         click.echo(f"skipped: {line}", err=True)
