@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from huggingface_hub import HfApi
+from huggingface_hub.cli.inference_endpoints import ENGINE_IMAGE_KEYS
 
 from provisioner.emulator import Emulator, EmulatorConfig
 from provisioner.emulator.images import VARIANTS
@@ -230,3 +231,29 @@ def test_legacy_protected_type_imports_as_authenticated_and_plans_the_change(
         after = live(emu)["legacy"]
         assert after["type"] == "authenticated"
         assert after["model"]["image"] == image
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINE_IMAGE_KEYS))
+def test_an_endpoint_deployed_with_hf_engine_imports_under_the_same_engine_name(
+    engine: str, tmp_path: Path, cli: Cli, emulator: Emulator, hf_cli: Callable[..., Any]
+) -> None:
+    cpu = {"accelerator": "cpu", "instance_type": "intel-spr", "instance_size": "x1"}
+    hardware = NEURON if engine.endswith("-neuron") else cpu
+    flags = [f"--{key.replace('_', '-')}={value}" for key, value in hardware.items()]
+    hf_cli(
+        *("endpoints", "deploy", "deployed", "--repo", "gpt2", "--framework", "pytorch"),
+        *("--vendor", "aws", "--region", "us-east-1", "--namespace", "acme", *flags),
+        *("--engine", engine, "--custom-image", "ghcr.io/acme/server:1", "--port", "8081"),
+    )
+    emulator.advance(60)
+    before = _image_json(emulator, "deployed")
+    assert ENGINE_IMAGE_KEYS[engine] in json.loads(before)
+    specs = tmp_path / "endpoints"
+    specs.mkdir()
+
+    _import(cli, specs, "deployed")
+    assert f"engine: {engine}\n" in (specs / "deployed.yaml").read_text()
+    change = _plan(cli, specs, "acme/deployed")
+    assert (change["action"], change["fields"]) == ("update", [])
+    _apply_then_clean(cli, specs)
+    assert _image_json(emulator, "deployed") == before
