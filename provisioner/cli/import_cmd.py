@@ -18,7 +18,7 @@ from provisioner.cli.session import Session, connect
 from provisioner.hub.errors import ApiError
 from provisioner.hub.models import LiveEndpoint
 from provisioner.plan import ownership
-from provisioner.plan.imports import spec_document
+from provisioner.plan.imports import import_notes, spec_document
 from provisioner.spec.diagnostics import ProvisionerError
 from provisioner.spec.emit import dump_documents
 from provisioner.spec.schema import SCHEMA_FILE
@@ -66,6 +66,8 @@ def _write_specs(
         schema = os.path.relpath(shipped, target.parent.resolve())
         header = HEADER.format(schema=schema, address=endpoint.address)
         target.write_text(header + dump_documents([document]).removeprefix("---\n"))
+        for note in import_notes(endpoint):
+            click.echo(f"note: {endpoint.address}: {note}", err=True)
         written.append(target)
     return written, skipped
 

@@ -30,12 +30,15 @@ class EngineImage:
     gpu_url: str | None = None
 
 
-# The image each engine runs when the spec gives no `image.url`. Used at create time only:
-# an existing endpoint keeps its image unless the spec declares one, so a newer default in a
-# provisioner release never shows up as a change.
+# The `model.image` variant of each engine, and the image it runs when the spec gives no
+# `image.url`. Used at create time only: an existing endpoint keeps its image unless the spec
+# declares one, so a newer default in a provisioner release never shows up as a change. A `None`
+# url on a container variant means no default is known: validate requires `image.url`
+# (`spec.model.NEEDS_IMAGE_URL`). `keep` has no variant, so no row: it never builds an image.
 ENGINES: Mapping[Engine, EngineImage] = MappingProxyType(
     {
         Engine.DEFAULT: EngineImage("huggingface", None),
+        Engine.HUGGINGFACE_NEURON: EngineImage("huggingfaceNeuron", None),
         Engine.TGI: EngineImage(
             "tgi", "ghcr.io/huggingface/text-generation-inference:3.3.6", 80, "/health"
         ),
@@ -55,6 +58,9 @@ ENGINES: Mapping[Engine, EngineImage] = MappingProxyType(
             "/health",
             gpu_url="ghcr.io/ggml-org/llama.cpp:server-cuda",
         ),
+        Engine.TGI_NEURON: EngineImage("tgiNeuron", None, 80, "/health"),
+        Engine.VLLM_NEURON: EngineImage("vLLMNeuron", None, 8000, "/health"),
+        Engine.HF_SERVE: EngineImage("hfServe", None, 80, "/health"),
         Engine.CUSTOM: EngineImage("custom", None, 80, "/health"),
     }
 )
@@ -93,6 +99,9 @@ def declared_image(spec: EndpointSpec) -> dict[str, Any]:
 
 
 def default_image(spec: EndpointSpec) -> Image:
+    if spec.model.engine is Engine.KEEP:
+        # The planner refuses to create with `keep` (see `create_refusal`).
+        raise ValueError(f"engine keep has no image to create {spec.name} with")
     engine = ENGINES[spec.model.engine]
     fields: dict[str, Any] = {}
     url = engine.gpu_url if engine.gpu_url and spec.compute.accelerator == "gpu" else engine.url
@@ -158,7 +167,19 @@ def create_config(spec: EndpointSpec, *, stack: str) -> Config:
     return Config(**values)
 
 
+def create_refusal(spec: EndpointSpec) -> str | None:
+    """Why `spec` cannot create an endpoint (None: it can)."""
+    if spec.model.engine is Engine.KEEP:
+        return (
+            "model.engine keep leaves the image to an existing endpoint, so it cannot create "
+            "one: declare the engine (and image) the endpoint should run"
+        )
+    return None
+
+
 def _update_image(spec: EndpointSpec, live: Config) -> Image:
+    if spec.model.engine is Engine.KEEP:
+        return live.image
     variant = ENGINES[spec.model.engine].variant
     if live.image.variant != variant:
         return default_image(spec)

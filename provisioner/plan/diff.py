@@ -18,7 +18,7 @@ from provisioner.plan import ownership
 from provisioner.plan.desired import ENGINES, METRICS_BACK, declared, declared_image_fields
 from provisioner.plan.model import FieldChange
 from provisioner.spec.fields import FIELDS, Field, Flag, Mode
-from provisioner.spec.model import EndpointSpec
+from provisioner.spec.model import EndpointSpec, Engine
 from provisioner.spec.secrets import looks_secret
 
 
@@ -68,7 +68,9 @@ def _plain(row: Field) -> Rule:
     )
 
 
-def _image_desired(spec: EndpointSpec) -> dict[str, Any]:
+def _image_desired(spec: EndpointSpec) -> Any:
+    if spec.model.engine is Engine.KEEP:
+        return UNDECLARED  # whatever image the endpoint runs is fine
     declared_fields = {key: value for key, _, value in declared_image_fields(spec)}
     return {"engine": spec.model.engine.value, **declared_fields}
 

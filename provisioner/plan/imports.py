@@ -5,6 +5,12 @@ path, so the spec does not depend on the `_defaults.yaml` it lands under. Left o
 service filled in by itself (a resolved commit revision, default image settings, the default
 scaling metric, injected env), so the imported spec declares what a person chose and the next
 plan only adopts it.
+
+An imported spec always validates, and adopting it never rewrites the image: a variant
+provisioner does not model becomes `engine: keep` (the image is left as it is). Where the live
+value cannot be written as it is (a legacy `type`, min 0 without a timeout), the spec says what
+the service accepts today, `import_notes` says so for the person importing, and the next plan
+shows the change.
 """
 
 from __future__ import annotations
@@ -17,9 +23,18 @@ from provisioner.hub.models import Config, EndpointState, LiveEndpoint
 from provisioner.plan import ownership
 from provisioner.plan.desired import ENGINES, METRICS_BACK, camel
 from provisioner.spec.fields import FIELDS, set_path
-from provisioner.spec.model import ENGINE_OPTIONS, Engine
+from provisioner.spec.model import ENGINE_OPTIONS, EndpointType, Engine
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+# What the API's older `type` values are called today: huggingface_hub refuses to create a
+# `protected` endpoint ("Use `type='authenticated'` instead"), but the API may still return one.
+LEGACY_TYPES: Mapping[str, EndpointType] = {"protected": EndpointType.AUTHENTICATED}
+_TYPES = frozenset(t.value for t in EndpointType)
+
+# The idle timeout the Hugging Face UI proposes (1 hour, reference section 10), written when an
+# endpoint has min 0 and no timeout: a spec with min 0 must give one.
+DEFAULT_SCALE_TO_ZERO_TIMEOUT = 60
 
 Document = dict[str, Any]
 
@@ -32,7 +47,10 @@ def _engine(variant: str) -> Engine | None:
 
 
 def _image(config: Config, document: Document) -> None:
-    engine = _engine(config.image.variant) or Engine.CUSTOM
+    engine = _engine(config.image.variant)
+    if engine is None:
+        set_path(document, "model.engine", Engine.KEEP.value)
+        return
     if engine is Engine.DEFAULT:
         return
     set_path(document, "model.engine", engine.value)
@@ -75,8 +93,17 @@ def _secrets(config: Config, document: Document) -> None:
 
 
 def _timeout(config: Config, document: Document) -> None:
-    if config.min_replica == 0 and config.scale_to_zero_timeout:
-        set_path(document, "scaling.scale_to_zero_timeout", config.scale_to_zero_timeout)
+    if config.min_replica == 0:
+        timeout = config.scale_to_zero_timeout or DEFAULT_SCALE_TO_ZERO_TIMEOUT
+        set_path(document, "scaling.scale_to_zero_timeout", timeout)
+
+
+def _type(config: Config, document: Document) -> None:
+    document["type"] = config.type if config.type in _TYPES else _new_type(config.type)
+
+
+def _new_type(live: str) -> str:
+    return LEGACY_TYPES.get(live, EndpointType.AUTHENTICATED).value
 
 
 def _measure(config: Config, document: Document) -> None:
@@ -112,10 +139,56 @@ _IMPORT: Mapping[str, Callable[[Config, Document], None]] = {
     "scaling.scale_to_zero_timeout": _timeout,
     "scaling.metric": _measure,
     "scaling.threshold": _nothing,
+    "type": _type,
     "private_link": _private_link,
     "tags": _tags,
     "protect": _nothing,
 }
+
+
+def _image_note(config: Config) -> str | None:
+    variant = config.image.variant
+    if _engine(variant) is not None:
+        return None
+    return (
+        f"it runs image variant {variant!r}, which provisioner does not model: the spec says "
+        "`engine: keep`, so provisioner leaves its image as it is (and cannot re-create it)"
+    )
+
+
+def _type_note(config: Config) -> str | None:
+    if config.type in _TYPES:
+        return None
+    legacy = "legacy" if config.type in LEGACY_TYPES else "unknown"
+    return (
+        f"its {legacy} type {config.type!r} is written as {_new_type(config.type)!r}, which the "
+        "API accepts today, and the next plan shows the type change"
+    )
+
+
+def _timeout_note(config: Config) -> str | None:
+    if config.min_replica != 0 or config.scale_to_zero_timeout:
+        return None
+    return (
+        "it has min_replicas 0 and no scale-to-zero timeout, which a spec must give: it is "
+        f"written as {DEFAULT_SCALE_TO_ZERO_TIMEOUT} minutes (the Hugging Face UI's default) and "
+        "the next plan shows that change (choose another timeout first if you like)"
+    )
+
+
+# What a person importing must know about a row whose live value the spec cannot say as it is.
+_NOTES: Mapping[str, Callable[[Config], str | None]] = {
+    "model.image": _image_note,
+    "scaling.scale_to_zero_timeout": _timeout_note,
+    "type": _type_note,
+}
+
+
+def import_notes(live: LiveEndpoint) -> list[str]:
+    """Where the spec `spec_document` writes for `live` is not exactly the live endpoint, in
+    table order."""
+    notes = (_NOTES[row.spec](live.config) for row in FIELDS if row.spec in _NOTES)
+    return [note for note in notes if note is not None]
 
 
 def spec_document(live: LiveEndpoint, *, default_namespace: str | None) -> dict[str, Any]:

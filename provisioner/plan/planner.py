@@ -17,6 +17,7 @@ from provisioner.plan.desired import (
     applied_digest,
     changed_attributes,
     create_config,
+    create_refusal,
     update_config,
 )
 from provisioner.plan.diff import diff
@@ -235,9 +236,15 @@ class _Planner:
             self.diagnostics.append(problem)
         return problem is None
 
+    def creatable(self, spec: EndpointSpec, why: str = "") -> bool:
+        refusal = create_refusal(spec)
+        if refusal is not None:
+            self.error(spec.source.mark("model", "engine"), refusal + why)
+        return refusal is None
+
     def create(self, spec: EndpointSpec) -> None:
         assert spec.namespace is not None
-        if not self.hardware_ok(spec):
+        if not self.creatable(spec) or not self.hardware_ok(spec):
             return
         steps: tuple[Action, ...] = (Action.CREATE,)
         reasons: tuple[Reason, ...] = (Reason(ReasonCode.DOES_NOT_EXIST),)
@@ -270,7 +277,8 @@ class _Planner:
                 "apply 'protect: false' first, then this change",
             )
             return
-        if not self.hardware_ok(spec):
+        cause = f" (replacing {live.address}: {_cause(why, fields)})"
+        if not self.creatable(spec, cause) or not self.hardware_ok(spec):
             return
         steps: tuple[Action, ...] = (Action.DELETE, Action.CREATE)
         if spec.state is DesiredState.PAUSED:

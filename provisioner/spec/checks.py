@@ -16,6 +16,8 @@ from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
 from provisioner.spec.loader import Document, KeyPath
 from provisioner.spec.model import (
     ENGINE_OPTIONS,
+    NEEDS_IMAGE_URL,
+    NO_IMAGE,
     SERVICE_ENV,
     EndpointSpec,
     EndpointType,
@@ -39,6 +41,31 @@ def _int(value: Any) -> int | None:
 
 def _error(doc: Document, path: KeyPath, message: str, *, key: bool = False) -> Diagnostic:
     return Diagnostic(doc.mark(path, key=key), message)
+
+
+def engine_image(doc: Document, model: dict[str, Any]) -> list[Diagnostic]:
+    """`model.image` against the engine, for the engines added with the image variants of
+    huggingface_hub 2.4 and for `keep` (custom and default are checked in `rules`)."""
+    name = str(model.get("engine", Engine.DEFAULT.value))
+    if name not in Engine._value2member_map_ or name in (Engine.CUSTOM, Engine.DEFAULT):
+        return []
+    engine, image = Engine(name), _map(model.get("image"))
+    if engine in NEEDS_IMAGE_URL and not image.get("url"):
+        where: KeyPath = ("model", "image") if image else ("model", "engine")
+        message = (
+            f"model.engine {engine.value} needs model.image.url (the container to run): "
+            "provisioner knows no default image for it"
+        )
+        return [Diagnostic(doc.mark(where), message)]
+    if engine in NO_IMAGE and image:
+        message = (
+            "model.engine keep leaves the endpoint's image as it is: remove model.image, or "
+            "declare the engine that runs it"
+            if engine is Engine.KEEP
+            else f"model.image is not a setting of engine {engine.value}: it runs a managed image"
+        )
+        return [Diagnostic(doc.mark(("model", "image"), key=True), message)]
+    return []
 
 
 def _engine(model: Mapping[str, Any]) -> Engine | None:
@@ -91,6 +118,7 @@ def _image_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Diagnostic]
             "the default engine runs Hugging Face's managed image",
             key=True,
         )
+    yield from engine_image(doc, model)
 
 
 def _engine_option_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Diagnostic]:

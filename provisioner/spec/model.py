@@ -33,13 +33,24 @@ class DesiredState(enum.StrEnum):
 
 
 class Engine(enum.StrEnum):
+    """What runs the model: one `model.image` variant each (named as `hf endpoints deploy
+    --engine` names them where it does), except `keep`."""
+
     DEFAULT = "default"
+    HUGGINGFACE_NEURON = "huggingface-neuron"
     TGI = "tgi"
+    TGI_NEURON = "tgi-neuron"
     VLLM = "vllm"
+    VLLM_NEURON = "vllm-neuron"
     SGLANG = "sglang"
     TEI = "tei"
     LLAMACPP = "llamacpp"
+    HF_SERVE = "hf-serve"
     CUSTOM = "custom"
+    # Not an image: provisioner leaves the endpoint's image as it is, whatever its variant.
+    # `import` writes it for a variant provisioner does not model, so adopting never rewrites
+    # an image; with nothing to create from, it cannot create or replace an endpoint.
+    KEEP = "keep"
 
 
 class ScalingMetric(enum.StrEnum):
@@ -53,7 +64,10 @@ class ScalingMetric(enum.StrEnum):
 ENGINE_OPTIONS: Mapping[Engine, frozenset[str]] = MappingProxyType(
     {
         Engine.DEFAULT: frozenset(),
+        Engine.HUGGINGFACE_NEURON: frozenset({"batch_size", "neuron_cache", "sequence_length"}),
         Engine.CUSTOM: frozenset(),
+        Engine.HF_SERVE: frozenset(),
+        Engine.KEEP: frozenset(),
         Engine.TGI: frozenset(
             {
                 "max_batch_prefill_tokens",
@@ -62,6 +76,15 @@ ENGINE_OPTIONS: Mapping[Engine, frozenset[str]] = MappingProxyType(
                 "max_total_tokens",
                 "disable_custom_kernels",
                 "quantize",
+            }
+        ),
+        Engine.TGI_NEURON: frozenset(
+            {
+                "max_batch_size",
+                "max_input_length",
+                "max_total_tokens",
+                "hf_auto_cast_type",
+                "hf_num_cores",
             }
         ),
         Engine.TEI: frozenset({"max_batch_tokens", "max_concurrent_requests", "pooling"}),
@@ -78,6 +101,8 @@ ENGINE_OPTIONS: Mapping[Engine, frozenset[str]] = MappingProxyType(
             }
         ),
         Engine.SGLANG: frozenset({"tensor_parallel_size"}),
+        # huggingface_hub 2.4 lists only vLLM and SGLang as declaring `tensorParallelSize`.
+        Engine.VLLM_NEURON: frozenset(),
         Engine.LLAMACPP: frozenset(
             {
                 "model_path",
@@ -93,6 +118,12 @@ ENGINE_OPTIONS: Mapping[Engine, frozenset[str]] = MappingProxyType(
         ),
     }
 )
+
+
+# Engines whose container provisioner knows no default for: the spec names it (`image.url`).
+NEEDS_IMAGE_URL = frozenset({Engine.CUSTOM, Engine.HF_SERVE, Engine.TGI_NEURON, Engine.VLLM_NEURON})
+# Engines without container settings (`image`): Hugging Face's managed images, and `keep`.
+NO_IMAGE = frozenset({Engine.DEFAULT, Engine.HUGGINGFACE_NEURON, Engine.KEEP})
 
 
 # Env vars the service injects into every endpoint by itself. Declaring one would fight the

@@ -42,7 +42,16 @@ ENGINE_OPTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     ),
     "tei": st.fixed_dictionaries({}, optional={"pooling": st.sampled_from(["cls", "mean"])}),
     "custom": st.just({}),
+    "hf-serve": st.just({}),
+    "tgi-neuron": st.fixed_dictionaries(
+        {}, optional={"hf_num_cores": st.integers(1, 2), "hf_auto_cast_type": st.just("bf16")}
+    ),
+    "huggingface-neuron": st.fixed_dictionaries(
+        {}, optional={"batch_size": st.integers(1, 8), "sequence_length": st.just(4096)}
+    ),
 }
+NEEDS_URL = {"custom", "hf-serve", "tgi-neuron"}
+NO_IMAGE = {"default", "huggingface-neuron"}
 names = st.text("ABCDEFGHIJ_", min_size=1, max_size=6).filter(lambda s: not s[0].isdigit())
 values = st.text("abcdefgh0123 -", max_size=8)
 
@@ -57,7 +66,7 @@ def spec(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         model["task"] = draw(st.sampled_from(["text-generation", "feature-extraction"]))
     model["engine"] = engine
-    if engine == "custom" or (engine != "default" and draw(st.booleans())):
+    if engine in NEEDS_URL or (engine not in NO_IMAGE and draw(st.booleans())):
         image: dict[str, Any] = {"url": draw(st.sampled_from(["example/app:1", "example/app:2"]))}
         if draw(st.booleans()):
             image["port"] = draw(st.sampled_from([80, 8080]))
