@@ -239,6 +239,9 @@ class Store:
     def load(self, records: Iterable[Record]) -> None:
         self.reset()
         for rec in records:
+            if rec.state is State.PAUSED and rec.spec["compute"]["scaling"]["maxReplica"]:
+                # Saved before pausing set the counts to 0 (the official guide): as if paused now.
+                rec.spec = with_replicas(rec.spec, 0)
             self._spaces.setdefault(rec.namespace, {})[rec.name] = rec
             if rec.deleted_at is not None:
                 self._deleted.append(rec)
