@@ -32,7 +32,8 @@ def target(change: ResourceChange) -> str:
         return PAUSED
     if Action.CREATE in steps or Action.RESUME in steps:
         return RUNNING
-    # An update of a paused endpoint is stored; the endpoint stays paused.
+    # An update of a paused endpoint is stored and it stays paused: the update carries the
+    # live replica counts (`plan.desired.update_config`), never counts >= 1 that would resume it.
     if change.seen.state == EndpointState.PAUSED.value:
         return PAUSED
     return RUNNING

@@ -84,6 +84,10 @@ def parse_create(body: bytes) -> Spec:
         spec = _create(raw)
     except SchemaError as err:
         raise schema_failure(text, err) from err
+    # Zero replicas is how a stored endpoint says "paused" (see `pauses`); nothing is created
+    # paused, so a create asks for at least one.
+    if spec["compute"]["scaling"]["maxReplica"] < 1:
+        raise validation_failed("compute.scaling.maxReplica", "must be at least 1")
     validate(spec)
     return spec
 
@@ -319,6 +323,22 @@ def apply_patch(spec: Spec, patch: Spec) -> tuple[Spec, bool]:
     return new, redeploy
 
 
+def replica_counts(patch: Spec) -> bool:
+    """Whether a PUT carries `minReplica` or `maxReplica`: the documented way to pause (0/0) or
+    resume (counts >= 1) an endpoint by updating it."""
+    scaling = patch.get("compute", {}).get("scaling", {})
+    return "minReplica" in scaling or "maxReplica" in scaling
+
+
+def with_replicas(spec: Spec, replicas: int) -> Spec:
+    """`spec` with both replica counts set to `replicas`: 0 when paused, 1 when resumed (the
+    official "Pause and Resume your Endpoint" guide). Other scaling settings are kept."""
+    new = copy.deepcopy(spec)
+    new["compute"]["scaling"]["minReplica"] = replicas
+    new["compute"]["scaling"]["maxReplica"] = replicas
+    return new
+
+
 def _merge_compute(compute: Spec, patch: Spec) -> None:
     for key in ("accelerator", "instanceType", "instanceSize"):
         if key in patch:
@@ -374,10 +394,9 @@ def _without_tags(spec: Spec) -> Spec:
 
 
 def validate(spec: Spec) -> None:
-    """Rules that hold for any stored spec, checked after create and after every merge."""
+    """Rules that hold for any stored spec, checked after create and after every merge. A
+    stored `maxReplica` may be 0: that is a paused endpoint."""
     scaling = spec["compute"]["scaling"]
-    if scaling["maxReplica"] < 1:
-        raise validation_failed("compute.scaling.maxReplica", "must be at least 1")
     if scaling["minReplica"] > scaling["maxReplica"]:
         raise validation_failed(
             "compute.scaling",

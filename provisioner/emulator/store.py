@@ -29,13 +29,21 @@ from provisioner.emulator.lifecycle import (
     update,
     wake,
 )
-from provisioner.emulator.schema import Spec, apply_patch, validate
+from provisioner.emulator.schema import (
+    Spec,
+    apply_patch,
+    replica_counts,
+    validate,
+    with_replicas,
+)
 from provisioner.emulator.wire import ApiError, bad_request, conflict, not_found
 
 RecordKey = tuple[str, str]
 
 # States in which a PUT redeploys the endpoint (updating -> running). Paused and scaled-to-zero
-# endpoints store the new config and stay put; it applies when they next start.
+# endpoints store the new config and stay put; it applies when they next start. Replica counts are
+# the exception: a PUT leaving `maxReplica` 0 pauses any endpoint, and one carrying counts >= 1
+# resumes a paused one (the official guide: updating min/max replicas pauses or resumes).
 REDEPLOY_STATES = frozenset(
     {State.PENDING, State.INITIALIZING, State.RUNNING, State.UPDATING, State.UPDATE_FAILED}
 )
@@ -132,12 +140,20 @@ class Store:
             check_parallelism(
                 new["model"]["image"], accelerators=compute.num_accelerators, compute_id=compute.id
             )
-        if rec.state not in QUOTA_FREE:
+        pausing = new["compute"]["scaling"]["maxReplica"] == 0
+        resuming = rec.state is State.PAUSED and not pausing and replica_counts(patch)
+        if (rec.state not in QUOTA_FREE and not pausing) or resuming:
             self._check_quota(namespace, compute, new, now, replacing=rec)
         rec.spec, rec.updated_at, rec.updated_by = new, now, by
+        if pausing:
+            if rec.state is not State.PAUSED:
+                rec.timeline = still(now, State.PAUSED, url=False)
+        elif resuming:
+            failure = self._faults.take_endpoint("fail_deploy", namespace=namespace, name=name)
+            rec.timeline = resume(now, self._d, failure=failure)
         # A PUT on an endpoint whose last update failed retries the deployment even when it
         # sends the same configuration: that is how a client says "try again".
-        if (redeploy or rec.state is State.UPDATE_FAILED) and rec.state in REDEPLOY_STATES:
+        elif (redeploy or rec.state is State.UPDATE_FAILED) and rec.state in REDEPLOY_STATES:
             failure = self._faults.take_endpoint("fail_update", namespace=namespace, name=name)
             rec.timeline = update(now, self._d, url=rec.current.url, failure=failure)
         self._changed(rec, now)
@@ -158,6 +174,7 @@ class Store:
         if rec.state is State.FAILED:
             raise _failed(name, "paused")
         if rec.state is not State.PAUSED:
+            rec.spec = with_replicas(rec.spec, 0)
             rec.timeline = still(now, State.PAUSED, url=False)
             rec.updated_at, rec.updated_by = now, by
             self._changed(rec)
@@ -177,7 +194,10 @@ class Store:
             rec.timeline = wake(now, self._d)
         else:  # paused, or updateFailed: redeploy the stored config
             if state is State.PAUSED:
-                self._check_quota(namespace, self._compute(rec.spec, strict=False), rec.spec, now)
+                resumed = with_replicas(rec.spec, 1)
+                compute = self._compute(resumed, strict=False)
+                self._check_quota(namespace, compute, resumed, now)
+                rec.spec = resumed
             failure = self._faults.take_endpoint("fail_deploy", namespace=namespace, name=name)
             rec.timeline = resume(now, self._d, failure=failure)
         rec.updated_at, rec.updated_by = now, by
@@ -219,6 +239,9 @@ class Store:
     def load(self, records: Iterable[Record]) -> None:
         self.reset()
         for rec in records:
+            if rec.state is State.PAUSED and rec.spec["compute"]["scaling"]["maxReplica"]:
+                # Saved before pausing set the counts to 0 (the official guide): as if paused now.
+                rec.spec = with_replicas(rec.spec, 0)
             self._spaces.setdefault(rec.namespace, {})[rec.name] = rec
             if rec.deleted_at is not None:
                 self._deleted.append(rec)

@@ -3,22 +3,25 @@
 Owns the engine table (which `model.image` variant an engine is, and its default image), the
 snake_case -> camelCase mapping of engine options, and the rule for updates: declared values
 win, everything the spec does not declare is carried over from the live endpoint, because the
-API replaces `model.image`, `env`, `command` and `args` whole.
+API replaces `model.image`, `env`, `command` and `args` whole; replica counts of an endpoint that
+must stay paused are carried over too, since counts >= 1 would resume it. Also what pausing and
+resuming do to the counts (`paused_config`, `resumed_config`), so a plan can say what an update
+that follows them will find.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
 from provisioner.hub.models import Config, Image, PrivateLink
 from provisioner.plan import ownership
 from provisioner.spec.emit import effective
-from provisioner.spec.fields import FIELDS, Field, Mode, spec_value
-from provisioner.spec.model import EndpointSpec, Engine
+from provisioner.spec.fields import FIELDS, Field, Flag, Mode, spec_value
+from provisioner.spec.model import DesiredState, EndpointSpec, Engine
 
 
 @dataclass(frozen=True)
@@ -236,13 +239,34 @@ def changed_attributes(desired: Config, live: Config) -> tuple[str, ...]:
     return tuple(dict.fromkeys(changed))
 
 
+def paused_config(live: Config) -> Config:
+    """What pausing leaves: min and max replicas 0 (the official "Pause and Resume your
+    Endpoint" guide); the other scaling settings as they were."""
+    return replace(live, min_replica=0, max_replica=0)
+
+
+def resumed_config(live: Config) -> Config:
+    """What resuming a paused endpoint leaves: min and max replicas 1 (the same guide). A paused
+    endpoint whose counts are not 0/0 (a service that keeps them on pause) is taken to keep them
+    on resume as well, so either behaviour plans right."""
+    if live.max_replica == 0:
+        return replace(live, min_replica=1, max_replica=1)
+    return live
+
+
 def update_config(spec: EndpointSpec, live: Config, *, stack: str) -> Config:
     """The complete configuration an update sends: declared values over the live ones.
 
-    Fields that only change by replacement keep their live values (an update never changes
-    them)."""
+    `live` is the configuration the endpoint has when the update runs (after a pause or resume
+    the plan runs first: `paused_config`, `resumed_config`). Fields that only change by
+    replacement keep their live values (an update never changes them); so do the replica rows
+    when the spec says paused, because an update carrying counts >= 1 resumes an endpoint."""
     values: dict[str, Any] = {}
+    stays_paused = spec.state is DesiredState.PAUSED
     for row in FIELDS:
+        if stays_paused and Flag.REPLICAS in row.flags:
+            values[row.attr] = getattr(live, row.attr)
+            continue
         handler = _UPDATE.get(row.spec)
         if handler is not None:
             values.update(handler(spec, live, stack))

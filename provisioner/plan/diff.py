@@ -3,7 +3,8 @@ its value is read on both sides, and whether a difference forces a replacement (
 
 Pure data and pure functions. A field the spec does not declare is `UNDECLARED` and never
 compared, so whatever the service fills in (resolved revision, inferred task, default image
-settings, `compute.id`, injected env) never shows up as a change.
+settings, `compute.id`, injected env) never shows up as a change. Nor are replica counts while
+the spec says paused: pausing sets them to 0 (`Flag.REPLICAS`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from provisioner.plan import ownership
 from provisioner.plan.desired import ENGINES, METRICS_BACK, declared, declared_image_fields
 from provisioner.plan.model import FieldChange
 from provisioner.spec.fields import FIELDS, Field, Flag, Mode
-from provisioner.spec.model import EndpointSpec, Engine
+from provisioner.spec.model import DesiredState, EndpointSpec, Engine
 from provisioner.spec.secrets import looks_secret
 
 
@@ -46,6 +47,8 @@ class Rule:
     extra_live_keys: bool = True
     # Values never shown (secrets); env values are masked when they look secret.
     secret: bool = False
+    # The row's flags (`provisioner.spec.fields.Flag`).
+    flags: frozenset[Flag] = frozenset()
 
 
 def _json(value: Any) -> Any:
@@ -139,7 +142,9 @@ _SPECIAL: Mapping[str, Callable[[Field], Rule]] = {
     ),
 }
 
-RULES: tuple[Rule, ...] = tuple(_SPECIAL.get(row.spec, _plain)(row) for row in FIELDS)
+RULES: tuple[Rule, ...] = tuple(
+    replace(_SPECIAL.get(row.spec, _plain)(row), flags=row.flags) for row in FIELDS
+)
 
 
 def _same(desired: Any, live: Any) -> bool:
@@ -180,9 +185,17 @@ def _per_key(rule: Rule, desired: Mapping[str, Any], live: Mapping[str, Any]) ->
 
 
 def diff(spec: EndpointSpec, endpoint: LiveEndpoint) -> list[FieldChange]:
-    """Every declared field whose live value differs, in table order."""
+    """Every declared field whose live value differs, in table order.
+
+    `endpoint` is the endpoint as the change will find it: a paused one about to be resumed is
+    compared with what resuming leaves (`plan.desired.resumed_config`). While the spec says
+    paused, replica counts are not compared: a paused endpoint has 0/0 whatever the spec says,
+    and the declared ones are applied when it is resumed."""
+    paused = spec.state is DesiredState.PAUSED
     changes: list[FieldChange] = []
     for rule in RULES:
+        if paused and Flag.REPLICAS in rule.flags:
+            continue
         desired = rule.desired(spec)
         if desired is UNDECLARED:
             continue

@@ -4,7 +4,8 @@ Derived from the field table: every field the endpoint has a value for is writte
 path, so the spec does not depend on the `_defaults.yaml` it lands under. Left out is what the
 service filled in by itself (a resolved commit revision, default image settings, the default
 scaling metric, injected env), so the imported spec declares what a person chose and the next
-plan only adopts it.
+plan only adopts it. So are the replica counts of a paused endpoint: pausing set them to 0, which
+no spec may declare, and a paused spec does not compare them.
 
 An imported spec always validates, and adopting it never rewrites the image: a variant
 provisioner does not model becomes `engine: keep` (the image is left as it is). Where the live
@@ -22,7 +23,7 @@ from typing import Any
 from provisioner.hub.models import Config, EndpointState, LiveEndpoint
 from provisioner.plan import ownership
 from provisioner.plan.desired import ENGINES, METRICS_BACK, camel
-from provisioner.spec.fields import FIELDS, set_path
+from provisioner.spec.fields import FIELDS, Flag, set_path
 from provisioner.spec.model import ENGINE_OPTIONS, EndpointType, Engine
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -196,7 +197,12 @@ def spec_document(live: LiveEndpoint, *, default_namespace: str | None) -> dict[
     document: Document = {"name": live.name}
     if live.namespace != default_namespace:
         document["namespace"] = live.namespace
+    # A paused endpoint's 0/0 says nothing of the counts it ran with (the schema's defaults
+    # apply when the spec is resumed). One whose counts survived the pause keeps them.
+    zeroed = live.state is EndpointState.PAUSED and live.config.max_replica == 0
     for row in FIELDS:
+        if zeroed and Flag.REPLICAS in row.flags:
+            continue
         writer = _IMPORT.get(row.spec)
         value = getattr(live.config, row.attr)
         if writer is not None:

@@ -9,7 +9,7 @@ endpoints; checks hardware against the namespace's hardware list.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from provisioner.hub.models import EndpointState, Fleet, Hardware, LiveEndpoint
 from provisioner.plan import ownership
@@ -18,6 +18,8 @@ from provisioner.plan.desired import (
     changed_attributes,
     create_config,
     create_refusal,
+    paused_config,
+    resumed_config,
     update_config,
 )
 from provisioner.plan.diff import diff
@@ -172,12 +174,27 @@ def _state_reason(
 
 
 def _state_steps(step: Action | None, *, update: bool) -> tuple[Action, ...]:
-    """An update and a pause or resume, in the order apply runs them."""
+    """An update and a pause or resume, in the order apply runs them.
+
+    The state step always comes first. Pausing first stops the billing at once, whatever
+    happens to the update, which then finds the endpoint paused and leaves its replica counts
+    alone (`update_config`). Resuming first, because resuming sets both counts to 1: the update
+    then applies the declared ones (and the other changes) to the running endpoint; before the
+    resume, counts >= 1 in an update would resume it themselves."""
     if step is Action.PAUSE:
         return (Action.PAUSE, Action.UPDATE) if update else (Action.PAUSE,)
     if step is Action.RESUME:
-        return (Action.UPDATE, Action.RESUME) if update else (Action.RESUME,)
+        return (Action.RESUME, Action.UPDATE) if update else (Action.RESUME,)
     return (Action.UPDATE,)
+
+
+def _as_found(live: LiveEndpoint, step: Action | None) -> LiveEndpoint:
+    """`live` as its update will find it, after the pause or resume that runs first."""
+    if step is Action.PAUSE:
+        return replace(live, config=paused_config(live.config))
+    if step is Action.RESUME and live.state is EndpointState.PAUSED:
+        return replace(live, config=resumed_config(live.config))
+    return live
 
 
 def _sends_secrets(spec: EndpointSpec, fields: Sequence[FieldChange], *, resend: bool) -> bool:
@@ -320,10 +337,13 @@ class _Planner:
         owner = ownership.owner(live.config.tags)
         if not self.owned(spec, live, owner):
             return
-        fields = diff(spec, live)
+        step = _state_step(spec, live)
+        found = _as_found(live, step)
+        fields = diff(spec, found)
         replacement = _replacement(live, fields)
         if replacement is not None:
-            self.replace(spec, live, fields, replacement)
+            # A new endpoint: its fields compare with the old one as it is.
+            self.replace(spec, live, diff(spec, live), replacement)
             return
         if has_flag((f.path for f in fields), Flag.HARDWARE) and not self.hardware_ok(spec):
             return
@@ -336,12 +356,18 @@ class _Planner:
                 "without wiping them; change it with `hf endpoints update` and the credentials",
             )
             return
-        self.in_place(spec, live, fields, adopting=owner is None)
+        self.in_place(spec, live, found, fields, step=step, adopting=owner is None)
 
     def in_place(
-        self, spec: EndpointSpec, live: LiveEndpoint, fields: list[FieldChange], *, adopting: bool
+        self,
+        spec: EndpointSpec,
+        live: LiveEndpoint,
+        found: LiveEndpoint,
+        fields: list[FieldChange],
+        *,
+        step: Action | None,
+        adopting: bool,
     ) -> None:
-        step = _state_step(spec, live)
         what = _InPlace(
             fields=tuple(fields),
             state_step=step,
@@ -354,14 +380,17 @@ class _Planner:
         if not what.update and step is None:
             self.changes.append(self.noop(spec, live))
         else:
-            self.changes.append(self.updated(spec, live, what))
+            self.changes.append(self.updated(spec, live, found, what))
 
-    def updated(self, spec: EndpointSpec, live: LiveEndpoint, what: _InPlace) -> ResourceChange:
+    def updated(
+        self, spec: EndpointSpec, live: LiveEndpoint, found: LiveEndpoint, what: _InPlace
+    ) -> ResourceChange:
         assert spec.namespace is not None
         steps = _state_steps(what.state_step, update=what.update)
         send_secrets = _sends_secrets(spec, what.fields, resend=what.resend)
+        # Planned against the endpoint as the pause or resume before the update leaves it.
         desired = (
-            update_config(spec, live.config, stack=self.options.stack) if what.update else None
+            update_config(spec, found.config, stack=self.options.stack) if what.update else None
         )
         return ResourceChange(
             spec.namespace,
@@ -373,7 +402,7 @@ class _Planner:
             fields=what.fields,
             drift=what.drift,
             desired=desired,
-            sends=() if desired is None else changed_attributes(desired, live.config),
+            sends=() if desired is None else changed_attributes(desired, found.config),
             secrets=_secret_refs(spec) if send_secrets else None,
             source=str(spec.source.mark("name")),
             protected=_protected(spec, live),

@@ -1,6 +1,6 @@
 """The one table of endpoint fields: for each, its place in a spec, in `hub.models.Config` and in
 the API's JSON, whether a change updates in place or forces a replacement, and what kind of
-field it is (hardware, image, secret, verified after an update).
+field it is (hardware, image, secret, replica count, verified after an update).
 
 Every mapping is derived from these rows: reading the API's JSON into a `Config`
 (`hub.normalise`), the create arguments and the update body (`hub.normalise`), a spec into a
@@ -37,9 +37,16 @@ class Flag(enum.Enum):
     SECRET = "secret"
     # Read back from the update's response and compared with what was sent.
     VERIFIED = "verified"
+    # A replica count, or a setting that only means something with them (the scale-to-zero
+    # timeout needs min 0). Pausing sets min and max to 0 and resuming sets them to 1, and a PUT
+    # of counts pauses or resumes (the official "Pause and Resume your Endpoint" guide): so they
+    # are never compared while the spec says paused, and an update that must leave the endpoint
+    # paused sends the live ones.
+    REPLICAS = "replicas"
 
 
 HARDWARE, IMAGE, SECRET, VERIFIED = Flag.HARDWARE, Flag.IMAGE, Flag.SECRET, Flag.VERIFIED
+REPLICAS = Flag.REPLICAS
 
 
 @dataclass(frozen=True)
@@ -133,16 +140,27 @@ FIELDS: tuple[Field, ...] = (
         VERIFIED,
     ),
     _row(
-        "scaling.min_replicas", "min_replica", "compute.scaling.minReplica", "min_replica", VERIFIED
+        "scaling.min_replicas",
+        "min_replica",
+        "compute.scaling.minReplica",
+        "min_replica",
+        REPLICAS,
+        VERIFIED,
     ),
     _row(
-        "scaling.max_replicas", "max_replica", "compute.scaling.maxReplica", "max_replica", VERIFIED
+        "scaling.max_replicas",
+        "max_replica",
+        "compute.scaling.maxReplica",
+        "max_replica",
+        REPLICAS,
+        VERIFIED,
     ),
     _row(
         "scaling.scale_to_zero_timeout",
         "scale_to_zero_timeout",
         "compute.scaling.scaleToZeroTimeout",
         "scale_to_zero_timeout",
+        REPLICAS,
         VERIFIED,
     ),
     _row(

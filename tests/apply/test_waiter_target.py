@@ -21,7 +21,9 @@ A = Action
         ((A.DELETE, A.CREATE, A.PAUSE), "running", PAUSED),
         ((A.UPDATE,), "running", RUNNING),
         ((A.UPDATE,), "paused", PAUSED),  # updated while paused: stays paused
-        ((A.UPDATE, A.RESUME), "paused", RUNNING),
+        # Resumed, then the declared replica counts (resuming sets 1/1): it runs.
+        ((A.RESUME, A.UPDATE), "paused", RUNNING),
+        ((A.RESUME, A.UPDATE), "scaledToZero", RUNNING),
         ((A.PAUSE, A.UPDATE), "running", PAUSED),
         ((A.RESUME,), "paused", RUNNING),
     ],

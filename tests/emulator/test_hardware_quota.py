@@ -181,7 +181,11 @@ def test_quota_is_checked_on_resume_and_on_update(
     with pytest.raises(HfHubHTTPError, match="Conflict: Quota exceeded"):
         api.update_inference_endpoint("a", namespace="demo", max_replica=2)
     api.pause_inference_endpoint("a", namespace="demo")
-    api.update_inference_endpoint("a", namespace="demo", max_replica=2)  # paused: no quota held
+    # Paused, it holds no quota; a PUT carrying replica counts would resume it, so it asks for
+    # them (1 used by b + 2 > 2). A PUT without counts is stored and holds nothing.
+    with pytest.raises(HfHubHTTPError, match="1 of 2 accelerators in use, 2 more requested"):
+        api.update_inference_endpoint("a", namespace="demo", max_replica=2)
+    api.update_inference_endpoint("a", namespace="demo", env={"X": "1"})
     create(api, "c", **gpu)
     with pytest.raises(HfHubHTTPError) as err:
         api.resume_inference_endpoint("a", namespace="demo")

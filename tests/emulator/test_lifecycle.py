@@ -74,18 +74,55 @@ def test_wait_returns_once_running_and_healthy(hf_api: HfApi, emulator: Emulator
     assert call("GET", f"{ep.url}/health").status == 200
 
 
-def test_pause_hides_the_url_and_keeps_the_stored_scaling(
+def test_pause_hides_the_url_and_sets_both_replica_counts_to_zero(
     hf_api: HfApi, emulator: Emulator
 ) -> None:
-    create(hf_api, min_replica=1, max_replica=3)
+    create(hf_api, min_replica=0, max_replica=3, scale_to_zero_timeout=15)
     emulator.advance(TO_RUNNING)
     ep = hf_api.pause_inference_endpoint("ep", namespace="demo")
     assert ep.status == "paused" and ep.url is None
     assert ep.raw["status"]["targetReplica"] == 0
-    assert ep.raw["compute"]["scaling"]["minReplica"] == 1
-    assert ep.raw["compute"]["scaling"]["maxReplica"] == 3
+    scaling = ep.raw["compute"]["scaling"]
+    assert (scaling["minReplica"], scaling["maxReplica"]) == (0, 0)
+    assert scaling["scaleToZeroTimeout"] == 15  # the other scaling settings are kept
     emulator.advance(3600)
     assert hf_api.get_inference_endpoint("ep", namespace="demo").status == "paused"
+
+
+def test_resume_of_a_paused_endpoint_sets_both_replica_counts_to_one(
+    hf_api: HfApi, emulator: Emulator
+) -> None:
+    create(hf_api, min_replica=2, max_replica=3)
+    emulator.advance(TO_RUNNING)
+    hf_api.pause_inference_endpoint("ep", namespace="demo")
+    ep = hf_api.resume_inference_endpoint("ep", namespace="demo")
+    scaling = ep.raw["compute"]["scaling"]
+    assert (scaling["minReplica"], scaling["maxReplica"]) == (1, 1)
+    emulator.advance(RESUME_TO_RUNNING)
+    ep = hf_api.get_inference_endpoint("ep", namespace="demo")
+    assert ep.status == "running" and ep.raw["status"]["targetReplica"] == 1
+
+
+def test_put_with_max_replica_zero_pauses_a_running_endpoint(
+    hf_api: HfApi, emulator: Emulator
+) -> None:
+    create(hf_api, min_replica=1, max_replica=2)
+    emulator.advance(TO_RUNNING)
+    ep = hf_api.update_inference_endpoint("ep", namespace="demo", min_replica=0, max_replica=0)
+    assert ep.status == "paused" and ep.url is None
+    assert ep.raw["status"]["targetReplica"] == 0
+    emulator.advance(3600)
+    assert hf_api.get_inference_endpoint("ep", namespace="demo").status == "paused"
+    # minReplica stays <= maxReplica: max 0 alone over min 1 is refused, nothing changes.
+    create(hf_api, "other", min_replica=1, max_replica=2)
+    with pytest.raises(BadRequestError, match="minReplica \\(1\\) must be lower"):
+        hf_api.update_inference_endpoint("other", namespace="demo", max_replica=0)
+    assert hf_api.get_inference_endpoint("other", namespace="demo").status == "pending"
+
+
+def test_create_with_max_replica_zero_is_400(hf_api: HfApi) -> None:
+    with pytest.raises(BadRequestError, match="maxReplica: must be at least 1"):
+        create(hf_api, min_replica=0, max_replica=0)
 
 
 def test_resume_goes_through_pending_and_keeps_the_same_url(
@@ -213,19 +250,41 @@ def test_failed_endpoint_cannot_be_updated_paused_or_resumed(
             action()
 
 
-def test_update_on_a_paused_endpoint_is_stored_and_it_stays_paused(
+def test_update_on_a_paused_endpoint_without_replica_counts_is_stored_and_it_stays_paused(
     hf_api: HfApi, emulator: Emulator
 ) -> None:
     create(hf_api)
     emulator.advance(TO_RUNNING)
     hf_api.pause_inference_endpoint("ep", namespace="demo")
-    ep = hf_api.update_inference_endpoint("ep", namespace="demo", max_replica=3)
+    ep = hf_api.update_inference_endpoint("ep", namespace="demo", env={"A": "1"})
     assert ep.status == "paused"
-    assert ep.raw["compute"]["scaling"]["maxReplica"] == 3
+    # Replica counts of 0 are "stay paused" too.
+    ep = hf_api.update_inference_endpoint("ep", namespace="demo", min_replica=0, max_replica=0)
+    assert ep.status == "paused"
+    emulator.advance(3600)
+    assert hf_api.get_inference_endpoint("ep", namespace="demo").status == "paused"
     hf_api.resume_inference_endpoint("ep", namespace="demo")
     emulator.advance(RESUME_TO_RUNNING)
     ep = hf_api.get_inference_endpoint("ep", namespace="demo")
-    assert ep.status == "running" and ep.raw["compute"]["scaling"]["maxReplica"] == 3
+    assert ep.status == "running" and ep.raw["model"]["env"]["A"] == "1"
+
+
+def test_update_carrying_replica_counts_resumes_a_paused_endpoint(
+    hf_api: HfApi, emulator: Emulator
+) -> None:
+    create(hf_api)
+    emulator.advance(TO_RUNNING)
+    hf_api.pause_inference_endpoint("ep", namespace="demo")
+    ep = hf_api.update_inference_endpoint("ep", namespace="demo", min_replica=1, max_replica=3)
+    assert ep.status == "pending"  # the same way as the resume route
+    emulator.advance(RESUME_TO_RUNNING)
+    ep = hf_api.get_inference_endpoint("ep", namespace="demo")
+    assert ep.status == "running"
+    assert (ep.raw["compute"]["scaling"]["minReplica"], ep.raw["status"]["targetReplica"]) == (
+        1,
+        1,
+    )
+    assert ep.raw["compute"]["scaling"]["maxReplica"] == 3
 
 
 def test_deleted_endpoint_stays_visible_for_the_grace_period_then_404(

@@ -119,3 +119,24 @@ def test_a_concurrent_reader_never_sees_a_partial_file(
         done.set()
         thread.join()
     assert not failures and reads[0] > 0
+
+
+def test_a_paused_endpoint_saved_with_its_replica_counts_loads_with_zero(
+    tmp_path: Path, hub_for: Callable[..., HfApi]
+) -> None:
+    # Files written before pausing set the counts to 0 keep them; loaded, they read as paused
+    # now, so a PUT resending those counts cannot resume the endpoint by surprise.
+    data = tmp_path / "emulator.json"
+    config = EmulatorConfig(speed=0, data_file=data)
+    with Emulator(config) as emu:
+        api = hub_for(emu)
+        create(api, min_replica=1, max_replica=2)
+        api.pause_inference_endpoint("ep", namespace="demo")
+    doc = json.loads(data.read_text())
+    doc["endpoints"][0]["spec"]["compute"]["scaling"].update(minReplica=1, maxReplica=2)
+    data.write_text(json.dumps(doc))
+    with Emulator(config) as emu:
+        ep = hub_for(emu).get_inference_endpoint("ep", namespace="demo")
+        assert ep.status == "paused"
+        scaling = ep.raw["compute"]["scaling"]
+        assert (scaling["minReplica"], scaling["maxReplica"]) == (0, 0)

@@ -79,10 +79,10 @@ def test_pause_and_resume_follow_the_spec(tmp_path: Path, cli: Cli, emulator: Em
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     assert live(emulator)["svc"]["status"]["state"] == "paused"
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
-    # Changing a paused endpoint: updated while paused, then resumed when the spec says so.
+    # Resumed when the spec says so, then updated to the declared replicas (resuming sets 1/1).
     write_spec(specs, "svc", namespace="acme", scaling={"min_replicas": 1, "max_replicas": 2})
     plan = cli("plan", "--dir", str(specs))
-    assert "~ acme/svc: update, then resume" in plan.out
+    assert "~ acme/svc: resume, then update" in plan.out
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     svc = live(emulator)["svc"]
     assert svc["status"]["state"] == "running"

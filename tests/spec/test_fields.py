@@ -78,6 +78,12 @@ def test_rows_are_unique_and_replacement_fields_are_known() -> None:
         "compute.instance_type",
         "compute.instance_size",
     }
+    # Pausing zeroes these: never compared while paused, never sent to resume by accident.
+    assert {r.spec for r in FIELDS if Flag.REPLICAS in r.flags} == {
+        "scaling.min_replicas",
+        "scaling.max_replicas",
+        "scaling.scale_to_zero_timeout",
+    }
 
 
 @pytest.mark.parametrize(
