@@ -17,6 +17,7 @@ from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError, Conflict, NotFound
 from provisioner.hub.models import Config, LiveEndpoint, Secrets
 from provisioner.plan import ownership
+from provisioner.plan.desired import own_env
 from provisioner.plan.model import Action, Plan, ResourceChange
 from provisioner.spec.fields import FIELDS, Flag
 
@@ -49,6 +50,12 @@ def verify(desired: Config, got: Config) -> list[str]:
     for name in attrs:
         if name == "image":
             problems.extend(_verify_image(desired, got))
+            continue
+        if name == "env" and own_env(desired.env) == desired.env:
+            # The service may add its own `HF_TOKEN` to what was sent.
+            want, have = desired.env, own_env(got.env)
+            if want != have:
+                problems.append(f"env is {have!r}, expected {want!r}")
             continue
         want, have = getattr(desired, name), getattr(got, name)
         if want is not None and want != have:

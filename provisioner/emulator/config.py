@@ -94,6 +94,9 @@ class EmulatorConfig:
     request_log_limit: int = 10_000
     # Replace the packaged hardware matrix (same format as `provisioner/emulator/hardware.json`).
     hardware_file: Path | None = None
+    # Add `HF_TOKEN: "***"` to every returned `model.env`, as third-party providers report the
+    # API doing (the realistic captures show `env: {}`, hence off by default).
+    inject_hf_token: bool = False
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.speed) or self.speed < 0:

@@ -134,7 +134,9 @@ class Record:
     held: tuple[QuotaKey, int] | None = field(default=None, compare=False)
     # Bumped whenever anything rendered changes; keys the cached JSON of the endpoint.
     rev: int = field(default=0, compare=False)
-    rendered: tuple[tuple[int, str], str] | None = field(default=None, compare=False, repr=False)
+    rendered: tuple[tuple[int, str, bool], str] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def current(self) -> Segment:

@@ -19,20 +19,24 @@ from provisioner.emulator.auth import hub_id
 from provisioner.emulator.lifecycle import SCALING_UP_MESSAGE, Record, State
 from provisioner.emulator.schema import endpoint_health_route
 
-# The API injects an HF_TOKEN env var into every endpoint (observed by third-party providers); its
-# value is never the caller's token.
+# Third-party providers report the API injecting an HF_TOKEN env var into every endpoint, but the
+# realistic captures show `env: {}`: off by default, `EmulatorConfig.inject_hf_token` turns it on
+# so that tests can prove provisioner works either way. Its value is never the caller's token.
 INJECTED_ENV = "HF_TOKEN"
 INJECTED_ENV_VALUE = "***"
 
 _NO_REPLICAS = frozenset({State.PAUSED, State.SCALED_TO_ZERO})
 
 
-def encoded(rec: Record, *, base_url: str, iso: Callable[[float], str]) -> str:
+def encoded(
+    rec: Record, *, base_url: str, iso: Callable[[float], str], inject_env: bool = False
+) -> str:
     """`render` as JSON text, cached on the record until it changes: listing 5 000 unchanged
     endpoints then costs one string join."""
-    key = (rec.rev, base_url)
+    key = (rec.rev, base_url, inject_env)
     if rec.rendered is None or rec.rendered[0] != key:
-        rec.rendered = (key, json.dumps(render(rec, base_url=base_url, iso=iso)))
+        doc = render(rec, base_url=base_url, iso=iso, inject_env=inject_env)
+        rec.rendered = (key, json.dumps(doc))
     return rec.rendered[1]
 
 
@@ -40,7 +44,9 @@ def endpoint_url(base_url: str, namespace: str, name: str) -> str:
     return f"{base_url}/endpoints/{namespace}/{name}"
 
 
-def render(rec: Record, *, base_url: str, iso: Callable[[float], str]) -> dict[str, Any]:
+def render(
+    rec: Record, *, base_url: str, iso: Callable[[float], str], inject_env: bool = False
+) -> dict[str, Any]:
     spec = rec.spec
     compute, provider, model = spec["compute"], spec["provider"], spec["model"]
     scaling = compute["scaling"]
@@ -68,7 +74,7 @@ def render(rec: Record, *, base_url: str, iso: Callable[[float], str]) -> dict[s
             },
         },
         "healthRoute": endpoint_health_route(spec),
-        "model": _model(model),
+        "model": _model(model, inject_env=inject_env),
         "name": spec["name"],
         "provider": dict(provider),
         "status": _status(rec, base_url=base_url, iso=iso),
@@ -83,9 +89,10 @@ def render(rec: Record, *, base_url: str, iso: Callable[[float], str]) -> dict[s
     return out
 
 
-def _model(model: dict[str, Any]) -> dict[str, Any]:
+def _model(model: dict[str, Any], *, inject_env: bool) -> dict[str, Any]:
     env = dict(model["env"])
-    env.setdefault(INJECTED_ENV, INJECTED_ENV_VALUE)
+    if inject_env:
+        env.setdefault(INJECTED_ENV, INJECTED_ENV_VALUE)
     out: dict[str, Any] = {
         "env": env,
         "framework": model["framework"],

@@ -95,7 +95,12 @@ class Service:
         return f"http://{req.host}" if req.host else self.base_url
 
     def render(self, rec: Record, req: Request) -> dict[str, Any]:
-        return render(rec, base_url=self.base_for(req), iso=self.clock.iso)
+        return render(
+            rec,
+            base_url=self.base_for(req),
+            iso=self.clock.iso,
+            inject_env=self.config.inject_hf_token,
+        )
 
     # --- dispatch -----------------------------------------------------------------------------
 
@@ -153,7 +158,11 @@ class Service:
         base = self.base_for(req)
         with self.lock:
             records = self.store.list(ns, self.clock.now())
-            items = [encoded(rec, base_url=base, iso=self.clock.iso) for rec in records]
+            inject = self.config.inject_hf_token
+            items = [
+                encoded(rec, base_url=base, iso=self.clock.iso, inject_env=inject)
+                for rec in records
+            ]
         return Response(200, ('{"items": [' + ", ".join(items) + "]}").encode())
 
     def _create(self, req: Request, ns: str) -> Response:

@@ -22,7 +22,6 @@ from provisioner.hub.models import (
     PrivateLink,
 )
 from provisioner.spec.fields import FIELDS, Field, Mode, get_path, set_path
-from provisioner.spec.model import SERVICE_ENV
 
 Raw = Mapping[str, Any]
 
@@ -77,9 +76,9 @@ def _private_link(raw: Raw) -> PrivateLink | None:
 # Rows read by hand: spec path -> reader. `protect` lives in `tags`, which its own row reads.
 _READ: Mapping[str, Callable[[Raw], Any] | None] = {
     "model.image": _image,
-    "model.env": lambda raw: {
-        str(k): str(v) for k, v in _map(get_path(raw, "model.env")).items() if k not in SERVICE_ENV
-    },
+    # Every key, including an `HF_TOKEN` the service may inject or a person set by hand: the
+    # planner decides what to compare, and never sends env back unless it changed.
+    "model.env": lambda raw: {str(k): str(v) for k, v in _map(get_path(raw, "model.env")).items()},
     "model.secrets": lambda raw: frozenset(_map(get_path(raw, "model.secrets"))),
     "scaling.metric": lambda raw: _measure(raw)[0],
     "scaling.threshold": lambda raw: _measure(raw)[1],

@@ -21,7 +21,7 @@ from provisioner.hub.models import Config, Image, PrivateLink
 from provisioner.plan import ownership
 from provisioner.spec.emit import effective
 from provisioner.spec.fields import FIELDS, Field, Flag, Mode, spec_value
-from provisioner.spec.model import DesiredState, EndpointSpec, Engine
+from provisioner.spec.model import SERVICE_ENV, DesiredState, EndpointSpec, Engine
 
 
 @dataclass(frozen=True)
@@ -212,6 +212,21 @@ def _update_revision(spec: EndpointSpec, live: Config) -> str | None:
     return live.revision
 
 
+def own_env(env: Mapping[str, str]) -> dict[str, str]:
+    """Env without the keys the service may set itself (`HF_TOKEN`), which no spec declares."""
+    return {key: value for key, value in env.items() if key not in SERVICE_ENV}
+
+
+def _update_env(spec: EndpointSpec, live: Config) -> Mapping[str, str]:
+    # Unchanged apart from the service's keys: the live env, so nothing is sent and an
+    # `HF_TOKEN` set by the service or by hand stays. Changed: env is replaced whole (the plan
+    # shows the `HF_TOKEN` that goes with it).
+    declared = spec.model.env
+    if declared is None or dict(declared) == own_env(live.env):
+        return live.env
+    return dict(declared)
+
+
 def _update_secrets(spec: EndpointSpec, live: Config) -> frozenset[str]:
     secrets = spec.model.secrets
     return live.secret_keys if secrets is None else frozenset(secrets)
@@ -223,6 +238,7 @@ Updated = Callable[[EndpointSpec, Config, str], dict[str, Any]]
 _UPDATE: Mapping[str, Updated] = {
     "model.revision": lambda spec, live, stack: {"revision": _update_revision(spec, live)},
     "model.image": lambda spec, live, stack: {"image": _update_image(spec, live)},
+    "model.env": lambda spec, live, stack: {"env": _update_env(spec, live)},
     "model.secrets": lambda spec, live, stack: {"secret_keys": _update_secrets(spec, live)},
     "scaling.metric": lambda spec, live, stack: _update_measure(spec, live),
     "scaling.threshold": lambda spec, live, stack: {},  # with the metric

@@ -16,7 +16,13 @@ from typing import Any
 
 from provisioner.hub.models import LiveEndpoint
 from provisioner.plan import ownership
-from provisioner.plan.desired import ENGINES, METRICS_BACK, declared, declared_image_fields
+from provisioner.plan.desired import (
+    ENGINES,
+    METRICS_BACK,
+    declared,
+    declared_image_fields,
+    own_env,
+)
 from provisioner.plan.model import FieldChange
 from provisioner.spec.fields import FIELDS, Field, Flag, Mode
 from provisioner.spec.model import DesiredState, EndpointSpec, Engine
@@ -103,6 +109,13 @@ def _link(link: Any) -> Any:
     return None if link is None else {"account_id": link.account_id, "region": link.region}
 
 
+def _env_live(spec: EndpointSpec, endpoint: LiveEndpoint) -> dict[str, str]:
+    """The live env to compare: without the service's own keys (`HF_TOKEN`) while the rest
+    matches; with them when env changes, since it is replaced whole and they go with it."""
+    env, own = dict(endpoint.config.env), own_env(endpoint.config.env)
+    return own if spec.model.env is not None and dict(spec.model.env) == own else env
+
+
 # Fields compared by hand, keyed by their row's spec path. The image is reported key by key
 # under `model.` (`model.engine`, `model.image.url`, `model.engine_options.quantize`).
 _SPECIAL: Mapping[str, Callable[[Field], Rule]] = {
@@ -113,7 +126,7 @@ _SPECIAL: Mapping[str, Callable[[Field], Rule]] = {
         row.spec,
         row.mode,
         lambda s: UNDECLARED if s.model.env is None else dict(s.model.env),
-        lambda s, e: dict(e.config.env),
+        _env_live,
         per_key=True,
     ),
     "model.secrets": lambda row: Rule(

@@ -22,7 +22,7 @@ from typing import Any
 
 from provisioner.hub.models import Config, EndpointState, LiveEndpoint
 from provisioner.plan import ownership
-from provisioner.plan.desired import ENGINES, METRICS_BACK, camel
+from provisioner.plan.desired import ENGINES, METRICS_BACK, camel, own_env
 from provisioner.spec.fields import FIELDS, Flag, set_path
 from provisioner.spec.model import ENGINE_OPTIONS, EndpointType, Engine
 
@@ -82,8 +82,20 @@ def _revision(config: Config, document: Document) -> None:
 
 
 def _env(config: Config, document: Document) -> None:
-    if config.env:
-        set_path(document, "model.env", dict(sorted(config.env.items())))
+    env = own_env(config.env)
+    if env:
+        set_path(document, "model.env", dict(sorted(env.items())))
+
+
+def _env_note(config: Config) -> str | None:
+    left = sorted(set(config.env) - set(own_env(config.env)))
+    if not left:
+        return None
+    return (
+        f"model.env.{', '.join(left)} is left out of the spec (the service may set it; a spec "
+        "cannot declare it); it stays as long as env is unchanged, and an env change removes it "
+        "(the plan says so): keep a token in model.secrets"
+    )
 
 
 def _secrets(config: Config, document: Document) -> None:
@@ -180,6 +192,7 @@ def _timeout_note(config: Config) -> str | None:
 # What a person importing must know about a row whose live value the spec cannot say as it is.
 _NOTES: Mapping[str, Callable[[Config], str | None]] = {
     "model.image": _image_note,
+    "model.env": _env_note,
     "scaling.scale_to_zero_timeout": _timeout_note,
     "type": _type_note,
 }

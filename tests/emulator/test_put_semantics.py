@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -42,9 +43,22 @@ def test_absent_fields_keep_their_value(hf_api: HfApi) -> None:
 def test_env_is_replaced_whole_and_an_empty_map_clears_it(hf_api: HfApi) -> None:
     create(hf_api, env={"A": "1", "B": "2"})
     ep = hf_api.update_inference_endpoint("ep", namespace="demo", env={"C": "3"})
-    assert ep.raw["model"]["env"] == {"C": "3", "HF_TOKEN": "***"}
+    assert ep.raw["model"]["env"] == {"C": "3"}  # as stored: no injected HF_TOKEN by default
     ep = hf_api.update_inference_endpoint("ep", namespace="demo", env={})
-    assert ep.raw["model"]["env"] == {"HF_TOKEN": "***"}  # only the server-owned variable
+    assert ep.raw["model"]["env"] == {}
+
+
+def test_an_injected_hf_token_is_shown_only_when_configured(
+    make_emulator: Callable[..., Emulator], hub_for: Callable[..., HfApi]
+) -> None:
+    api = hub_for(make_emulator(inject_hf_token=True))
+    create(api, env={"A": "1"})
+    assert api.get_inference_endpoint("ep", namespace="demo").raw["model"]["env"] == {
+        "A": "1",
+        "HF_TOKEN": "***",
+    }
+    ep = api.update_inference_endpoint("ep", namespace="demo", env={"HF_TOKEN": "hf_mine"})
+    assert ep.raw["model"]["env"] == {"HF_TOKEN": "hf_mine"}  # a user-set one is shown instead
 
 
 def test_command_and_args_are_replaced_and_an_empty_list_clears_them(hf_api: HfApi) -> None:
@@ -139,7 +153,7 @@ def test_null_resets_a_field_to_its_default(hf_api: HfApi, emulator: Emulator) -
     assert scaling["scaleToZeroTimeout"] is None
     assert (scaling["metric"], scaling["measure"]) == ("hardwareUsage", {"hardwareUsage": None})
     assert doc["model"]["revision"] == default_revision
-    assert doc["model"]["env"] == {"HF_TOKEN": "***"}
+    assert doc["model"]["env"] == {}
     assert "args" not in doc["model"]
     assert doc["model"]["image"] == {"huggingface": {}}
     assert doc["tags"] == []

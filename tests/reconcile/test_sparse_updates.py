@@ -7,8 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from huggingface_hub import HfApi
+
 from provisioner.emulator import Emulator
-from tests.reconcile.helpers import live, write_spec
+from tests.reconcile.conftest import context_for
+from tests.reconcile.helpers import live, unmanaged, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -73,3 +76,43 @@ def test_drift_repair_sends_no_tags_and_scaling_up_leaves_the_timeout(
     # compared.
     assert put["compute"] == {"scaling": {"minReplica": 1}}
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_a_hand_set_hf_token_survives_updates_and_an_env_change_says_it_goes(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    unmanaged(hub_for(emulator), "svc", env={"HF_TOKEN": "set-by-hand-value", "A": "1"})
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", model={"env": {"A": "1"}}, adopt=True)
+    _apply(cli, specs)
+    write_spec(
+        specs, "svc", namespace="acme", model={"env": {"A": "1"}}, scaling={"max_replicas": 2}
+    )
+    _apply(cli, specs)
+    assert live(emulator)["svc"]["model"]["env"] == {"HF_TOKEN": "set-by-hand-value", "A": "1"}
+    write_spec(specs, "svc", namespace="acme", model={"env": {"A": "2"}})
+    plan = cli("plan", "--dir", str(specs))
+    assert "- model.env.HF_TOKEN: (sensitive)" in plan.out  # env is replaced whole: said
+    assert "set-by-hand-value" not in plan.text
+    _apply(cli, specs)
+    assert live(emulator)["svc"]["model"]["env"] == {"A": "2"}
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_a_service_injected_hf_token_is_never_a_difference(
+    tmp_path: Path,
+    cli: Cli,
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    """Third-party reports say the service adds HF_TOKEN to every endpoint's env; the captures
+    say it does not. Either way, plans stay clean."""
+    emulator = make_emulator(inject_hf_token=True)
+    context = context_for(emulator)
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", model={"env": {"A": "1"}})
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=context).code == 0
+    write_spec(specs, "svc", namespace="acme", model={"env": {"A": "2"}})
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=context).code == 0
+    assert live(emulator)["svc"]["model"]["env"] == {"A": "2", "HF_TOKEN": "***"}
+    plan = cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=context)
+    assert plan.code == 0, plan.text
