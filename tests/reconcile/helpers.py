@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import yaml
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
+from tests.support.cli import Result
 
 MUTATING = ("POST", "PUT", "DELETE")
 
@@ -75,3 +77,15 @@ def unmanaged(api: HfApi, name: str, **extra: Any) -> None:
         "region": "us-east-1",
     }
     api.create_inference_endpoint(name, **{**fields, **extra})
+
+
+def apply_ok(cli: Callable[..., Result], specs: Path) -> None:
+    """`apply --auto-approve` of `specs`, which must succeed."""
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 0, result.text
+
+
+def plans_clean(cli: Callable[..., Result], specs: Path) -> None:
+    """`plan --detailed-exitcode` of `specs`, which must find nothing to change."""
+    result = cli("plan", "--dir", str(specs), "--detailed-exitcode")
+    assert result.code == 0, result.text

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from provisioner.spec.fields import BY_SPEC, FIELDS, Mode
-from tests.reconcile.helpers import write_spec
+from tests.reconcile.helpers import plans_clean, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -101,11 +101,6 @@ def _plan(cli: Cli, specs: Path) -> dict[str, Any]:
     return document
 
 
-def _clean(cli: Cli, specs: Path) -> None:
-    result = cli("plan", "--dir", str(specs), "--detailed-exitcode")
-    assert result.code == 0, result.text
-
-
 @pytest.mark.parametrize("path", [f.spec for f in FIELDS])
 def test_editing_one_field_changes_exactly_it(path: str, tmp_path: Path, cli: Cli) -> None:
     row, sample = BY_SPEC[path], SAMPLES[path]
@@ -113,7 +108,7 @@ def test_editing_one_field_changes_exactly_it(path: str, tmp_path: Path, cli: Cl
     write_spec(specs, "svc", namespace="acme", **sample.before)
     applied = cli("apply", "--dir", str(specs), "--auto-approve")
     assert applied.code == 0, applied.text
-    _clean(cli, specs)
+    plans_clean(cli, specs)
 
     write_spec(specs, "svc", namespace="acme", **sample.after)
     (change,) = [c for c in _plan(cli, specs)["changes"] if c["action"] != "no-op"]
@@ -125,4 +120,4 @@ def test_editing_one_field_changes_exactly_it(path: str, tmp_path: Path, cli: Cl
 
     applied = cli("apply", "--dir", str(specs), "--auto-approve")
     assert applied.code == 0, applied.text
-    _clean(cli, specs)
+    plans_clean(cli, specs)

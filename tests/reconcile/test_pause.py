@@ -12,7 +12,7 @@ from typing import Any
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
-from tests.reconcile.helpers import live, mutations, unmanaged, write_spec
+from tests.reconcile.helpers import apply_ok, live, mutations, plans_clean, unmanaged, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -30,16 +30,6 @@ def _counts(body: dict[str, Any]) -> list[int]:
     return [scaling[k] for k in ("minReplica", "maxReplica") if k in scaling]
 
 
-def _apply(cli: Cli, specs: Path) -> None:
-    result = cli("apply", "--dir", str(specs), "--auto-approve")
-    assert result.code == 0, result.text
-
-
-def _clean(cli: Cli, specs: Path) -> None:
-    plan = cli("plan", "--dir", str(specs), "--detailed-exitcode")
-    assert plan.code == 0, plan.out
-
-
 def test_paused_spec_applied_twice_plans_clean(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
@@ -47,16 +37,16 @@ def test_paused_spec_applied_twice_plans_clean(
     write_spec(specs, "svc", namespace="acme", state="paused", scaling=SCALING)
     plan = cli("plan", "--dir", str(specs))
     assert "+ acme/svc: create, then pause" in plan.out
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     svc = live(emulator)["svc"]
     assert svc["status"]["state"] == "paused"
     scaling = svc["compute"]["scaling"]
     assert (scaling["minReplica"], scaling["maxReplica"]) == (0, 0)
     # The declared 2/3 against the live 0/0 is not a change while the spec says paused.
-    _clean(cli, specs)
-    _apply(cli, specs)
+    plans_clean(cli, specs)
+    apply_ok(cli, specs)
     assert mutations(emulator) == []
-    _clean(cli, specs)
+    plans_clean(cli, specs)
 
 
 def test_paused_by_hand_is_resumed_then_the_declared_replicas_restored(
@@ -64,7 +54,7 @@ def test_paused_by_hand_is_resumed_then_the_declared_replicas_restored(
 ) -> None:
     specs = tmp_path / "endpoints"
     write_spec(specs, "svc", namespace="acme", scaling=SCALING)
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     hf_cli("endpoints", "pause", "svc", "--namespace", "acme")
     emulator.clear_requests()
     plan = cli("plan", "--dir", str(specs))
@@ -72,7 +62,7 @@ def test_paused_by_hand_is_resumed_then_the_declared_replicas_restored(
     # Compared with what resuming leaves (1/1), not with the paused 0/0.
     assert "~ scaling.min_replicas: 1 -> 2" in plan.out
     assert "~ scaling.max_replicas: 1 -> 3" in plan.out
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     assert mutations(emulator) == [
         ("POST", "/v2/endpoint/acme/svc/resume"),
         ("PUT", "/v2/endpoint/acme/svc"),
@@ -84,7 +74,7 @@ def test_paused_by_hand_is_resumed_then_the_declared_replicas_restored(
     assert svc["status"]["state"] == "running"
     scaling = svc["compute"]["scaling"]
     assert (scaling["minReplica"], scaling["maxReplica"]) == (2, 3)
-    _clean(cli, specs)
+    plans_clean(cli, specs)
 
 
 def test_resume_alone_when_the_declared_replicas_are_what_resuming_sets(
@@ -92,13 +82,13 @@ def test_resume_alone_when_the_declared_replicas_are_what_resuming_sets(
 ) -> None:
     specs = tmp_path / "endpoints"
     write_spec(specs, "svc", namespace="acme")  # 1/1 by default
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     hf_cli("endpoints", "pause", "svc", "--namespace", "acme")
     emulator.clear_requests()
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     assert mutations(emulator) == [("POST", "/v2/endpoint/acme/svc/resume")]
     assert live(emulator)["svc"]["status"]["state"] == "running"
-    _clean(cli, specs)
+    plans_clean(cli, specs)
 
 
 def test_env_edit_on_a_paused_endpoint_keeps_it_paused(
@@ -106,7 +96,7 @@ def test_env_edit_on_a_paused_endpoint_keeps_it_paused(
 ) -> None:
     specs = tmp_path / "endpoints"
     write_spec(specs, "svc", namespace="acme", state="paused", scaling=SCALING)
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     write_spec(
         specs, "svc", namespace="acme", state="paused", scaling=SCALING, model={"env": {"A": "1"}}
     )
@@ -114,7 +104,7 @@ def test_env_edit_on_a_paused_endpoint_keeps_it_paused(
     assert "~ acme/svc: update\n" in plan.out
     assert "scaling." not in plan.out
     emulator.clear_requests()
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     assert mutations(emulator) == [("PUT", "/v2/endpoint/acme/svc")]
     (put,) = _puts(emulator)
     assert all(count == 0 for count in _counts(put)), put  # counts >= 1 would resume it
@@ -122,7 +112,7 @@ def test_env_edit_on_a_paused_endpoint_keeps_it_paused(
     svc = live(emulator)["svc"]
     assert svc["status"]["state"] == "paused"
     assert svc["model"]["env"]["A"] == "1"
-    _clean(cli, specs)
+    plans_clean(cli, specs)
 
 
 def test_pausing_with_other_changes_pauses_first_and_the_update_keeps_it_paused(
@@ -130,14 +120,14 @@ def test_pausing_with_other_changes_pauses_first_and_the_update_keeps_it_paused(
 ) -> None:
     specs = tmp_path / "endpoints"
     write_spec(specs, "svc", namespace="acme", scaling=SCALING)
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     write_spec(
         specs, "svc", namespace="acme", state="paused", scaling=SCALING, model={"env": {"A": "1"}}
     )
     plan = cli("plan", "--dir", str(specs))
     assert "~ acme/svc: pause, then update" in plan.out
     emulator.clear_requests()
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     assert mutations(emulator) == [
         ("POST", "/v2/endpoint/acme/svc/pause"),
         ("PUT", "/v2/endpoint/acme/svc"),
@@ -148,15 +138,15 @@ def test_pausing_with_other_changes_pauses_first_and_the_update_keeps_it_paused(
     svc = live(emulator)["svc"]
     assert svc["status"]["state"] == "paused"
     assert svc["model"]["env"]["A"] == "1"
-    _clean(cli, specs)
+    plans_clean(cli, specs)
     # Declared running again: resumed, then back to the declared 2/3.
     write_spec(specs, "svc", namespace="acme", scaling=SCALING, model={"env": {"A": "1"}})
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     svc = live(emulator)["svc"]
     assert svc["status"]["state"] == "running"
     scaling = svc["compute"]["scaling"]
     assert (scaling["minReplica"], scaling["maxReplica"]) == (2, 3)
-    _clean(cli, specs)
+    plans_clean(cli, specs)
 
 
 def test_importing_a_paused_endpoint_writes_a_valid_paused_spec_that_keeps_it_paused(
@@ -175,8 +165,8 @@ def test_importing_a_paused_endpoint_writes_a_valid_paused_spec_that_keeps_it_pa
     assert "replicas" not in text  # the paused 0/0 is not a spec's choice (nor valid in one)
     assert cli("validate", "--dir", str(specs)).code == 0
     emulator.clear_requests()
-    _apply(cli, specs)  # adopts it: the tags only, and it stays paused
+    apply_ok(cli, specs)  # adopts it: the tags only, and it stays paused
     (put,) = _puts(emulator)
     assert all(count == 0 for count in _counts(put)), put
     assert live(emulator)["legacy"]["status"]["state"] == "paused"
-    _clean(cli, specs)
+    plans_clean(cli, specs)

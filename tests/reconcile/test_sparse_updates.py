@@ -11,7 +11,7 @@ from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
 from tests.reconcile.conftest import context_for
-from tests.reconcile.helpers import live, unmanaged, write_spec
+from tests.reconcile.helpers import apply_ok, live, unmanaged, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -21,21 +21,16 @@ def _puts(emulator: Emulator) -> list[dict[str, Any]]:
     return [r["body"] for r in emulator.requests() if r["method"] == "PUT"]
 
 
-def _apply(cli: Cli, specs: Path) -> None:
-    result = cli("apply", "--dir", str(specs), "--auto-approve")
-    assert result.code == 0, result.text
-
-
 def test_repository_change_never_sends_the_old_repositorys_commit(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = tmp_path / "endpoints"
     write_spec(specs, "svc", namespace="acme")
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     old = live(emulator)["svc"]["model"]["revision"]
     write_spec(specs, "svc", namespace="acme", model={"repository": "distilgpt2"})
     emulator.clear_requests()
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     (put,) = _puts(emulator)
     assert put["model"] == {"repository": "distilgpt2"}
     model = live(emulator)["svc"]["model"]
@@ -49,12 +44,12 @@ def test_one_field_change_sends_only_that_field(
 ) -> None:
     specs = tmp_path / "endpoints"
     write_spec(specs, "svc", namespace="acme", model={"env": {"A": "1"}})
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     write_spec(
         specs, "svc", namespace="acme", model={"env": {"A": "1"}}, scaling={"max_replicas": 3}
     )
     emulator.clear_requests()
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     (put,) = _puts(emulator)
     # The new maximum, and the ownership tags (they carry the digest of the applied spec).
     assert put["compute"] == {"scaling": {"maxReplica": 3}}
@@ -67,10 +62,10 @@ def test_drift_repair_sends_no_tags_and_scaling_up_leaves_the_timeout(
     specs = tmp_path / "endpoints"
     zero = {"min_replicas": 0, "max_replicas": 1, "scale_to_zero_timeout": 15}
     write_spec(specs, "svc", namespace="acme", scaling=zero)
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     write_spec(specs, "svc", namespace="acme", scaling={"min_replicas": 1, "max_replicas": 1})
     emulator.clear_requests()
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     (put,) = _puts(emulator)
     # Never `scaleToZeroTimeout: null`: with min_replicas 1 the timeout is neither sent nor
     # compared.
@@ -84,17 +79,17 @@ def test_a_hand_set_hf_token_survives_updates_and_an_env_change_says_it_goes(
     unmanaged(hub_for(emulator), "svc", env={"HF_TOKEN": "set-by-hand-value", "A": "1"})
     specs = tmp_path / "endpoints"
     write_spec(specs, "svc", namespace="acme", model={"env": {"A": "1"}}, adopt=True)
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     write_spec(
         specs, "svc", namespace="acme", model={"env": {"A": "1"}}, scaling={"max_replicas": 2}
     )
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     assert live(emulator)["svc"]["model"]["env"] == {"HF_TOKEN": "set-by-hand-value", "A": "1"}
     write_spec(specs, "svc", namespace="acme", model={"env": {"A": "2"}})
     plan = cli("plan", "--dir", str(specs))
     assert "- model.env.HF_TOKEN: (sensitive)" in plan.out  # env is replaced whole: said
     assert "set-by-hand-value" not in plan.text
-    _apply(cli, specs)
+    apply_ok(cli, specs)
     assert live(emulator)["svc"]["model"]["env"] == {"A": "2"}
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
 
