@@ -27,7 +27,8 @@ from provisioner.hub.models import Fleet, Identity, Secrets
 from provisioner.plan.document import PlanFormatError, loads
 from provisioner.plan.model import Plan
 from provisioner.plan.planner import PlanOptions, build_plan
-from provisioner.spec.diagnostics import Mark, ProvisionerError
+from provisioner.plan.safety import guard_mass_deletion
+from provisioner.spec.diagnostics import Mark, ProvisionerError, display_path
 from provisioner.spec.stack import Stack
 
 
@@ -85,6 +86,7 @@ def plan_stack(
     *,
     destroy: bool = False,
     resend_secrets: bool = False,
+    allow_mass_delete: bool = False,
 ) -> Planned:
     """Compare the stack's specs with what is live. Spec problems found only now (hardware the
     namespace does not offer, a protected endpoint to replace) are the plan's diagnostics."""
@@ -92,7 +94,13 @@ def plan_stack(
     default = stack.default_namespace(identity.user)
     fleet = read_live(api, identity, required={s.namespace or default for s in specs} | {default})
     options = PlanOptions(stack.settings.stack, destroy=destroy, resend_secrets=resend_secrets)
-    return Planned(build_plan(specs, fleet, options), fleet)
+    plan = guard_mass_deletion(
+        build_plan(specs, fleet, options),
+        where=Mark(stack.settings.file or display_path(stack.root)),
+        max_percent=stack.settings.delete_limit,
+        allowed=allow_mass_delete,
+    )
+    return Planned(plan, fleet)
 
 
 def _read_plan_file(path: Path, stack: Stack) -> Plan:

@@ -30,3 +30,10 @@ resend_secrets_option = click.option(
     help="Send every declared secret again (values cannot be read back, so a rotated value is "
     "not detected otherwise).",
 )
+
+allow_mass_delete_option = click.option(
+    "--allow-mass-delete",
+    is_flag=True,
+    help="Allow a plan that deletes all of the stack's endpoints, or more than "
+    "max_delete_percent of them (default 50): only when that is really meant.",
+)

@@ -8,7 +8,12 @@ import click
 
 from provisioner.apply.workflow import plan_stack
 from provisioner.cli.context import Context
-from provisioner.cli.options import api_url_option, dir_option, resend_secrets_option
+from provisioner.cli.options import (
+    allow_mass_delete_option,
+    api_url_option,
+    dir_option,
+    resend_secrets_option,
+)
 from provisioner.cli.session import connect, load, show_diagnostics
 from provisioner.plan.document import dumps
 from provisioner.render.text import render_plan
@@ -24,6 +29,7 @@ from provisioner.spec.diagnostics import Mark, ProvisionerError
     help="Save the plan as JSON; `provisioner apply FILE` applies exactly it.",
 )
 @resend_secrets_option
+@allow_mass_delete_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON instead of text.")
 @click.option(
     "--detailed-exitcode",
@@ -37,13 +43,18 @@ def plan(
     api_url: str | None,
     out: Path | None,
     resend_secrets: bool,
+    allow_mass_delete: bool,
     as_json: bool,
     detailed_exitcode: bool,
 ) -> None:
     """Compare the specs under --dir with the live endpoints and print the changes."""
     session = connect(context, load(spec_dir), api_url)
     result, _ = plan_stack(
-        session.stack, session.api, session.identity, resend_secrets=resend_secrets
+        session.stack,
+        session.api,
+        session.identity,
+        resend_secrets=resend_secrets,
+        allow_mass_delete=allow_mass_delete,
     )
     show_diagnostics(result.diagnostics)
     if result.errors:

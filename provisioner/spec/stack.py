@@ -15,6 +15,7 @@ from typing import Any
 
 from provisioner.spec import checks, schema
 from provisioner.spec.diagnostics import Diagnostics, Mark, Severity, display_path
+from provisioner.spec.discover import yaml_files
 from provisioner.spec.loader import Document, KeyPath, Located, load_file
 from provisioner.spec.model import EndpointSpec
 
@@ -31,6 +32,16 @@ class Settings:
     # True when no `stack:` was set and the name is the directory's: two directories with the
     # same name (say two repositories' `endpoints/`) would then manage each other's endpoints.
     stack_from_directory: bool = False
+    # The schema's default applies when the file does not set it (see `delete_limit`).
+    max_delete_percent: int | None = None
+
+    @property
+    def delete_limit(self) -> int:
+        """The share of its endpoints (percent) a plan may delete without --allow-mass-delete."""
+        if self.max_delete_percent is not None:
+            return self.max_delete_percent
+        default: int = schema.settings_schema()["properties"]["max_delete_percent"]["default"]
+        return default
 
 
 @dataclass(frozen=True)
@@ -59,15 +70,6 @@ class Stack:
         """Every spec with its namespace filled in (the one rule plan, apply and tests share)."""
         default = self.default_namespace(token_user)
         return [s if s.namespace else replace(s, namespace=default) for s in self.specs]
-
-
-def _is_hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
-
-
-def _yaml_files(root: Path) -> list[Path]:
-    found = [*root.rglob("*.yaml"), *root.rglob("*.yml")]
-    return sorted(p for p in found if p.is_file() and not _is_hidden(p, root))
 
 
 def _single_mapping(path: Path, shown: Path, diagnostics: Diagnostics) -> Document | None:
@@ -112,6 +114,7 @@ def _settings(root: Path, shown_root: Path, diagnostics: Diagnostics) -> Setting
         namespace=data.get("namespace"),
         file=shown,
         stack_from_directory="stack" not in data,
+        max_delete_percent=data.get("max_delete_percent"),
     )
 
 
@@ -222,7 +225,7 @@ def load_stack(root: Path) -> tuple[Stack, Diagnostics]:
         diagnostics.error(Mark(shown_root), "spec directory not found")
         return Stack(root, Settings(stack=root.name), ()), diagnostics
     settings = _settings(root, shown_root, diagnostics)
-    files = _yaml_files(root)
+    files = yaml_files(root, diagnostics)
     defaults = _load_defaults(files, diagnostics)
     documents: list[MergedDocument] = []
     for path in files:

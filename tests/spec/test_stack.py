@@ -82,7 +82,7 @@ def test_spec_namespace_beats_settings(chdir: Path) -> None:
     assert stack.specs[0].namespace == "research"
 
 
-def test_discovery_recurses_takes_yml_and_skips_hidden_and_underscore_files(chdir: Path) -> None:
+def test_discovery_recurses_takes_yml_and_reports_what_it_does_not_read(chdir: Path) -> None:
     write(
         chdir,
         {
@@ -94,8 +94,11 @@ def test_discovery_recurses_takes_yml_and_skips_hidden_and_underscore_files(chdi
     )
     stack, diagnostics = load_stack(Path("e"))
     assert [s.name for s in stack.specs] == ["a"]
-    assert [str(d) for d in diagnostics] == [
-        "e/_notes.yaml:1:1: warning: files starting with '_' are not specs: ignored"
+    # Nothing is skipped without a word: a spec that is not read is an endpoint apply deletes.
+    assert sorted(str(d) for d in diagnostics) == [
+        "e/.git:1:1: warning: hidden folder: not read",
+        "e/_notes.yaml:1:1: warning: files starting with '_' are not specs: ignored",
+        "e/readme.txt:1:1: warning: not a spec (only .yaml and .yml files are read)",
     ]
     assert not diagnostics.has_errors
 

@@ -1,0 +1,79 @@
+"""Which files under a spec directory are read, and a word for every one that is not.
+
+Nothing is skipped silently: a spec that is not read is a spec whose endpoint the next apply
+would delete. Symbolic links are followed (a linked folder of specs is read like any other),
+with loop detection; a dangling link, a loop, an unreadable folder or something that is not a
+regular file is an error at its path; hidden entries and files that are not YAML are reported
+as warnings. `.yaml` and `.yml` are matched whatever their case.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from provisioner.spec.diagnostics import Diagnostics, Mark
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _mark(path: Path) -> Mark:
+    """Where a diagnostic about `path` itself points: the link, not what it leads to."""
+    absolute = path.absolute()  # not resolve(): that would follow the link
+    cwd = Path.cwd()
+    return Mark(absolute.relative_to(cwd) if absolute.is_relative_to(cwd) else path)
+
+
+def _file(path: Path, diagnostics: Diagnostics) -> bool:
+    """Whether `path` (an entry that is not a directory) is a YAML file to read."""
+    if path.name.startswith("."):
+        diagnostics.warning(_mark(path), "hidden file: not read")
+        return False
+    if path.is_symlink() and not path.exists():
+        target = path.readlink()
+        diagnostics.error(_mark(path), f"dangling symbolic link (to {target}): nothing to read")
+        return False
+    if path.suffix.lower() not in YAML_SUFFIXES:
+        diagnostics.warning(_mark(path), "not a spec (only .yaml and .yml files are read)")
+        return False
+    if not path.is_file():
+        diagnostics.error(_mark(path), "not a regular file: nothing to read")
+        return False
+    return True
+
+
+def _folders(
+    folder: Path, names: list[str], seen: dict[str, Path], diagnostics: Diagnostics
+) -> list[str]:
+    """The sub-folders of `folder` to walk into: not hidden, not leading back to one seen."""
+    kept = []
+    for name in sorted(names):
+        path = folder / name
+        if name.startswith("."):
+            diagnostics.warning(_mark(path), "hidden folder: not read")
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            diagnostics.error(
+                _mark(path), f"symbolic link loop: leads back to {_mark(seen[real]).file}"
+            )
+            continue
+        seen[real] = path
+        kept.append(name)
+    return kept
+
+
+def yaml_files(root: Path, diagnostics: Diagnostics) -> list[Path]:
+    """Every YAML file under `root`, sorted; everything else reported in `diagnostics`."""
+    found: list[Path] = []
+    seen = {os.path.realpath(root): root}
+
+    def unreadable(error: OSError) -> None:
+        where = Path(error.filename) if error.filename else root
+        diagnostics.error(_mark(where), f"cannot read folder: {error.strerror}")
+
+    for top, folders, files in os.walk(root, onerror=unreadable, followlinks=True):
+        folder = Path(top)
+        folders[:] = _folders(folder, folders, seen, diagnostics)
+        found.extend(folder / name for name in files if _file(folder / name, diagnostics))
+    return sorted(found)
