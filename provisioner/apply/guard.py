@@ -1,5 +1,6 @@
-"""Before a saved plan is applied: refuse it if anything it covers changed since, and resolve
-secret values from the environment. Both run before the first mutating call, so a stale plan
+"""Before a saved plan is applied: refuse it if anything it covers changed since or is not its
+stack's to change (the live tags decide, whatever the file says), and resolve secret values
+from the environment. Both run before the first mutating call, so a stale plan
 or a missing secret costs nothing. Problems come back as diagnostics about the endpoint."""
 
 from __future__ import annotations
@@ -7,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from provisioner.hub.models import EndpointState, Fleet, Secrets
+from provisioner.plan import ownership
 from provisioner.plan.document import fingerprint
-from provisioner.plan.model import Plan, ResourceChange
+from provisioner.plan.model import Action, Plan, ResourceChange
 from provisioner.spec.diagnostics import Address, Diagnostic
 
 _UP = frozenset(
@@ -57,6 +59,37 @@ def stale(plan: Plan, fleet: Fleet) -> list[Diagnostic]:
                     f"changed since the plan was made (state {seen.state} -> {now.state.value})",
                 )
             )
+    return problems
+
+
+def _adopting(change: ResourceChange, stack: str) -> bool:
+    """An update that puts this stack's ownership tags on an unmanaged endpoint."""
+    desired = change.desired
+    return (
+        change.action is Action.UPDATE
+        and desired is not None
+        and ownership.owner(desired.tags) == stack
+    )
+
+
+def foreign(plan: Plan, fleet: Fleet) -> list[Diagnostic]:
+    """Endpoints a saved plan would touch that its stack may not: whatever the file says, the
+    live ownership and protection tags decide."""
+    live = fleet.index()
+    problems = []
+    for change in plan.actionable:
+        now = live.get((change.namespace, change.name))
+        if now is None:
+            continue  # a create: `stale` says whether it still can be
+        owner = ownership.owner(now.config.tags)
+        if owner is None and not _adopting(change, plan.stack):
+            problems.append(_about(change, "is not managed by provisioner: no plan may change it"))
+        elif owner is not None and owner != plan.stack:
+            problems.append(
+                _about(change, f"is managed by stack {owner!r}: a plan for {plan.stack!r} may not")
+            )
+        elif Action.DELETE in change.steps and ownership.is_protected(now.config.tags):
+            problems.append(_about(change, "is protected: no plan may delete or replace it"))
     return problems
 
 

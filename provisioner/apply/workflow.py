@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from provisioner.apply.executor import DEFAULT_PARALLELISM, Executor
-from provisioner.apply.guard import resolve_secrets, stale
+from provisioner.apply.guard import foreign, resolve_secrets, stale
 from provisioner.apply.results import Outcome, Reporter
 from provisioner.apply.waiter import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Waiter
 from provisioner.hub.api import EndpointsApi
@@ -127,7 +127,7 @@ def load_saved_plan(path: Path, stack: Stack, api: EndpointsApi, identity: Ident
     otherwise a `ProvisionerError` naming every endpoint that did."""
     saved = _read_plan_file(path, stack)
     fleet = read_live(api, identity, required={c.namespace for c in saved.actionable})
-    problems = stale(saved, fleet)
+    problems = [*foreign(saved, fleet), *stale(saved, fleet)]
     if problems:
         raise ProvisionerError(
             *problems,

@@ -9,6 +9,7 @@ change says why as a list of reasons, `{"code": "changed-outside", "paths": [...
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -171,7 +172,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def plan_from_json(data: Any) -> Plan:
+def _check_version(data: Any) -> None:
     if not isinstance(data, dict) or "format_version" not in data:
         raise PlanFormatError("not a provisioner plan (no format_version)")
     version = str(data["format_version"])
@@ -179,6 +180,10 @@ def plan_from_json(data: Any) -> Plan:
         raise PlanFormatError(
             f"plan format {version} cannot be read by this provisioner (reads {FORMAT_VERSION})"
         )
+
+
+def plan_from_json(data: Any) -> Plan:
+    _check_version(data)
     try:
         return Plan(
             stack=data["stack"],
@@ -193,8 +198,17 @@ def plan_from_json(data: Any) -> Plan:
         raise PlanFormatError(f"malformed plan: {exc}") from exc
 
 
+def _checksum(data: dict[str, Any]) -> str:
+    body = {key: value for key, value in data.items() if key != "checksum"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def dumps(plan: Plan) -> str:
-    return json.dumps(plan_to_json(plan), indent=2, sort_keys=False) + "\n"
+    """The plan as JSON, with a checksum of its content: a hand-edited plan is refused."""
+    data = plan_to_json(plan)
+    data["checksum"] = _checksum(data)
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
 def loads(text: str) -> Plan:
@@ -202,4 +216,15 @@ def loads(text: str) -> Plan:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PlanFormatError(f"not JSON: {exc.msg} at line {exc.lineno}") from exc
+    _check_version(data)
+    if "checksum" not in data:
+        raise PlanFormatError(
+            "the plan has no checksum: it was saved by an older provisioner (or edited); run "
+            "`provisioner plan` again"
+        )
+    if data["checksum"] != _checksum(data):
+        raise PlanFormatError(
+            "the plan was changed after it was made (its checksum does not match): apply only "
+            "a plan as `provisioner plan --out` wrote it; make a new one"
+        )
     return plan_from_json(data)

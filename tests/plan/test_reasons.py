@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from provisioner.hub.models import Fleet
-from provisioner.plan.document import PlanFormatError, dumps, loads
+from provisioner.plan.document import PlanFormatError, dumps, loads, plan_from_json
 from provisioner.plan.model import (
     Action,
     FieldChange,
@@ -90,10 +92,12 @@ def test_every_reason_survives_a_saved_plan() -> None:
 
 def test_unknown_reason_code_or_key_is_a_format_error() -> None:
     text = dumps(Plan("s", (change(Reason(ReasonCode.MATCHES)),)))
+    with pytest.raises(PlanFormatError, match="checksum does not match"):
+        loads(text.replace('"matches"', '"no-such-code"'))  # an edited file, first of all
     with pytest.raises(PlanFormatError, match="malformed plan"):
-        loads(text.replace('"matches"', '"no-such-code"'))
+        plan_from_json(json.loads(text.replace('"matches"', '"no-such-code"')))
     with pytest.raises(PlanFormatError, match="unknown reason keys"):
-        loads(text.replace('"code": "matches"', '"code": "matches", "why": 1'))
+        plan_from_json(json.loads(text.replace('"code": "matches"', '"code": "matches", "why": 1')))
 
 
 def test_status_says_how_many_more_fields_differ() -> None:

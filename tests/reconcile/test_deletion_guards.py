@@ -3,11 +3,16 @@ specs, must never delete endpoints (issue: reliability, "wrong deletions")."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
-from tests.reconcile.helpers import apply_ok, live, mutations, write_spec
+from provisioner.plan.document import _checksum
+from tests.reconcile.helpers import apply_ok, live, mutations, unmanaged, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -73,3 +78,72 @@ def test_removing_a_minority_of_specs_needs_no_flag_and_the_share_is_configurabl
     # `apply PLAN` never takes the flag: it is a planning decision, reviewed with the plan.
     applied = cli("apply", "plan.json", "--dir", str(specs), "--allow-mass-delete")
     assert applied.code == 1 and "pass it to `plan --out` instead" in applied.err
+
+
+def _rewrite(path: Path, edit: Callable[[dict[str, Any]], None], *, checksum: bool) -> None:
+    document = json.loads(path.read_text())
+    edit(document)
+    if checksum:  # as someone who knows how the checksum is made would
+        document["checksum"] = _checksum(document)
+    path.write_text(json.dumps(document))
+
+
+def _delete(name: str) -> Callable[[dict[str, Any]], None]:
+    def edit(document: dict[str, Any]) -> None:
+        for change in document["changes"]:
+            if change["name"] == name:
+                change.update(action="delete", steps=["delete"], desired=None, sends=[])
+
+    return edit
+
+
+def test_an_edited_saved_plan_is_refused(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
+    specs = tmp_path / "endpoints"
+    _stack(specs, "a", "b")
+    apply_ok(cli, specs)
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    _rewrite(saved, _delete("a"), checksum=False)
+    emulator.clear_requests()
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert "the plan was changed after it was made" in result.err
+    assert mutations(emulator) == []
+
+
+def test_a_crafted_saved_plan_cannot_delete_what_its_stack_does_not_own(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    unmanaged(hub_for(emulator), "byhand")
+    specs = tmp_path / "endpoints"
+    _stack(specs, "a")
+    write_spec(specs, "byhand", adopt=True)
+    write_spec(specs, "guarded", protect=True)
+    apply_ok(cli, specs)
+    write_spec(specs, "byhand", adopt=True, model={"env": {"X": "1"}})
+    (tmp_path / "theirs").mkdir()
+    other = tmp_path / "theirs" / "endpoints"
+    other.mkdir()
+    (other / "_settings.yaml").write_text("stack: other\nnamespace: acme\n")
+    write_spec(other, "theirs")
+    apply_ok(cli, other)
+    unmanaged(hub_for(emulator), "loose")
+    write_spec(specs, "loose", adopt=True)
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+
+    def edit(document: dict[str, Any]) -> None:
+        for name in ("loose", "guarded"):
+            _delete(name)(document)
+        (a,) = [c for c in document["changes"] if c["name"] == "a"]
+        a.update(name="theirs", address="acme/theirs", action="delete", steps=["delete"])
+
+    _rewrite(saved, edit, checksum=True)
+    emulator.clear_requests()
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert "acme/loose is not managed by provisioner: no plan may change it" in result.err
+    assert "acme/guarded is protected: no plan may delete or replace it" in result.err
+    assert "acme/theirs is managed by stack 'other': a plan for 'team' may not" in result.err
+    assert mutations(emulator) == []
+    assert {"a", "byhand", "guarded", "theirs", "loose"} <= set(live(emulator))
