@@ -42,11 +42,14 @@ def _about(change: ResourceChange, message: str) -> Diagnostic:
 def stale(plan: Plan, fleet: Fleet) -> list[Diagnostic]:
     """One diagnostic per endpoint the plan would change whose live state moved on since."""
     live = fleet.index()
+    unreadable = {(u.namespace, u.name): u for group in fleet.unreadable.values() for u in group}
     problems = []
     for change in plan.actionable:
         now = live.get((change.namespace, change.name))
         seen = change.seen
-        if not seen.exists and now is not None:
+        if (found := unreadable.get((change.namespace, change.name))) is not None:
+            problems.append(_about(change, f"is listed but cannot be read now ({found.problem})"))
+        elif not seen.exists and now is not None:
             problems.append(_about(change, "was created since the plan was made"))
         elif seen.exists and now is None:
             problems.append(_about(change, "was deleted since the plan was made"))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from provisioner.apply.results import Outcome, Reporter, WaitRow
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError
-from provisioner.hub.models import EndpointState, LiveEndpoint
+from provisioner.hub.models import EndpointState, LiveEndpoint, Unreadable
 from provisioner.plan.model import Action, ResourceChange
 
 DEFAULT_TIMEOUT = 1800.0
@@ -102,11 +102,20 @@ class Waiter:
                 results.append(outcome)
         return results
 
-    def _list(self, namespaces: list[str]) -> dict[tuple[str, str], LiveEndpoint]:
-        return {(e.namespace, e.name): e for ns in namespaces for e in self.api.list_endpoints(ns)}
+    def _list(self, namespaces: list[str]) -> dict[tuple[str, str], LiveEndpoint | Unreadable]:
+        found: dict[tuple[str, str], LiveEndpoint | Unreadable] = {}
+        for namespace in namespaces:
+            listing = self.api.list_endpoints(namespace)
+            # Listed but unreadable is not gone: wait on (a delete is not done yet either).
+            found.update({(namespace, u.name): u for u in listing.unreadable if u.name})
+            found.update({(e.namespace, e.name): e for e in listing.endpoints})
+        return found
 
-    def _check(self, watch: _Watch, endpoint: LiveEndpoint | None) -> None:
+    def _check(self, watch: _Watch, endpoint: LiveEndpoint | Unreadable | None) -> None:
         address = watch.change.address
+        if isinstance(endpoint, Unreadable):
+            watch.state = f"unreadable ({endpoint.problem})"
+            return
         if endpoint is None:
             watch.state = "gone"
             if watch.target == GONE:

@@ -35,10 +35,14 @@ def _chosen(
     session: Session, namespace: str, names: tuple[str, ...], import_all: bool
 ) -> list[LiveEndpoint]:
     try:
-        endpoints = {e.name: e for e in session.api.list_endpoints(namespace)}
+        listing = session.api.list_endpoints(namespace)
     except ApiError as error:
         raise ProvisionerError.because(f"cannot list endpoints of {namespace}: {error}") from error
-    chosen = sorted(endpoints) if import_all else list(names)
+    endpoints = {e.name: e for e in listing.endpoints}
+    unreadable = {u.name: u for u in listing.unreadable if u.name in names or import_all}
+    for found in unreadable.values():
+        click.echo(f"skipped: {found.address} cannot be read: {found.problem}", err=True)
+    chosen = sorted(endpoints) if import_all else [n for n in names if n not in unreadable]
     missing = [n for n in chosen if n not in endpoints]
     if missing:
         raise ProvisionerError.because(

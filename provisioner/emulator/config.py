@@ -97,6 +97,10 @@ class EmulatorConfig:
     # Add `HF_TOKEN: "***"` to every returned `model.env`, as third-party providers report the
     # API doing (the realistic captures show `env: {}`, hence off by default).
     inject_hf_token: bool = False
+    # Page the list route (`{"items", "nextCursor"}`) this many endpoints at a time; None = one
+    # page with everything (what huggingface_hub, which reads only `items`, needs). A request's
+    # `?limit=N` pages too.
+    list_page_size: int | None = None
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.speed) or self.speed < 0:
@@ -107,6 +111,8 @@ class EmulatorConfig:
             raise ConfigError(f"fault_rate must be between 0 and 1, got {self.fault_rate!r}")
         if self.request_log_limit < 1:
             raise ConfigError("request_log_limit must be >= 1")
+        if self.list_page_size is not None and self.list_page_size < 1:
+            raise ConfigError(f"list_page_size must be >= 1, got {self.list_page_size!r}")
         _check_identities(self.users, self.orgs)
 
 

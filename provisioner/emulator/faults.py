@@ -9,6 +9,10 @@ Scripted faults (the JSON of `POST /admin/faults` and `Emulator.add_fault`):
   "retry_after": 3, "message": "...", "after": false}`: the next `count` requests matching the
   method (`*` = any) and the path glob fail with `status`; `after: true` performs the operation
   first and then answers the error (a lost response).
+- `{"kind": "corrupt_listing", "namespace": "demo", "name": "ep", "remove": ["status"],
+  "set": {"model": "oops"}}`: that endpoint's item in every list response has the dotted keys in
+  `remove` deleted and those in `set` replaced, until the faults are cleared (GET of the one
+  endpoint is untouched): a listed item a client cannot read.
 
 Owns parsing, matching and consuming faults; deterministic for a given seed and request order. It
 must not touch endpoints: the store asks for deploy/update failures, the service for HTTP ones.
@@ -25,6 +29,7 @@ from typing import Any
 
 ENDPOINT_KINDS = ("fail_deploy", "fail_update")
 RANDOM_STATUSES = (429, 500, 503)
+LISTING_KIND = "corrupt_listing"
 
 
 class FaultError(ValueError):
@@ -54,6 +59,16 @@ class HttpFault:
 
 
 @dataclass(frozen=True)
+class ListingFault:
+    id: str
+    namespace: str
+    name: str
+    remove: tuple[str, ...]
+    set: dict[str, Any]
+    kind: str = LISTING_KIND
+
+
+@dataclass(frozen=True)
 class Injected:
     """An error to answer instead of (or, `after=True`, after) handling a request."""
 
@@ -72,12 +87,15 @@ class Faults:
         self._ids = itertools.count(1)
         self._endpoint: list[EndpointFault] = []
         self._http: list[HttpFault] = []
+        self._listing: list[ListingFault] = []
 
     def add(self, raw: object) -> dict[str, Any]:
         fault = self._parse(raw)
         with self._lock:
             if isinstance(fault, EndpointFault):
                 self._endpoint.append(fault)
+            elif isinstance(fault, ListingFault):
+                self._listing.append(fault)
             else:
                 self._http.append(fault)
         return asdict(fault)
@@ -86,10 +104,24 @@ class Faults:
         with self._lock:
             self._endpoint.clear()
             self._http.clear()
+            self._listing.clear()
 
     def listing(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [asdict(f) for f in self._endpoint] + [asdict(f) for f in self._http]
+            return (
+                [asdict(f) for f in self._endpoint]
+                + [asdict(f) for f in self._http]
+                + [asdict(f) for f in self._listing]
+            )
+
+    def listing_corruptions(self, namespace: str) -> dict[str, list[ListingFault]]:
+        """The `corrupt_listing` faults of a namespace, by endpoint name (not consumed)."""
+        with self._lock:
+            found: dict[str, list[ListingFault]] = {}
+            for fault in self._listing:
+                if fault.namespace == namespace:
+                    found.setdefault(fault.name, []).append(fault)
+            return found
 
     def take_endpoint(self, kind: str, *, namespace: str, name: str) -> str | None:
         """Consume the oldest `kind` fault for that endpoint; its message, or None."""
@@ -118,11 +150,13 @@ class Faults:
                 return Injected(status, _random_message(status, retry), retry, False, "random")
         return None
 
-    def _parse(self, raw: object) -> EndpointFault | HttpFault:
+    def _parse(self, raw: object) -> EndpointFault | HttpFault | ListingFault:
         if not isinstance(raw, dict):
             raise FaultError("a fault is a JSON object")
         kind = raw.get("kind")
         fid = f"fault-{next(self._ids)}"
+        if kind == LISTING_KIND:
+            return _listing_fault(raw, fid)
         if kind in ENDPOINT_KINDS:
             _only(raw, {"kind", "namespace", "name", "message"})
             default = (
@@ -156,7 +190,45 @@ class Faults:
                 message=_text(raw, "message", "emulated fault"),
                 after=bool(raw.get("after", False)),
             )
-        raise FaultError(f"kind: expected one of {[*ENDPOINT_KINDS, 'http']}, got {kind!r}")
+        kinds = [*ENDPOINT_KINDS, "http", LISTING_KIND]
+        raise FaultError(f"kind: expected one of {kinds}, got {kind!r}")
+
+
+def _listing_fault(raw: dict[str, Any], fid: str) -> ListingFault:
+    _only(raw, {"kind", "namespace", "name", "remove", "set"})
+    remove, patch = raw.get("remove", []), raw.get("set", {})
+    if not isinstance(remove, list) or not all(isinstance(p, str) and p for p in remove):
+        raise FaultError("remove: expected a list of dotted key paths")
+    if not isinstance(patch, dict):
+        raise FaultError("set: expected an object of dotted key path -> value")
+    if not remove and not patch:
+        raise FaultError("a corrupt_listing fault needs `remove` or `set`")
+    return ListingFault(
+        id=fid,
+        namespace=_text(raw, "namespace"),
+        name=_text(raw, "name"),
+        remove=tuple(remove),
+        set=dict(patch),
+    )
+
+
+def corrupt(item: dict[str, Any], fault: ListingFault) -> None:
+    """Apply a `corrupt_listing` fault to one rendered list item, in place."""
+    for path in fault.remove:
+        *parents, last = path.split(".")
+        target: Any = item
+        for part in parents:
+            target = target.get(part) if isinstance(target, dict) else None
+        if isinstance(target, dict):
+            target.pop(last, None)
+    for path, value in fault.set.items():
+        *parents, last = path.split(".")
+        target = item
+        for part in parents:
+            if not isinstance(target.get(part), dict):
+                target[part] = {}
+            target = target[part]
+        target[last] = value
 
 
 def _random_message(status: int, retry_after: int | None) -> str:

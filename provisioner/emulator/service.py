@@ -9,6 +9,7 @@ the O(1) operation (or the O(n) render of a list).
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -16,13 +17,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 from provisioner.emulator.admin import handle_admin
 from provisioner.emulator.auth import Directory
 from provisioner.emulator.clock import Clock
 from provisioner.emulator.config import EmulatorConfig
-from provisioner.emulator.faults import Faults, Injected
+from provisioner.emulator.faults import Faults, Injected, corrupt
 from provisioner.emulator.hardware import Hardware
 from provisioner.emulator.journal import Entry, Journal, redact_request
 from provisioner.emulator.lifecycle import Record
@@ -36,6 +37,8 @@ log = logging.getLogger("provisioner.emulator")
 
 AGENT_HARNESSES: dict[str, Any] = {"standardEnvVars": [], "harnesses": {}}
 ACTIONS = ("pause", "resume", "scale-to-zero")
+# The page size of a `?cursor=` request without `?limit=` on an emulator that does not page.
+DEFAULT_PAGE_SIZE = 100
 
 
 class Service:
@@ -155,15 +158,41 @@ class Service:
 
     def _list(self, req: Request, ns: str) -> Response:
         self.directory.authorize(req, ns, write=False)
+        size, after = _paging(req.query, self.config.list_page_size)
         base = self.base_for(req)
+        more = False
         with self.lock:
             records = self.store.list(ns, self.clock.now())
+            if size is not None:
+                # By name, after the cursor's name: stable while endpoints come and go.
+                records = sorted((r for r in records if after is None or r.name > after), key=_name)
+                more, records = len(records) > size, records[:size]
             inject = self.config.inject_hf_token
             items = [
                 encoded(rec, base_url=base, iso=self.clock.iso, inject_env=inject)
                 for rec in records
             ]
-        return Response(200, ('{"items": [' + ", ".join(items) + "]}").encode())
+        items = self._corrupted(ns, [r.name for r in records], items)
+        body = '{"items": [' + ", ".join(items) + "]"
+        if size is not None:
+            cursor = _cursor(records[-1].name) if more else None
+            body += f', "nextCursor": {json.dumps(cursor)}'
+        return Response(200, (body + "}").encode())
+
+    def _corrupted(self, ns: str, names: list[str], items: list[str]) -> list[str]:
+        """The `corrupt_listing` faults (admin) applied to the listed items they name."""
+        faults = self.faults.listing_corruptions(ns)
+        if not faults:
+            return items
+        out = []
+        for name, item in zip(names, items, strict=True):
+            if name in faults:
+                doc = json.loads(item)
+                for fault in faults[name]:
+                    corrupt(doc, fault)
+                item = json.dumps(doc)
+            out.append(item)
+        return out
 
     def _create(self, req: Request, ns: str) -> Response:
         caller = self.directory.authorize(req, ns, write=True)
@@ -257,6 +286,36 @@ class Service:
                 request_id=trace,
             )
         )
+
+
+def _name(rec: Record) -> str:
+    return rec.name
+
+
+def _cursor(after: str) -> str:
+    """Opaque to clients: the last name of the page, base64url-encoded."""
+    return base64.urlsafe_b64encode(f"after:{after}".encode()).decode().rstrip("=")
+
+
+def _paging(query: str, default: int | None) -> tuple[int | None, str | None]:
+    """The page size (`?limit=`, else the configured one; None = no paging) and the name the
+    page starts after (`?cursor=`, which pages even without a size: the default page size)."""
+    params = parse_qs(query)
+    limit, cursor = params.get("limit", [None])[-1], params.get("cursor", [None])[-1]
+    size = default
+    if limit is not None:
+        if not limit.isdigit() or int(limit) < 1:
+            raise ApiError(400, f"limit must be a positive integer, got {limit!r}")
+        size = int(limit)
+    if cursor is None:
+        return size, None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ApiError(400, "invalid cursor") from err
+    if not text.startswith("after:"):
+        raise ApiError(400, "invalid cursor")
+    return size or DEFAULT_PAGE_SIZE, text.removeprefix("after:")
 
 
 def _loggable(body: bytes) -> Any:

@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Protocol
 
-from provisioner.hub.models import Config, Hardware, Identity, LiveEndpoint, Secrets
+from provisioner.hub.models import Config, Hardware, Identity, Listing, LiveEndpoint, Secrets
 
 
 class EndpointsApi(Protocol):
     """What provisioner needs from the Inference Endpoints API."""
 
     def identity(self) -> Identity: ...
-    def list_endpoints(self, namespace: str) -> list[LiveEndpoint]: ...
+    def list_endpoints(self, namespace: str) -> Listing: ...
     def get_endpoint(self, namespace: str, name: str) -> LiveEndpoint: ...
     def list_hardware(self, namespace: str) -> list[Hardware]: ...
     def create_endpoint(

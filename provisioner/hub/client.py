@@ -8,6 +8,7 @@ The token is held here and nowhere else, and never printed.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -20,8 +21,13 @@ from huggingface_hub.utils import build_hf_headers, get_session, get_token, hf_r
 
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError, ConfigurationError, Transient, classify
-from provisioner.hub.models import Config, Hardware, Identity, LiveEndpoint, Secrets
-from provisioner.hub.normalise import create_arguments, endpoint_from_raw, update_body
+from provisioner.hub.models import Config, Hardware, Identity, Listing, LiveEndpoint, Secrets
+from provisioner.hub.normalise import (
+    create_arguments,
+    endpoint_from_raw,
+    listing_from_raw,
+    update_body,
+)
 from provisioner.hub.retry import Retrier
 
 T = TypeVar("T")
@@ -62,13 +68,32 @@ def resolve_connection(api_url: str | None, environ: dict[str, str]) -> Connecti
         hub = environ.get("HF_ENDPOINT") or DEFAULT_HUB_URL
     else:
         hub = base
-    token = environ.get("HF_TOKEN") or get_token()
+    return Connection(api_url=base, hub_url=hub.rstrip("/"), token=_token(environ))
+
+
+def _token(environ: dict[str, str]) -> str:
+    """`HF_TOKEN` (else the saved login), stripped of surrounding whitespace as huggingface_hub
+    strips it (`_clean_token`): `HF_TOKEN=$(cat file)` and friends leave a newline. A token
+    that is still not a valid header value is a configuration error at once; it would
+    otherwise fail every request client-side, and never get better by retrying."""
+    source = "HF_TOKEN"
+    token = environ.get("HF_TOKEN", "").strip()
+    if not token:
+        source, token = "the saved Hugging Face login", (get_token() or "").strip()
     if not token:
         raise ConfigurationError(
             "no Hugging Face token: set HF_TOKEN or run `hf auth login` (with the emulator, "
             "the demo token is hf_demo)"
         )
-    return Connection(api_url=base, hub_url=hub.rstrip("/"), token=token)
+    # Visible ASCII only: a token is sent as `Authorization: Bearer <token>`. The value is
+    # never shown, not even in part.
+    if not all(33 <= ord(c) <= 126 for c in token):
+        raise ConfigurationError(
+            f"the token in {source} is malformed: it contains whitespace, control or non-ASCII "
+            "characters inside it (the value is not shown); set it again, e.g. "
+            "HF_TOKEN=hf_... with nothing around it"
+        )
+    return token
 
 
 def _retry_after(response: Any) -> float | None:
@@ -98,8 +123,43 @@ def _translate(what: str, fn: Callable[[], T]) -> T:
         status = exc.response.status_code
         message = f"{what}: {status} {_server_text(exc) or exc.response.reason_phrase}"
         raise classify(status, message, retry_after=_retry_after(exc.response)) from exc
+    except httpx2.LocalProtocolError as exc:
+        # The request could not even be written (an illegal header value): retrying cannot
+        # help, and the exception's text would quote the header, token included.
+        raise ApiError(f"{what}: the request could not be sent: {type(exc).__name__}") from exc
     except httpx2.TransportError as exc:
         raise Transient(f"{what}: {type(exc).__name__}: {exc}") from exc
+
+
+def _page(what: str, body: Any) -> tuple[list[Any], str | None]:
+    """A list response's items and its next cursor (None on the last page)."""
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise ApiError(f"{what}: the response has no list of items")
+    cursor = body.get("nextCursor")
+    if cursor is not None and not isinstance(cursor, str):
+        raise ApiError(f"{what}: the response's nextCursor is not a string")
+    return items, cursor or None
+
+
+def follow_pages(what: str, fetch: Callable[[str, str | None], Any]) -> list[Any]:
+    """The items of every page: `fetch(what, cursor)` (no cursor first) while the response
+    carries a `nextCursor`. A cursor sent twice is an error, not an endless loop."""
+    items: list[Any] = []
+    cursors: set[str] = set()
+    cursor: str | None = None
+    while True:
+        this = what if not cursors else f"{what} (page {len(cursors) + 1})"
+        page, cursor = _page(this, fetch(this, cursor))
+        items.extend(page)
+        if cursor is None:
+            return items
+        if cursor in cursors:
+            raise ApiError(
+                f"{this}: the service sent a nextCursor it had already sent; stopped listing "
+                "rather than loop forever"
+            )
+        cursors.add(cursor)
 
 
 def hardware_from_client(row: InferenceEndpointHardware) -> Hardware:
@@ -141,12 +201,30 @@ class HubApi:
         orgs = tuple(str(o["name"]) for o in me.get("orgs", []) if isinstance(o, dict))
         return Identity(user=str(me["name"]), orgs=orgs)
 
-    def list_endpoints(self, namespace: str) -> list[LiveEndpoint]:
-        found = self._call(
-            f"list endpoints of {namespace}",
-            lambda: self._api.list_inference_endpoints(namespace=namespace, token=self._token),
+    def list_endpoints(self, namespace: str) -> Listing:
+        """Every endpoint of `namespace`, page after page while the response carries a
+        `nextCursor` (huggingface_hub's `list_inference_endpoints` reads only the first page's
+        `items`, and fails the whole list on one item it cannot parse). Each item is read on its
+        own: one the client could not read is returned as `Unreadable`, by name."""
+
+        def fetch(what: str, cursor: str | None) -> Any:
+            return self._call(what, functools.partial(self._list_page, namespace, cursor))
+
+        return listing_from_raw(follow_pages(f"list endpoints of {namespace}", fetch), namespace)
+
+    def _list_page(self, namespace: str, cursor: str | None) -> Any:
+        # Through huggingface_hub's own session, headers and error handling, as its
+        # `list_inference_endpoints` does.
+        response = get_session().get(
+            f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{namespace}",
+            headers=build_hf_headers(token=self._token),
+            params={"cursor": cursor} if cursor is not None else None,
         )
-        return [endpoint_from_raw(e.raw, namespace) for e in found]
+        hf_raise_for_status(response)
+        try:
+            return response.json()
+        except ValueError as error:
+            raise ApiError(f"list endpoints of {namespace}: the response is not JSON") from error
 
     def get_endpoint(self, namespace: str, name: str) -> LiveEndpoint:
         found = self._call(

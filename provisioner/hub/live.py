@@ -1,5 +1,6 @@
-"""The live read: one list call per namespace and one hardware call per namespace that has
-specs, never one GET per endpoint. Runs before the (pure) planner."""
+"""The live read: one list per namespace (every page of it) and one hardware call per namespace
+that has specs, never one GET per endpoint. Listed items that cannot be read are kept, by name,
+in `Fleet.unreadable`. Runs before the (pure) planner."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterable
 
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError
-from provisioner.hub.models import Fleet, Hardware, LiveEndpoint
+from provisioner.hub.models import Fleet, Hardware, Listing, LiveEndpoint, Unreadable
 
 
 def read_fleet(
@@ -21,12 +22,20 @@ def read_fleet(
     """
     required = sorted(set(required))
     optional = sorted(set(optional) - set(required))
-    endpoints: dict[str, tuple[LiveEndpoint, ...]] = {}
+    listings: dict[str, Listing] = {}
     hardware: dict[str, tuple[Hardware, ...]] = {}
     for namespace in required:
-        endpoints[namespace] = tuple(api.list_endpoints(namespace))
+        listings[namespace] = api.list_endpoints(namespace)
         hardware[namespace] = tuple(api.list_hardware(namespace))
     for namespace in optional:
         with contextlib.suppress(ApiError):
-            endpoints[namespace] = tuple(api.list_endpoints(namespace))
-    return Fleet(endpoints=endpoints, hardware=hardware)
+            listings[namespace] = api.list_endpoints(namespace)
+    endpoints: dict[str, tuple[LiveEndpoint, ...]] = {
+        namespace: listing.endpoints for namespace, listing in listings.items()
+    }
+    unreadable: dict[str, tuple[Unreadable, ...]] = {
+        namespace: listing.unreadable
+        for namespace, listing in listings.items()
+        if listing.unreadable
+    }
+    return Fleet(endpoints=endpoints, hardware=hardware, unreadable=unreadable)

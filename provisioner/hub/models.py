@@ -95,6 +95,36 @@ class LiveEndpoint:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """An item of a list response that cannot be read as an endpoint (a key the client requires
+    is missing, or has the wrong type). It is named, so that nothing is planned for its name.
+
+    `name` is None when the item has no usable name (then `position`, its index in the list,
+    tells it apart); `tags` is None when its tags cannot be read either (ownership unknown).
+    """
+
+    namespace: str
+    name: str | None
+    problem: str
+    position: int = 0
+    tags: tuple[str, ...] | None = None
+
+    @property
+    def address(self) -> str:
+        if self.name is None:
+            return f"{self.namespace}/(item {self.position + 1} of the list, no name)"
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One namespace's list: the endpoints read, and the items that could not be."""
+
+    endpoints: tuple[LiveEndpoint, ...] = ()
+    unreadable: tuple[Unreadable, ...] = ()
+
+
+@dataclass(frozen=True)
 class Hardware:
     """One row of `GET /v2/provider/{namespace}`: an instance and this namespace's quota for it."""
 
@@ -139,10 +169,12 @@ class Identity:
 
 @dataclass(frozen=True)
 class Fleet:
-    """Everything read from the API before planning: endpoints and hardware per namespace."""
+    """Everything read from the API before planning: endpoints and hardware per namespace, and
+    the listed items that could not be read (never planned as absent)."""
 
     endpoints: Mapping[str, tuple[LiveEndpoint, ...]] = field(default_factory=dict)
     hardware: Mapping[str, tuple[Hardware, ...]] = field(default_factory=dict)
+    unreadable: Mapping[str, tuple[Unreadable, ...]] = field(default_factory=dict)
 
     def index(self) -> dict[tuple[str, str], LiveEndpoint]:
         """Every endpoint by (namespace, name)."""

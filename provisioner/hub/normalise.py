@@ -10,7 +10,7 @@ that the user did not declare is kept as-is; the planner decides what to compare
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -18,8 +18,10 @@ from provisioner.hub.models import (
     Config,
     EndpointState,
     Image,
+    Listing,
     LiveEndpoint,
     PrivateLink,
+    Unreadable,
 )
 from provisioner.spec.fields import FIELDS, Field, Mode, get_path, set_path
 
@@ -125,6 +127,78 @@ def endpoint_from_raw(raw: Raw, namespace: str) -> LiveEndpoint:
         created_at=str(status.get("createdAt", "")),
         updated_at=str(status.get("updatedAt", "")),
     )
+
+
+# What an endpoint must carry to be read at all (huggingface_hub's `_populate_from_raw` requires
+# the same keys; `revision` and `task` may be null there, so only their parents are checked):
+# wire path -> the JSON type it must have.
+_REQUIRED: tuple[tuple[str, type], ...] = (
+    ("name", str),
+    ("type", str),
+    ("model", dict),
+    ("model.repository", str),
+    ("model.framework", str),
+    ("compute", dict),
+    ("compute.scaling", dict),
+    ("provider", dict),
+    ("status", dict),
+    ("status.state", str),
+)
+_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return _JSON_TYPES.get(type(value), "a number" if isinstance(value, int | float) else "?")
+
+
+def listed_problem(raw: Any) -> str | None:
+    """Why a listed item cannot be read as an endpoint, or None when it can."""
+    if not isinstance(raw, dict):
+        return f"expected an object, got {_json_type(raw)}"
+    for path, kind in _REQUIRED:
+        value = get_path(raw, path)
+        parent = path.rpartition(".")[0]
+        if parent and not isinstance(get_path(raw, parent), dict):
+            continue  # its parent is already reported
+        if value is None:
+            return f"{path} is missing"
+        if not isinstance(value, kind):
+            return f"{path} is {_json_type(value)}, not {_JSON_TYPES[kind]}"
+    return None
+
+
+def _unreadable(raw: Any, namespace: str, position: int, problem: str) -> Unreadable:
+    item = raw if isinstance(raw, dict) else {}
+    name, tags = item.get("name"), item.get("tags")
+    if not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+        tags = None
+    return Unreadable(
+        namespace=namespace,
+        name=name if isinstance(name, str) and name else None,
+        problem=problem,
+        position=position,
+        tags=None if tags is None else tuple(sorted(set(tags))),
+    )
+
+
+def listing_from_raw(items: Sequence[Any], namespace: str) -> Listing:
+    """A list response's items, each read on its own: one item the client could not read
+    (a missing `status`, a `model` that is not an object) is set aside, named, and the others
+    are read as usual."""
+    endpoints: list[LiveEndpoint] = []
+    unreadable: list[Unreadable] = []
+    for position, raw in enumerate(items):
+        problem = listed_problem(raw)
+        if problem is None:
+            try:
+                endpoints.append(endpoint_from_raw(raw, namespace))
+                continue
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
+                problem = f"{type(error).__name__}: {error}"
+        unreadable.append(_unreadable(raw, namespace, position, problem))
+    return Listing(tuple(endpoints), tuple(unreadable))
 
 
 def _wire(value: Any) -> Any:

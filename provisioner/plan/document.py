@@ -26,7 +26,7 @@ from provisioner.plan.model import (
     ResourceChange,
     Seen,
 )
-from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
+from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 
 FORMAT_VERSION = "1.0"
 
@@ -145,18 +145,29 @@ def _change_from_json(data: dict[str, Any]) -> ResourceChange:
 
 
 def _diagnostic_to_json(diagnostic: Diagnostic) -> dict[str, Any]:
-    return {
-        "file": str(diagnostic.mark.file),
-        "line": diagnostic.mark.line,
-        "col": diagnostic.mark.col,
-        "severity": diagnostic.severity.value,
-        "message": diagnostic.message,
-    }
+    # A diagnostic points at a spec (file, line, col) or, when no spec is to blame, at an
+    # endpoint (`address`, e.g. one the API listed but the planner could not read).
+    subject = diagnostic.subject
+    where: dict[str, Any] = (
+        {"address": str(subject)}
+        if isinstance(subject, Address)
+        else {
+            "file": str(diagnostic.mark.file),
+            "line": diagnostic.mark.line,
+            "col": diagnostic.mark.col,
+        }
+    )
+    return {**where, "severity": diagnostic.severity.value, "message": diagnostic.message}
 
 
 def _diagnostic_from_json(data: dict[str, Any]) -> Diagnostic:
-    mark = Mark(Path(data["file"]), data["line"], data["col"])
-    return Diagnostic(mark, data["message"], Severity(data["severity"]))
+    subject: Mark | Address
+    if "address" in data:
+        namespace, _, name = str(data["address"]).partition("/")
+        subject = Address(namespace, name)
+    else:
+        subject = Mark(Path(data["file"]), data["line"], data["col"])
+    return Diagnostic(subject, data["message"], Severity(data["severity"]))
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from provisioner.plan.model import (
     ResourceChange,
     Seen,
 )
-from provisioner.spec.diagnostics import Diagnostic, Mark
+from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 from provisioner.spec.fields import Flag, has_flag
 from provisioner.spec.model import DesiredState, EndpointSpec
 
@@ -451,9 +451,46 @@ class _Planner:
             )
         )
 
+    def unreadable(self, desired: Sequence[EndpointSpec]) -> list[EndpointSpec]:
+        """The specs that can be planned. A name the API listed but whose item could not be
+        read is neither created (it exists) nor deleted (its ownership is unknown or its
+        state unreadable): a spec naming it is an error; otherwise, when it is (or may be)
+        this stack's, a warning names it."""
+        listed = {(u.namespace, u.name): u for g in self.fleet.unreadable.values() for u in g}
+        plannable = []
+        for spec in desired:
+            found = listed.pop((spec.namespace or "", spec.name), None)
+            if found is None:
+                plannable.append(spec)
+                continue
+            # Destroying the rest is not held up by it; nothing else may go on without it.
+            severity = Severity.WARNING if self.options.destroy else Severity.ERROR
+            self.diagnostics.append(
+                Diagnostic(
+                    spec.source.mark("name"),
+                    f"{found.address} is listed by the API but cannot be read ({found.problem}); "
+                    "provisioner plans nothing for it until the API returns it whole",
+                    severity,
+                )
+            )
+        for found in listed.values():
+            owner = None if found.tags is None else ownership.owner(found.tags)
+            if found.tags is None or owner == self.options.stack:
+                whose = "this stack's" if owner else "perhaps this stack's"
+                self.diagnostics.append(
+                    Diagnostic(
+                        Address(found.namespace, found.name or "?"),
+                        f"{found.address} ({whose}) is listed by the API but cannot be read "
+                        f"({found.problem}); it is left out of this plan",
+                        Severity.WARNING,
+                    )
+                )
+        return plannable
+
     def run(self, desired: Sequence[EndpointSpec]) -> Plan:
         live_by_key = self.fleet.index()
         wanted: set[tuple[str, str]] = set()
+        desired = self.unreadable(desired)
         if not self.options.destroy:
             for spec in sorted(desired, key=lambda s: (s.namespace or "", s.name)):
                 if spec.namespace is None:

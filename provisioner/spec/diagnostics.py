@@ -58,7 +58,8 @@ class Diagnostic:
 
     @property
     def mark(self) -> Mark:
-        """The file position of a file diagnostic (the only kind a plan's diagnostics hold)."""
+        """The file position of a file diagnostic (a plan's diagnostics are file diagnostics,
+        except warnings about a listed endpoint no spec names, which carry its `Address`)."""
         if not isinstance(self.subject, Mark):
             raise ValueError(f"not a file diagnostic: {self}")
         return self.subject

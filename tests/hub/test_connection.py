@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from provisioner.emulator import Emulator
 from provisioner.hub.client import (
     DEFAULT_API_URL,
     DEFAULT_HUB_URL,
     Connection,
+    HubApi,
     resolve_connection,
 )
-from provisioner.hub.errors import ConfigurationError
+from provisioner.hub.errors import ApiError, ConfigurationError
+from provisioner.hub.retry import Retrier
 
 
 def test_emulator_url_serves_api_and_whoami() -> None:
@@ -52,3 +55,23 @@ def test_missing_token_is_explained(monkeypatch: pytest.MonkeyPatch, tmp_path) -
 
 def test_token_never_in_repr() -> None:
     assert "hf_secret" not in repr(Connection(token="hf_secret"))
+
+
+def test_a_request_that_cannot_be_sent_is_not_retried_and_never_quotes_the_header(
+    emulator: Emulator,
+) -> None:
+    sleeps: list[float] = []
+    connection = Connection(api_url=emulator.url, hub_url=emulator.url, token="hf_demo\n")
+    api = HubApi(connection, Retrier(sleep=sleeps.append))  # as if resolve_connection were skipped
+    with pytest.raises(ApiError) as caught:
+        api.identity()
+    assert not caught.value.retryable
+    assert sleeps == []
+    assert "hf_demo" not in caught.value.message
+    assert caught.value.message == "whoami: the request could not be sent: LocalProtocolError"
+
+
+def test_surrounding_whitespace_of_a_token_is_stripped_and_inner_is_refused() -> None:
+    assert resolve_connection("http://x", {"HF_TOKEN": "\thf_x \r\n"}).token == "hf_x"
+    with pytest.raises(ConfigurationError, match="the token in HF_TOKEN is malformed"):
+        resolve_connection("http://x", {"HF_TOKEN": "hf_x\nhf_y"})
