@@ -112,7 +112,8 @@ def test_a_saved_plan_for_an_endpoint_that_became_unreadable_is_stale(
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     (specs / "broken.yaml").unlink()
     saved = tmp_path / "plan.json"
-    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0  # a delete
+    planned = cli("plan", "--dir", str(specs), "--out", str(saved), "--allow-mass-delete")
+    assert planned.code == 0, planned.text  # a delete (of all the stack has: said so)
     emulator.add_fault(
         {"kind": "corrupt_listing", "namespace": "acme", "name": "broken", "remove": ["model"]}
     )
