@@ -27,7 +27,7 @@ from provisioner.hub.models import Fleet, Identity, Secrets
 from provisioner.plan.document import PlanFormatError, loads
 from provisioner.plan.model import Plan
 from provisioner.plan.planner import PlanOptions, build_plan
-from provisioner.plan.safety import guard_mass_deletion
+from provisioner.plan.safety import guard_mass_deletion, warn_unlisted
 from provisioner.spec.diagnostics import Mark, ProvisionerError, display_path
 from provisioner.spec.stack import Stack
 
@@ -94,12 +94,14 @@ def plan_stack(
     default = stack.default_namespace(identity.user)
     fleet = read_live(api, identity, required={s.namespace or default for s in specs} | {default})
     options = PlanOptions(stack.settings.stack, destroy=destroy, resend_secrets=resend_secrets)
+    where = Mark(stack.settings.file or display_path(stack.root))
     plan = guard_mass_deletion(
         build_plan(specs, fleet, options),
-        where=Mark(stack.settings.file or display_path(stack.root)),
+        where=where,
         max_percent=stack.settings.delete_limit,
         allowed=allow_mass_delete,
     )
+    plan = warn_unlisted(plan, fleet.unlisted, where=where)
     return Planned(plan, fleet)
 
 

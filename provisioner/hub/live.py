@@ -4,7 +4,6 @@ in `Fleet.unreadable`. Runs before the (pure) planner."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 
 from provisioner.hub.api import EndpointsApi
@@ -18,7 +17,8 @@ def read_fleet(
     """List endpoints of every namespace; hardware only for `required` ones (they have specs).
 
     A `required` namespace that cannot be read raises; an `optional` one (scanned only to find
-    endpoints this stack still owns, e.g. an organisation without billing) is skipped.
+    endpoints this stack still owns, e.g. an organisation without billing) is recorded in
+    `Fleet.unlisted`, never skipped in silence.
     """
     required = sorted(set(required))
     optional = sorted(set(optional) - set(required))
@@ -27,9 +27,12 @@ def read_fleet(
     for namespace in required:
         listings[namespace] = api.list_endpoints(namespace)
         hardware[namespace] = tuple(api.list_hardware(namespace))
+    unlisted: dict[str, str] = {}
     for namespace in optional:
-        with contextlib.suppress(ApiError):
+        try:
             listings[namespace] = api.list_endpoints(namespace)
+        except ApiError as error:
+            unlisted[namespace] = error.message
     endpoints: dict[str, tuple[LiveEndpoint, ...]] = {
         namespace: listing.endpoints for namespace, listing in listings.items()
     }
@@ -38,4 +41,4 @@ def read_fleet(
         for namespace, listing in listings.items()
         if listing.unreadable
     }
-    return Fleet(endpoints=endpoints, hardware=hardware, unreadable=unreadable)
+    return Fleet(endpoints=endpoints, hardware=hardware, unreadable=unreadable, unlisted=unlisted)

@@ -175,6 +175,9 @@ class Fleet:
     endpoints: Mapping[str, tuple[LiveEndpoint, ...]] = field(default_factory=dict)
     hardware: Mapping[str, tuple[Hardware, ...]] = field(default_factory=dict)
     unreadable: Mapping[str, tuple[Unreadable, ...]] = field(default_factory=dict)
+    # Namespaces the token can use that could not be listed (why): this stack's endpoints there,
+    # if any, are not in the plan, which must say so.
+    unlisted: Mapping[str, str] = field(default_factory=dict)
 
     def index(self) -> dict[tuple[str, str], LiveEndpoint]:
         """Every endpoint by (namespace, name)."""

@@ -1,17 +1,20 @@
-"""The mass-deletion guard: a plan that would delete all of a stack's endpoints, or more than a
-share of them, is refused unless the person says that is what they mean.
+"""Safety nets over a finished plan. Pure: a plan in, the same plan with diagnostics added.
 
-An empty or half-read spec directory (a checkout gone wrong, specs moved, a folder renamed)
-looks exactly like a set of removed specs; this is the net under every such mistake. Pure: a
-plan in, the same plan with one more diagnostic out.
+- The mass-deletion guard: a plan that would delete all of a stack's endpoints, or more than a
+  share of them, is refused unless the person says that is what they mean. An empty or
+  half-read spec directory (a checkout gone wrong, specs moved, a folder renamed) looks exactly
+  like a set of removed specs; this is the net under every such mistake.
+- Namespaces that could not be listed: the plan says which, since this stack's endpoints there
+  (an orphan to delete, say) are missing from it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from provisioner.plan.model import Action, Plan
-from provisioner.spec.diagnostics import Diagnostic, Mark
+from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
 
 FLAG = "--allow-mass-delete"
 _SHOWN = 5
@@ -40,3 +43,19 @@ def guard_mass_deletion(plan: Plan, *, where: Mark, max_percent: int, allowed: b
     )
     diagnostics = tuple(sorted((*plan.diagnostics, Diagnostic(where, message))))
     return replace(plan, diagnostics=diagnostics)
+
+
+def warn_unlisted(plan: Plan, unlisted: Mapping[str, str], *, where: Mark) -> Plan:
+    """`plan`, with a warning at `where` for every namespace that could not be listed."""
+    warnings = [
+        Diagnostic(
+            where,
+            f"namespace {namespace} could not be listed ({why}): endpoints stack {plan.stack!r} "
+            "may manage there are not in this plan (none is changed or deleted)",
+            Severity.WARNING,
+        )
+        for namespace, why in sorted(unlisted.items())
+    ]
+    if not warnings:
+        return plan
+    return replace(plan, diagnostics=tuple(sorted((*plan.diagnostics, *warnings))))

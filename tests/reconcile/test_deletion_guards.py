@@ -147,3 +147,24 @@ def test_a_crafted_saved_plan_cannot_delete_what_its_stack_does_not_own(
     assert "acme/theirs is managed by stack 'other': a plan for 'team' may not" in result.err
     assert mutations(emulator) == []
     assert {"a", "byhand", "guarded", "theirs", "loose"} <= set(live(emulator))
+
+
+def test_a_namespace_that_cannot_be_listed_is_named_never_passed_over(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    _stack(specs, "a")
+    write_spec(specs, "b", namespace="demo")
+    apply_ok(cli, specs)
+    (specs / "b.yaml").unlink()  # its namespace now has no spec: only scanned for orphans
+    emulator.add_fault(
+        {"kind": "http", "method": "GET", "path": "/v2/endpoint/demo", "status": 403, "count": 9}
+    )
+    emulator.clear_requests()
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 0, result.text
+    assert "warning: namespace demo could not be listed (" in result.err
+    assert "are not in this plan (none is changed or deleted)" in result.err
+    assert mutations(emulator) == []
+    emulator.clear_faults()
+    assert "b" in live(emulator, "demo")
