@@ -30,8 +30,8 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
         "test_pause_semantics",
         "§10 Pause; emulator: Pause, Resume",
-        "pause answers `paused`; the replica counts after pause and after resume (the guide: "
-        "0/0 and 1/1) are recorded",
+        "pause right after create answers `paused` (as `state: paused` does); the replica "
+        "counts after pause and after resume (the guide: 0/0 and 1/1) are recorded",
         relied=True,
     ),
     Assumption(
@@ -153,11 +153,13 @@ class Result:
     detail: str = ""
 
 
-def _cell(result: Result | None) -> str:
+def _cell(result: Result | None, *, relied: bool) -> str:
     if result is None:
         return "not run"
     words = {"passed": "holds", "failed": "**FAILS**", "skipped": "skipped"}[result.outcome]
-    parts = [words] if result.outcome != "passed" or not result.observed else []
+    # A recorded observation is the answer itself; "holds" would only say the test ran.
+    recorded = result.outcome == "passed" and not relied and result.observed
+    parts = [] if recorded else [words]
     if result.outcome == "skipped" and result.detail:
         parts = [f"skipped ({result.detail})"]
     elif result.outcome == "failed" and result.detail:
@@ -177,7 +179,7 @@ def render(results: Mapping[tuple[str, str], Result]) -> str:
             f"{a.claim} ({a.source})",
             f"`{a.test}`",
             RELIED if a.relied else RECORDED,
-            *(_cell(results.get((a.test, target))) for target in TARGETS),
+            *(_cell(results.get((a.test, target)), relied=a.relied) for target in TARGETS),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

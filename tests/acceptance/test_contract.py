@@ -76,6 +76,7 @@ def test_image_and_env_are_replaced_whole(target: Target) -> None:
         "replace",
         custom_image={"tgi": {**image, "maxInputLength": 512}},
         env={"A": "1", "B": "2"},
+        refused_means_skip=True,
     ) as name:
         target.update(name, custom_image={"tgi": image}, env={"A": "1"})
         after = target.get(name)["model"]

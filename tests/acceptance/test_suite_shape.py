@@ -7,10 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from huggingface_hub.errors import HfHubHTTPError
 
+from provisioner.emulator import Emulator
 from tests.acceptance import test_contract
 from tests.acceptance.assumptions import ASSUMPTIONS, BY_TEST, Result, render
-from tests.acceptance.target import OPT_IN, Budget, live_refusal
+from tests.acceptance.target import OPT_IN, Budget, emulator_target, live_refusal
 
 README = Path(__file__).resolve().parents[2] / "provisioner" / "emulator" / "README.md"
 
@@ -42,7 +44,7 @@ def test_the_report_shows_both_targets_and_what_was_seen() -> None:
     results = {
         ("test_secrets_echoed_or_not", "emulator"): Result("passed", ("keys with placeholder",)),
         ("test_secrets_echoed_or_not", "live"): Result("passed", ("values echoed",)),
-        ("test_pause_semantics", "emulator"): Result("passed"),
+        ("test_pause_semantics", "emulator"): Result("passed", ("after pause min/max 0/0",)),
         ("test_pause_semantics", "live"): Result("failed", (), "AssertionError: 'running'"),
         ("test_revision_echo", "live"): Result("skipped", (), "live budget spent: 20 minutes"),
     }
@@ -53,7 +55,9 @@ def test_the_report_shows_both_targets_and_what_was_seen() -> None:
     secrets = next(line for line in lines if "`test_secrets_echoed_or_not`" in line)
     assert secrets.endswith("| recorded | keys with placeholder | values echoed |")
     pause = next(line for line in lines if "`test_pause_semantics`" in line)
-    assert pause.endswith("| relied on | holds | **FAILS**; AssertionError: 'running' |")
+    assert pause.endswith(
+        "| relied on | holds; after pause min/max 0/0 | **FAILS**; AssertionError: 'running' |"
+    )
     revision = next(line for line in lines if "`test_revision_echo`" in line)
     assert revision.endswith("| not run | skipped (live budget spent: 20 minutes) |")
 
@@ -77,3 +81,21 @@ def test_the_budget_refuses_beyond_its_endpoints_and_minutes() -> None:
         spent.admit(0)
     with pytest.raises(pytest.UsageError):
         Budget.from_environ({"PROVISIONER_LIVE_MAX_MINUTES": "0"})
+
+
+def test_a_refused_create_skips_only_when_asked(acceptance_emulator: Emulator) -> None:
+    target = emulator_target(acceptance_emulator)
+    broken = {"tgi": {"port": 80}}  # no url: the service answers 400
+    with target.connected():
+        refused = pytest.raises(pytest.skip.Exception, match=r"create refused \(400\)")
+        with refused, target.endpoint("refused", custom_image=broken, refused_means_skip=True):
+            pass
+        with pytest.raises(HfHubHTTPError), target.endpoint("refused", custom_image=broken):
+            pass
+        # The budget is checked before anything is created.
+        target.budget = Budget(max_endpoints=1, max_minutes=20)
+        with target.endpoint("one") as name:
+            with pytest.raises(pytest.skip.Exception, match="at most 1"):
+                target.create("two")
+            assert target.alive == {name}
+        assert target.alive == set()
