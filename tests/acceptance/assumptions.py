@@ -5,6 +5,11 @@ the team's API reference, or a row of the emulator README's behaviour table), wh
 and whether provisioner relies on it (`relied`: the test fails when it does not hold) or only
 records what the service does (provisioner is designed to work either way).
 
+Rows of section 10 without a test, and why: "Scale to zero" (`X-Scale-Up-Timeout` needs an
+endpoint idle for at least a minute and a cold start: too slow and costly for this budget),
+"Token" (huggingface_hub strips whitespace client-side: nothing of the service to check),
+"Engines" (the image variants are the client's list; creating one of each is out of budget).
+
 The report (`render`) is a pure function of the results, printed by the terminal-summary hook
 and written to `acceptance-report.md` by `make acceptance`.
 """
@@ -127,6 +132,20 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "emulator: Top-level healthRoute, Optional top-level keys, Scaling defaults",
         "top-level `healthRoute`, `model.revision`, `model.task`, `status.createdAt`, `tags`; the "
         "default scaling metric is recorded",
+        relied=True,
+    ),
+    Assumption(
+        "test_a_32_character_name_is_accepted",
+        "emulator: Name rule",
+        "a name of 32 lowercase letters, digits and '-' (what validate allows) is accepted",
+        relied=True,
+    ),
+    Assumption(
+        "test_registry_credentials_come_back_as_a_marker",
+        "emulator: Registry credentials",
+        "an image pulled with registry credentials comes back with a `credentials` key (so "
+        "provisioner never sends it back without them); whether the password is echoed is "
+        "recorded",
         relied=True,
     ),
     Assumption(

@@ -289,3 +289,27 @@ def test_endpoint_carries_the_keys_the_client_needs(target: Target, observe: Obs
 def test_bad_token_is_unauthorized(target: Target) -> None:
     response = target.raw("GET", f"/endpoint/{target.namespace}", token="hf_" + "x" * 34)
     assert response.status_code == 401, (response.status_code, response.text[:200])
+
+
+def test_a_32_character_name_is_accepted(target: Target) -> None:
+    suffix = "n" * (32 - len(target.prefix) - 1)
+    with target.endpoint(suffix) as name:
+        assert len(name) == 32
+        assert target.get(name)["name"] == name
+
+
+def test_registry_credentials_come_back_as_a_marker(target: Target, observe: Observe) -> None:
+    image = {"url": "registry.example.com/prov-acc/server:1", "port": 80, "healthRoute": "/health"}
+    with target.endpoint(
+        "creds",
+        custom_image=image,
+        container_registry_username="prov-acc",
+        container_registry_password="prov-acc-not-a-real-password",
+        refused_means_skip=True,
+    ) as name:
+        custom = target.get(name)["model"]["image"].get("custom") or {}
+        # provisioner never sends such an image back (it would wipe the credentials), so it must
+        # see that there are some.
+        assert custom.get("credentials") is not None, custom
+        echoed = custom["credentials"].get("password") == "prov-acc-not-a-real-password"
+        observe("credentials: password echoed" if echoed else "credentials: redacted")
