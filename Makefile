@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DIR ?= endpoints
 
-.PHONY: venv test lint unit unit-fast goldens demo validate plan apply emulator clean
+.PHONY: venv test lint unit unit-fast goldens acceptance demo validate plan apply emulator clean
 
 venv: $(STAMP)
 
@@ -37,6 +37,15 @@ goldens: $(STAMP)
 	$(BIN)/pytest -q --update-goldens tests/plan tests/spec/test_invalid_cases.py
 
 test: lint unit
+
+# The contract tests against the emulator and, opted in, the real service (README: "Before your
+# first real apply"). Needs PROVISIONER_LIVE=1, HF_TOKEN and PROVISIONER_LIVE_NAMESPACE for the
+# real half, else skips it and says why; budget: PROVISIONER_LIVE_MAX_ENDPOINTS (3 at a time),
+# PROVISIONER_LIVE_MAX_MINUTES (20). --confcutdir: tests/conftest.py keeps tests offline.
+# Prints the table of assumptions and writes it to acceptance-report.md.
+acceptance: $(STAMP)
+	PROVISIONER_ACCEPTANCE=1 $(BIN)/pytest -q -rfE -p no:cacheprovider --confcutdir=tests/acceptance \
+		tests/acceptance $(ARGS)
 
 validate: $(STAMP)
 	$(BIN)/provisioner validate --dir $(DIR)

@@ -35,6 +35,7 @@ class ReasonCode(enum.StrEnum):
     PAUSED_AFTER_CREATE = "paused-after-create"  # state: paused, so paused once created
     # update in place (several may hold at once)
     ADOPTING = "adopting"  # adopt: true on an endpoint no stack owns: adds ownership tags
+    TAGS_REWRITTEN = "ownership-tags-rewritten"  # old `provisioner.stack=` form: tags-only update
     UPDATE_FAILED_RETRY = "update-failed-retry"  # its last update failed: send it again
     RESEND_SECRETS = "resend-secrets"  # --resend-secrets
     FIELDS_DIFFER = "fields-differ"  # the spec changed since the last apply (paths)

@@ -210,18 +210,21 @@ class _InPlace:
     fields: tuple[FieldChange, ...]
     state_step: Action | None
     adopting: bool
+    rewrite_tags: bool  # it carries ownership tags in the old form
     retry: bool  # its last update failed
     resend: bool  # --resend-secrets, and it has secrets
     drift: bool  # it changed although the spec did not: someone changed it by hand
 
     @property
     def update(self) -> bool:
-        return bool(self.fields) or self.adopting or self.retry or self.resend
+        return bool(self.fields) or self.adopting or self.rewrite_tags or self.retry or self.resend
 
     def reasons(self, spec: EndpointSpec, live: LiveEndpoint) -> tuple[Reason, ...]:
         reasons = []
         if self.adopting:
             reasons.append(Reason(ReasonCode.ADOPTING))
+        if self.rewrite_tags:
+            reasons.append(Reason(ReasonCode.TAGS_REWRITTEN))
         if self.retry:
             reasons.append(Reason(ReasonCode.UPDATE_FAILED_RETRY, message=live.message))
         if self.resend:
@@ -372,6 +375,7 @@ class _Planner:
             fields=tuple(fields),
             state_step=step,
             adopting=adopting,
+            rewrite_tags=ownership.needs_rewrite(live.config.tags),
             retry=live.state is EndpointState.UPDATE_FAILED,
             resend=self.options.resend_secrets and bool(spec.model.secrets),
             drift=bool(fields or step)

@@ -57,6 +57,10 @@ SENTENCES: dict[ReasonCode, Sentence] = {
     ReasonCode.DOES_NOT_EXIST: _fixed("does not exist yet"),
     ReasonCode.PAUSED_AFTER_CREATE: _fixed("paused right after creation (state: paused)"),
     ReasonCode.ADOPTING: _fixed("adopting an existing endpoint (adopt: true): adds ownership tags"),
+    ReasonCode.TAGS_REWRITTEN: _fixed(
+        "ownership tags rewritten in the conservative form (provisioner-stack-..., was "
+        "provisioner.stack=...)"
+    ),
     ReasonCode.UPDATE_FAILED_RETRY: _update_failed,
     ReasonCode.RESEND_SECRETS: _fixed("secrets sent again (--resend-secrets)"),
     ReasonCode.FIELDS_DIFFER: _fields_differ,

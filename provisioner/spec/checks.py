@@ -27,6 +27,11 @@ from provisioner.spec.model import (
 from provisioner.spec.secrets import looks_secret
 
 RESERVED_TAG_PREFIX = "provisioner"
+# The most conservative form of a tag (reference section 10, "Tags"): nothing documents which
+# characters or lengths the service accepts, and its docs' only example is `for-testing`.
+# Ownership tags always have it (`plan.ownership`); a user tag outside it only gets a warning.
+CONSERVATIVE_TAG = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+CONSERVATIVE_TAG_MAX = 64
 
 _SIZE = re.compile(r"^x(\d+)$")
 
@@ -211,12 +216,28 @@ def _access_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Diagnostic
 def _tag_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Diagnostic]:
     tags = data.get("tags")
     for index, tag in enumerate(tags if isinstance(tags, list) else []):
-        if isinstance(tag, str) and tag.lower().startswith(RESERVED_TAG_PREFIX):
+        if not isinstance(tag, str):
+            continue
+        if tag.lower().startswith(RESERVED_TAG_PREFIX):
             yield _error(
                 doc,
                 ("tags", index),
                 f"tag {tag!r} is reserved: tags starting with 'provisioner' mark ownership",
             )
+        elif not is_conservative_tag(tag):
+            yield Diagnostic(
+                doc.mark(("tags", index)),
+                f"tag {tag!r} is not in the conservative form (lowercase letters, digits and "
+                f"'-', at most {CONSERVATIVE_TAG_MAX} characters): the service documents no tag "
+                "format, so it may be refused or changed; `make acceptance` checks the "
+                "conservative form only",
+                Severity.WARNING,
+            )
+
+
+def is_conservative_tag(tag: str) -> bool:
+    """Lowercase letters, digits and '-' (not first or last), at most 64 characters."""
+    return len(tag) <= CONSERVATIVE_TAG_MAX and CONSERVATIVE_TAG.match(tag) is not None
 
 
 # In the order their diagnostics are reported.

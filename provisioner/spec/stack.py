@@ -22,6 +22,14 @@ from provisioner.spec.model import EndpointSpec
 SETTINGS_NAMES = ("_settings.yaml", "_settings.yml")
 DEFAULTS_NAMES = ("_defaults.yaml", "_defaults.yml")
 _STACK_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+# The stack's name is part of its ownership tag (`provisioner-stack-<name>`, 18 + 40 = 58
+# characters), which must stay within the conservative tag length (`checks.CONSERVATIVE_TAG_MAX`).
+# settings.schema.json says the same (`maxLength`) for a name set in `_settings.yaml`.
+STACK_NAME_MAX = 40
+
+
+def _valid_stack_name(name: str) -> bool:
+    return len(name) <= STACK_NAME_MAX and _STACK_NAME.match(name) is not None
 
 
 @dataclass(frozen=True)
@@ -89,11 +97,12 @@ def _settings(root: Path, shown_root: Path, diagnostics: Diagnostics) -> Setting
     if len(present) > 1:
         diagnostics.error(Mark(display_path(present[1])), "both _settings.yaml and .yml; keep one")
     if not present:
-        if not _STACK_NAME.match(default_name):
+        if not _valid_stack_name(default_name):
             diagnostics.error(
                 Mark(shown_root),
                 f"stack name {default_name!r} (the directory's name) is invalid: use lowercase "
-                "letters, digits and '-'; or set 'stack:' in _settings.yaml",
+                f"letters, digits and '-', at most {STACK_NAME_MAX} characters; or set 'stack:' "
+                "in _settings.yaml",
             )
         return Settings(stack=default_name, stack_from_directory=True)
     shown = display_path(present[0])
@@ -104,7 +113,7 @@ def _settings(root: Path, shown_root: Path, diagnostics: Diagnostics) -> Setting
     diagnostics.extend(errors)
     data = document.data if not errors else {}
     stack = data.get("stack", default_name)
-    if "stack" not in data and not _STACK_NAME.match(default_name):
+    if "stack" not in data and not _valid_stack_name(default_name):
         diagnostics.error(
             Mark(shown),
             f"stack name {default_name!r} (the directory's name) is invalid; set 'stack:' here",

@@ -27,7 +27,7 @@ CONFIG = Config(
     min_replica=1,
     max_replica=1,
     type="authenticated",
-    tags=("provisioner.applied=abc", "provisioner.stack=s"),
+    tags=("provisioner-applied-abc", "provisioner-stack-s"),
 )
 
 

@@ -59,10 +59,10 @@ def test_created_endpoints_carry_ownership_and_protection(
     cli("apply", "--dir", str(specs), "--auto-approve")
     endpoints = live(emulator)
     llm = endpoints["support-assistant"]
-    assert "provisioner.stack=acme-inference" in llm["tags"]
-    assert "provisioner.protected" in llm["tags"]
+    assert "provisioner-stack-acme-inference" in llm["tags"]
+    assert "provisioner-protected" in llm["tags"]
     assert {"env-prod", "team-support"} <= set(llm["tags"])
-    assert "provisioner.protected" not in endpoints["flan-t5-summarizer"]["tags"]
+    assert "provisioner-protected" not in endpoints["flan-t5-summarizer"]["tags"]
     # The secret reached the service (its key), never its value in any output.
     assert set(llm["model"]["secrets"]) == {"VLLM_API_KEY"}
     assert llm["model"]["image"]["vLLM"]["maxModelLen"] == 8192

@@ -137,7 +137,7 @@ def test_import_adopts_any_variant_and_apply_keeps_its_image_byte_for_byte(
 
     _apply_then_clean(cli, specs)
     assert _image_json(emulator, "byhand") == before
-    assert "provisioner.stack=endpoints" in live(emulator)["byhand"]["tags"]
+    assert "provisioner-stack-endpoints" in live(emulator)["byhand"]["tags"]
 
 
 def test_keep_says_why_on_import_and_refuses_to_create_or_replace(

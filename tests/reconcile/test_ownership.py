@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -144,7 +145,7 @@ def test_import_then_apply_only_adds_ownership_tags(
     emulator.clear_requests()
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     legacy = live(emulator)["legacy"]
-    assert "provisioner.stack=acme-inference" in legacy["tags"]
+    assert "provisioner-stack-acme-inference" in legacy["tags"]
     assert legacy["model"]["env"]["MAX_INPUT_LENGTH"] == "512"
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
 
@@ -192,3 +193,68 @@ def test_image_with_registry_credentials_is_never_sent_back(
     assert result.code == 1
     assert "acme/private-img pulls its image with registry credentials" in result.err
     assert "model.image.url" in result.err
+
+
+def _retag(api: HfApi, name: str, tags: list[str], *, protected: bool = False) -> None:
+    """Give an applied endpoint the tags an older provisioner wrote (`provisioner.stack=...`)."""
+    digest = next(t for t in tags if t.startswith("provisioner-applied-"))
+    old = [t for t in tags if not t.startswith("provisioner")]
+    old += [
+        "provisioner.stack=endpoints",
+        "provisioner.applied=" + digest.removeprefix("provisioner-applied-"),
+    ]
+    if protected:
+        old.append("provisioner.protected")
+    api.update_inference_endpoint(name, namespace="acme", tags=old)
+
+
+def _codes(cli: Cli, specs: Path) -> dict[str, list[str]]:
+    result = cli("plan", "--dir", str(specs), "--json")
+    assert result.code == 0, result.text
+    changes = json.loads(result.out)["changes"]
+    return {c["address"]: [r["code"] for r in c["reasons"]] for c in changes}
+
+
+def test_old_ownership_tags_are_read_and_rewritten_by_a_tags_only_update(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    """An endpoint applied before the conservative tag form is still owned, protected and its
+    digest known; the first apply only rewrites its tags, and the next plan is clean."""
+    api = hub_for(emulator)
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "kept", namespace="acme", tags=["team-x"], protect=True)
+    write_spec(specs, "gone", namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    applied = live(emulator)
+    assert {"provisioner-stack-endpoints", "provisioner-protected"} <= set(applied["kept"]["tags"])
+    _retag(api, "kept", applied["kept"]["tags"], protected=True)
+    _retag(api, "gone", applied["gone"]["tags"])
+    emulator.advance(60)
+
+    # Still owned (deleted with its spec) and still protected (kept) with the old tags.
+    (specs / "kept.yaml").rename(tmp_path / "kept.yaml")
+    (specs / "gone.yaml").rename(tmp_path / "gone.yaml")
+    assert _codes(cli, specs) == {
+        "acme/gone": ["spec-removed"],
+        "acme/kept": ["spec-removed", "protected-kept"],
+    }
+    # Its digest is known: an unchanged spec plans only the rewrite, no field changes.
+    (tmp_path / "kept.yaml").rename(specs / "kept.yaml")
+    (tmp_path / "gone.yaml").rename(specs / "gone.yaml")
+    assert _codes(cli, specs) == {
+        "acme/gone": ["ownership-tags-rewritten"],
+        "acme/kept": ["ownership-tags-rewritten"],
+    }
+    text = cli("plan", "--dir", str(specs)).out
+    assert "ownership tags rewritten in the conservative form" in text
+    assert "~ tags" not in text
+
+    emulator.clear_requests()
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    puts = [r for r in emulator.requests() if r["method"] == "PUT"]
+    assert sorted(r["name"] for r in puts) == ["gone", "kept"]
+    assert all(set(r["body"]) == {"tags"} for r in puts)
+    after = live(emulator)
+    assert sorted(after["kept"]["tags"]) == sorted(applied["kept"]["tags"])
+    assert sorted(after["gone"]["tags"]) == sorted(applied["gone"]["tags"])
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0

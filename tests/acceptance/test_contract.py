@@ -1,0 +1,315 @@
+"""What provisioner assumes about the Inference Endpoints API, as tests that run against the
+emulator (`make test`) and the real service (`make acceptance`, opt-in).
+
+One test per assumption (`assumptions.ASSUMPTIONS` says which row of the reference's section 10
+or of the emulator README each one checks). A test of behaviour provisioner relies on fails when
+it does not hold; a test that records an observation passes either way and reports what it saw
+(`observe`). Every endpoint is on the cheapest CPU hardware, paused at once unless the test needs
+it running, and deleted when the test ends (`Target.endpoint`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from huggingface_hub.errors import HfHubHTTPError
+
+from provisioner.plan import ownership
+from tests.acceptance.target import Target, status
+
+Observe = Callable[[str], None]
+SHA = re.compile(r"^[0-9a-f]{40}$")
+TGI = "ghcr.io/huggingface/text-generation-inference:3.3.6"
+
+
+def scaling(raw: dict) -> tuple[int, int]:
+    s = raw["compute"]["scaling"]
+    return s["minReplica"], s["maxReplica"]
+
+
+def state(raw: dict) -> str:
+    return str(raw["status"]["state"])
+
+
+def test_pause_semantics(target: Target, observe: Observe) -> None:
+    with target.endpoint("pause", paused=False) as name:
+        paused = target.pause(name)
+        assert state(paused) == "paused"
+        after = target.get(name)
+        observe("after pause min/max {}/{}".format(*scaling(after)))
+        kept = after["compute"]["scaling"].get("scaleToZeroTimeout")
+        observe(f"scaleToZeroTimeout after pause {kept} (was 15)")
+        resumed = target.api.resume_inference_endpoint(name, namespace=target.namespace)
+        assert state(resumed.raw) != "paused"
+        observe("after resume min/max {}/{}".format(*scaling(target.get(name))))
+        target.pause(name)
+
+
+def test_put_on_paused_keeps_it_paused(target: Target) -> None:
+    with target.endpoint("paused-put", env={"A": "1"}) as name:
+        target.update(name, env={"A": "2"})
+        after = target.get(name)
+        assert state(after) == "paused"
+        assert after["model"]["env"].get("A") == "2"
+
+
+def test_sparse_put_keeps_absent_fields(target: Target) -> None:
+    with target.endpoint("sparse", env={"A": "1"}, tags=["team-x"]) as name:
+        before = target.get(name)
+        # Only compute.scaling.scaleToZeroTimeout is sent: everything else must stay.
+        target.update(name, scale_to_zero_timeout=30)
+        after = target.get(name)
+        assert after["compute"]["scaling"]["scaleToZeroTimeout"] == 30
+        assert scaling(after) == scaling(before)
+        assert after["compute"]["instanceSize"] == before["compute"]["instanceSize"]
+        assert after["model"]["repository"] == before["model"]["repository"]
+        assert after["model"]["image"] == before["model"]["image"]
+        assert after["model"]["env"].get("A") == "1"
+        assert after["tags"] == before["tags"]
+
+
+def test_image_and_env_are_replaced_whole(target: Target) -> None:
+    image = {"url": TGI, "port": 80, "healthRoute": "/health"}
+    with target.endpoint(
+        "replace",
+        custom_image={"tgi": {**image, "maxInputLength": 512}},
+        env={"A": "1", "B": "2"},
+        refused_means_skip=True,
+    ) as name:
+        target.update(name, custom_image={"tgi": image}, env={"A": "1"})
+        after = target.get(name)["model"]
+        assert "maxInputLength" not in after["image"]["tgi"], after["image"]
+        env = {k: v for k, v in after["env"].items() if k != "HF_TOKEN"}
+        assert env == {"A": "1"}
+
+
+def test_secrets_echoed_or_not(target: Target, observe: Observe) -> None:
+    value = "prov-acc-not-a-real-secret"
+    with target.endpoint("secrets", secrets={"API_KEY": value}) as name:
+        returned = target.get(name)["model"].get("secrets")
+        if returned is None:
+            observe("secrets: not returned")
+        elif returned.get("API_KEY") == value:
+            observe("secrets: values echoed")
+        elif "API_KEY" in returned:
+            observe(f"secrets: keys with placeholder {returned['API_KEY']!r}")
+        else:
+            observe(f"secrets: returned without the key ({sorted(returned)})")
+
+
+def _ownership_tags(target: Target) -> list[str]:
+    digest = ownership.digest({"acceptance": target.prefix})
+    stack = "acceptance-" + target.prefix.removeprefix("prov-acc-")
+    return list(ownership.tags_for(["team-x"], stack=stack, protected=True, applied=digest))
+
+
+def test_conservative_tags_are_accepted(target: Target) -> None:
+    tags = _ownership_tags(target)
+    with target.endpoint("tags", tags=tags) as name:
+        assert sorted(target.get(name)["tags"]) == sorted(tags)
+        changed = [*tags[:-1], "team-y"]
+        target.update(name, tags=changed)
+        assert sorted(target.get(name)["tags"]) == sorted(changed)
+
+
+def test_tags_only_put_keeps_the_state(target: Target, observe: Observe) -> None:
+    with target.endpoint("tags-put", paused=False) as name:
+        before = state(target.get(name))
+        after = state(target.update(name, tags=_ownership_tags(target)))
+        if after == before:
+            observe(f"tags-only PUT: state kept ({after})")
+        else:
+            observe(f"tags-only PUT: {before} -> {after}")
+        target.pause(name)
+
+
+def test_revision_echo(target: Target, observe: Observe) -> None:
+    with target.endpoint("revision", revision="main") as name:
+        revision = target.get(name)["model"]["revision"]
+        if revision == "main":
+            observe("revision: the branch is echoed (`main`)")
+        elif isinstance(revision, str) and SHA.match(revision):
+            observe("revision: resolved to a commit sha")
+        else:
+            observe(f"revision: {revision!r}")
+
+
+def test_list_pagination_cursor(target: Target, observe: Observe) -> None:
+    with target.endpoint("list-a") as first, target.endpoint("list-b") as second:
+        listed = {e.name for e in target.api.list_inference_endpoints(namespace=target.namespace)}
+        response = target.raw("GET", f"/endpoint/{target.namespace}", limit=1)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        cursor = page.get("nextCursor")
+        keys = sorted(k for k in page if k != "items")
+        observe(
+            f"limit=1 gave {len(page['items'])} item(s); cursor: "
+            f"{'yes' if cursor else 'none'}; other keys: {', '.join(keys) or 'none'}"
+        )
+        names = {item["name"] for item in page["items"]}
+        pages = 1
+        while cursor and pages < 50:
+            response = target.raw("GET", f"/endpoint/{target.namespace}", limit=1, cursor=cursor)
+            page = response.json()
+            names |= {item["name"] for item in page["items"]}
+            cursor, pages = page.get("nextCursor"), pages + 1
+        if pages > 1:
+            observe(f"following the cursor: {pages} pages")
+            assert {first, second} <= names
+        # huggingface_hub reads only `items`: without a cursor, the first page is everything.
+        if {first, second} <= listed:
+            observe("huggingface_hub's list saw both endpoints")
+        else:
+            observe("huggingface_hub's list MISSED endpoints (paginated by default?)")
+
+
+def test_hf_token_injected_or_not(target: Target, observe: Observe) -> None:
+    with target.endpoint("hf-token", env={"A": "1"}) as name:
+        env = target.get(name)["model"].get("env") or {}
+        assert env.get("A") == "1"
+        observe("HF_TOKEN: injected into env" if "HF_TOKEN" in env else "HF_TOKEN: not in env")
+
+
+def test_hardware_list_carries_quota(target: Target) -> None:
+    response = target.raw("GET", f"/provider/{target.namespace}")
+    assert response.status_code == 200, response.text
+    rows = [
+        compute
+        for vendor in response.json()["vendors"]
+        for region in vendor["regions"]
+        for compute in region["computes"]
+    ]
+    assert rows
+    for row in rows:
+        quota = row.get("quota") or {}
+        assert isinstance(quota.get("maxAccelerators"), int), row
+        assert isinstance(quota.get("usedAccelerators"), int), row
+    # And huggingface_hub parses them (it requires both).
+    assert target.api.list_inference_endpoints_hardware(namespace=target.namespace)
+
+
+def test_resume_on_running_answers_already_running(target: Target, observe: Observe) -> None:
+    with target.endpoint(
+        "running", paused=False, min_replica=1, scale_to_zero_timeout=None
+    ) as name:
+        running = target.wait(
+            "running", lambda: state(target.get(name)) == "running", timeout=15 * 60, every=10
+        )
+        if not running:
+            pytest.skip("the endpoint did not reach running within the budget")
+        with pytest.raises(HfHubHTTPError) as raised:
+            target.api.resume_inference_endpoint(name, namespace=target.namespace, running_ok=False)
+        assert status(raised.value) == 400
+        assert "already running" in str(raised.value)
+        endpoint = target.api.get_inference_endpoint(name, namespace=target.namespace)
+        raw = endpoint.raw
+        url = f"{raw['status']['url'].rstrip('/')}/{raw['healthRoute'].lstrip('/')}"
+        health = target.wait(
+            "health",
+            lambda: target.health(url) == 200,
+            timeout=5 * 60,
+            every=10,
+        )
+        observe(f"health route {'200' if health else 'not 200'} once running")
+        assert health
+        target.pause(name)
+
+
+def test_name_reserved_after_delete(target: Target, observe: Observe) -> None:
+    with target.endpoint("reuse") as name:
+        target.delete(name)
+        try:
+            target.create("reuse")
+            observe("the name was free again at once")
+            target.pause(name)
+        except HfHubHTTPError as error:
+            observe(f"creating it again at once: {status(error)}")
+
+        def gone() -> bool:
+            try:
+                target.get(name)
+            except HfHubHTTPError as error:
+                return status(error) == 404
+            target.delete(name)
+            return False
+
+        assert target.wait("gone", gone, timeout=120)
+
+
+def test_duplicate_name_is_a_conflict(target: Target) -> None:
+    with target.endpoint("dup") as name:
+        with pytest.raises(HfHubHTTPError) as raised:
+            target.api.create_inference_endpoint(
+                name,
+                repository="openai-community/gpt2",
+                framework="pytorch",
+                accelerator=target.hardware.accelerator,
+                instance_type=target.hardware.instance_type,
+                instance_size=target.hardware.instance_size,
+                vendor=target.hardware.vendor,
+                region=target.hardware.region,
+                namespace=target.namespace,
+                token=target.api.token,
+            )
+        assert status(raised.value) == 409
+
+
+def test_hardware_updates_in_place(target: Target) -> None:
+    bigger = target.hardware.bigger_size
+    if bigger is None:
+        pytest.skip(f"{target.hardware.instance_type} comes in one size only")
+    with target.endpoint("hardware") as name:
+        target.update(
+            name,
+            accelerator=target.hardware.accelerator,
+            instance_type=target.hardware.instance_type,
+            instance_size=bigger,
+        )
+        after = target.get(name)
+        assert after["compute"]["instanceSize"] == bigger
+        assert state(after) == "paused"
+
+
+def test_endpoint_carries_the_keys_the_client_needs(target: Target, observe: Observe) -> None:
+    with target.endpoint("keys") as name:
+        raw = target.get(name)
+        assert isinstance(raw.get("healthRoute"), str)
+        assert "revision" in raw["model"] and "task" in raw["model"]
+        assert raw["status"]["createdAt"] and raw["status"]["updatedAt"]
+        assert isinstance(raw.get("tags", []), list)
+        measure = raw["compute"]["scaling"].get("measure")
+        metric = raw["compute"]["scaling"].get("metric")
+        observe(f"default scaling: metric {metric!r}, measure {measure!r}")
+        if "tags" not in raw:
+            observe("`tags` absent when none were sent")
+
+
+def test_bad_token_is_unauthorized(target: Target) -> None:
+    response = target.raw("GET", f"/endpoint/{target.namespace}", token="hf_" + "x" * 34)
+    assert response.status_code == 401, (response.status_code, response.text[:200])
+
+
+def test_a_32_character_name_is_accepted(target: Target) -> None:
+    suffix = "n" * (32 - len(target.prefix) - 1)
+    with target.endpoint(suffix) as name:
+        assert len(name) == 32
+        assert target.get(name)["name"] == name
+
+
+def test_registry_credentials_come_back_as_a_marker(target: Target, observe: Observe) -> None:
+    image = {"url": "registry.example.com/prov-acc/server:1", "port": 80, "healthRoute": "/health"}
+    with target.endpoint(
+        "creds",
+        custom_image=image,
+        container_registry_username="prov-acc",
+        container_registry_password="prov-acc-not-a-real-password",
+        refused_means_skip=True,
+    ) as name:
+        custom = target.get(name)["model"]["image"].get("custom") or {}
+        # provisioner never sends such an image back (it would wipe the credentials), so it must
+        # see that there are some.
+        assert custom.get("credentials") is not None, custom
+        echoed = custom["credentials"].get("password") == "prov-acc-not-a-real-password"
+        observe("credentials: password echoed" if echoed else "credentials: redacted")
