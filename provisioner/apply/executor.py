@@ -74,11 +74,18 @@ class Executor:
     parallelism: int = DEFAULT_PARALLELISM
 
     def run(self, plan: Plan) -> list[Outcome]:
+        """Deletes first, then everything else: the plan's quota check counts what a delete
+        frees for the creates and updates of the same plan (`plan.quota`)."""
         changes = plan.actionable
         if not changes:
             return []
+        deletes = [c for c in changes if c.action is Action.DELETE]
+        others = [c for c in changes if c.action is not Action.DELETE]
+        outcomes: dict[str, Outcome] = {}
         with ThreadPoolExecutor(max_workers=max(1, min(self.parallelism, len(changes)))) as pool:
-            return list(pool.map(self._execute, changes))
+            for batch in (deletes, others):
+                outcomes.update((o.change.address, o) for o in pool.map(self._execute, batch))
+        return [outcomes[c.address] for c in changes]
 
     def _execute(self, change: ResourceChange) -> Outcome:
         try:
