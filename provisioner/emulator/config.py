@@ -101,6 +101,9 @@ class EmulatorConfig:
     # Add `HF_TOKEN: "***"` to every returned `model.env`, as third-party providers report the
     # API doing (the realistic captures show `env: {}`, hence off by default).
     inject_hf_token: bool = False
+    # Leave `model.secrets` out of every response: whether the real service echoes secret names
+    # is unknown (the fixtures show them, nothing shows the live API), so tests prove both.
+    omit_secrets: bool = False
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.speed) or self.speed < 0:

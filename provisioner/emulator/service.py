@@ -100,6 +100,7 @@ class Service:
             base_url=self.base_for(req),
             iso=self.clock.iso,
             inject_env=self.config.inject_hf_token,
+            omit_secrets=self.config.omit_secrets,
         )
 
     # --- dispatch -----------------------------------------------------------------------------
@@ -158,9 +159,11 @@ class Service:
         base = self.base_for(req)
         with self.lock:
             records = self.store.list(ns, self.clock.now())
-            inject = self.config.inject_hf_token
+            inject, omit = self.config.inject_hf_token, self.config.omit_secrets
             items = [
-                encoded(rec, base_url=base, iso=self.clock.iso, inject_env=inject)
+                encoded(
+                    rec, base_url=base, iso=self.clock.iso, inject_env=inject, omit_secrets=omit
+                )
                 for rec in records
             ]
         return Response(200, ('{"items": [' + ", ".join(items) + "]}").encode())

@@ -113,7 +113,7 @@ def _shares(
     ns, address = change.namespace, change.address
     after = _after(change, live)
     path = "compute.instance_type" if after is None else _path(change, live, after)
-    mark = None if spec is None else spec.source.mark(*path.split(".")[-2:])
+    mark = None if spec is None else spec.source.mark(*path.split("."))
     if live is not None:
         yield _Share(_key(ns, live.config), -_held(live, hardware), address, mark, path)
     if after is not None:
