@@ -2,7 +2,9 @@
 each update read back and verified, and a failure reported per endpoint while the others finish.
 
 Re-running converges: a create that met a transient error and then "already exists" is
-recognised as ours, a delete of something already gone succeeds.
+recognised as ours, a delete of something already gone succeeds. A replacement whose name the
+service still reserves after the delete retries its create for a while, and a replacement that
+cannot create says the old endpoint is gone and apply again will create the new one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 from provisioner.apply.results import Outcome, Reporter
 from provisioner.hub.api import EndpointsApi
-from provisioner.hub.errors import ApiError, Conflict, NotFound
+from provisioner.hub.errors import ApiError, Conflict, NotFound, QuotaExceeded
 from provisioner.hub.models import Config, LiveEndpoint, Secrets
 from provisioner.plan import ownership
 from provisioner.plan.desired import own_env
@@ -24,6 +26,10 @@ from provisioner.spec.fields import FIELDS, Flag
 DEFAULT_PARALLELISM = 8
 GONE_POLL_SECONDS = 2.0
 GONE_TIMEOUT_SECONDS = 600.0
+# After a replacement's delete, the service may refuse the name for a while longer (409 "already
+# exists" while GET is 404): how long a create waits for it.
+NAME_RESERVED_POLL_SECONDS = 10.0
+NAME_RESERVED_TIMEOUT_SECONDS = 300.0
 
 
 class ChangeFailed(Exception):
@@ -74,11 +80,18 @@ class Executor:
     parallelism: int = DEFAULT_PARALLELISM
 
     def run(self, plan: Plan) -> list[Outcome]:
+        """Deletes first, then everything else: the plan's quota check counts what a delete
+        frees for the creates and updates of the same plan (`plan.quota`)."""
         changes = plan.actionable
         if not changes:
             return []
+        deletes = [c for c in changes if c.action is Action.DELETE]
+        others = [c for c in changes if c.action is not Action.DELETE]
+        outcomes: dict[str, Outcome] = {}
         with ThreadPoolExecutor(max_workers=max(1, min(self.parallelism, len(changes)))) as pool:
-            return list(pool.map(self._execute, changes))
+            for batch in (deletes, others):
+                outcomes.update((o.change.address, o) for o in pool.map(self._execute, batch))
+        return [outcomes[c.address] for c in changes]
 
     def _execute(self, change: ResourceChange) -> Outcome:
         try:
@@ -95,7 +108,7 @@ class Executor:
     def _step(self, change: ResourceChange, step: Action) -> None:
         ns, name = change.namespace, change.name
         if step is Action.CREATE:
-            self._create(change)
+            self._create_step(change)
         elif step is Action.UPDATE:
             assert change.desired is not None
             secrets = self.secrets.get(change.address) if change.secrets is not None else None
@@ -121,20 +134,63 @@ class Executor:
     def _create(self, change: ResourceChange) -> LiveEndpoint:
         assert change.desired is not None
         secrets = self.secrets.get(change.address, Secrets({}))
-        try:
-            return self.api.create_endpoint(change.namespace, change.name, change.desired, secrets)
-        except Conflict as error:
-            # A create retried after a transient failure may have succeeded the first time:
-            # if the endpoint now exists and carries our tags, it is ours.
+        started = self.clock()
+        while True:
             try:
-                existing = self.api.get_endpoint(change.namespace, change.name)
-            except ApiError:
-                raise error from None
-            applied = ownership.applied_digest(change.desired.tags)
-            tags = existing.config.tags
-            if ownership.owner(tags) == self.stack and ownership.applied_digest(tags) == applied:
-                return existing
-            raise
+                return self.api.create_endpoint(
+                    change.namespace, change.name, change.desired, secrets
+                )
+            except Conflict as error:
+                existing = self._existing(change, error)
+                if existing is not None:
+                    return existing
+                if not self._name_reserved(change, error):
+                    raise
+                if self.clock() - started >= NAME_RESERVED_TIMEOUT_SECONDS:
+                    raise ChangeFailed(
+                        f"{error}; the service still refused the name "
+                        f"{NAME_RESERVED_TIMEOUT_SECONDS:.0f}s after the old endpoint was gone"
+                    ) from error
+            self.sleep(NAME_RESERVED_POLL_SECONDS)
+
+    def _create_step(self, change: ResourceChange) -> None:
+        try:
+            self._create(change)
+        except (ApiError, ChangeFailed) as error:
+            if change.action is not Action.REPLACE:
+                raise
+            # The user now has neither endpoint: say so, and what brings the new one.
+            raise ChangeFailed(
+                f"replace {change.address}: the old endpoint was deleted but the new one was "
+                f"not created ({error}); run apply again to create it"
+            ) from error
+
+    def _existing(self, change: ResourceChange, error: Conflict) -> LiveEndpoint | None:
+        """After a 409: the endpoint, if it exists and is ours (a create retried after a
+        transient failure may have succeeded the first time); None if there is none; else
+        `error` again."""
+        assert change.desired is not None
+        try:
+            existing = self.api.get_endpoint(change.namespace, change.name)
+        except NotFound:
+            return None
+        except ApiError:
+            raise error from None
+        applied = ownership.applied_digest(change.desired.tags)
+        tags = existing.config.tags
+        if ownership.owner(tags) == self.stack and ownership.applied_digest(tags) == applied:
+            return existing
+        raise error
+
+    @staticmethod
+    def _name_reserved(change: ResourceChange, error: Conflict) -> bool:
+        """A replacement's create refused as "already exists" while GET finds nothing: the
+        service keeps a deleted name reserved for a while after it disappears."""
+        return (
+            change.action is Action.REPLACE
+            and not isinstance(error, QuotaExceeded)
+            and "already exists" in error.message.lower()
+        )
 
     def _wait_gone(self, change: ResourceChange) -> None:
         """A replacement must wait for the old endpoint to disappear: names are unique."""

@@ -57,6 +57,10 @@ class Durations:
     resume: float = 5.0
     scale_up: float = 5.0
     delete_grace: float = 1.0
+    # After the grace period, GET is 404 but a create of the same name is still 409 "already
+    # exists" for this long (0: free at once). Not seen in any capture: an inference, so that
+    # tests can prove a replacement survives it.
+    name_reserved: float = 0.0
 
 
 def _default_users() -> tuple[UserConfig, ...]:
@@ -101,6 +105,9 @@ class EmulatorConfig:
     # page with everything (what huggingface_hub, which reads only `items`, needs). A request's
     # `?limit=N` pages too.
     list_page_size: int | None = None
+    # Leave `model.secrets` out of every response: whether the real service echoes secret names
+    # is unknown (the fixtures show them, nothing shows the live API), so tests prove both.
+    omit_secrets: bool = False
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.speed) or self.speed < 0:

@@ -22,6 +22,8 @@ from provisioner.emulator.schema import endpoint_health_route
 # Third-party providers report the API injecting an HF_TOKEN env var into every endpoint, but the
 # realistic captures show `env: {}`: off by default, `EmulatorConfig.inject_hf_token` turns it on
 # so that tests can prove provisioner works either way. Its value is never the caller's token.
+# Likewise `EmulatorConfig.omit_secrets` leaves `model.secrets` out of every response: whether the
+# real service echoes secret names is unknown (reference section 9).
 INJECTED_ENV = "HF_TOKEN"
 INJECTED_ENV_VALUE = "***"
 
@@ -29,13 +31,20 @@ _NO_REPLICAS = frozenset({State.PAUSED, State.SCALED_TO_ZERO})
 
 
 def encoded(
-    rec: Record, *, base_url: str, iso: Callable[[float], str], inject_env: bool = False
+    rec: Record,
+    *,
+    base_url: str,
+    iso: Callable[[float], str],
+    inject_env: bool = False,
+    omit_secrets: bool = False,
 ) -> str:
     """`render` as JSON text, cached on the record until it changes: listing 5 000 unchanged
     endpoints then costs one string join."""
-    key = (rec.rev, base_url, inject_env)
+    key = (rec.rev, base_url, inject_env, omit_secrets)
     if rec.rendered is None or rec.rendered[0] != key:
-        doc = render(rec, base_url=base_url, iso=iso, inject_env=inject_env)
+        doc = render(
+            rec, base_url=base_url, iso=iso, inject_env=inject_env, omit_secrets=omit_secrets
+        )
         rec.rendered = (key, json.dumps(doc))
     return rec.rendered[1]
 
@@ -45,7 +54,12 @@ def endpoint_url(base_url: str, namespace: str, name: str) -> str:
 
 
 def render(
-    rec: Record, *, base_url: str, iso: Callable[[float], str], inject_env: bool = False
+    rec: Record,
+    *,
+    base_url: str,
+    iso: Callable[[float], str],
+    inject_env: bool = False,
+    omit_secrets: bool = False,
 ) -> dict[str, Any]:
     spec = rec.spec
     compute, provider, model = spec["compute"], spec["provider"], spec["model"]
@@ -74,7 +88,7 @@ def render(
             },
         },
         "healthRoute": endpoint_health_route(spec),
-        "model": _model(model, inject_env=inject_env),
+        "model": _model(model, inject_env=inject_env, omit_secrets=omit_secrets),
         "name": spec["name"],
         "provider": dict(provider),
         "status": _status(rec, base_url=base_url, iso=iso),
@@ -89,7 +103,7 @@ def render(
     return out
 
 
-def _model(model: dict[str, Any], *, inject_env: bool) -> dict[str, Any]:
+def _model(model: dict[str, Any], *, inject_env: bool, omit_secrets: bool) -> dict[str, Any]:
     env = dict(model["env"])
     if inject_env:
         env.setdefault(INJECTED_ENV, INJECTED_ENV_VALUE)
@@ -102,6 +116,8 @@ def _model(model: dict[str, Any], *, inject_env: bool) -> dict[str, Any]:
         "secrets": dict(model["secrets"]),
         "task": model["task"],
     }
+    if omit_secrets:
+        del out["secrets"]
     for key in ("command", "args"):
         if model[key] is not None:
             out[key] = list(model[key])

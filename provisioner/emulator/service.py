@@ -103,6 +103,7 @@ class Service:
             base_url=self.base_for(req),
             iso=self.clock.iso,
             inject_env=self.config.inject_hf_token,
+            omit_secrets=self.config.omit_secrets,
         )
 
     # --- dispatch -----------------------------------------------------------------------------
@@ -167,9 +168,11 @@ class Service:
                 # By name, after the cursor's name: stable while endpoints come and go.
                 records = sorted((r for r in records if after is None or r.name > after), key=_name)
                 more, records = len(records) > size, records[:size]
-            inject = self.config.inject_hf_token
+            inject, omit = self.config.inject_hf_token, self.config.omit_secrets
             items = [
-                encoded(rec, base_url=base, iso=self.clock.iso, inject_env=inject)
+                encoded(
+                    rec, base_url=base, iso=self.clock.iso, inject_env=inject, omit_secrets=omit
+                )
                 for rec in records
             ]
         items = self._corrupted(ns, [r.name for r in records], items)

@@ -1,8 +1,9 @@
 """The endpoint store: namespaces, the operations on endpoints, and quota accounting.
 
 Owns what each operation does in each state (the table in README.md), hardware and quota checks,
-and the delete grace period. Every read settles the records it returns, so state is always current
-for the emulated time given. Callers hold the service lock; nothing here is thread-safe on its own.
+the delete grace period and how long a deleted name stays reserved after it. Every read settles
+the records it returns, so state is always current for the emulated time given. Callers hold the
+service lock; nothing here is thread-safe on its own.
 
 Cost: every operation is O(1) except listing, which is O(endpoints in the namespace). Quota usage is
 kept as running sums per (namespace, vendor, instanceType), adjusted whenever an endpoint starts or
@@ -62,6 +63,9 @@ class Store:
         self._usage: dict[tuple[str, QuotaKey], int] = {}
         self._doomed: set[RecordKey] = set()
         self._deleted: deque[Record] = deque()
+        # Names still refused after their endpoint is gone (`Durations.name_reserved`): until when.
+        self._reserved: dict[RecordKey, float] = {}
+        self._reserved_order: deque[tuple[float, RecordKey]] = deque()
         self.version = 0  # bumped by every mutation; persistence saves when it moves
 
     # --- reading ------------------------------------------------------------------------------
@@ -105,6 +109,9 @@ class Store:
         if existing is not None:
             detail = " (it is being deleted)" if existing.deleted_at is not None else ""
             raise conflict(f"Endpoint '{spec['name']}' already exists{detail}")
+        if (namespace, spec["name"]) in self._reserved:
+            # Gone from GET and the list, but the service still holds the name for a while.
+            raise conflict(f"Endpoint '{spec['name']}' already exists")
         self._check_quota(namespace, compute, spec, now)
         failure = self._faults.take_endpoint("fail_deploy", namespace=namespace, name=spec["name"])
         rec = Record(
@@ -234,6 +241,8 @@ class Store:
         self._usage.clear()
         self._doomed.clear()
         self._deleted.clear()
+        self._reserved.clear()
+        self._reserved_order.clear()
         self.version += 1
 
     def load(self, records: Iterable[Record]) -> None:
@@ -302,6 +311,20 @@ class Store:
             if space.get(rec.name) is rec:
                 del space[rec.name]
                 self.version += 1
+                self._reserve(rec)
+        while self._reserved_order and self._reserved_order[0][0] <= now:
+            until, key = self._reserved_order.popleft()
+            if self._reserved.get(key) == until:
+                del self._reserved[key]
+
+    def _reserve(self, rec: Record) -> None:
+        """Keep a purged endpoint's name refused for `name_reserved` seconds more."""
+        if self._d.name_reserved <= 0:
+            return
+        until = (rec.deleted_at or 0.0) + self._d.delete_grace + self._d.name_reserved
+        key = (rec.namespace, rec.name)
+        self._reserved[key] = until
+        self._reserved_order.append((until, key))
 
     def _limit(self, namespace: str, key: QuotaKey) -> int:
         vendor, itype = key

@@ -62,7 +62,9 @@ class Config:
     revision: str | None = None
     task: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
-    secret_keys: frozenset[str] = frozenset()
+    # The names of its secrets; None when the service did not say (no `model.secrets` in its
+    # response): whether the real API echoes them is unknown, so "unknown" is not "none".
+    secret_keys: frozenset[str] | None = frozenset()
     command: tuple[str, ...] | None = None
     args: tuple[str, ...] | None = None
     scale_to_zero_timeout: int | None = None

@@ -5,7 +5,8 @@ arguments and the update body. All three are derived from the field table
 
 Normalising here is what keeps plans quiet: server-injected env vars are dropped, tags become a
 sorted set, secrets become their key names, credentials a flag. Anything the service fills in
-that the user did not declare is kept as-is; the planner decides what to compare.
+that the user did not declare is kept as-is; the planner decides what to compare. What the
+service does not say (secret names, if it leaves them out) stays unknown (None), never empty.
 """
 
 from __future__ import annotations
@@ -75,13 +76,20 @@ def _private_link(raw: Raw) -> PrivateLink | None:
     return PrivateLink(str(private.get("accountId")), str(private.get("region")))
 
 
+def _secret_keys(raw: Raw) -> frozenset[str] | None:
+    """Secret names; None when the response leaves `model.secrets` out (or null): the service
+    did not say, which is not the same as `{}`, no secrets."""
+    secrets = _map(raw.get("model")).get("secrets")
+    return None if secrets is None else frozenset(_map(secrets))
+
+
 # Rows read by hand: spec path -> reader. `protect` lives in `tags`, which its own row reads.
 _READ: Mapping[str, Callable[[Raw], Any] | None] = {
     "model.image": _image,
     # Every key, including an `HF_TOKEN` the service may inject or a person set by hand: the
     # planner decides what to compare, and never sends env back unless it changed.
     "model.env": lambda raw: {str(k): str(v) for k, v in _map(get_path(raw, "model.env")).items()},
-    "model.secrets": lambda raw: frozenset(_map(get_path(raw, "model.secrets"))),
+    "model.secrets": _secret_keys,
     "scaling.metric": lambda raw: _measure(raw)[0],
     "scaling.threshold": lambda raw: _measure(raw)[1],
     "private_link": _private_link,

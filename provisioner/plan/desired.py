@@ -227,9 +227,11 @@ def _update_env(spec: EndpointSpec, live: Config) -> Mapping[str, str]:
     return dict(declared)
 
 
-def _update_secrets(spec: EndpointSpec, live: Config) -> frozenset[str]:
+def _update_secrets(spec: EndpointSpec, live: Config) -> frozenset[str] | None:
+    # Unknown live names (the service does not echo them) stay unknown: they are not compared,
+    # and an update sends secrets only when told to (`--resend-secrets`).
     secrets = spec.model.secrets
-    return live.secret_keys if secrets is None else frozenset(secrets)
+    return live.secret_keys if secrets is None or live.secret_keys is None else frozenset(secrets)
 
 
 # Rows an update fills by hand: spec path -> (spec, live, stack) -> `Config` values. The others

@@ -4,7 +4,8 @@ its value is read on both sides, and whether a difference forces a replacement (
 Pure data and pure functions. A field the spec does not declare is `UNDECLARED` and never
 compared, so whatever the service fills in (resolved revision, inferred task, default image
 settings, `compute.id`, injected env) never shows up as a change. Nor are replica counts while
-the spec says paused: pausing sets them to 0 (`Flag.REPLICAS`).
+the spec says paused: pausing sets them to 0 (`Flag.REPLICAS`). Nor is what the service does not
+report (`UNKNOWN`: secret names, if its responses leave them out).
 """
 
 from __future__ import annotations
@@ -31,9 +32,13 @@ from provisioner.spec.secrets import looks_secret
 
 class _Undeclared(enum.Enum):
     TOKEN = "undeclared"
+    UNKNOWN = "unknown"
 
 
 UNDECLARED = _Undeclared.TOKEN
+# A live value the service does not report (secret names it leaves out): never compared, so it
+# can never be a difference that no apply removes.
+UNKNOWN = _Undeclared.UNKNOWN
 SENSITIVE = "(sensitive)"
 
 
@@ -100,6 +105,11 @@ def _secrets(spec: EndpointSpec) -> Any:
     return dict.fromkeys(spec.model.secrets, SENSITIVE)
 
 
+def _secrets_live(spec: EndpointSpec, endpoint: LiveEndpoint) -> Any:
+    keys = endpoint.config.secret_keys
+    return UNKNOWN if keys is None else dict.fromkeys(keys, SENSITIVE)
+
+
 def _metric(spec: EndpointSpec, endpoint: LiveEndpoint) -> Any:
     metric = endpoint.config.metric
     return None if metric is None else METRICS_BACK.get(metric, metric)
@@ -133,7 +143,7 @@ _SPECIAL: Mapping[str, Callable[[Field], Rule]] = {
         row.spec,
         row.mode,
         _secrets,
-        lambda s, e: dict.fromkeys(e.config.secret_keys, SENSITIVE),
+        _secrets_live,
         per_key=True,
         secret=Flag.SECRET in row.flags,
     ),
@@ -213,6 +223,8 @@ def diff(spec: EndpointSpec, endpoint: LiveEndpoint) -> list[FieldChange]:
         if desired is UNDECLARED:
             continue
         live = rule.live(spec, endpoint)
+        if live is UNKNOWN:
+            continue
         if rule.per_key:
             changes.extend(_per_key(rule, desired, live))
         elif not _same(desired, live):

@@ -43,7 +43,7 @@ def config_to_json(config: Config) -> dict[str, Any]:
         "has_credentials": config.image.has_credentials,
     }
     data["env"] = dict(sorted(config.env.items()))
-    data["secret_keys"] = sorted(config.secret_keys)
+    data["secret_keys"] = None if config.secret_keys is None else sorted(config.secret_keys)
     for key in ("command", "args", "tags"):
         value = getattr(config, key)
         data[key] = None if value is None else list(value)
@@ -58,7 +58,8 @@ def config_from_json(data: dict[str, Any]) -> Config:
     values = dict(data)
     image = values["image"]
     values["image"] = Image(image["variant"], dict(image["fields"]), image["has_credentials"])
-    values["secret_keys"] = frozenset(values["secret_keys"])
+    keys = values["secret_keys"]
+    values["secret_keys"] = None if keys is None else frozenset(keys)
     link = values.get("private_link")
     values["private_link"] = None if link is None else PrivateLink(**link)
     for key in ("command", "args"):

@@ -3,7 +3,8 @@
 Decides, per endpoint, create / update in place / replace / pause / resume / delete / no-op,
 with its reasons as codes plus the values their sentences need (`Reason`; the sentences are
 `render.reasons`'); refuses to touch endpoints this stack does not own; keeps protected
-endpoints; checks hardware against the namespace's hardware list.
+endpoints; checks hardware against the namespace's hardware list, and what the plan adds
+against the namespace's quota (`plan.quota`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from provisioner.plan.model import (
     ResourceChange,
     Seen,
 )
+from provisioner.plan.quota import check_quota
 from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 from provisioner.spec.fields import Flag, has_flag
 from provisioner.spec.model import DesiredState, EndpointSpec
@@ -509,6 +511,7 @@ class _Planner:
         for key, live in sorted(live_by_key.items()):
             if key not in wanted and ownership.owner(live.config.tags) == self.options.stack:
                 self.orphan(live)
+        self.diagnostics.extend(check_quota(self.changes, desired, self.fleet))
         return Plan(
             stack=self.options.stack,
             changes=tuple(sorted(self.changes, key=lambda c: (c.namespace, c.name))),

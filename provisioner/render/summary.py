@@ -21,10 +21,13 @@ DONE = {
 
 
 def counts_line(outcomes: Sequence[Outcome]) -> str:
-    """`2 created, 1 deleted; 1 failed`, in the order the changes ran, or `nothing changed`."""
+    """`2 created, 1 deleted; 1 failed`, in the order the changes ran, or `nothing changed`.
+    With failures and nothing finished, `none finished`: a failed change may have done part of
+    its steps (a replacement that deleted but could not create), so "nothing changed" could lie."""
     done = Counter(o.change.action for o in outcomes if o.ok)
-    line = ", ".join(f"{n} {DONE[action]}" for action, n in done.items() if n) or "nothing changed"
     failed = sum(1 for o in outcomes if not o.ok)
+    nothing = "none finished" if failed else "nothing changed"
+    line = ", ".join(f"{n} {DONE[action]}" for action, n in done.items() if n) or nothing
     return f"{line}; {failed} failed" if failed else line
 
 

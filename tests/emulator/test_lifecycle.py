@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from huggingface_hub import HfApi
@@ -301,6 +302,25 @@ def test_deleted_endpoint_stays_visible_for_the_grace_period_then_404(
     assert err.value.response.status_code == 404
     assert "Endpoint 'ep' not found" in str(err.value)
     assert [e.name for e in hf_api.list_inference_endpoints(namespace="demo")] == ["other"]
+
+
+def test_a_deleted_name_can_stay_reserved_after_get_is_404(
+    make_emulator: Callable[..., Emulator], hub_for: Callable[..., HfApi]
+) -> None:
+    emu = make_emulator(durations=Durations(delete_grace=1, name_reserved=30))
+    api = hub_for(emu)
+    create(api)
+    api.delete_inference_endpoint("ep", namespace="demo")
+    emu.advance(1)
+    with pytest.raises(HfHubHTTPError) as gone:
+        api.get_inference_endpoint("ep", namespace="demo")
+    assert gone.value.response.status_code == 404
+    with pytest.raises(HfHubHTTPError) as refused:
+        create(api)
+    assert refused.value.response.status_code == 409
+    assert "Endpoint 'ep' already exists" in str(refused.value)
+    emu.advance(30)
+    assert create(api).name == "ep"
 
 
 def test_list_is_per_namespace(hf_api: HfApi) -> None:

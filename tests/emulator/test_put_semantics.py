@@ -61,6 +61,21 @@ def test_an_injected_hf_token_is_shown_only_when_configured(
     assert ep.raw["model"]["env"] == {"HF_TOKEN": "hf_mine"}  # a user-set one is shown instead
 
 
+def test_secrets_are_left_out_of_responses_only_when_configured(
+    make_emulator: Callable[..., Emulator], hub_for: Callable[..., HfApi]
+) -> None:
+    api = hub_for(make_emulator(omit_secrets=True))
+    created = create(api, secrets={"K": "value-1234"})
+    listed = api.list_inference_endpoints(namespace="demo")
+    updated = api.update_inference_endpoint("ep", namespace="demo", secrets={"L": "value-5678"})
+    for raw in (created.raw, listed[0].raw, updated.raw):
+        assert "secrets" not in raw["model"]
+    normal = hub_for(make_emulator())
+    assert create(normal, secrets={"K": "value-1234"}).raw["model"]["secrets"] == {
+        "K": "configured"
+    }
+
+
 def test_command_and_args_are_replaced_and_an_empty_list_clears_them(hf_api: HfApi) -> None:
     create(hf_api, container_command=["python", "-m", "app"], container_args=["--a", "1"])
     ep = hf_api.update_inference_endpoint("ep", namespace="demo", container_args=["--b"])

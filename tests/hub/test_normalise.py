@@ -68,6 +68,17 @@ def test_catalog_object_normalises() -> None:
     assert (config.vendor, config.region, config.instance_type) == ("aws", "us-east-1", "nvidia-l4")
 
 
+def test_secret_names_left_out_of_a_response_are_unknown_not_none() -> None:
+    """Whether the service echoes `model.secrets` is unknown: a response without it (or with
+    null) says nothing about the secrets, while `{}` says there are none."""
+    model = {k: v for k, v in CATALOG["model"].items() if k != "secrets"}  # type: ignore[attr-defined]
+    assert endpoint_from_raw({**CATALOG, "model": model}, "acme").config.secret_keys is None
+    nulled = {**model, "secrets": None}
+    assert endpoint_from_raw({**CATALOG, "model": nulled}, "acme").config.secret_keys is None
+    empty = {**model, "secrets": {}}
+    assert endpoint_from_raw({**CATALOG, "model": empty}, "acme").config.secret_keys == frozenset()
+
+
 def test_unknown_state_and_credentials() -> None:
     raw = {
         **CATALOG,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from huggingface_hub import HfApi
+
 from provisioner.emulator import Emulator
 from tests.reconcile.helpers import live, unmanaged, write_spec
 from tests.support.cli import Result
@@ -86,22 +88,23 @@ def test_transient_faults_are_retried(tmp_path: Path, cli: Cli, emulator: Emulat
     assert set(live(emulator)) == {"svc"}
 
 
-def test_quota_exceeded_fails_one_endpoint_and_the_others_finish(
-    tmp_path: Path, cli: Cli, emulator: Emulator
+def test_quota_taken_after_the_plan_fails_one_endpoint_and_the_others_finish(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hf_api: HfApi
 ) -> None:
+    """The plan checks quota (tests/reconcile/test_quota.py); quota someone else takes between
+    the plan and its apply is still a 409 for that endpoint alone."""
     specs = tmp_path / "endpoints"
     write_spec(specs, "small", namespace="acme")
-    write_spec(
-        specs,
-        "huge",
-        namespace="acme",
-        scaling={"min_replicas": 1, "max_replicas": 500},
-    )
-    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    write_spec(specs, "big", namespace="acme", scaling={"min_replicas": 1, "max_replicas": 10})
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    # intel-spr x2 counts 2 per replica, of 60: 50 taken by hand, the plan's 20 no longer fit.
+    unmanaged(hf_api, "elsewhere", min_replica=1, max_replica=25)
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
     assert result.code == 1
-    assert "acme/huge: create acme/huge: 409" in result.err
+    assert "acme/big: create acme/big: 409" in result.err
     assert "Quota exceeded" in result.err
-    assert set(live(emulator)) == {"small"}
+    assert set(live(emulator)) == {"small", "elsewhere"}
 
 
 def test_wait_times_out_with_a_clear_message(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:

@@ -1,0 +1,147 @@
+"""Quota at plan time: a plan that would overrun a namespace's accelerator quota is an error at
+the spec line that asks for it, counted as the service counts (accelerators x max replicas per
+vendor and instance type; paused endpoints hold none; what the plan frees counts)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from provisioner.emulator import Emulator
+from tests.reconcile.conftest import context_for
+from tests.reconcile.helpers import live, mutations, write_spec
+from tests.support.cli import Result
+
+Cli = Callable[..., Result]
+
+T4 = {"accelerator": "gpu", "instance_type": "nvidia-t4", "instance_size": "x1"}
+
+
+def _quota(make_emulator: Callable[..., Emulator], limit: int) -> Emulator:
+    return make_emulator(quotas={"acme": {"aws": {"nvidia-t4": limit}}})
+
+
+def _gpu(directory: Path, name: str, *, max_replicas: int, **fields: Any) -> Path:
+    compute = {**T4, **fields.pop("compute", {})}
+    return write_spec(
+        directory,
+        name,
+        namespace="acme",
+        compute=compute,
+        scaling={"min_replicas": 1, "max_replicas": max_replicas},
+        **fields,
+    )
+
+
+def _line_of(path: Path, key: str) -> int:
+    lines = path.read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.strip().startswith(f"{key}:"))
+
+
+def test_a_create_over_quota_is_a_plan_error_at_its_instance_type(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    emulator = _quota(make_emulator, 2)
+    ctx = context_for(emulator)
+    specs = tmp_path / "endpoints"
+    path = _gpu(specs, "big", max_replicas=3)
+    plan = cli("plan", "--dir", str(specs), ctx=ctx)
+    assert plan.code == 1, plan.text
+    where = f"{path}:{_line_of(path, 'instance_type')}:"
+    assert (
+        f"{where}" in plan.err
+        and "error: compute.instance_type: quota exceeded for nvidia-t4 on aws in namespace "
+        "acme: 0 of 2 accelerators in use, this plan adds 3"
+        in plan.err
+    ), plan.err
+    applied = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+    assert applied.code == 1
+    assert mutations(emulator) == []  # refused before anything was sent
+
+
+def test_creates_that_fit_alone_but_not_together_are_each_named(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    ctx = context_for(_quota(make_emulator, 3))
+    specs = tmp_path / "endpoints"
+    _gpu(specs, "one", max_replicas=2)
+    _gpu(specs, "two", max_replicas=2)
+    plan = cli("plan", "--dir", str(specs), ctx=ctx)
+    assert plan.code == 1
+    assert "0 of 3 accelerators in use, this plan adds 4 (2 of them for acme/one)" in plan.err
+    assert "this plan adds 4 (2 of them for acme/two)" in plan.err
+
+
+def test_raising_max_replicas_over_quota_points_at_max_replicas(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    emulator = _quota(make_emulator, 3)
+    ctx = context_for(emulator)
+    specs = tmp_path / "endpoints"
+    _gpu(specs, "svc", max_replicas=2)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    path = _gpu(specs, "svc", max_replicas=4)
+    plan = cli("plan", "--dir", str(specs), ctx=ctx)
+    assert plan.code == 1
+    assert f"{path}:{_line_of(path, 'max_replicas')}:" in plan.err
+    assert (
+        "scaling.max_replicas: quota exceeded for nvidia-t4 on aws in namespace acme: "
+        "2 of 3 accelerators in use, this plan adds 2" in plan.err
+    )
+    _gpu(specs, "svc", max_replicas=3)  # exactly fills it
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    assert live(emulator)["svc"]["compute"]["scaling"]["maxReplica"] == 3
+
+
+def test_a_replacement_counts_the_quota_it_frees(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    """Quota is per vendor and instance type, not per region: moving a full quota's endpoint to
+    another region frees what it takes."""
+    emulator = _quota(make_emulator, 2)
+    ctx = context_for(emulator)
+    specs = tmp_path / "endpoints"
+    _gpu(specs, "svc", max_replicas=2)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    _gpu(specs, "svc", max_replicas=2, compute={"region": "eu-west-1"})
+    plan = cli("plan", "--dir", str(specs), ctx=ctx)
+    assert plan.code == 0, plan.text
+    assert "-/+ acme/svc: replace" in plan.out
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    assert live(emulator)["svc"]["provider"]["region"] == "eu-west-1"
+
+
+def test_a_delete_in_the_same_plan_frees_its_quota(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    emulator = _quota(make_emulator, 2)
+    ctx = context_for(emulator)
+    specs = tmp_path / "endpoints"
+    old = _gpu(specs, "old", max_replicas=2)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    old.unlink()
+    _gpu(specs, "new", max_replicas=2)
+    # The stack's only endpoint goes: the mass-deletion guard wants that said.
+    plan = cli("plan", "--dir", str(specs), "--allow-mass-delete", ctx=ctx)
+    assert plan.code == 0, plan.text
+    applied = cli("apply", "--dir", str(specs), "--auto-approve", "--allow-mass-delete", ctx=ctx)
+    assert applied.code == 0, applied.text
+    assert set(live(emulator)) == {"new"}
+
+
+def test_a_paused_endpoint_holds_no_quota_until_it_is_resumed(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    emulator = _quota(make_emulator, 2)
+    ctx = context_for(emulator)
+    specs = tmp_path / "endpoints"
+    _gpu(specs, "sleeper", max_replicas=2, state="paused")
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    _gpu(specs, "awake", max_replicas=2)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    path = _gpu(specs, "sleeper", max_replicas=2, state="running")
+    plan = cli("plan", "--dir", str(specs), ctx=ctx)
+    assert plan.code == 1
+    assert f"{path}:{_line_of(path, 'instance_type')}:" in plan.err
+    assert "2 of 2 accelerators in use, this plan adds 2" in plan.err

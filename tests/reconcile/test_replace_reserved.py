@@ -1,0 +1,71 @@
+"""A replacement whose name the service still reserves after the delete: the create is retried
+for a bounded (emulated) time; when that is not enough, the failure says the old endpoint is gone,
+the new one was not created, and that applying again creates it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from provisioner.apply.executor import NAME_RESERVED_TIMEOUT_SECONDS
+from provisioner.emulator import Durations, Emulator
+from tests.reconcile.conftest import context_for
+from tests.reconcile.helpers import live, write_spec
+from tests.support.cli import Result
+
+Cli = Callable[..., Result]
+
+
+def _replace_under(emulator: Emulator, cli: Cli, specs: Path) -> Result:
+    ctx = context_for(emulator)
+    write_spec(specs, "svc", namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    write_spec(specs, "svc", namespace="acme", compute={"region": "eu-west-1"})  # forces replace
+    emulator.clear_requests()
+    return cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+
+
+def _creates(emulator: Emulator) -> list[int]:
+    return [
+        r["status"]
+        for r in emulator.requests()
+        if r["method"] == "POST" and r["path"] == "/v2/endpoint/acme"
+    ]
+
+
+def test_a_replacement_waits_while_the_service_still_reserves_the_name(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    emulator = make_emulator(durations=Durations(name_reserved=60))
+    specs = tmp_path / "endpoints"
+    result = _replace_under(emulator, cli, specs)
+    assert result.code == 0, result.text
+    creates = _creates(emulator)
+    assert creates[0] == 409 and creates[-1] == 200, creates
+    assert live(emulator)["svc"]["provider"]["region"] == "eu-west-1"
+    assert (
+        cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=context_for(emulator)).code == 0
+    )
+
+
+def test_a_replacement_that_cannot_create_says_the_old_one_is_gone_and_apply_again_creates_it(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    emulator = make_emulator(durations=Durations(name_reserved=NAME_RESERVED_TIMEOUT_SECONDS * 2))
+    specs = tmp_path / "endpoints"
+    result = _replace_under(emulator, cli, specs)
+    assert result.code == 1
+    assert (
+        "replace acme/svc: the old endpoint was deleted but the new one was not created"
+        in result.err
+    ), result.err
+    assert "already exists" in result.err
+    assert "run apply again to create it" in result.err
+    assert "Apply incomplete: none finished; 1 failed." in result.err  # not "nothing changed"
+    assert live(emulator) == {}  # neither endpoint, as the message says
+    emulator.advance(NAME_RESERVED_TIMEOUT_SECONDS)
+    ctx = context_for(emulator)
+    plan = cli("plan", "--dir", str(specs), ctx=ctx)
+    assert "+ acme/svc: create" in plan.out
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    assert live(emulator)["svc"]["provider"]["region"] == "eu-west-1"
