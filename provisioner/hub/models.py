@@ -138,11 +138,28 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class Commit:
+    """What the Hub's model info said a (repository, revision) is: its commit sha, or why the
+    token cannot know (`problem`, the Hub's answer; `unknown_revision`: the repository is
+    readable but has no such branch, tag or commit)."""
+
+    sha: str | None = None
+    problem: str | None = None
+    unknown_revision: bool = False
+
+
+# (repository, revision) -> its commit; revision None is the repository's default branch.
+Commits = Mapping[tuple[str, str | None], Commit]
+
+
+@dataclass(frozen=True)
 class Fleet:
-    """Everything read from the API before planning: endpoints and hardware per namespace."""
+    """Everything read from the API before planning: endpoints and hardware per namespace, and
+    the commits the specs' revisions (and live branch names) resolve to."""
 
     endpoints: Mapping[str, tuple[LiveEndpoint, ...]] = field(default_factory=dict)
     hardware: Mapping[str, tuple[Hardware, ...]] = field(default_factory=dict)
+    commits: Commits = field(default_factory=dict)
 
     def index(self) -> dict[tuple[str, str], LiveEndpoint]:
         """Every endpoint by (namespace, name)."""

@@ -76,7 +76,11 @@ def _image(config: Config, document: Document) -> None:
 
 
 def _revision(config: Config, document: Document) -> None:
-    # A resolved commit is the service's default, not a choice.
+    # A commit is written as no revision (the default branch): the listing cannot tell a
+    # pinned commit from the default branch's, and a pin written here would stop the endpoint
+    # following the branch for good. If the two differ, the next plan shows it as a revision
+    # update (`revision-moved`) before anything runs. A name the service reports is the
+    # user's choice, and is kept.
     if config.revision and not _COMMIT.match(config.revision):
         set_path(document, "model.revision", config.revision)
 

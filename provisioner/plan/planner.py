@@ -3,7 +3,9 @@
 Decides, per endpoint, create / update in place / replace / pause / resume / delete / no-op,
 with its reasons as codes plus the values their sentences need (`Reason`; the sentences are
 `render.reasons`'); refuses to touch endpoints this stack does not own; keeps protected
-endpoints; checks hardware against the namespace's hardware list.
+endpoints; checks hardware against the namespace's hardware list. Revisions are compared and
+deployed as the commits the fleet's `commits` say they resolved to (read before planning); a
+repository or revision the Hub would not resolve is an error at the spec.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from provisioner.hub.models import EndpointState, Fleet, Hardware, LiveEndpoint
+from provisioner.hub.models import Commit, EndpointState, Fleet, Hardware, LiveEndpoint
 from provisioner.plan import ownership
 from provisioner.plan.desired import (
     applied_digest,
@@ -25,6 +27,7 @@ from provisioner.plan.desired import (
 from provisioner.plan.diff import diff
 from provisioner.plan.document import fingerprint
 from provisioner.plan.model import (
+    DEFAULT_BRANCH,
     Action,
     FieldChange,
     Plan,
@@ -44,6 +47,36 @@ class PlanOptions:
     destroy: bool = False
     # Secret values cannot be read back, so a changed value is invisible; this sends them again.
     resend_secrets: bool = False
+
+
+REVISION = "model.revision"
+
+
+def _is_commit(revision: str | None) -> bool:
+    return (
+        revision is not None
+        and len(revision) == 40
+        and all(c in "0123456789abcdef" for c in revision)
+    )
+
+
+def revision_problem(spec: EndpointSpec, found: Commit | None) -> Diagnostic | None:
+    """Why the spec's revision cannot be deployed: the token cannot read the repository
+    (private, gated or absent), or it has no such revision."""
+    if found is None or found.problem is None:
+        return None
+    model, mark = spec.model, spec.source.mark
+    if found.unknown_revision:
+        return Diagnostic(
+            mark("model", "revision"),
+            f"model.revision: {model.revision!r} is not a branch, tag or commit of "
+            f"{model.repository} ({found.problem})",
+        )
+    return Diagnostic(
+        mark("model", "repository"),
+        f"model.repository: the Hub does not let this token read {model.repository!r} "
+        f"(private, gated or absent), so its revision cannot be resolved: {found.problem}",
+    )
 
 
 def _seen(live: LiveEndpoint | None) -> Seen:
@@ -213,6 +246,7 @@ class _InPlace:
     retry: bool  # its last update failed
     resend: bool  # --resend-secrets, and it has secrets
     drift: bool  # it changed although the spec did not: someone changed it by hand
+    moved: bool = False  # its revision's name resolves to another commit than it runs
 
     @property
     def update(self) -> bool:
@@ -226,9 +260,12 @@ class _InPlace:
             reasons.append(Reason(ReasonCode.UPDATE_FAILED_RETRY, message=live.message))
         if self.resend:
             reasons.append(Reason(ReasonCode.RESEND_SECRETS))
-        if self.fields:
+        if self.moved:
+            reasons.append(Reason(ReasonCode.REVISION_MOVED, paths=(REVISION,)))
+        others = tuple(f.path for f in self.fields if not (self.moved and f.path == REVISION))
+        if others:
             code = ReasonCode.CHANGED_OUTSIDE if self.drift else ReasonCode.FIELDS_DIFFER
-            reasons.append(Reason(code, paths=tuple(f.path for f in self.fields)))
+            reasons.append(Reason(code, paths=others))
         state = _state_reason(spec, live, self.state_step, drift=self.drift)
         return (*reasons, state) if state else tuple(reasons)
 
@@ -253,6 +290,32 @@ class _Planner:
             self.diagnostics.append(problem)
         return problem is None
 
+    def commit(self, spec: EndpointSpec) -> str | None:
+        """The commit the spec's revision (or the default branch) resolved to, if resolved."""
+        found = self.fleet.commits.get((spec.model.repository, spec.model.revision))
+        return None if found is None else found.sha
+
+    def revision_from(self, spec: EndpointSpec) -> str | None:
+        if self.commit(spec) is None:
+            return None
+        return spec.model.revision or DEFAULT_BRANCH
+
+    def revision_ok(self, spec: EndpointSpec) -> bool:
+        key = (spec.model.repository, spec.model.revision)
+        problem = revision_problem(spec, self.fleet.commits.get(key))
+        if problem is not None:
+            self.diagnostics.append(problem)
+        return problem is None
+
+    def compared(self, live: LiveEndpoint) -> LiveEndpoint:
+        """`live` with a branch or tag name in its revision (if the service echoes names)
+        replaced by the commit it resolved to, so the diff compares commits."""
+        revision = live.config.revision
+        found = self.fleet.commits.get((live.config.repository, revision))
+        if _is_commit(revision) or found is None or found.sha is None:
+            return live
+        return replace(live, config=replace(live.config, revision=found.sha))
+
     def creatable(self, spec: EndpointSpec, why: str = "") -> bool:
         refusal = create_refusal(spec)
         if refusal is not None:
@@ -261,7 +324,7 @@ class _Planner:
 
     def create(self, spec: EndpointSpec) -> None:
         assert spec.namespace is not None
-        if not self.creatable(spec) or not self.hardware_ok(spec):
+        if not self.revision_ok(spec) or not self.creatable(spec) or not self.hardware_ok(spec):
             return
         steps: tuple[Action, ...] = (Action.CREATE,)
         reasons: tuple[Reason, ...] = (Reason(ReasonCode.DOES_NOT_EXIST),)
@@ -276,10 +339,11 @@ class _Planner:
                 reasons,
                 _seen(None),
                 steps=steps,
-                desired=create_config(spec, stack=self.options.stack),
+                desired=create_config(spec, stack=self.options.stack, commit=self.commit(spec)),
                 secrets=_secret_refs(spec),
                 source=str(spec.source.mark("name")),
                 protected=spec.protect,
+                revision_from=self.revision_from(spec),
             )
         )
 
@@ -309,9 +373,10 @@ class _Planner:
                 _seen(live),
                 steps=steps,
                 fields=tuple(fields),
-                desired=create_config(spec, stack=self.options.stack),
+                desired=create_config(spec, stack=self.options.stack, commit=self.commit(spec)),
                 secrets=_secret_refs(spec),
                 source=str(spec.source.mark("name")),
+                revision_from=self.revision_from(spec),
             )
         )
 
@@ -335,15 +400,16 @@ class _Planner:
 
     def existing(self, spec: EndpointSpec, live: LiveEndpoint) -> None:
         owner = ownership.owner(live.config.tags)
-        if not self.owned(spec, live, owner):
+        if not self.owned(spec, live, owner) or not self.revision_ok(spec):
             return
         step = _state_step(spec, live)
-        found = _as_found(live, step)
-        fields = diff(spec, found)
+        compared, commit = self.compared(live), self.commit(spec)
+        found = _as_found(compared, step)
+        fields = diff(spec, found, commit=commit)
         replacement = _replacement(live, fields)
         if replacement is not None:
             # A new endpoint: its fields compare with the old one as it is.
-            self.replace(spec, live, diff(spec, live), replacement)
+            self.replace(spec, live, diff(spec, compared, commit=commit), replacement)
             return
         if has_flag((f.path for f in fields), Flag.HARDWARE) and not self.hardware_ok(spec):
             return
@@ -368,14 +434,19 @@ class _Planner:
         step: Action | None,
         adopting: bool,
     ) -> None:
+        # A name that now resolves to another commit is not the endpoint changing by hand.
+        moved = self.commit(spec) is not None and not _is_commit(spec.model.revision)
+        moved = moved and any(f.path == REVISION for f in fields)
+        others = [f for f in fields if not (moved and f.path == REVISION)]
         what = _InPlace(
             fields=tuple(fields),
             state_step=step,
             adopting=adopting,
             retry=live.state is EndpointState.UPDATE_FAILED,
             resend=self.options.resend_secrets and bool(spec.model.secrets),
-            drift=bool(fields or step)
+            drift=bool(others or step)
             and ownership.applied_digest(live.config.tags) == applied_digest(spec),
+            moved=moved,
         )
         if not what.update and step is None:
             self.changes.append(self.noop(spec, live))
@@ -390,7 +461,9 @@ class _Planner:
         send_secrets = _sends_secrets(spec, what.fields, resend=what.resend)
         # Planned against the endpoint as the pause or resume before the update leaves it.
         desired = (
-            update_config(spec, found.config, stack=self.options.stack) if what.update else None
+            update_config(spec, found.config, stack=self.options.stack, commit=self.commit(spec))
+            if what.update
+            else None
         )
         return ResourceChange(
             spec.namespace,
@@ -406,6 +479,7 @@ class _Planner:
             secrets=_secret_refs(spec) if send_secrets else None,
             source=str(spec.source.mark("name")),
             protected=_protected(spec, live),
+            revision_from=None if desired is None else self.revision_from(spec),
         )
 
     def noop(self, spec: EndpointSpec, live: LiveEndpoint) -> ResourceChange:
