@@ -51,7 +51,7 @@ def test_codes_are_the_published_ones() -> None:
         "resend-secrets", "fields-differ", "changed-outside", "pause-declared",
         "resumed-outside", "resume-declared", "paused-outside", "scaled-to-zero-resume",
         "failed-replace", "forces-replacement", "spec-removed", "destroy-requested",
-        "protected-kept", "scaled-to-zero-idle", "matches",
+        "protected-kept", "scaled-to-zero-idle", "matches", "revision-moved",
     }  # fmt: skip
     assert published <= {code.value for code in ReasonCode}
 
