@@ -12,7 +12,6 @@ What stops a run is raised as a `ProvisionerError` carrying diagnostics, chained
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +24,7 @@ from provisioner.apply.waiter import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Waiter
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError
 from provisioner.hub.live import read_fleet, resolve_commits
-from provisioner.hub.models import Fleet, Identity, Secrets
+from provisioner.hub.models import Fleet, Identity, Secrets, is_commit
 from provisioner.plan.document import PlanFormatError, loads
 from provisioner.plan.model import Plan
 from provisioner.plan.planner import PlanOptions, build_plan
@@ -81,9 +80,6 @@ def read_live(api: EndpointsApi, identity: Identity, *, required: Iterable[str])
         raise ProvisionerError.because(f"cannot read the live endpoints: {error}") from error
 
 
-_COMMIT = re.compile(r"[0-9a-f]{40}")
-
-
 def revisions_to_resolve(
     specs: Sequence[EndpointSpec], fleet: Fleet
 ) -> set[tuple[str, str | None]]:
@@ -99,7 +95,7 @@ def revisions_to_resolve(
         if found is None or found.config.repository != repository:
             continue
         revision = found.config.revision
-        if revision and not _COMMIT.fullmatch(revision):
+        if revision and not is_commit(revision):
             wanted.add((repository, revision))
     return wanted
 

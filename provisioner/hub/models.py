@@ -8,6 +8,7 @@ time from the environment and is never serialised or printed.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,6 +136,14 @@ class Identity:
     @property
     def namespaces(self) -> tuple[str, ...]:
         return (self.user, *self.orgs)
+
+
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def is_commit(revision: str | None) -> bool:
+    """Whether a revision is a full commit id (40 hex digits) rather than a branch or tag."""
+    return revision is not None and _COMMIT.fullmatch(revision) is not None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from provisioner.hub.models import Commit, EndpointState, Fleet, Hardware, LiveEndpoint
+from provisioner.hub.models import (
+    Commit,
+    EndpointState,
+    Fleet,
+    Hardware,
+    LiveEndpoint,
+    is_commit,
+)
 from provisioner.plan import ownership
 from provisioner.plan.desired import (
     applied_digest,
@@ -50,14 +57,6 @@ class PlanOptions:
 
 
 REVISION = "model.revision"
-
-
-def _is_commit(revision: str | None) -> bool:
-    return (
-        revision is not None
-        and len(revision) == 40
-        and all(c in "0123456789abcdef" for c in revision)
-    )
 
 
 def revision_problem(spec: EndpointSpec, found: Commit | None) -> Diagnostic | None:
@@ -312,7 +311,7 @@ class _Planner:
         replaced by the commit it resolved to, so the diff compares commits."""
         revision = live.config.revision
         found = self.fleet.commits.get((live.config.repository, revision))
-        if _is_commit(revision) or found is None or found.sha is None:
+        if is_commit(revision) or found is None or found.sha is None:
             return live
         return replace(live, config=replace(live.config, revision=found.sha))
 
@@ -435,7 +434,7 @@ class _Planner:
         adopting: bool,
     ) -> None:
         # A name that now resolves to another commit is not the endpoint changing by hand.
-        moved = self.commit(spec) is not None and not _is_commit(spec.model.revision)
+        moved = self.commit(spec) is not None and not is_commit(spec.model.revision)
         moved = moved and any(f.path == REVISION for f in fields)
         others = [f for f in fields if not (moved and f.path == REVISION)]
         what = _InPlace(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from provisioner.hub.models import is_commit
 from provisioner.plan.model import DEFAULT_BRANCH, Reason, ReasonCode, ResourceChange
 
 Sentence = Callable[[Reason, ResourceChange], str]
@@ -51,8 +52,7 @@ def _forces_replacement(reason: Reason, change: ResourceChange) -> str:
 
 def short(revision: str) -> str:
     """A commit as people write it (7 hex digits); any other revision as it is."""
-    is_commit = len(revision) == 40 and all(c in "0123456789abcdef" for c in revision)
-    return revision[:7] if is_commit else revision
+    return revision[:7] if is_commit(revision) else revision
 
 
 def _revision_moved(reason: Reason, change: ResourceChange) -> str:
