@@ -1,6 +1,7 @@
 """The workflows the commands are made of, as library functions tests call directly:
 
-- `plan_stack`: fill in namespaces, read what is live in the scope the stack owns, and diff;
+- `plan_stack`: fill in namespaces, read what is live in the scope the stack owns, resolve the
+  specs' revisions to commits, and diff;
 - `load_saved_plan`: read a plan saved by `plan --out` and refuse it if it went stale;
 - `apply_plan`: resolve secrets, confirm, execute the changes, wait for them to settle.
 
@@ -11,8 +12,8 @@ What stops a run is raised as a `ProvisionerError` carrying diagnostics, chained
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,13 +23,14 @@ from provisioner.apply.results import Outcome, Reporter
 from provisioner.apply.waiter import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Waiter
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError
-from provisioner.hub.live import read_fleet
-from provisioner.hub.models import Fleet, Identity, Secrets
+from provisioner.hub.live import read_fleet, resolve_commits
+from provisioner.hub.models import Fleet, Identity, Secrets, is_commit
 from provisioner.plan.document import PlanFormatError, loads
 from provisioner.plan.model import Plan
 from provisioner.plan.planner import PlanOptions, build_plan
 from provisioner.plan.safety import guard_mass_deletion, warn_unlisted
 from provisioner.spec.diagnostics import Mark, ProvisionerError, display_path
+from provisioner.spec.model import EndpointSpec
 from provisioner.spec.stack import Stack
 
 
@@ -79,6 +81,36 @@ def read_live(api: EndpointsApi, identity: Identity, *, required: Iterable[str])
         raise ProvisionerError.because(f"cannot read the live endpoints: {error}") from error
 
 
+def revisions_to_resolve(
+    specs: Sequence[EndpointSpec], fleet: Fleet
+) -> set[tuple[str, str | None]]:
+    """Each spec's (repository, revision), and the branch or tag name a live endpoint of the
+    same repository reports instead of a commit, if the service echoes names: the diff compares
+    commits on both sides."""
+    live = fleet.index()
+    wanted: set[tuple[str, str | None]] = set()
+    for spec in specs:
+        repository = spec.model.repository
+        wanted.add((repository, spec.model.revision))
+        found = live.get((spec.namespace or "", spec.name))
+        if found is None or found.config.repository != repository:
+            continue
+        revision = found.config.revision
+        if revision and not is_commit(revision):
+            wanted.add((repository, revision))
+    return wanted
+
+
+def resolve_revisions(api: EndpointsApi, specs: Sequence[EndpointSpec], fleet: Fleet) -> Fleet:
+    """`fleet` with the commits of every revision the plan compares (one model info call per
+    distinct repository and revision), so what is reviewed is a commit, not a moving name."""
+    try:
+        commits = resolve_commits(api, revisions_to_resolve(specs, fleet))
+    except ApiError as error:
+        raise ProvisionerError.because(f"cannot resolve model revisions: {error}") from error
+    return replace(fleet, commits=commits)
+
+
 def plan_stack(
     stack: Stack,
     api: EndpointsApi,
@@ -93,6 +125,8 @@ def plan_stack(
     specs = stack.resolved_specs(identity.user)
     default = stack.default_namespace(identity.user)
     fleet = read_live(api, identity, required={s.namespace or default for s in specs} | {default})
+    if not destroy:
+        fleet = resolve_revisions(api, specs, fleet)
     options = PlanOptions(stack.settings.stack, destroy=destroy, resend_secrets=resend_secrets)
     where = Mark(stack.settings.file or display_path(stack.root))
     plan = guard_mass_deletion(

@@ -133,6 +133,11 @@ class Emulator:
     def clear_faults(self) -> None:
         self._service.faults.clear()
 
+    def move_branch(self, repository: str, branch: str = "main", sha: str | None = None) -> str:
+        """Point a model repository's branch at `sha` (default: a new commit), as a push to the
+        Hub would; the same as `POST /admin/models`. Returns the commit."""
+        return self._service.models.move(repository, branch, sha)
+
     def reset(self) -> None:
         """Forget every endpoint, fault and logged request; the clock keeps its time."""
         self._service.reset()

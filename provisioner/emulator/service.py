@@ -27,6 +27,7 @@ from provisioner.emulator.faults import Faults, Injected, corrupt
 from provisioner.emulator.hardware import Hardware
 from provisioner.emulator.journal import Entry, Journal, redact_request
 from provisioner.emulator.lifecycle import Record
+from provisioner.emulator.models import Models, model_route
 from provisioner.emulator.render import encoded, render
 from provisioner.emulator.schema import parse_create, parse_update
 from provisioner.emulator.store import Store
@@ -60,6 +61,7 @@ class Service:
             hardware=hardware, durations=config.durations, quotas=config.quotas, faults=self.faults
         )
         self.journal = Journal(config.request_log_limit)
+        self.models = Models(self.directory)
         self.base_url = "http://127.0.0.1"
         self._sleep = sleep
         self._traffic = Traffic(
@@ -70,7 +72,9 @@ class Service:
 
     def handle(self, req: Request) -> Response:
         trace = req.header("x-amzn-trace-id") or req.header("x-request-id") or uuid.uuid4().hex
-        if req.path == "/admin" or req.path.startswith("/admin/"):
+        if req.path == "/admin/models":
+            resp = _guard(lambda: self.models.admin(req, _admin_json(req)))
+        elif req.path == "/admin" or req.path.startswith("/admin/"):
             resp = _guard(
                 lambda: handle_admin(
                     req,
@@ -92,6 +96,7 @@ class Service:
             self.store.reset()
         self.faults.clear()
         self.journal.clear()
+        self.models.reset()
 
     def base_for(self, req: Request) -> str:
         # Build URLs from the Host the client used, so `status.url` works through any alias.
@@ -126,6 +131,10 @@ class Service:
             case ["api", "whoami-v2"]:
                 _allow(method, "GET")
                 return json_response(200, self.directory.whoami(self.directory.require(req)))
+            case ["api", "models", _, *_]:
+                _allow(method, "GET")
+                repository, revision = model_route(segs) or ("", None)
+                return self.models.info(req, repository, revision)
             case ["api", "agent-harnesses"]:
                 _allow(method, "GET")
                 return json_response(200, AGENT_HARNESSES)
@@ -329,6 +338,13 @@ def _loggable(body: bytes) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError):
         # Not JSON: never echo raw bytes (they could be anything), just say how many.
         return {"unparsedBytes": len(body)}
+
+
+def _admin_json(req: Request) -> Any:
+    try:
+        return json.loads(req.body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ApiError(400, f"body is not valid JSON: {err}") from err
 
 
 def _guard(handler: Callable[[], Response]) -> Response:

@@ -16,11 +16,17 @@ from typing import Any, TypeVar
 
 import httpx2
 from huggingface_hub import HfApi, InferenceEndpointHardware, constants
-from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.errors import HfHubHTTPError, RevisionNotFoundError
 from huggingface_hub.utils import build_hf_headers, get_session, get_token, hf_raise_for_status
 
 from provisioner.hub.api import EndpointsApi
-from provisioner.hub.errors import ApiError, ConfigurationError, Transient, classify
+from provisioner.hub.errors import (
+    ApiError,
+    ConfigurationError,
+    Transient,
+    UnknownRevision,
+    classify,
+)
 from provisioner.hub.models import Config, Hardware, Identity, Listing, LiveEndpoint, Secrets
 from provisioner.hub.normalise import (
     create_arguments,
@@ -317,6 +323,25 @@ class HubApi:
             return get_session().get(url, headers=build_hf_headers(token=self._token)).status_code
         except httpx2.TransportError:
             return 0
+
+    def model_commit(self, repository: str, revision: str | None) -> str:
+        """The commit `revision` (None: the default branch) of model `repository` is at now,
+        from the Hub's model info. A revision the repository lacks is `UnknownRevision`."""
+        what = f"model info of {repository}" + (f"@{revision}" if revision else "")
+
+        def info() -> str:
+            try:
+                found = self._api.model_info(repository, revision=revision, token=self._token)
+            except RevisionNotFoundError as exc:
+                raise UnknownRevision(
+                    f"{what}: {exc.response.status_code} no such revision",
+                    status=exc.response.status_code,
+                ) from exc
+            if not found.sha:
+                raise ApiError(f"{what}: the Hub returned no commit sha")
+            return str(found.sha)
+
+        return self._call(what, info)
 
 
 __all__ = ["ApiError", "Connection", "EndpointsApi", "HubApi", "resolve_connection"]

@@ -42,6 +42,10 @@ class NotFound(ApiError):
     """404: the endpoint (or namespace) does not exist."""
 
 
+class UnknownRevision(NotFound):
+    """404 from the Hub's model info: the repository has no such branch, tag or commit."""
+
+
 class Conflict(ApiError):
     """409: e.g. an endpoint with this name already exists."""
 

@@ -8,6 +8,7 @@ time from the environment and is never serialised or printed.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,10 +170,34 @@ class Identity:
         return (self.user, *self.orgs)
 
 
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def is_commit(revision: str | None) -> bool:
+    """Whether a revision is a full commit id (40 hex digits) rather than a branch or tag."""
+    return revision is not None and _COMMIT.fullmatch(revision) is not None
+
+
+@dataclass(frozen=True)
+class Commit:
+    """What the Hub's model info said a (repository, revision) is: its commit sha, or why the
+    token cannot know (`problem`, the Hub's answer; `unknown_revision`: the repository is
+    readable but has no such branch, tag or commit)."""
+
+    sha: str | None = None
+    problem: str | None = None
+    unknown_revision: bool = False
+
+
+# (repository, revision) -> its commit; revision None is the repository's default branch.
+Commits = Mapping[tuple[str, str | None], Commit]
+
+
 @dataclass(frozen=True)
 class Fleet:
     """Everything read from the API before planning: endpoints and hardware per namespace, and
-    the listed items that could not be read (never planned as absent)."""
+    the listed items that could not be read (never planned as absent), the namespaces that could
+    not be listed, and the commits the specs' revisions (and live branch names) resolve to."""
 
     endpoints: Mapping[str, tuple[LiveEndpoint, ...]] = field(default_factory=dict)
     hardware: Mapping[str, tuple[Hardware, ...]] = field(default_factory=dict)
@@ -180,6 +205,7 @@ class Fleet:
     # Namespaces the token can use that could not be listed (why): this stack's endpoints there,
     # if any, are not in the plan, which must say so.
     unlisted: Mapping[str, str] = field(default_factory=dict)
+    commits: Commits = field(default_factory=dict)
 
     def index(self) -> dict[tuple[str, str], LiveEndpoint]:
         """Every endpoint by (namespace, name)."""

@@ -124,6 +124,16 @@ def applied_digest(spec: EndpointSpec) -> str:
     return ownership.digest(effective(spec))
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a spec is planned into besides itself: the stack it belongs to, and the commit its
+    revision (or, when it declares none, the repository's default branch) resolved to at plan
+    time. With no commit (a plan made without the Hub), the declared name is sent as it is."""
+
+    stack: str
+    commit: str | None = None
+
+
 def _tags(spec: EndpointSpec, user: tuple[str, ...], *, stack: str) -> tuple[str, ...]:
     return ownership.tags_for(
         user, stack=stack, protected=spec.protect, applied=applied_digest(spec)
@@ -146,25 +156,28 @@ def _private_link(spec: EndpointSpec) -> PrivateLink | None:
     return None if link is None else PrivateLink(link.account_id, link.region)
 
 
-# Rows a create fills by hand: spec path -> (spec, stack) -> `Config` values.
-Created = Callable[[EndpointSpec, str], dict[str, Any]]
+# Rows a create fills by hand: spec path -> (spec, target) -> `Config` values.
+Created = Callable[[EndpointSpec, Target], dict[str, Any]]
 _CREATE: Mapping[str, Created] = {
-    "model.image": lambda spec, stack: {"image": default_image(spec)},
-    "model.env": lambda spec, stack: {"env": dict(spec.model.env or {})},
-    "model.secrets": lambda spec, stack: {"secret_keys": frozenset(spec.model.secrets or {})},
-    "scaling.metric": lambda spec, stack: {"metric": _metric(spec)},
-    "private_link": lambda spec, stack: {"private_link": _private_link(spec)},
-    "tags": lambda spec, stack: {"tags": _tags(spec, tuple(sorted(spec.tags or ())), stack=stack)},
-    "protect": lambda spec, stack: {},  # a tag: see "tags"
+    # The commit reviewed, not the name: a branch that moves after the plan changes nothing.
+    "model.revision": lambda spec, to: {"revision": to.commit or spec.model.revision},
+    "model.image": lambda spec, to: {"image": default_image(spec)},
+    "model.env": lambda spec, to: {"env": dict(spec.model.env or {})},
+    "model.secrets": lambda spec, to: {"secret_keys": frozenset(spec.model.secrets or {})},
+    "scaling.metric": lambda spec, to: {"metric": _metric(spec)},
+    "private_link": lambda spec, to: {"private_link": _private_link(spec)},
+    "tags": lambda spec, to: {"tags": _tags(spec, tuple(sorted(spec.tags or ())), stack=to.stack)},
+    "protect": lambda spec, to: {},  # a tag: see "tags"
 }
 
 
-def create_config(spec: EndpointSpec, *, stack: str) -> Config:
+def create_config(spec: EndpointSpec, *, stack: str, commit: str | None = None) -> Config:
     values: dict[str, Any] = {}
+    target = Target(stack, commit)
     for row in FIELDS:
         handler = _CREATE.get(row.spec)
         if handler is not None:
-            values.update(handler(spec, stack))
+            values.update(handler(spec, target))
         else:
             values[row.attr] = declared(spec, row)
     return Config(**values)
@@ -199,12 +212,14 @@ def _update_measure(spec: EndpointSpec, live: Config) -> dict[str, Any]:
     return {"metric": metric, "threshold": threshold}
 
 
-def _update_tags(spec: EndpointSpec, live: Config, stack: str) -> dict[str, Any]:
+def _update_tags(spec: EndpointSpec, live: Config, to: Target) -> dict[str, Any]:
     user = tuple(sorted(spec.tags)) if spec.tags is not None else ownership.user_tags(live.tags)
-    return {"tags": _tags(spec, user, stack=stack)}
+    return {"tags": _tags(spec, user, stack=to.stack)}
 
 
-def _update_revision(spec: EndpointSpec, live: Config) -> str | None:
+def _update_revision(spec: EndpointSpec, live: Config, to: Target) -> str | None:
+    if to.commit is not None:
+        return to.commit  # resolved for this spec's repository: what was reviewed
     # The live revision of another repository is that repository's commit: never carried over
     # to a new repository (the service resolves the new one's default branch).
     if spec.model.revision is not None or spec.model.repository != live.repository:
@@ -234,18 +249,18 @@ def _update_secrets(spec: EndpointSpec, live: Config) -> frozenset[str] | None:
     return live.secret_keys if secrets is None or live.secret_keys is None else frozenset(secrets)
 
 
-# Rows an update fills by hand: spec path -> (spec, live, stack) -> `Config` values. The others
+# Rows an update fills by hand: spec path -> (spec, live, target) -> `Config` values. The others
 # take the declared value, or the live one when the spec does not declare the field.
-Updated = Callable[[EndpointSpec, Config, str], dict[str, Any]]
+Updated = Callable[[EndpointSpec, Config, Target], dict[str, Any]]
 _UPDATE: Mapping[str, Updated] = {
-    "model.revision": lambda spec, live, stack: {"revision": _update_revision(spec, live)},
-    "model.image": lambda spec, live, stack: {"image": _update_image(spec, live)},
-    "model.env": lambda spec, live, stack: {"env": _update_env(spec, live)},
-    "model.secrets": lambda spec, live, stack: {"secret_keys": _update_secrets(spec, live)},
-    "scaling.metric": lambda spec, live, stack: _update_measure(spec, live),
-    "scaling.threshold": lambda spec, live, stack: {},  # with the metric
+    "model.revision": lambda spec, live, to: {"revision": _update_revision(spec, live, to)},
+    "model.image": lambda spec, live, to: {"image": _update_image(spec, live)},
+    "model.env": lambda spec, live, to: {"env": _update_env(spec, live)},
+    "model.secrets": lambda spec, live, to: {"secret_keys": _update_secrets(spec, live)},
+    "scaling.metric": lambda spec, live, to: _update_measure(spec, live),
+    "scaling.threshold": lambda spec, live, to: {},  # with the metric
     "tags": _update_tags,
-    "protect": lambda spec, live, stack: {},  # a tag: see "tags"
+    "protect": lambda spec, live, to: {},  # a tag: see "tags"
 }
 
 
@@ -272,7 +287,9 @@ def resumed_config(live: Config) -> Config:
     return live
 
 
-def update_config(spec: EndpointSpec, live: Config, *, stack: str) -> Config:
+def update_config(
+    spec: EndpointSpec, live: Config, *, stack: str, commit: str | None = None
+) -> Config:
     """The complete configuration an update sends: declared values over the live ones.
 
     `live` is the configuration the endpoint has when the update runs (after a pause or resume
@@ -280,6 +297,7 @@ def update_config(spec: EndpointSpec, live: Config, *, stack: str) -> Config:
     replacement keep their live values (an update never changes them); so do the replica rows
     when the spec says paused, because an update carrying counts >= 1 resumes an endpoint."""
     values: dict[str, Any] = {}
+    target = Target(stack, commit)
     stays_paused = spec.state is DesiredState.PAUSED
     for row in FIELDS:
         if stays_paused and Flag.REPLICAS in row.flags:
@@ -287,7 +305,7 @@ def update_config(spec: EndpointSpec, live: Config, *, stack: str) -> Config:
             continue
         handler = _UPDATE.get(row.spec)
         if handler is not None:
-            values.update(handler(spec, live, stack))
+            values.update(handler(spec, live, target))
             continue
         value = None if row.mode is Mode.REPLACE else declared(spec, row)
         values[row.attr] = getattr(live, row.attr) if value is None else value

@@ -2,10 +2,12 @@
 its value is read on both sides, and whether a difference forces a replacement (the row's mode).
 
 Pure data and pure functions. A field the spec does not declare is `UNDECLARED` and never
-compared, so whatever the service fills in (resolved revision, inferred task, default image
-settings, `compute.id`, injected env) never shows up as a change. Nor are replica counts while
-the spec says paused: pausing sets them to 0 (`Flag.REPLICAS`). Nor is what the service does not
-report (`UNKNOWN`: secret names, if its responses leave them out).
+compared, so whatever the service fills in (inferred task, default image settings, `compute.id`,
+injected env) never shows up as a change. Nor are replica counts while the spec says paused:
+pausing sets them to 0 (`Flag.REPLICAS`). Nor is what the service does not report (`UNKNOWN`:
+secret names, if its responses leave them out). The revision is compared as a commit: the
+planner passes the commit the declared revision (or the default branch) resolved to at plan
+time.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class Rule:
     secret: bool = False
     # The row's flags (`provisioner.spec.fields.Flag`).
     flags: frozenset[Flag] = frozenset()
+    # The desired value is the commit the plan resolved the spec's revision to, when there is
+    # one (declared or not: no revision means the default branch's commit).
+    resolved: bool = False
 
 
 def _json(value: Any) -> Any:
@@ -129,6 +134,7 @@ def _env_live(spec: EndpointSpec, endpoint: LiveEndpoint) -> dict[str, str]:
 # Fields compared by hand, keyed by their row's spec path. The image is reported key by key
 # under `model.` (`model.engine`, `model.image.url`, `model.engine_options.quantize`).
 _SPECIAL: Mapping[str, Callable[[Field], Rule]] = {
+    "model.revision": lambda row: replace(_plain(row), resolved=True),
     "model.image": lambda row: Rule(
         "model", row.mode, _image_desired, _image_live, per_key=True, extra_live_keys=False
     ),
@@ -207,19 +213,23 @@ def _per_key(rule: Rule, desired: Mapping[str, Any], live: Mapping[str, Any]) ->
     return changes
 
 
-def diff(spec: EndpointSpec, endpoint: LiveEndpoint) -> list[FieldChange]:
+def diff(
+    spec: EndpointSpec, endpoint: LiveEndpoint, *, commit: str | None = None
+) -> list[FieldChange]:
     """Every declared field whose live value differs, in table order.
 
     `endpoint` is the endpoint as the change will find it: a paused one about to be resumed is
     compared with what resuming leaves (`plan.desired.resumed_config`). While the spec says
     paused, replica counts are not compared: a paused endpoint has 0/0 whatever the spec says,
-    and the declared ones are applied when it is resumed."""
+    and the declared ones are applied when it is resumed. `commit` is what the spec's revision
+    resolved to (None: not resolved, the declared name is compared as it is); a live branch name
+    is expected already replaced by its commit (the planner does that)."""
     paused = spec.state is DesiredState.PAUSED
     changes: list[FieldChange] = []
     for rule in RULES:
         if paused and Flag.REPLICAS in rule.flags:
             continue
-        desired = rule.desired(spec)
+        desired: Any = commit if rule.resolved and commit is not None else rule.desired(spec)
         if desired is UNDECLARED:
             continue
         live = rule.live(spec, endpoint)

@@ -1,10 +1,12 @@
 """The plan as a versioned JSON document (`plan --out`, `apply PLAN`), and config fingerprints.
 
 The document holds everything `apply` needs to execute exactly what was reviewed: the steps,
-the complete configuration to send, which environment variable each secret comes from (never a
-value), and what the plan saw of each endpoint so that apply can refuse a stale plan. Each
-change says why as a list of reasons, `{"code": "changed-outside", "paths": [...]}`: the codes
-(`ReasonCode`) are stable, for pipelines to filter on; the sentences are the renderers'.
+the complete configuration to send (its `revision` the commit the plan resolved, and
+`revision_from` the name it was resolved from), which environment variable each secret comes
+from (never a value), and what the plan saw of each endpoint so that apply can refuse a stale
+plan. Each change says why as a list of reasons, `{"code": "changed-outside", "paths": [...]}`:
+the codes (`ReasonCode`) are stable, for pipelines to filter on; the sentences are the
+renderers'.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ def _change_to_json(change: ResourceChange) -> dict[str, Any]:
         "secrets_from_env": None
         if change.secrets is None
         else dict(sorted(change.secrets.items())),
+        "revision_from": change.revision_from,
     }
 
 
@@ -142,6 +145,7 @@ def _change_from_json(data: dict[str, Any]) -> ResourceChange:
         source=data.get("source"),
         protected=data["protected"],
         refused=data["refused"],
+        revision_from=data.get("revision_from"),
     )
 
 

@@ -16,17 +16,14 @@ shows the change.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from provisioner.hub.models import Config, EndpointState, LiveEndpoint
+from provisioner.hub.models import Config, EndpointState, LiveEndpoint, is_commit
 from provisioner.plan import ownership
 from provisioner.plan.desired import ENGINES, METRICS_BACK, camel, own_env
 from provisioner.spec.fields import FIELDS, Flag, set_path
 from provisioner.spec.model import ENGINE_OPTIONS, EndpointType, Engine
-
-_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 # What the API's older `type` values are called today: huggingface_hub refuses to create a
 # `protected` endpoint ("Use `type='authenticated'` instead"), but the API may still return one.
@@ -76,8 +73,12 @@ def _image(config: Config, document: Document) -> None:
 
 
 def _revision(config: Config, document: Document) -> None:
-    # A resolved commit is the service's default, not a choice.
-    if config.revision and not _COMMIT.match(config.revision):
+    # A commit is written as no revision (the default branch): the listing cannot tell a
+    # pinned commit from the default branch's, and a pin written here would stop the endpoint
+    # following the branch for good. If the two differ, the next plan shows it as a revision
+    # update (`revision-moved`) before anything runs. A name the service reports is the
+    # user's choice, and is kept.
+    if config.revision and not is_commit(config.revision):
         set_path(document, "model.revision", config.revision)
 
 

@@ -40,6 +40,9 @@ class ReasonCode(enum.StrEnum):
     RESEND_SECRETS = "resend-secrets"  # --resend-secrets
     FIELDS_DIFFER = "fields-differ"  # the spec changed since the last apply (paths)
     CHANGED_OUTSIDE = "changed-outside"  # the spec did not change, the endpoint did (paths)
+    # the declared branch or tag (or the default branch) is at another commit than the endpoint
+    # runs: pushed to since the last apply (or the endpoint's revision was changed by hand)
+    REVISION_MOVED = "revision-moved"
     # pause / resume (at most one, next to any of the update reasons)
     PAUSE_DECLARED = "pause-declared"  # state: paused declared, it is not (state)
     RESUMED_OUTSIDE = "resumed-outside"  # applied paused, someone resumed it (state)
@@ -56,6 +59,10 @@ class ReasonCode(enum.StrEnum):
     # no-op
     SCALED_TO_ZERO_IDLE = "scaled-to-zero-idle"  # at zero while idle, as min_replicas 0 allows
     MATCHES = "matches"
+
+
+# `ResourceChange.revision_from` of a spec that declares no revision (no git ref has a space).
+DEFAULT_BRANCH = "default branch"
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,9 @@ class ResourceChange:
     protected: bool = False
     # Protection refused the delete this endpoint would otherwise get (spec removed, destroy).
     refused: bool = False
+    # The name `desired.revision` (a commit) was resolved from at plan time: the declared
+    # revision, or `DEFAULT_BRANCH` when the spec declares none; None when nothing was resolved.
+    revision_from: str | None = None
 
     @property
     def address(self) -> str:

@@ -4,7 +4,9 @@ Decides, per endpoint, create / update in place / replace / pause / resume / del
 with its reasons as codes plus the values their sentences need (`Reason`; the sentences are
 `render.reasons`'); refuses to touch endpoints this stack does not own; keeps protected
 endpoints; checks hardware against the namespace's hardware list, and what the plan adds
-against the namespace's quota (`plan.quota`).
+against the namespace's quota (`plan.quota`). Revisions are compared and deployed as the
+commits the fleet's `commits` say they resolved to (read before planning); a repository or
+revision the Hub would not resolve is an error at the spec.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from provisioner.hub.models import EndpointState, Fleet, Hardware, LiveEndpoint
+from provisioner.hub.models import (
+    Commit,
+    EndpointState,
+    Fleet,
+    Hardware,
+    LiveEndpoint,
+    is_commit,
+)
 from provisioner.plan import ownership
 from provisioner.plan.desired import (
     applied_digest,
@@ -26,6 +35,7 @@ from provisioner.plan.desired import (
 from provisioner.plan.diff import diff
 from provisioner.plan.document import fingerprint
 from provisioner.plan.model import (
+    DEFAULT_BRANCH,
     Action,
     FieldChange,
     Plan,
@@ -46,6 +56,28 @@ class PlanOptions:
     destroy: bool = False
     # Secret values cannot be read back, so a changed value is invisible; this sends them again.
     resend_secrets: bool = False
+
+
+REVISION = "model.revision"
+
+
+def revision_problem(spec: EndpointSpec, found: Commit | None) -> Diagnostic | None:
+    """Why the spec's revision cannot be deployed: the token cannot read the repository
+    (private, gated or absent), or it has no such revision."""
+    if found is None or found.problem is None:
+        return None
+    model, mark = spec.model, spec.source.mark
+    if found.unknown_revision:
+        return Diagnostic(
+            mark("model", "revision"),
+            f"model.revision: {model.revision!r} is not a branch, tag or commit of "
+            f"{model.repository} ({found.problem})",
+        )
+    return Diagnostic(
+        mark("model", "repository"),
+        f"model.repository: the Hub does not let this token read {model.repository!r} "
+        f"(private, gated or absent), so its revision cannot be resolved: {found.problem}",
+    )
 
 
 def _seen(live: LiveEndpoint | None) -> Seen:
@@ -216,6 +248,7 @@ class _InPlace:
     retry: bool  # its last update failed
     resend: bool  # --resend-secrets, and it has secrets
     drift: bool  # it changed although the spec did not: someone changed it by hand
+    moved: bool = False  # its revision's name resolves to another commit than it runs
 
     @property
     def update(self) -> bool:
@@ -231,9 +264,12 @@ class _InPlace:
             reasons.append(Reason(ReasonCode.UPDATE_FAILED_RETRY, message=live.message))
         if self.resend:
             reasons.append(Reason(ReasonCode.RESEND_SECRETS))
-        if self.fields:
+        if self.moved:
+            reasons.append(Reason(ReasonCode.REVISION_MOVED, paths=(REVISION,)))
+        others = tuple(f.path for f in self.fields if not (self.moved and f.path == REVISION))
+        if others:
             code = ReasonCode.CHANGED_OUTSIDE if self.drift else ReasonCode.FIELDS_DIFFER
-            reasons.append(Reason(code, paths=tuple(f.path for f in self.fields)))
+            reasons.append(Reason(code, paths=others))
         state = _state_reason(spec, live, self.state_step, drift=self.drift)
         return (*reasons, state) if state else tuple(reasons)
 
@@ -258,6 +294,32 @@ class _Planner:
             self.diagnostics.append(problem)
         return problem is None
 
+    def commit(self, spec: EndpointSpec) -> str | None:
+        """The commit the spec's revision (or the default branch) resolved to, if resolved."""
+        found = self.fleet.commits.get((spec.model.repository, spec.model.revision))
+        return None if found is None else found.sha
+
+    def revision_from(self, spec: EndpointSpec) -> str | None:
+        if self.commit(spec) is None:
+            return None
+        return spec.model.revision or DEFAULT_BRANCH
+
+    def revision_ok(self, spec: EndpointSpec) -> bool:
+        key = (spec.model.repository, spec.model.revision)
+        problem = revision_problem(spec, self.fleet.commits.get(key))
+        if problem is not None:
+            self.diagnostics.append(problem)
+        return problem is None
+
+    def compared(self, live: LiveEndpoint) -> LiveEndpoint:
+        """`live` with a branch or tag name in its revision (if the service echoes names)
+        replaced by the commit it resolved to, so the diff compares commits."""
+        revision = live.config.revision
+        found = self.fleet.commits.get((live.config.repository, revision))
+        if is_commit(revision) or found is None or found.sha is None:
+            return live
+        return replace(live, config=replace(live.config, revision=found.sha))
+
     def creatable(self, spec: EndpointSpec, why: str = "") -> bool:
         refusal = create_refusal(spec)
         if refusal is not None:
@@ -266,7 +328,7 @@ class _Planner:
 
     def create(self, spec: EndpointSpec) -> None:
         assert spec.namespace is not None
-        if not self.creatable(spec) or not self.hardware_ok(spec):
+        if not self.revision_ok(spec) or not self.creatable(spec) or not self.hardware_ok(spec):
             return
         steps: tuple[Action, ...] = (Action.CREATE,)
         reasons: tuple[Reason, ...] = (Reason(ReasonCode.DOES_NOT_EXIST),)
@@ -281,10 +343,11 @@ class _Planner:
                 reasons,
                 _seen(None),
                 steps=steps,
-                desired=create_config(spec, stack=self.options.stack),
+                desired=create_config(spec, stack=self.options.stack, commit=self.commit(spec)),
                 secrets=_secret_refs(spec),
                 source=str(spec.source.mark("name")),
                 protected=spec.protect,
+                revision_from=self.revision_from(spec),
             )
         )
 
@@ -314,9 +377,10 @@ class _Planner:
                 _seen(live),
                 steps=steps,
                 fields=tuple(fields),
-                desired=create_config(spec, stack=self.options.stack),
+                desired=create_config(spec, stack=self.options.stack, commit=self.commit(spec)),
                 secrets=_secret_refs(spec),
                 source=str(spec.source.mark("name")),
+                revision_from=self.revision_from(spec),
             )
         )
 
@@ -340,15 +404,16 @@ class _Planner:
 
     def existing(self, spec: EndpointSpec, live: LiveEndpoint) -> None:
         owner = ownership.owner(live.config.tags)
-        if not self.owned(spec, live, owner):
+        if not self.owned(spec, live, owner) or not self.revision_ok(spec):
             return
         step = _state_step(spec, live)
-        found = _as_found(live, step)
-        fields = diff(spec, found)
+        compared, commit = self.compared(live), self.commit(spec)
+        found = _as_found(compared, step)
+        fields = diff(spec, found, commit=commit)
         replacement = _replacement(live, fields)
         if replacement is not None:
             # A new endpoint: its fields compare with the old one as it is.
-            self.replace(spec, live, diff(spec, live), replacement)
+            self.replace(spec, live, diff(spec, compared, commit=commit), replacement)
             return
         if has_flag((f.path for f in fields), Flag.HARDWARE) and not self.hardware_ok(spec):
             return
@@ -373,6 +438,10 @@ class _Planner:
         step: Action | None,
         adopting: bool,
     ) -> None:
+        # A name that now resolves to another commit is not the endpoint changing by hand.
+        moved = self.commit(spec) is not None and not is_commit(spec.model.revision)
+        moved = moved and any(f.path == REVISION for f in fields)
+        others = [f for f in fields if not (moved and f.path == REVISION)]
         what = _InPlace(
             fields=tuple(fields),
             state_step=step,
@@ -380,8 +449,9 @@ class _Planner:
             rewrite_tags=ownership.needs_rewrite(live.config.tags),
             retry=live.state is EndpointState.UPDATE_FAILED,
             resend=self.options.resend_secrets and bool(spec.model.secrets),
-            drift=bool(fields or step)
+            drift=bool(others or step)
             and ownership.applied_digest(live.config.tags) == applied_digest(spec),
+            moved=moved,
         )
         if not what.update and step is None:
             self.changes.append(self.noop(spec, live))
@@ -396,7 +466,9 @@ class _Planner:
         send_secrets = _sends_secrets(spec, what.fields, resend=what.resend)
         # Planned against the endpoint as the pause or resume before the update leaves it.
         desired = (
-            update_config(spec, found.config, stack=self.options.stack) if what.update else None
+            update_config(spec, found.config, stack=self.options.stack, commit=self.commit(spec))
+            if what.update
+            else None
         )
         return ResourceChange(
             spec.namespace,
@@ -412,6 +484,7 @@ class _Planner:
             secrets=_secret_refs(spec) if send_secrets else None,
             source=str(spec.source.mark("name")),
             protected=_protected(spec, live),
+            revision_from=None if desired is None else self.revision_from(spec),
         )
 
     def noop(self, spec: EndpointSpec, live: LiveEndpoint) -> ResourceChange:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from provisioner.plan.model import Reason, ReasonCode, ResourceChange
+from provisioner.hub.models import is_commit
+from provisioner.plan.model import DEFAULT_BRANCH, Reason, ReasonCode, ResourceChange
 
 Sentence = Callable[[Reason, ResourceChange], str]
 
@@ -49,6 +50,21 @@ def _forces_replacement(reason: Reason, change: ResourceChange) -> str:
     return f"{', '.join(one(p) for p in reason.paths)} cannot change in place: {REPLACED}"
 
 
+def short(revision: str) -> str:
+    """A commit as people write it (7 hex digits); any other revision as it is."""
+    return revision[:7] if is_commit(revision) else revision
+
+
+def _revision_moved(reason: Reason, change: ResourceChange) -> str:
+    name = change.revision_from or "the revision"
+    name = f"the {name}" if name == DEFAULT_BRANCH else name
+    found = [f for f in change.fields if f.path in reason.paths]
+    if not found or found[0].after is None or found[0].before is None:
+        return f"{name} is at another commit than the endpoint runs"
+    after, before = short(str(found[0].after)), short(str(found[0].before))
+    return f"{name} is now at {after}; the endpoint runs {before}"
+
+
 def _fixed(text: str) -> Sentence:
     return lambda _reason, _change: text
 
@@ -65,6 +81,7 @@ SENTENCES: dict[ReasonCode, Sentence] = {
     ReasonCode.RESEND_SECRETS: _fixed("secrets sent again (--resend-secrets)"),
     ReasonCode.FIELDS_DIFFER: _fields_differ,
     ReasonCode.CHANGED_OUTSIDE: lambda r, _: f"{names(r.paths)} changed outside provisioner",
+    ReasonCode.REVISION_MOVED: _revision_moved,
     ReasonCode.PAUSE_DECLARED: lambda r, _: f"state: paused declared, it is {r.state}",
     ReasonCode.RESUMED_OUTSIDE: lambda r, _: (
         f"resumed outside provisioner (it is {r.state}); state: paused declared"

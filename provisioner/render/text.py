@@ -11,8 +11,8 @@ import json
 from typing import Any
 
 from provisioner.hub.models import Config
-from provisioner.plan.model import Action, FieldChange, Plan, ResourceChange
-from provisioner.render.reasons import describe
+from provisioner.plan.model import DEFAULT_BRANCH, Action, FieldChange, Plan, ResourceChange
+from provisioner.render.reasons import describe, short
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -31,7 +31,19 @@ def value(data: Any) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
-def _field(change: FieldChange) -> str:
+def _revision(change: FieldChange, resolved_from: str | None) -> str:
+    """`~ model.revision: 1a2b3c4 -> 7bcac57 (main)`: commits short, with the name the new
+    commit was resolved from."""
+    before = "null" if change.before is None else short(str(change.before))
+    after = "null" if change.after is None else short(str(change.after))
+    named = f" ({resolved_from})" if resolved_from and resolved_from != change.after else ""
+    suffix = "   # forces replacement" if change.forces_replacement else ""
+    return f"~ {change.path}: {before} -> {after}{named}{suffix}"
+
+
+def _field(change: FieldChange, resolved_from: str | None = None) -> str:
+    if change.path == "model.revision" and not change.sensitive:
+        return _revision(change, resolved_from)
     suffix = "   # forces replacement" if change.forces_replacement else ""
     if change.sensitive:
         if change.before is None:
@@ -46,8 +58,9 @@ def _field(change: FieldChange) -> str:
     return f"~ {change.path}: {value(change.before)} -> {value(change.after)}{suffix}"
 
 
-def summary(config: Config) -> str:
-    """One line a reviewer can check a new endpoint by."""
+def summary(config: Config, revision_from: str | None = None) -> str:
+    """One line a reviewer can check a new endpoint by: the repository at the commit it will
+    run (`gpt2@main -> 7bcac57`), where, how many, which image."""
     replicas = (
         f"{config.min_replica} replica" + ("s" if config.min_replica != 1 else "")
         if config.min_replica == config.max_replica
@@ -56,8 +69,15 @@ def summary(config: Config) -> str:
     if config.min_replica == 0 and config.scale_to_zero_timeout:
         replicas += f", scale to zero after {config.scale_to_zero_timeout} min"
     image = config.image.fields.get("url") or config.image.variant
+    model = config.repository
+    if config.revision and revision_from == DEFAULT_BRANCH:
+        model += f" ({revision_from} -> {short(config.revision)})"
+    elif config.revision and revision_from and revision_from != config.revision:
+        model += f"@{revision_from} -> {short(config.revision)}"
+    elif config.revision:
+        model += f"@{short(config.revision)}"
     return (
-        f"{config.repository} on {config.vendor}/{config.region} {config.accelerator} "
+        f"{model} on {config.vendor}/{config.region} {config.accelerator} "
         f"{config.instance_type} {config.instance_size}, {replicas}, {config.type}, "
         f"image {image}"
     )
@@ -83,11 +103,11 @@ def render_change(change: ResourceChange, *, indent: str = "  ") -> list[str]:
     if change.source:
         lines.append(f"{indent}    spec: {change.source}")
     if change.action is Action.CREATE and change.desired is not None:
-        lines.append(f"{indent}    {summary(change.desired)}")
+        lines.append(f"{indent}    {summary(change.desired, change.revision_from)}")
         for key, env in sorted((change.secrets or {}).items()):
             lines.append(f"{indent}    secret {key}: (sensitive, from ${env})")
     else:
-        lines.extend(f"{indent}    {_field(f)}" for f in change.fields)
+        lines.extend(f"{indent}    {_field(f, change.revision_from)}" for f in change.fields)
     return lines
 
 

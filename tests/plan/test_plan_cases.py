@@ -28,6 +28,7 @@ from tests.support.capture import (
     ROOT,
     Case,
     capture,
+    commits_from,
     dumps_json,
     emulator_config,
     load_case,
@@ -57,7 +58,7 @@ def fleet_from(path: Path) -> Fleet:
             for region in vendor["regions"]
             for compute in region["computes"]
         )
-    return Fleet(endpoints=endpoints, hardware=hardware)
+    return Fleet(endpoints=endpoints, hardware=hardware, commits=commits_from(data))
 
 
 def plan_case(case: Case, work: Path, monkeypatch: pytest.MonkeyPatch) -> Plan:

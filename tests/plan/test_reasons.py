@@ -54,6 +54,7 @@ def test_codes_are_the_published_ones() -> None:
         "resumed-outside", "resume-declared", "paused-outside", "scaled-to-zero-resume",
         "failed-replace", "forces-replacement", "spec-removed", "destroy-requested",
         "protected-kept", "scaled-to-zero-idle", "matches", "ownership-tags-rewritten",
+        "revision-moved",
     }  # fmt: skip
     assert published <= {code.value for code in ReasonCode}
 

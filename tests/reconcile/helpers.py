@@ -38,6 +38,14 @@ def write_spec(directory: Path, name: str, **fields: Any) -> Path:
     return path
 
 
+def hub_commit(emu: Emulator, repository: str, revision: str | None = None) -> str:
+    """The commit the emulated Hub's model info gives for a repository's revision (default
+    branch when None), through the real client."""
+    return str(
+        HfApi(endpoint=emu.url, token="hf_demo").model_info(repository, revision=revision).sha
+    )
+
+
 def api_calls(emu: Emulator) -> list[tuple[str, str]]:
     return [
         (r["method"], r["path"])

@@ -10,7 +10,7 @@ import pytest
 
 from provisioner.cli.context import Context
 from provisioner.emulator import Emulator
-from tests.reconcile.helpers import live, mutations, write_spec
+from tests.reconcile.helpers import hub_commit, live, mutations, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -32,8 +32,9 @@ def test_update_in_place_sends_complete_env_and_converges(
     plan = cli("plan", "--dir", str(specs))
     assert "~ acme/svc: update" in plan.out
     assert "differ from the spec" in plan.out
+    v2 = hub_commit(emulator, "gpt2", "v2")
     for line in (
-        '~ model.revision: "',
+        f"~ model.revision: {hub_commit(emulator, 'gpt2', None)[:7]} -> {v2[:7]} (v2)",
         '- model.env.B: "2"',
         '+ model.env.C: "3"',
         "~ scaling.max_replicas: 1 -> 3",
@@ -45,7 +46,7 @@ def test_update_in_place_sends_complete_env_and_converges(
     assert len(puts) == 1
     assert puts[0]["body"]["model"]["env"] == {"A": "1", "C": "3"}
     svc = live(emulator)["svc"]
-    assert svc["model"]["revision"] == "v2"
+    assert svc["model"]["revision"] == v2  # the commit reviewed, not the tag's name
     assert svc["compute"]["scaling"]["maxReplica"] == 3
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
 

@@ -60,7 +60,7 @@ values = st.text("abcdefgh0123 -", max_size=8)
 def spec(draw: st.DrawFn) -> dict[str, Any]:
     vendor, region, accelerator, kind, size = draw(st.sampled_from(HARDWARE))
     engine = draw(st.sampled_from(sorted(ENGINE_OPTIONS)))
-    model: dict[str, Any] = {"repository": draw(st.sampled_from(["gpt2", "org/model-a"]))}
+    model: dict[str, Any] = {"repository": draw(st.sampled_from(["gpt2", "distilgpt2"]))}
     if draw(st.booleans()):
         model["revision"] = draw(st.sampled_from(["main", "v1.0", "a" * 40]))
     if draw(st.booleans()):

@@ -37,7 +37,10 @@ class Sample:
 
 
 SAMPLES: dict[str, Sample] = {
-    "model.repository": Sample({}, {"model": {"repository": "distilgpt2"}}),
+    # Another repository has its own commits: the plan deploys its default branch's.
+    "model.repository": Sample(
+        {}, {"model": {"repository": "distilgpt2"}}, frozenset({"model.revision"})
+    ),
     "model.revision": Sample({"model": {"revision": "v1"}}, {"model": {"revision": "v2"}}),
     "model.task": Sample({}, {"model": {"task": "text-classification"}}),
     "model.framework": Sample({}, {"model": {"framework": "custom"}}),

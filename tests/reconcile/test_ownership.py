@@ -134,7 +134,7 @@ def test_import_then_apply_only_adds_ownership_tags(
     assert f"wrote {written}" in imported.out
     text = written.read_text()
     assert "adopt: true" in text
-    assert "revision" not in text  # a resolved commit is the service's default, not a choice
+    assert "revision:" not in text  # a resolved commit is the service's default, not a choice
     assert "HF_TOKEN" not in text
     assert cli("validate", "--dir", str(specs)).code == 0
 

@@ -11,7 +11,7 @@ from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
 from tests.reconcile.conftest import context_for
-from tests.reconcile.helpers import apply_ok, live, unmanaged, write_spec
+from tests.reconcile.helpers import apply_ok, hub_commit, live, unmanaged, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -32,10 +32,12 @@ def test_repository_change_never_sends_the_old_repositorys_commit(
     emulator.clear_requests()
     apply_ok(cli, specs)
     (put,) = _puts(emulator)
-    assert put["model"] == {"repository": "distilgpt2"}
+    # The new repository's default-branch commit, resolved when planning: what was reviewed.
+    new = hub_commit(emulator, "distilgpt2")
+    assert put["model"] == {"repository": "distilgpt2", "revision": new}
     model = live(emulator)["svc"]["model"]
     assert model["repository"] == "distilgpt2"
-    assert model["revision"] != old  # the new repository's own commit
+    assert model["revision"] == new != old
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
 
 

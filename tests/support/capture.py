@@ -5,7 +5,9 @@ A case folder (`tests/cases/plan/<case>/`) holds `case.yaml` and the outputs `li
 way a user's world comes to be: the emulator (in process, time frozen, fixed epoch) receives the
 case's `before` specs through the real `provisioner apply`, then the case's `outside` changes
 through the real huggingface_hub client (as `hf endpoints ...` would send them) and the emulator's
-admin faults, and finally the raw `GET /v2/endpoint/{ns}` listing is written down.
+admin faults, and finally the raw `GET /v2/endpoint/{ns}` listing is written down, with what the
+Hub's model info (`GET /api/models/{repo}[/revision/{rev}]`) answers for each planned spec's
+repository and revision (`models`: the commits the plan resolves, or the Hub's error).
 
 This module only uses public entry points (the CLI's `main` with an injected `Context`, the client,
 the emulator's API), so refactors below the CLI do not touch it. It must stay deterministic: the
@@ -20,12 +22,14 @@ import io
 import json
 import random
 import shutil
+import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 from huggingface_hub import HfApi
@@ -33,6 +37,8 @@ from huggingface_hub import HfApi
 from provisioner.cli.context import Context
 from provisioner.cli.main import main
 from provisioner.emulator import Emulator, EmulatorConfig
+from provisioner.hub.models import Commit
+from provisioner.spec.model import EndpointSpec
 from provisioner.spec.stack import load_stack
 
 ROOT = Path(__file__).resolve().parents[1] / "cases" / "plan"
@@ -196,6 +202,8 @@ def _outside(emu: Emulator, api: HfApi, change: Mapping[str, Any], namespace: st
         api.delete_inference_endpoint(value, namespace=namespace)
     elif kind == "create":  # by hand: no ownership tags unless given
         api.create_inference_endpoint(value, namespace=namespace, **{**BY_HAND, **extra})
+    elif kind == "move-branch":  # a push to the model repository: `branch` (default main) moves
+        emu.move_branch(value, extra.get("branch", "main"))
     elif kind in ("fail-next-deploy", "fail-next-update"):  # scripted through the admin API
         fault = "fail_deploy" if kind == "fail-next-deploy" else "fail_update"
         emu.add_fault({"kind": fault, "namespace": namespace, "name": value, **extra})
@@ -210,6 +218,28 @@ def _get(emu: Emulator, path: str) -> Any:
     )
     with urllib.request.urlopen(request) as response:
         return json.load(response)
+
+
+def model_key(repository: str, revision: str | None) -> str:
+    """`models` key of a (repository, revision): `gpt2` (default branch) or `gpt2@v1.0`."""
+    return repository if revision is None else f"{repository}@{revision}"
+
+
+def _models(emu: Emulator, specs: list[EndpointSpec]) -> dict[str, Any]:
+    """Model info per planned (repository, revision): `{"sha"}`, or `{"status", "error"}` (the
+    Hub's `X-Error-Code`)."""
+    found: dict[str, Any] = {}
+    for spec in specs:
+        repository, revision = spec.model.repository, spec.model.revision
+        path = f"/api/models/{repository}"
+        if revision is not None:
+            path += f"/revision/{quote(revision, safe='')}"
+        try:
+            info = {"sha": _get(emu, path)["sha"]}
+        except urllib.error.HTTPError as error:
+            info = {"status": error.code, "error": error.headers.get("X-Error-Code")}
+        found[model_key(repository, revision)] = info
+    return found
 
 
 def capture(case: Case, emu: Emulator, api: HfApi, work: Path) -> dict[str, Any]:
@@ -228,8 +258,23 @@ def capture(case: Case, emu: Emulator, api: HfApi, work: Path) -> dict[str, Any]
         "namespaces": {
             namespace: {"endpoints": _get(emu, f"/v2/endpoint/{namespace}")}
             for namespace in sorted(planned)
-        }
+        },
+        "models": _models(emu, stack.resolved_specs(TOKEN_USER)),
     }
+
+
+def commits_from(live: Mapping[str, Any]) -> dict[tuple[str, str | None], Commit]:
+    """The `models` of a `live.json` as the commits `plan_stack` resolves."""
+    commits: dict[tuple[str, str | None], Commit] = {}
+    for key, info in (live.get("models") or {}).items():
+        repository, _, revision = key.partition("@")
+        if "sha" in info:
+            found = Commit(sha=info["sha"])
+        else:
+            problem = f"{info['status']} {info['error']}"
+            found = Commit(problem=problem, unknown_revision=info["error"] == "RevisionNotFound")
+        commits[(repository, revision or None)] = found
+    return commits
 
 
 def provider_listing(emu: Emulator, namespace: str = "acme") -> dict[str, Any]:

@@ -1,0 +1,130 @@
+"""What was reviewed is what runs: revisions are resolved to commits when planning, deployed as
+those commits, and compared as commits, whether the service echoes a branch name or a sha."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from provisioner.emulator import Emulator
+from tests.reconcile.helpers import hub_commit, live, mutations, write_spec
+from tests.support.cli import Result
+
+Cli = Callable[..., Result]
+
+
+def _posted_revisions(emu: Emulator) -> list[object]:
+    return [
+        r["body"]["model"].get("revision")
+        for r in emu.requests()
+        if r["method"] in ("POST", "PUT") and r["path"].startswith("/v2/endpoint/")
+    ]
+
+
+def test_plan_shows_the_commit_a_create_deploys_and_apply_sends_it(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", model={"revision": "main"})
+    write_spec(specs, "plain", namespace="acme")
+    main = hub_commit(emulator, "gpt2", "main")
+    plan = cli("plan", "--dir", str(specs))
+    assert f"gpt2@main -> {main[:7]} on aws/us-east-1" in plan.out
+    assert f"gpt2 (default branch -> {main[:7]}) on aws/us-east-1" in plan.out
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert _posted_revisions(emulator) == [main, main]  # a commit, never the name
+    assert live(emulator)["svc"]["model"]["revision"] == main
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_a_moved_branch_is_an_update_to_its_new_commit(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", model={"revision": "main"})
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    old = hub_commit(emulator, "gpt2")
+    new = emulator.move_branch("gpt2", "main")
+    plan = cli("plan", "--dir", str(specs), "--detailed-exitcode")
+    assert plan.code == 2, plan.text
+    assert f"~ model.revision: {old[:7]} -> {new[:7]} (main)" in plan.out
+    assert f"main is now at {new[:7]}; the endpoint runs {old[:7]}" in plan.out
+    assert "changed outside provisioner" not in plan.out  # nobody touched the endpoint
+    emulator.clear_requests()
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert _posted_revisions(emulator) == [new]
+    assert live(emulator)["svc"]["model"]["revision"] == new
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_a_saved_plan_deploys_the_reviewed_commit_after_the_branch_moved(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", model={"revision": "main"})
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    reviewed = hub_commit(emulator, "gpt2", "main")
+    (change,) = json.loads(saved.read_text())["changes"]
+    assert (change["desired"]["revision"], change["revision_from"]) == (reviewed, "main")
+    moved = emulator.move_branch("gpt2", "main")
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 0, result.text
+    assert live(emulator)["svc"]["model"]["revision"] == reviewed
+    # The next plan sees where main is now.
+    plan = cli("plan", "--dir", str(specs))
+    assert f"~ model.revision: {reviewed[:7]} -> {moved[:7]} (main)" in plan.out
+
+
+def _put_revision(emu: Emulator, name: str, revision: str) -> None:
+    request = urllib.request.Request(
+        f"{emu.url}/v2/endpoint/acme/{name}",
+        method="PUT",
+        data=json.dumps({"model": {"revision": revision}}).encode(),
+        headers={"Authorization": "Bearer hf_demo", "Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request).close()
+
+
+def test_a_live_branch_name_is_compared_as_the_commit_it_resolves_to(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """If the service echoes `main` rather than a sha, the plan still compares commits: the
+    name's commit now (which commit such an endpoint runs cannot be read from the listing)."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", model={"revision": "main"})
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    _put_revision(emulator, "svc", "main")  # the emulator stores a name as given
+    emulator.advance(60)
+    assert live(emulator)["svc"]["model"]["revision"] == "main"
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+    new = emulator.move_branch("gpt2")
+    v1 = hub_commit(emulator, "gpt2", "v1")
+    write_spec(specs, "svc", namespace="acme", model={"revision": "v1"})
+    plan = cli("plan", "--dir", str(specs))
+    assert f"~ model.revision: {new[:7]} -> {v1[:7]} (v1)" in plan.out
+
+
+def test_unreadable_repositories_and_unknown_revisions_are_errors_at_the_spec(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "private", namespace="acme", model={"repository": "acme/private-model"})
+    write_spec(specs, "gated", namespace="acme", model={"repository": "acme/gated-model"})
+    write_spec(specs, "typo", namespace="acme", model={"revision": "mian"})
+    write_spec(specs, "fine", namespace="acme")
+    plan = cli("plan", "--dir", str(specs))
+    assert plan.code == 1
+    # Every problem in one run, each at the line and column of what to fix.
+    for name, key in (("private", "repository"), ("gated", "repository"), ("typo", "revision")):
+        assert re.search(rf"{name}\.yaml:\d+:\d+: error: model\.{key}: ", plan.err), plan.err
+    assert "acme/private-model" in plan.err and "acme/gated-model" in plan.err
+    assert "'mian' is not a branch, tag or commit of gpt2" in plan.err
+    emulator.clear_requests()
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 1
+    assert mutations(emulator) == []
+    resolved = [r["path"] for r in emulator.requests() if r["path"].startswith("/api/models/")]
+    assert len(resolved) == len(set(resolved)) == 4  # once per (repository, revision)
