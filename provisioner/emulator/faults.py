@@ -8,7 +8,8 @@ Scripted faults (the JSON of `POST /admin/faults` and `Emulator.add_fault`):
 - `{"kind": "http", "method": "POST", "path": "/v2/endpoint/*", "status": 503, "count": 2,
   "retry_after": 3, "message": "...", "after": false}`: the next `count` requests matching the
   method (`*` = any) and the path glob fail with `status`; `after: true` performs the operation
-  first and then answers the error (a lost response).
+  first and then answers the error (a lost response); `status: 200` with `after: true` answers a
+  200 whose body is `{"error": message}`: an answer a client cannot read.
 - `{"kind": "corrupt_listing", "namespace": "demo", "name": "ep", "remove": ["status"],
   "set": {"model": "oops"}}`: that endpoint's item in every list response has the dotted keys in
   `remove` deleted and those in `set` replaced, until the faults are cleared (GET of the one
@@ -177,8 +178,10 @@ class Faults:
                 {"kind", "method", "path", "status", "count", "retry_after", "message", "after"},
             )
             status = _int(raw, "status", None)
-            if not 400 <= status <= 599:
-                raise FaultError("status: expected an HTTP error status (400-599)")
+            if not (400 <= status <= 599 or (status == 200 and raw.get("after") is True)):
+                raise FaultError(
+                    "status: expected an HTTP error status (400-599), or 200 with after: true"
+                )
             retry = raw.get("retry_after")
             return HttpFault(
                 id=fid,

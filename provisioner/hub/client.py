@@ -23,6 +23,7 @@ from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import (
     ApiError,
     ConfigurationError,
+    MalformedResponse,
     Transient,
     UnknownRevision,
     classify,
@@ -135,6 +136,12 @@ def _translate(what: str, fn: Callable[[], T]) -> T:
         raise ApiError(f"{what}: the request could not be sent: {type(exc).__name__}") from exc
     except httpx2.TransportError as exc:
         raise Transient(f"{what}: {type(exc).__name__}: {exc}") from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        # A 200 whose body lacks what the client (or provisioner) needs: this call's failure,
+        # reported for its endpoint, while the others go on.
+        raise MalformedResponse(
+            f"{what}: the service's answer could not be read ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def _page(what: str, body: Any) -> tuple[list[Any], str | None]:
@@ -232,12 +239,22 @@ class HubApi:
         except ValueError as error:
             raise ApiError(f"list endpoints of {namespace}: the response is not JSON") from error
 
+    def _endpoint(self, what: str, namespace: str, fn: Callable[[], Any]) -> LiveEndpoint:
+        """Call `fn` (a client call answering one endpoint) and read its answer, both inside the
+        retrier: an answer that cannot be read is this endpoint's error, never a crash."""
+
+        def read() -> LiveEndpoint:
+            found = fn()
+            return endpoint_from_raw(found if isinstance(found, dict) else found.raw, namespace)
+
+        return self._call(what, read)
+
     def get_endpoint(self, namespace: str, name: str) -> LiveEndpoint:
-        found = self._call(
+        return self._endpoint(
             f"get {namespace}/{name}",
+            namespace,
             lambda: self._api.get_inference_endpoint(name, namespace=namespace, token=self._token),
         )
-        return endpoint_from_raw(found.raw, namespace)
 
     def list_hardware(self, namespace: str) -> list[Hardware]:
         rows = self._call(
@@ -258,8 +275,7 @@ class HubApi:
                 name, namespace=namespace, token=self._token, **arguments
             )
 
-        found = self._call(f"create {namespace}/{name}", create)
-        return endpoint_from_raw(found.raw, namespace)
+        return self._endpoint(f"create {namespace}/{name}", namespace, create)
 
     def update_endpoint(
         self,
@@ -285,25 +301,25 @@ class HubApi:
             raw: dict[str, Any] = response.json()
             return raw
 
-        return endpoint_from_raw(self._call(f"update {namespace}/{name}", put), namespace)
+        return self._endpoint(f"update {namespace}/{name}", namespace, put)
 
     def pause(self, namespace: str, name: str) -> LiveEndpoint:
-        found = self._call(
+        return self._endpoint(
             f"pause {namespace}/{name}",
+            namespace,
             lambda: self._api.pause_inference_endpoint(
                 name, namespace=namespace, token=self._token
             ),
         )
-        return endpoint_from_raw(found.raw, namespace)
 
     def resume(self, namespace: str, name: str) -> LiveEndpoint:
-        found = self._call(
+        return self._endpoint(
             f"resume {namespace}/{name}",
+            namespace,
             lambda: self._api.resume_inference_endpoint(
                 name, namespace=namespace, token=self._token, running_ok=True
             ),
         )
-        return endpoint_from_raw(found.raw, namespace)
 
     def delete_endpoint(self, namespace: str, name: str) -> None:
         self._call(

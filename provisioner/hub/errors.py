@@ -62,6 +62,10 @@ class AuthError(ApiError):
     """401/403: no valid token, or the token may not manage this namespace."""
 
 
+class MalformedResponse(ApiError):
+    """A successful answer whose body cannot be read (a required key missing, a wrong type)."""
+
+
 class Transient(ApiError):
     """429, 5xx, timeouts and connection errors: safe to retry."""
 

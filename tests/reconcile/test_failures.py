@@ -161,3 +161,31 @@ def test_create_colliding_with_someone_elses_new_endpoint_fails(
     result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
     assert result.code == 1
     assert "acme/svc was created since the plan was made" in result.err
+
+
+def test_an_answer_that_cannot_be_read_fails_only_its_endpoint(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """A 200 whose body lacks what the client needs is that endpoint's failure, reported by
+    name; the other changes go on, and a re-run converges."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "a", namespace="acme")
+    write_spec(specs, "b", namespace="acme")
+    emulator.add_fault(
+        {
+            "kind": "http",
+            "method": "POST",
+            "path": "/v2/endpoint/acme",
+            "status": 200,
+            "after": True,
+            "count": 1,
+            "message": "half an answer",
+        }
+    )
+    result = cli("apply", "--dir", str(specs), "--auto-approve", "--parallelism", "1")
+    assert result.code == 1, result.text
+    assert "internal error" not in result.err
+    assert "acme/a: create acme/a: the service's answer could not be read" in result.err
+    assert "1 created; 1 failed" in result.err
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
