@@ -448,11 +448,13 @@ class _Planner:
             protected=_protected(spec, live),
         )
 
-    def orphan(self, live: LiveEndpoint) -> None:
+    def orphan(self, live: LiveEndpoint, spec: EndpointSpec | None = None) -> None:
+        """Delete an endpoint of this stack that no spec keeps (or, under destroy, all of them);
+        `protect: true` in a spec still present counts even before it was ever applied."""
         why = Reason(
             ReasonCode.DESTROY_REQUESTED if self.options.destroy else ReasonCode.SPEC_REMOVED
         )
-        if _protected(None, live):
+        if _protected(spec, live):
             self.changes.append(
                 ResourceChange(
                     live.namespace,
@@ -527,9 +529,10 @@ class _Planner:
                     self.create(spec)
                 else:
                     self.existing(spec, live)
+        declared = {(s.namespace, s.name): s for s in desired}
         for key, live in sorted(live_by_key.items()):
             if key not in wanted and ownership.owner(live.config.tags) == self.options.stack:
-                self.orphan(live)
+                self.orphan(live, declared.get(key))
         self.diagnostics.extend(check_quota(self.changes, desired, self.fleet))
         return Plan(
             stack=self.options.stack,
