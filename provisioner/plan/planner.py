@@ -311,6 +311,15 @@ class _Planner:
         cause = f" (replacing {live.address}: {_cause(why, fields)})"
         if not self.creatable(spec, cause) or not self.hardware_ok(spec):
             return
+        if ownership.owner(live.config.tags) is None:
+            # Adopting never deletes: an endpoint this stack never owned is not its to replace.
+            self.error(
+                spec.source.mark("name"),
+                f"{live.address} is not managed by provisioner yet and must be replaced "
+                f"({_cause(why, fields)}): adopting it would delete it; delete it yourself "
+                "(`hf endpoints delete`) and apply again to create it, or drop `adopt: true`",
+            )
+            return
         steps: tuple[Action, ...] = (Action.DELETE, Action.CREATE)
         if spec.state is DesiredState.PAUSED:
             steps += (Action.PAUSE,)

@@ -64,7 +64,7 @@ def _live(name: str, owner: str | None, protected: bool, differs: bool, state: E
     return LiveEndpoint("acme", name, config, state)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     specs=st.dictionaries(st.sampled_from(NAMES), SPEC),
     live=st.dictionaries(st.sampled_from(NAMES), LIVE),
