@@ -96,23 +96,38 @@ def foreign(plan: Plan, fleet: Fleet) -> list[Diagnostic]:
     return problems
 
 
+def _secret_problem(value: str | None, variable: str) -> str | None:
+    """Why `value` cannot be sent as a secret, never quoting it; None when it can."""
+    if value is None or value == "":
+        return f"needs environment variable {variable}, which is not set"
+    try:
+        # Bytes the environment could not decode arrive as lone surrogates (PEP 383): JSON
+        # cannot carry them, and the request would fail after other changes went out.
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return (
+            f"needs environment variable {variable}, whose value is not valid UTF-8 (it holds "
+            "undecodable bytes): set it again as UTF-8 text"
+        )
+    return None
+
+
 def resolve_secrets(
     plan: Plan, environ: Mapping[str, str]
 ) -> tuple[dict[str, Secrets], list[Diagnostic]]:
-    """Secret values per endpoint address, read from the environment; or what is missing."""
+    """Secret values per endpoint address, read from the environment; or what is missing or
+    cannot be sent (named by secret and variable, never by value)."""
     resolved: dict[str, Secrets] = {}
     missing = []
     for change in plan.actionable:
         values = {}
         for key, variable in sorted((change.secrets or {}).items()):
             found = environ.get(variable)
-            if found is None or found == "":
-                message = (
-                    f"{change.address}: secret {key} needs environment variable {variable}, "
-                    "which is not set"
-                )
+            problem = _secret_problem(found, variable)
+            if problem is not None:
+                message = f"{change.address}: secret {key} {problem}"
                 missing.append(Diagnostic(Address(change.namespace, change.name), message))
-            else:
+            elif found is not None:
                 values[key] = found
         resolved[change.address] = Secrets(values)
     return resolved, missing

@@ -3,7 +3,7 @@
 
 One list call per namespace per tick, never one GET per endpoint; a health probe only for
 endpoints that report running. Fails fast on `failed` / `updateFailed` with the service's
-message. Clock and sleep are injected.
+message, and on an endpoint deleted under it (gone is final). Clock and sleep are injected.
 """
 
 from __future__ import annotations
@@ -117,9 +117,15 @@ class Waiter:
             watch.state = f"unreadable ({endpoint.problem})"
             return
         if endpoint is None:
-            watch.state = "gone"
-            if watch.target == GONE:
-                watch.done = True
+            # Gone is final: nothing brings a deleted endpoint back, so waiting out the timeout
+            # for someone else's delete would only end in "it may still get there".
+            watch.state, watch.done = "gone", True
+            if watch.target != GONE:
+                watch.error = (
+                    f"{address} was deleted while waiting for it to become {watch.target} "
+                    "(by someone or something else): it is gone; run `provisioner plan` to "
+                    "see what it would take to create it again"
+                )
             return
         state = endpoint.state
         watch.state = state.value

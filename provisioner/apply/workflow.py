@@ -139,12 +139,29 @@ def plan_stack(
     return Planned(plan, fleet)
 
 
+def _plan_text(path: Path) -> str:
+    """The saved plan's text; a file that is not UTF-8 is an error at its first bad byte."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ProvisionerError.because(
+            f"cannot read the plan: {error.strerror}", Mark(path)
+        ) from error
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start]
+        line, col = before.count(b"\n") + 1, error.start - (before.rfind(b"\n") + 1) + 1
+        raise ProvisionerError.because(
+            f"not a provisioner plan: the file is not UTF-8 text (byte 0x{raw[error.start]:02x})",
+            Mark(path, line, col),
+        ) from error
+
+
 def _read_plan_file(path: Path, stack: Stack) -> Plan:
     mark = Mark(path)
     try:
-        saved = loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ProvisionerError.because(f"cannot read the plan: {error.strerror}", mark) from error
+        saved = loads(_plan_text(path))
     except PlanFormatError as error:
         raise ProvisionerError.because(str(error), mark) from error
     if saved.stack != stack.settings.stack:

@@ -3,7 +3,9 @@ reporter for this terminal, and the closing summary with its exit code."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -18,6 +20,32 @@ from provisioner.cli.session import Session
 from provisioner.plan.model import Plan
 from provisioner.render.summary import render_summary
 from provisioner.spec.diagnostics import ProvisionerError
+
+# A week: far beyond any deploy, short enough that a typo (an extra zero or two) is refused.
+MAX_TIMEOUT = 7 * 24 * 3600.0
+
+
+class Seconds(click.ParamType[Any, float]):
+    """A finite number of seconds from 1 to `MAX_TIMEOUT`. click's FloatRange lets `nan` (it
+    compares false with both bounds) and, without a maximum, `inf` through."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or not 1 <= seconds <= MAX_TIMEOUT:
+            self.fail(
+                f"{value} is not a number of seconds from 1 to {MAX_TIMEOUT:.0f} (a week)",
+                param,
+                ctx,
+            )
+        return seconds
+
 
 RUN_OPTIONS = [
     dir_option,
@@ -38,7 +66,7 @@ RUN_OPTIONS = [
     ),
     click.option(
         "--timeout",
-        type=click.FloatRange(min=1),
+        type=Seconds(),
         default=DEFAULT_TIMEOUT,
         show_default=True,
         help="Seconds to wait for endpoints to reach their target.",

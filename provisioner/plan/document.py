@@ -37,6 +37,32 @@ class PlanFormatError(ValueError):
     """A saved plan that this version cannot read."""
 
 
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "a value")
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PlanFormatError(f"malformed plan: {where} must be an object, not {_kind(value)}")
+    return value
+
+
+def _array(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise PlanFormatError(f"malformed plan: {where} must be a list, not {_kind(value)}")
+    return value
+
+
+def _text(data: dict[str, Any], key: str, where: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise PlanFormatError(f"malformed plan: {where}.{key} must be a string, not {_kind(value)}")
+    return value
+
+
 def config_to_json(config: Config) -> dict[str, Any]:
     data = asdict(config)
     data["image"] = {
@@ -123,23 +149,26 @@ def _change_to_json(change: ResourceChange) -> dict[str, Any]:
     }
 
 
-def _change_from_json(data: dict[str, Any]) -> ResourceChange:
+def _change_from_json(data: dict[str, Any], where: str) -> ResourceChange:
     if "reasons" not in data and "reason" in data:
         # Saved by a provisioner from before reason codes; its sentence cannot become codes.
         raise PlanFormatError(
             "saved by an older provisioner (reasons without codes); run `provisioner plan` again"
         )
     desired = data.get("desired")
+    reasons = _array(data.get("reasons"), f"{where}.reasons")
     return ResourceChange(
-        namespace=data["namespace"],
-        name=data["name"],
+        namespace=_text(data, "namespace", where),
+        name=_text(data, "name", where),
         action=Action(data["action"]),
-        reasons=tuple(_reason_from_json(r) for r in data["reasons"]),
-        seen=Seen(**data["seen"]),
-        steps=tuple(Action(s) for s in data["steps"]),
-        fields=tuple(FieldChange(**f) for f in data["fields"]),
+        reasons=tuple(
+            _reason_from_json(_object(r, f"{where}.reasons[{i}]")) for i, r in enumerate(reasons)
+        ),
+        seen=Seen(**_object(data.get("seen"), f"{where}.seen")),
+        steps=tuple(Action(s) for s in _array(data.get("steps"), f"{where}.steps")),
+        fields=tuple(FieldChange(**f) for f in _array(data.get("fields"), f"{where}.fields")),
         drift=data["drift"],
-        desired=None if desired is None else config_from_json(desired),
+        desired=None if desired is None else config_from_json(_object(desired, f"{where}.desired")),
         sends=tuple(str(attr) for attr in data["sends"]),
         secrets=None if data["secrets_from_env"] is None else dict(data["secrets_from_env"]),
         source=data.get("source"),
@@ -199,18 +228,28 @@ def _check_version(data: Any) -> None:
 
 
 def plan_from_json(data: Any) -> Plan:
+    """The plan a document holds; any shape this version did not write is a `PlanFormatError`
+    (a hand-made plan with a valid checksum must not crash apply)."""
     _check_version(data)
     try:
+        changes = _array(data.get("changes"), "changes")
+        diagnostics = _array(data.get("diagnostics"), "diagnostics")
         return Plan(
-            stack=data["stack"],
+            stack=_text(data, "stack", "plan"),
             destroy=data["destroy"],
-            namespaces=tuple(data["namespaces"]),
-            changes=tuple(_change_from_json(c) for c in data["changes"]),
-            diagnostics=tuple(_diagnostic_from_json(d) for d in data["diagnostics"]),
+            namespaces=tuple(_array(data.get("namespaces"), "namespaces")),
+            changes=tuple(
+                _change_from_json(_object(c, f"changes[{i}]"), f"changes[{i}]")
+                for i, c in enumerate(changes)
+            ),
+            diagnostics=tuple(
+                _diagnostic_from_json(_object(d, f"diagnostics[{i}]"))
+                for i, d in enumerate(diagnostics)
+            ),
         )
     except PlanFormatError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFormatError(f"malformed plan: {exc}") from exc
 
 
@@ -227,18 +266,29 @@ def dumps(plan: Plan) -> str:
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
-def loads(text: str) -> Plan:
+def _parse(text: str) -> Any:
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise PlanFormatError(f"not JSON: {exc.msg} at line {exc.lineno}") from exc
+    except RecursionError as exc:
+        # A plan is a few levels deep; thousands of nested brackets are not a plan.
+        raise PlanFormatError("not a provisioner plan: nested too deeply") from exc
+
+
+def loads(text: str) -> Plan:
+    data = _parse(text)
     _check_version(data)
     if "checksum" not in data:
         raise PlanFormatError(
             "the plan has no checksum: it was saved by an older provisioner (or edited); run "
             "`provisioner plan` again"
         )
-    if data["checksum"] != _checksum(data):
+    try:
+        checksum = _checksum(data)
+    except RecursionError as exc:  # pragma: no cover - json.loads stops nesting this deep first
+        raise PlanFormatError("not a provisioner plan: nested too deeply") from exc
+    if data["checksum"] != checksum:
         raise PlanFormatError(
             "the plan was changed after it was made (its checksum does not match): apply only "
             "a plan as `provisioner plan --out` wrote it; make a new one"

@@ -127,7 +127,9 @@ def display_path(path: Path, base: Path | None = None) -> Path:
     base = base or Path.cwd()
     try:
         return path.resolve().relative_to(base.resolve())
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):
+        # Outside `base`, or a symbolic link loop (RuntimeError before Python 3.13, OSError
+        # after): shown as given, and whoever reads it reports the loop.
         return path
 
 

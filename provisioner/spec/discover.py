@@ -4,7 +4,8 @@ Nothing is skipped silently: a spec that is not read is a spec whose endpoint th
 would delete. Symbolic links are followed (a linked folder of specs is read like any other),
 with loop detection; a dangling link, a loop, an unreadable folder or something that is not a
 regular file is an error at its path; hidden entries and files that are not YAML are reported
-as warnings. `.yaml` and `.yml` are matched whatever their case.
+as warnings. `.yaml` and `.yml` are matched whatever their case. A folder with more entries
+below it than any stack has is refused as a whole, quickly, instead of walked.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from pathlib import Path
 from provisioner.spec.diagnostics import Diagnostics, Mark
 
 YAML_SUFFIXES = (".yaml", ".yml")
+# Files and folders below a spec directory, all counted. A stack has tens or hundreds of specs;
+# ten thousand entries means --dir names something else (`/`, a home folder, a repository root).
+MAX_ENTRIES = 10_000
 
 
 def _mark(path: Path) -> Mark:
@@ -63,17 +67,44 @@ def _folders(
     return kept
 
 
-def yaml_files(root: Path, diagnostics: Diagnostics) -> list[Path]:
-    """Every YAML file under `root`, sorted; everything else reported in `diagnostics`."""
+class _TooMany(Exception):
+    """The walk met more than `MAX_ENTRIES` entries: not a spec directory."""
+
+
+def _walk(root: Path, diagnostics: Diagnostics) -> list[Path]:
     found: list[Path] = []
     seen = {os.path.realpath(root): root}
+    entries = 0
 
     def unreadable(error: OSError) -> None:
         where = Path(error.filename) if error.filename else root
         diagnostics.error(_mark(where), f"cannot read folder: {error.strerror}")
 
     for top, folders, files in os.walk(root, onerror=unreadable, followlinks=True):
+        entries += len(folders) + len(files)
+        if entries > MAX_ENTRIES:
+            raise _TooMany
         folder = Path(top)
         folders[:] = _folders(folder, folders, seen, diagnostics)
         found.extend(folder / name for name in files if _file(folder / name, diagnostics))
     return sorted(found)
+
+
+def yaml_files(root: Path, diagnostics: Diagnostics) -> list[Path]:
+    """Every YAML file under `root`, sorted; everything else reported in `diagnostics`.
+
+    A folder with more than `MAX_ENTRIES` files and folders below it is refused as a whole
+    (`--dir /`, a home folder): walking it would take minutes and report thousands of files
+    that are not specs. Nothing in it is read, so nothing is planned from it."""
+    walked = Diagnostics()
+    try:
+        found = _walk(root, walked)
+    except _TooMany:
+        diagnostics.error(
+            _mark(root),
+            f"more than {MAX_ENTRIES} files and folders below this folder: it is not a spec "
+            "directory; pass the folder that holds the stack's specs (--dir)",
+        )
+        return []
+    diagnostics.extend(walked)
+    return found

@@ -189,12 +189,47 @@ def _decode(raw: bytes, file: Path) -> tuple[str | None, list[Diagnostic]]:
         ]
 
 
+def _too_deep(text: str, file: Path) -> Diagnostic:
+    """Where `text` first nests deeper than `MAX_DEPTH`, found from the event stream (PyYAML's
+    parser keeps its own stack; only its composer recurses)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                return Diagnostic(
+                    Mark(file, line, col),
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return Diagnostic(Mark(file), f"nesting deeper than {MAX_DEPTH} levels")  # pragma: no cover
+
+
+def _compose(text: str, file: Path) -> list[Node | None]:
+    try:
+        return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except RecursionError:
+        # Thousands of nested `[` or `-`: the composer recursed out of stack.
+        raise _TooDeep(_too_deep(text, file)) from None
+
+
+class _TooDeep(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
 def load_text(text: str, file: Path) -> tuple[list[Document], list[Diagnostic]]:
     """Parse every document of `text`; `file` is only used for marks."""
     documents: list[Document] = []
     errors: list[Diagnostic] = []
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = _compose(text, file)
+    except _TooDeep as exc:
+        return [], [exc.diagnostic]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

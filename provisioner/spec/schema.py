@@ -10,12 +10,13 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from provisioner.spec.diagnostics import Diagnostic
@@ -171,6 +172,8 @@ def _wrong_type(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
         hint = f'; quote it: "{str(value).lower()}"'
     elif expected == "a string" and isinstance(value, int | float):
         hint = f'; quote it: "{value}"'
+    elif expected == "an integer" and isinstance(value, float) and value.is_integer():
+        hint = f"; write {int(value)}" if abs(value) < 1e15 else ""
     yield path, False, f"{prefix}expected {expected}, got {type_name(value)}{hint}"
 
 
@@ -245,12 +248,62 @@ def _messages(error: ValidationError) -> _Found:
     yield from handler(error, path, prefix)
 
 
+def _strict_integer(checker: Any, instance: Any) -> bool:
+    # JSON Schema counts 2.0 (and 1.0e+20) as an integer; the service's serde does not: it
+    # answers "invalid type: floating point, expected u32" after other changes went out.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer),
+)
+
+
+def non_finite(data: Any, path: KeyPath = ()) -> Iterator[KeyPath]:
+    """Paths of NaN and infinite numbers (YAML `.nan`, `.inf`): JSON cannot carry them, and they
+    slip through every bound (NaN compares false with everything)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        yield path
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from non_finite(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from non_finite(value, (*path, index))
+
+
+def _non_finite_message(value: float, path: KeyPath) -> str:
+    where = f"{dotted(path)}: " if path else ""
+    word = "NaN (not a number)" if math.isnan(value) else "infinite"
+    return f"{where}{word} is not allowed: write a finite number"
+
+
+def _value_at(data: Any, path: KeyPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _non_finite_found(document: Document, errors: list[ValidationError]) -> list[Diagnostic]:
+    """NaN and infinities, except where a string was expected (its type error says "quote it")."""
+    wrong_type = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    return [
+        Diagnostic(document.mark(p), _non_finite_message(_value_at(document.data, p), p))
+        for p in non_finite(document.data)
+        if p not in wrong_type
+    ]
+
+
 def check(document: Document, schema: dict[str, Any]) -> list[Diagnostic]:
     """Every schema problem of `document`, pointed at the user's own key or value."""
-    validator = Draft202012Validator(schema)
-    found: list[Diagnostic] = []
+    errors = list(_Validator(schema).iter_errors(document.data))
+    found = _non_finite_found(document, errors)
+    bad = set(non_finite(document.data))
     missing: dict[KeyPath, list[str]] = {}
-    for error in validator.iter_errors(document.data):
+    for error in errors:
+        if tuple(error.absolute_path) in bad and error.validator in _BOUNDS:
+            continue  # said once as "NaN is not allowed", not again as "must be <= ..."
         if error.validator == "required":
             # One line per mapping, not one per missing key.
             missing.setdefault(tuple(error.absolute_path), []).append(error.message.split("'")[1])

@@ -226,12 +226,22 @@ def _duplicates(
             seen[key] = mark
 
 
+def _not_a_directory(root: Path) -> str:
+    if root.is_symlink():
+        return (
+            "spec directory is a symbolic link that leads to no directory (a loop, or a link "
+            "to nothing); fix the link or pass the directory itself"
+        )
+    return "spec directory not found" if not root.exists() else "not a directory"
+
+
 def load_stack(root: Path) -> tuple[Stack, Diagnostics]:
     """Load, merge, check and build every spec under `root`."""
     diagnostics = Diagnostics()
     shown_root = display_path(root)
     if not root.is_dir():
-        diagnostics.error(Mark(shown_root), "spec directory not found")
+        shown_link = root if root.is_symlink() else shown_root  # the link, not its target
+        diagnostics.error(Mark(shown_link), _not_a_directory(root))
         return Stack(root, Settings(stack=root.name), ()), diagnostics
     settings = _settings(root, shown_root, diagnostics)
     files = yaml_files(root, diagnostics)

@@ -1,0 +1,82 @@
+"""Input that once crashed `validate` ("internal error") or made it crawl: each is now a located
+error (issue: reliability and security, "crashes after changes were sent")."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from provisioner.spec import discover
+from tests.spec.test_stack import COMPUTE, write
+from tests.support.cli import Result, run
+
+
+@pytest.fixture
+def chdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def validate(capsys: pytest.CaptureFixture[str], directory: str) -> Result:
+    # `run` fails the test on a traceback or an "internal error".
+    return run(capsys, "validate", "--dir", directory)
+
+
+def test_ten_thousand_nested_lists_are_a_located_error(
+    chdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(chdir, {"e/deep.yaml": "name: deep\nmodel: " + "[" * 10_000 + "]" * 10_000 + "\n"})
+    result = validate(capsys, "e")
+    assert result.code == 1
+    assert result.err == "e/deep.yaml:2:71: error: nesting deeper than 64 levels\n1 error\n"
+
+
+def test_deeply_nested_block_mappings_are_a_located_error(
+    chdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "name: deep\nmodel:\n" + "".join(f"{' ' * (i + 1)}k{i}:\n" for i in range(2_000))
+    write(chdir, {"e/_defaults.yaml": text})
+    result = validate(capsys, "e")
+    assert result.code == 1
+    assert result.err == "e/_defaults.yaml:66:65: error: nesting deeper than 64 levels\n1 error\n"
+
+
+def test_a_spec_directory_that_is_a_symlink_loop_is_an_error(
+    chdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Path("loop").symlink_to("loop")
+    result = validate(capsys, "loop")
+    assert result.code == 1
+    assert result.err.startswith(
+        "loop:1:1: error: spec directory is a symbolic link that leads to no directory (a loop"
+    )
+
+
+def test_a_huge_folder_is_refused_quickly_instead_of_walked(
+    chdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--dir /` once walked the whole filesystem for minutes, one warning per file."""
+    monkeypatch.setattr(discover, "MAX_ENTRIES", 50)
+    write(chdir, {"e/a.yaml": "name: a\nmodel: {repository: gpt2}\n" + COMPUTE})
+    write(chdir, {f"e/notes/{i}.txt": "" for i in range(60)})
+    started = time.monotonic()
+    result = validate(capsys, "e")
+    assert time.monotonic() - started < 10
+    assert result.code == 1
+    assert result.err == (
+        "e:1:1: error: more than 50 files and folders below this folder: it is not a spec "
+        "directory; pass the folder that holds the stack's specs (--dir)\n1 error\n"
+    )
+
+
+def test_the_root_folder_is_refused_within_seconds(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir("/")
+    started = time.monotonic()
+    result = validate(capsys, "/")
+    assert time.monotonic() - started < 20
+    assert result.code == 1
+    assert "more than 10000 files and folders below this folder" in result.err
