@@ -267,3 +267,9 @@ def check(document: Document, schema: dict[str, Any]) -> list[Diagnostic]:
             )
         )
     return found
+
+
+def valid_name(name: str) -> bool:
+    """Whether `name` passes the schema's rule for a spec's `name` (pattern and length): the
+    only names a spec file may be named after."""
+    return Draft202012Validator(endpoint_schema()["properties"]["name"]).is_valid(name)
