@@ -18,7 +18,7 @@ from provisioner.cli.session import Session, connect
 from provisioner.hub.errors import ApiError
 from provisioner.hub.models import LiveEndpoint
 from provisioner.plan import ownership
-from provisioner.plan.imports import import_notes, spec_document
+from provisioner.plan.imports import import_notes, import_warnings, spec_document
 from provisioner.spec.diagnostics import ProvisionerError
 from provisioner.spec.emit import dump_documents
 from provisioner.spec.schema import SCHEMA_FILE, valid_name
@@ -110,6 +110,8 @@ def _write_spec(endpoint: LiveEndpoint, spec_dir: Path, stack: Stack) -> Path:
     _create(target, header + dump_documents([document]).removeprefix("---\n"))
     for note in import_notes(endpoint):
         click.echo(f"note: {endpoint.address}: {note}", err=True)
+    for warning in import_warnings(endpoint):
+        click.echo(f"warning: {endpoint.address}: {warning}", err=True)
     return target
 
 

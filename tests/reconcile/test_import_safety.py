@@ -14,7 +14,8 @@ from pathlib import Path
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
-from tests.reconcile.helpers import unmanaged
+from tests.reconcile.conftest import context_for
+from tests.reconcile.helpers import live, unmanaged
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -76,3 +77,68 @@ def test_a_name_passing_the_rule_is_imported_as_before(
     assert result.code == 0, result.text
     assert _files(specs) == {"a-1.yaml"}
     assert json.dumps("skipped") not in result.err
+
+
+API_KEY = "sk-live-0123456789abcdef"
+HF_SHAPED = "hf_" + "A1b2C3d4" * 4
+
+
+def test_token_shaped_env_values_are_imported_as_secret_references_with_a_warning(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    env = {"MAX_INPUT_LENGTH": "512", "OPENAI_API_KEY": API_KEY, "DOWNSTREAM": HF_SHAPED}
+    unmanaged(hub_for(emulator), "leaky", env=env)
+    emulator.advance(60)
+    specs = tmp_path / "endpoints"
+    specs.mkdir()
+
+    result = cli("import", "leaky", "--dir", str(specs), "--namespace", "acme")
+    assert result.code == 0, result.text
+    text = (specs / "leaky.yaml").read_text()
+    for value in (API_KEY, HF_SHAPED):
+        assert value not in text and value not in result.text
+    assert "MAX_INPUT_LENGTH: '512'" in text
+    assert "DOWNSTREAM:\n      from_env: DOWNSTREAM" in text
+    assert "OPENAI_API_KEY:\n      from_env: OPENAI_API_KEY" in text
+    for key in ("DOWNSTREAM", "OPENAI_API_KEY"):
+        assert (
+            f"warning: acme/leaky: model.env.{key} looks like a secret: it is written as "
+            f"model.secrets.{key} (from_env: {key}); set {key} where apply runs"
+        ) in result.err, result.err
+    assert "moves it from env to secrets" in result.err
+    assert cli("validate", "--dir", str(specs)).code == 0
+
+    ctx = context_for(emulator, OPENAI_API_KEY=API_KEY, DOWNSTREAM=HF_SHAPED)
+    plan = cli("plan", "--dir", str(specs), "--json", ctx=ctx)
+    assert plan.code == 0, plan.text
+    (change,) = json.loads(plan.out)["changes"]
+    paths = ["model.env.DOWNSTREAM", "model.env.OPENAI_API_KEY"]
+    paths += ["model.secrets.DOWNSTREAM", "model.secrets.OPENAI_API_KEY"]
+    assert [f["path"] for f in change["fields"]] == paths
+    assert all(f["sensitive"] for f in change["fields"][:2]), change["fields"]
+    text_plan = cli("plan", "--dir", str(specs), ctx=ctx)
+    assert API_KEY not in text_plan.text and HF_SHAPED not in text_plan.text
+    assert "- model.env.OPENAI_API_KEY: (sensitive)" in text_plan.out
+    assert "+ model.secrets.OPENAI_API_KEY: (sensitive)" in text_plan.out
+    applied = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+    assert applied.code == 0, applied.text
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=ctx).code == 0
+    assert "OPENAI_API_KEY" not in live(emulator)["leaky"]["model"]["env"]
+
+
+def test_an_env_of_secrets_only_is_imported_empty_so_the_plan_takes_them_out_of_env(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    unmanaged(hub_for(emulator), "only", env={"SERVICE_TOKEN": API_KEY})
+    emulator.advance(60)
+    specs = tmp_path / "endpoints"
+    specs.mkdir()
+    result = cli("import", "only", "--dir", str(specs), "--namespace", "acme")
+    assert result.code == 0, result.text
+    text = (specs / "only.yaml").read_text()
+    assert "env: {}" in text and "SERVICE_TOKEN:\n      from_env: SERVICE_TOKEN" in text
+    assert API_KEY not in text + result.text
+    ctx = context_for(emulator, SERVICE_TOKEN=API_KEY)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    assert live(emulator)["only"]["model"]["env"] == {}
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=ctx).code == 0
