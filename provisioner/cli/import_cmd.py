@@ -19,7 +19,7 @@ from provisioner.hub.errors import ApiError
 from provisioner.hub.models import LiveEndpoint
 from provisioner.plan import ownership
 from provisioner.plan.imports import import_notes, import_warnings, spec_document
-from provisioner.spec.diagnostics import ProvisionerError
+from provisioner.spec.diagnostics import ProvisionerError, shown
 from provisioner.spec.emit import dump_documents
 from provisioner.spec.schema import SCHEMA_FILE, valid_name
 from provisioner.spec.stack import Stack, load_stack
@@ -70,7 +70,7 @@ def _target(endpoint: LiveEndpoint, spec_dir: Path) -> Path:
         raise Refused(f"{endpoint.address} is already managed by stack {owner!r}", problem=False)
     if not valid_name(endpoint.name):
         raise Refused(
-            f"{endpoint.namespace}/{endpoint.name!r}: the API lists an endpoint under a name "
+            f"{endpoint.namespace}/{shown(endpoint.name)}: the API lists an endpoint under a name "
             "that is not a valid spec name (lowercase letters, digits and '-', at most 32 "
             "characters); no file name is derived from it"
         )
