@@ -19,7 +19,7 @@ from provisioner.hub.errors import ApiError
 from provisioner.hub.models import LiveEndpoint
 from provisioner.plan import ownership
 from provisioner.plan.imports import import_notes, import_warnings, spec_document
-from provisioner.spec.diagnostics import ProvisionerError, shown
+from provisioner.spec.diagnostics import ProvisionerError, bounded, shown
 from provisioner.spec.emit import dump_documents
 from provisioner.spec.schema import SCHEMA_FILE, valid_name
 from provisioner.spec.stack import Stack, load_stack
@@ -41,7 +41,9 @@ def _chosen(
     endpoints = {e.name: e for e in listing.endpoints}
     unreadable = {u.name: u for u in listing.unreadable if u.name in names or import_all}
     for found in unreadable.values():
-        click.echo(f"skipped: {found.address} cannot be read: {found.problem}", err=True)
+        click.echo(
+            f"skipped: {bounded(f'{found.address} cannot be read: {found.problem}')}", err=True
+        )
     chosen = sorted(endpoints) if import_all else [n for n in names if n not in unreadable]
     missing = [n for n in chosen if n not in endpoints]
     if missing:
