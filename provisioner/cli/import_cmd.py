@@ -18,10 +18,10 @@ from provisioner.cli.session import Session, connect
 from provisioner.hub.errors import ApiError
 from provisioner.hub.models import LiveEndpoint
 from provisioner.plan import ownership
-from provisioner.plan.imports import import_notes, spec_document
-from provisioner.spec.diagnostics import ProvisionerError
+from provisioner.plan.imports import import_notes, import_warnings, spec_document
+from provisioner.spec.diagnostics import ProvisionerError, bounded, shown
 from provisioner.spec.emit import dump_documents
-from provisioner.spec.schema import SCHEMA_FILE
+from provisioner.spec.schema import SCHEMA_FILE, valid_name
 from provisioner.spec.stack import Stack, load_stack
 
 HEADER = (
@@ -41,7 +41,9 @@ def _chosen(
     endpoints = {e.name: e for e in listing.endpoints}
     unreadable = {u.name: u for u in listing.unreadable if u.name in names or import_all}
     for found in unreadable.values():
-        click.echo(f"skipped: {found.address} cannot be read: {found.problem}", err=True)
+        click.echo(
+            f"skipped: {bounded(f'{found.address} cannot be read: {found.problem}')}", err=True
+        )
     chosen = sorted(endpoints) if import_all else [n for n in names if n not in unreadable]
     missing = [n for n in chosen if n not in endpoints]
     if missing:
@@ -51,29 +53,85 @@ def _chosen(
     return [endpoints[name] for name in chosen]
 
 
-def _write_specs(
-    endpoints: list[LiveEndpoint], spec_dir: Path, stack: Stack
-) -> tuple[list[Path], list[str]]:
-    """Write a spec per endpoint that is unmanaged and has no file yet; say why for the rest."""
-    written, skipped = [], []
+class Refused(Exception):
+    """An endpoint whose spec is not written, with the reason; `problem` when the person
+    importing must act (not merely "already managed" or "already has a file")."""
+
+    def __init__(self, reason: str, *, problem: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.problem = problem
+
+
+def _target(endpoint: LiveEndpoint, spec_dir: Path) -> Path:
+    """The file for `endpoint`: named after it only when its name passes the spec's name
+    rule (so it has no '/', '..' or leading '/'), directly inside `spec_dir`, and not there yet
+    (a symbolic link there, even a dangling one, is never followed)."""
+    owner = ownership.owner(endpoint.config.tags)
+    if owner is not None:
+        raise Refused(f"{endpoint.address} is already managed by stack {owner!r}", problem=False)
+    if not valid_name(endpoint.name):
+        raise Refused(
+            f"{endpoint.namespace}/{shown(endpoint.name)}: the API lists an endpoint under a name "
+            "that is not a valid spec name (lowercase letters, digits and '-', at most 32 "
+            "characters); no file name is derived from it"
+        )
+    target = spec_dir / f"{endpoint.name}.yaml"
+    if target.is_symlink():
+        raise Refused(f"{target} is a symbolic link; not followed")
+    if target.exists():
+        raise Refused(f"{target} exists; not overwritten", problem=False)
+    return target
+
+
+def _create(target: Path, text: str) -> None:
+    """Write a new file at `target`, or fail: never through a link, never over a file that
+    appeared since the checks (O_EXCL), and no half-written file left behind."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    try:
+        fd = os.open(target, flags, 0o644)
+    except FileExistsError as error:
+        raise Refused(f"{target} exists; not overwritten", problem=False) from error
+    except OSError as error:
+        raise Refused(f"{target} could not be created: {error.strerror}") from error
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as error:
+        target.unlink(missing_ok=True)
+        raise Refused(f"{target} could not be written: {error.strerror}") from error
+
+
+def _write_spec(endpoint: LiveEndpoint, spec_dir: Path, stack: Stack) -> Path:
+    """Write the spec of one unmanaged endpoint that has no file yet, or raise `Refused`."""
+    target = _target(endpoint, spec_dir)
+    document = spec_document(endpoint, default_namespace=stack.settings.namespace)
     shipped = Path(str(resources.files("provisioner.spec").joinpath(SCHEMA_FILE)))
+    schema = os.path.relpath(shipped, target.parent.resolve())
+    header = HEADER.format(schema=schema, address=endpoint.address)
+    _create(target, header + dump_documents([document]).removeprefix("---\n"))
+    for note in import_notes(endpoint):
+        click.echo(f"note: {endpoint.address}: {note}", err=True)
+    for warning in import_warnings(endpoint):
+        click.echo(f"warning: {endpoint.address}: {warning}", err=True)
+    return target
+
+
+def _write_specs(endpoints: list[LiveEndpoint], spec_dir: Path, stack: Stack) -> tuple[int, int]:
+    """Write each spec, listing each file as it is written and each endpoint skipped (with
+    why) as it is skipped, so the list is complete up to any failure. Returns how many were
+    written and how many refused for a problem."""
+    written = problems = 0
     for endpoint in endpoints:
-        owner = ownership.owner(endpoint.config.tags)
-        if owner is not None:
-            skipped.append(f"{endpoint.address} is already managed by stack {owner!r}")
+        try:
+            path = _write_spec(endpoint, spec_dir, stack)
+        except Refused as refused:
+            click.echo(f"skipped: {refused.reason}", err=True)
+            problems += refused.problem
             continue
-        target = spec_dir / f"{endpoint.name}.yaml"
-        if target.exists():
-            skipped.append(f"{target} exists; not overwritten")
-            continue
-        document = spec_document(endpoint, default_namespace=stack.settings.namespace)
-        schema = os.path.relpath(shipped, target.parent.resolve())
-        header = HEADER.format(schema=schema, address=endpoint.address)
-        target.write_text(header + dump_documents([document]).removeprefix("---\n"))
-        for note in import_notes(endpoint):
-            click.echo(f"note: {endpoint.address}: {note}", err=True)
-        written.append(target)
-    return written, skipped
+        click.echo(f"wrote {path}")
+        written += 1
+    return written, problems
 
 
 @click.command("import")
@@ -100,12 +158,8 @@ def import_(
     session = connect(context, stack, api_url)
     namespace = namespace or stack.default_namespace(session.identity.user)
     chosen = _chosen(session, namespace, names, import_all)
-    written, skipped = _write_specs(chosen, spec_dir, stack)
-    for line in skipped:
-        click.echo(f"skipped: {line}", err=True)
-    for path in written:
-        click.echo(f"wrote {path}")
+    written, problems = _write_specs(chosen, spec_dir, stack)
     if written:
         click.echo("Review them, then `provisioner plan`: adopting only adds ownership tags.")
-    if not written and not import_all:
+    if problems or (not written and not import_all):
         raise SystemExit(1)

@@ -64,10 +64,20 @@ def resolve_connection(api_url: str | None, environ: dict[str, str]) -> Connecti
     `http://127.0.0.1:8790`; whoami is then asked at the same place. Against the real service,
     whoami goes to `HF_ENDPOINT` (default https://huggingface.co).
     """
-    if environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+    if _is_true(environ.get("HF_HUB_OFFLINE")):
         raise ConfigurationError(
             "HF_HUB_OFFLINE is set: huggingface_hub then refuses every request, including "
             "provisioner's; unset it"
+        )
+    # huggingface_hub reads HF_DEBUG when it is imported (`constants.HF_DEBUG`) and then logs
+    # each request as a curl command, body included: a create's or update's secret values.
+    # Redacting that text after the fact cannot be made safe (it is JSON inside shell quoting,
+    # cut at 1,000 characters, possibly mid-value), so the switch is refused before any request.
+    if _is_true(environ.get("HF_DEBUG")) or constants.HF_DEBUG:
+        raise ConfigurationError(
+            "HF_DEBUG is set: huggingface_hub would then print every request it sends, secret "
+            "values included; unset it (HF_HUB_VERBOSITY=debug logs each request's method and "
+            "URL without its body)"
         )
     base = (api_url or environ.get("PROVISIONER_API_URL") or DEFAULT_API_URL).rstrip("/")
     base = base.removesuffix("/v2")
@@ -76,6 +86,10 @@ def resolve_connection(api_url: str | None, environ: dict[str, str]) -> Connecti
     else:
         hub = base
     return Connection(api_url=base, hub_url=hub.rstrip("/"), token=_token(environ))
+
+
+def _is_true(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _token(environ: dict[str, str]) -> str:

@@ -8,16 +8,16 @@ truncated, and never a token.
 
 from __future__ import annotations
 
-from provisioner.spec.diagnostics import Diagnostic, ProvisionerError
+from provisioner.spec.diagnostics import Diagnostic, ProvisionerError, clip
 from provisioner.spec.secrets import scrub_tokens
 
 MAX_MESSAGE = 500
 
 
 def scrub(text: str) -> str:
-    """Truncate a server message to one line and blank anything that looks like a token."""
-    text = scrub_tokens(" ".join(text.split()))
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+    """A server message on one line, tokens blanked, cut to `MAX_MESSAGE` characters (saying
+    how many more there were)."""
+    return clip(scrub_tokens(" ".join(text.split())), MAX_MESSAGE)
 
 
 class ApiError(ProvisionerError):

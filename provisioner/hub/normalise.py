@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
+from provisioner.hub.errors import scrub
 from provisioner.hub.models import (
     Config,
     EndpointState,
@@ -127,7 +128,7 @@ def endpoint_from_raw(raw: Raw, namespace: str) -> LiveEndpoint:
         state=EndpointState(state)
         if state in EndpointState._value2member_map_
         else EndpointState.UNKNOWN,
-        message=str(status.get("message") or status.get("errorMessage") or ""),
+        message=scrub(str(status.get("message") or status.get("errorMessage") or "")),
         url=status.get("url"),
         health_route=str(raw.get("healthRoute") or "/health"),
         ready_replicas=int(status.get("readyReplica") or 0),

@@ -24,6 +24,7 @@ from provisioner.plan import ownership
 from provisioner.plan.desired import ENGINES, METRICS_BACK, camel, own_env
 from provisioner.spec.fields import FIELDS, Flag, set_path
 from provisioner.spec.model import ENGINE_OPTIONS, EndpointType, Engine
+from provisioner.spec.secrets import looks_secret
 
 # What the API's older `type` values are called today: huggingface_hub refuses to create a
 # `protected` endpoint ("Use `type='authenticated'` instead"), but the API may still return one.
@@ -82,9 +83,17 @@ def _revision(config: Config, document: Document) -> None:
         set_path(document, "model.revision", config.revision)
 
 
+def _moved(config: Config) -> list[str]:
+    """Env keys whose name or value looks secret: imported as `model.secrets` references
+    (named after the key), never as values written to a file in clear."""
+    return sorted(key for key, value in own_env(config.env).items() if looks_secret(key, value))
+
+
 def _env(config: Config, document: Document) -> None:
-    env = own_env(config.env)
-    if env:
+    moved = _moved(config)
+    env = {key: value for key, value in own_env(config.env).items() if key not in moved}
+    # Declared even when empty once a key moved, so the next plan takes it out of env.
+    if env or moved:
         set_path(document, "model.env", dict(sorted(env.items())))
 
 
@@ -101,8 +110,9 @@ def _env_note(config: Config) -> str | None:
 
 def _secrets(config: Config, document: Document) -> None:
     # The values cannot be read back; whoever applies must provide them under these names.
-    if config.secret_keys:
-        refs = {key: {"from_env": key} for key in sorted(config.secret_keys)}
+    keys = set(config.secret_keys or ()) | set(_moved(config))
+    if keys:
+        refs = {key: {"from_env": key} for key in sorted(keys)}
         set_path(document, "model.secrets", refs)
 
 
@@ -204,6 +214,17 @@ def import_notes(live: LiveEndpoint) -> list[str]:
     table order."""
     notes = (_NOTES[row.spec](live.config) for row in FIELDS if row.spec in _NOTES)
     return [note for note in notes if note is not None]
+
+
+def import_warnings(live: LiveEndpoint) -> list[str]:
+    """What the person importing must do before the next apply: set the variable each secret
+    moved out of env is read from. Names only, never a value."""
+    return [
+        f"model.env.{key} looks like a secret: it is written as model.secrets.{key} "
+        f"(from_env: {key}); set {key} where apply runs: the next plan moves it from env to "
+        "secrets (its value is never shown)"
+        for key in _moved(live.config)
+    ]
 
 
 def spec_document(live: LiveEndpoint, *, default_namespace: str | None) -> dict[str, Any]:

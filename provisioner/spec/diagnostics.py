@@ -11,10 +11,35 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+# How much of one value a message shows: enough to recognise it, never a megabyte in a
+# terminal or a CI log. A whole message is capped too, for values with spaces in them.
+MAX_SHOWN = 300
+MAX_MESSAGE = 4_000
+_LONG_WORD = re.compile(rf"\S{{{MAX_SHOWN + 1},}}")
+
+
+def clip(text: str, limit: int = MAX_SHOWN) -> str:
+    """`text`, or its first `limit` characters and how many more were cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit:,} more characters cut]"
+
+
+def shown(value: object) -> str:
+    """A value as a message quotes it (`repr`), cut to `MAX_SHOWN` characters."""
+    return clip(repr(value))
+
+
+def bounded(message: str) -> str:
+    """`message` with every run of more than `MAX_SHOWN` non-blank characters cut, then the
+    whole cut to `MAX_MESSAGE`: the net under every diagnostic, whoever wrote its text."""
+    return clip(_LONG_WORD.sub(lambda found: clip(found.group()), message), MAX_MESSAGE)
 
 
 @dataclass(frozen=True, order=True)
@@ -55,6 +80,9 @@ class Diagnostic:
     subject: Subject
     message: str
     severity: Severity = Severity.ERROR
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", bounded(self.message))
 
     @property
     def mark(self) -> Mark:

@@ -19,7 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
-from provisioner.spec.diagnostics import Diagnostic
+from provisioner.spec.diagnostics import Diagnostic, shown
 from provisioner.spec.loader import Document, KeyPath
 
 SCHEMA_FILE = "endpoint.schema.json"
@@ -144,7 +144,7 @@ def _unknown_keys(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
             yield (key,), True, "'name' cannot be set in _defaults.yaml: each spec names itself"
             continue
         hint = _suggest(key, allowed) or f" (allowed: {', '.join(allowed)})"
-        yield (*path, key), True, f"{prefix}unknown key {key!r}{hint}"
+        yield (*path, key), True, f"{prefix}unknown key {shown(key)}{hint}"
 
 
 def _not_a_choice(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
@@ -153,7 +153,7 @@ def _not_a_choice(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
     hint = _suggest(str(value), choices)
     if dotted(path) == "type" and value == "protected":
         hint = "; 'protected' is now called 'authenticated' (token-gated, public URL)"
-    yield path, False, f"{prefix}{value!r} is not one of {', '.join(choices)}{hint}"
+    yield path, False, f"{prefix}{shown(value)} is not one of {', '.join(choices)}{hint}"
 
 
 def _wrong_type(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
@@ -183,18 +183,18 @@ def _bad_pattern(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
         yield (
             (*path, value),
             True,
-            f"{prefix}{value!r} is not a valid environment variable name "
+            f"{prefix}{shown(value)} is not a valid environment variable name "
             "(letters, digits and '_', not starting with a digit)",
         )
         return
     field = next((p for p in reversed(path) if isinstance(p, str)), "")
     rule = _RULES.get(field, f"must match {error.validator_value}")
-    yield path, False, f"{prefix}{value!r} is invalid: {rule}"
+    yield path, False, f"{prefix}{shown(value)} is invalid: {rule}"
 
 
 def _too_long(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
     limit = error.validator_value
-    yield path, False, f"{prefix}{error.instance!r} is longer than {limit} characters"
+    yield path, False, f"{prefix}{shown(error.instance)} is longer than {limit} characters"
 
 
 def _empty_string(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
@@ -218,7 +218,7 @@ def _listed_twice(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
     seen: set[str] = set()
     for index, item in enumerate(value):
         if item in seen:
-            yield (*path, index), False, f"{prefix}{item!r} is listed twice"
+            yield (*path, index), False, f"{prefix}{shown(item)} is listed twice"
         seen.add(item)
 
 
@@ -320,3 +320,9 @@ def check(document: Document, schema: dict[str, Any]) -> list[Diagnostic]:
             )
         )
     return found
+
+
+def valid_name(name: str) -> bool:
+    """Whether `name` passes the schema's rule for a spec's `name` (pattern and length): the
+    only names a spec file may be named after."""
+    return Draft202012Validator(endpoint_schema()["properties"]["name"]).is_valid(name)

@@ -112,4 +112,5 @@ def test_scrub_blanks_tokens_and_truncates() -> None:
     text = scrub("denied for hf_abcdefghijklmnop " + "x" * 1000)
     assert "hf_abcdefghijklmnop" not in text
     assert "hf_***" in text
-    assert len(text) <= 500
+    # "denied for hf_*** " and 1,000 x: 1,018 characters, of which 500 are shown.
+    assert text == "denied for hf_*** " + "x" * 482 + "… [518 more characters cut]"

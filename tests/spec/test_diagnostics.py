@@ -8,7 +8,15 @@ import pytest
 
 from provisioner.hub.errors import ConfigurationError, NotFound
 from provisioner.render.diagnostics import render_error
-from provisioner.spec.diagnostics import Address, Diagnostic, Mark, ProvisionerError, Severity
+from provisioner.spec.diagnostics import (
+    Address,
+    Diagnostic,
+    Mark,
+    ProvisionerError,
+    Severity,
+    clip,
+    shown,
+)
 
 
 def test_text_form_per_subject() -> None:
@@ -50,3 +58,14 @@ def test_rendered_error_lists_diagnostics_in_order_then_the_note() -> None:
     assert render_error(error) == (
         "error: acme/a changed\nerror: acme/b changed\nplan.json is stale; nothing was changed.\n"
     )
+
+
+def test_long_values_are_cut_saying_how_much() -> None:
+    assert clip("short") == "short"
+    assert clip("x" * 1000) == "x" * 300 + "… [700 more characters cut]"
+    assert shown("y" * 400) == "'" + "y" * 299 + "… [102 more characters cut]"
+    # The net under every diagnostic: an unbroken run, then the whole message.
+    message = Diagnostic(None, "tag " + "z" * 5000 + " is odd").message
+    assert message == "tag " + "z" * 300 + "… [4,700 more characters cut] is odd"
+    spaced = Diagnostic(None, "w " * 10_000).message
+    assert len(spaced) < 4_100 and spaced.endswith("more characters cut]")
