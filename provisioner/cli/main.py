@@ -71,7 +71,11 @@ def main(argv: list[str] | None = None, context: Context | None = None) -> None:
         code = cli.main(
             args=argv, prog_name="provisioner", standalone_mode=False, obj=context or Context()
         )
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C into Abort: it still exits 130, as an interrupted command does.
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except ProvisionerError as exc:

@@ -10,15 +10,15 @@ from typing import Any
 import click
 
 from provisioner.apply.executor import DEFAULT_PARALLELISM
-from provisioner.apply.results import Reporter
+from provisioner.apply.results import Outcome, Reporter, WaitRow
 from provisioner.apply.waiter import DEFAULT_TIMEOUT
 from provisioner.apply.workflow import ApplyOptions, Collaborators, apply_plan
 from provisioner.cli.context import Context
 from provisioner.cli.options import api_url_option, dir_option
 from provisioner.cli.progress import PlainReporter, TtyReporter
 from provisioner.cli.session import Session
-from provisioner.plan.model import Plan
-from provisioner.render.summary import render_summary
+from provisioner.plan.model import Action, Plan, ResourceChange
+from provisioner.render.summary import render_interrupted, render_summary
 from provisioner.spec.diagnostics import ProvisionerError
 
 # A week: far beyond any deploy, short enough that a typo (an extra zero or two) is refused.
@@ -107,6 +107,26 @@ def reporter(context: Context) -> Reporter:
     return TtyReporter() if context.is_tty() else PlainReporter()
 
 
+class Ledger:
+    """A reporter that also keeps what was sent, so an interrupted apply can say it."""
+
+    def __init__(self, inner: Reporter) -> None:
+        self._inner = inner
+        self.sent: dict[str, list[Action]] = {}
+        self.outcomes: dict[str, Outcome] = {}
+
+    def step(self, change: ResourceChange, step: Action) -> None:
+        self.sent.setdefault(change.address, []).append(step)
+        self._inner.step(change, step)
+
+    def finished(self, outcome: Outcome) -> None:
+        self.outcomes[outcome.change.address] = outcome
+        self._inner.finished(outcome)
+
+    def waiting(self, rows: list[WaitRow]) -> None:
+        self._inner.waiting(rows)
+
+
 def execute(
     session: Session,
     plan: Plan,
@@ -119,8 +139,9 @@ def execute(
 ) -> None:
     """Apply the plan with this terminal's collaborators, print the summary; exit 1 on failure."""
     context = session.context
+    ledger = Ledger(reporter(context))
     collaborators = Collaborators(
-        reporter(context),
+        ledger,
         clock=context.clock,
         sleep=context.sleep,
         confirm=confirmer(context, auto_approve=auto_approve, verb=verb),
@@ -128,9 +149,17 @@ def execute(
     options = ApplyOptions(
         parallelism=parallelism, wait=wait, timeout=timeout, interval=context.wait_interval
     )
-    outcomes = apply_plan(
-        session.api, plan, context.environ, collaborators=collaborators, options=options
-    )
+    try:
+        outcomes = apply_plan(
+            session.api, plan, context.environ, collaborators=collaborators, options=options
+        )
+    except KeyboardInterrupt:
+        if ledger.sent:
+            account = render_interrupted(
+                plan.actionable, ledger.sent, ledger.outcomes, spec_dir=str(session.stack.root)
+            )
+            click.echo(account, err=True, nl=False)
+        raise
     if not plan.has_changes:
         return
     ok = all(o.ok for o in outcomes)

@@ -5,10 +5,10 @@ choice."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from provisioner.apply.results import Outcome
-from provisioner.plan.model import Action
+from provisioner.plan.model import Action, ResourceChange
 
 DONE = {
     Action.CREATE: "created",
@@ -40,4 +40,32 @@ def render_summary(outcomes: Sequence[Outcome], *, verb: str) -> str:
     lines = [f"\n{title} incomplete: {counts_line(outcomes)}."]
     lines += [f"  ✗ {o.change.address}: {o.error}" for o in failed]
     lines.append("The other changes finished; fix the cause and run it again.")
+    return "\n".join(lines) + "\n"
+
+
+def render_interrupted(
+    plan_changes: Sequence[ResourceChange],
+    sent: Mapping[str, Sequence[Action]],
+    finished: Mapping[str, Outcome],
+    *,
+    spec_dir: str,
+) -> str:
+    """What an interrupted apply had sent, endpoint by endpoint: enough to know what may have
+    changed before looking (`plan` shows where each stands; applying again converges)."""
+    lines = ["Interrupted. What had been sent:"]
+    for change in plan_changes:
+        steps = sent.get(change.address, ())
+        outcome = finished.get(change.address)
+        if outcome is not None:
+            state = "accepted" if outcome.ok else f"failed: {outcome.error}"
+            what = f"{change.action.value} {state}"
+        elif steps:
+            what = f"{', then '.join(s.value for s in steps)} sent (no answer yet)"
+        else:
+            what = "not started"
+        lines.append(f"  {change.address}: {what}")
+    lines.append(
+        f"Run `provisioner plan --dir {spec_dir}` to see where each endpoint stands; "
+        "applying again converges."
+    )
     return "\n".join(lines) + "\n"

@@ -4,11 +4,13 @@ converges."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
+from tests.reconcile.conftest import context_for
 from tests.reconcile.helpers import live, unmanaged, write_spec
 from tests.support.cli import Result
 
@@ -187,5 +189,26 @@ def test_an_answer_that_cannot_be_read_fails_only_its_endpoint(
     assert "internal error" not in result.err
     assert "acme/a: create acme/a: the service's answer could not be read" in result.err
     assert "1 created; 1 failed" in result.err
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_ctrl_c_says_what_had_been_sent(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
+    """Interrupted while waiting: exit 130 with an account of every change, then a re-run
+    converges."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "a", namespace="acme")
+    write_spec(specs, "b", namespace="acme")
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    ctx = replace(context_for(emulator), sleep=interrupt)
+    result = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+    assert result.code == 130, result.text
+    assert "Interrupted. What had been sent:" in result.err
+    assert "acme/a: create accepted" in result.err
+    assert "acme/b: create accepted" in result.err
+    assert f"Run `provisioner plan --dir {specs}` to see where each endpoint stands" in result.err
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
