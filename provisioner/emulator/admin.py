@@ -73,7 +73,10 @@ def _clock(req: Request, clock: Clock) -> Response:
             or seconds < 0
         ):
             raise ApiError(400, 'expected {"advance": <seconds >= 0>}')
-        clock.advance(float(seconds))
+        try:
+            clock.advance(float(seconds))
+        except ValueError as err:
+            raise ApiError(400, str(err)) from err
     elif req.method != "GET":
         raise _not_allowed("GET, POST")
     now = clock.now()

@@ -7,10 +7,17 @@ emulator waits on the clock, transitions are computed from timestamps when somet
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+# Emulated time stays where timestamps can be written (and read back from a data file): at most
+# a century past the epoch, and a speed that cannot run through it within days.
+MAX_YEARS = 100
+MAX_SECONDS = MAX_YEARS * 365 * 24 * 3600.0
+MAX_SPEED = 10_000.0
 
 
 class Clock:
@@ -24,8 +31,8 @@ class Clock:
         epoch: datetime | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        if speed < 0:
-            raise ValueError("speed must be >= 0")
+        if not math.isfinite(speed) or not 0 <= speed <= MAX_SPEED:
+            raise ValueError(f"speed must be between 0 and {MAX_SPEED:g}")
         self._speed = speed
         self._monotonic = monotonic
         self._real_start = monotonic()
@@ -48,9 +55,14 @@ class Clock:
 
     def advance(self, seconds: float) -> float:
         """Move emulated time forward; returns the new now. Time never goes backwards."""
-        if seconds < 0:
-            raise ValueError("cannot advance the clock by a negative amount")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("cannot advance the clock by a negative or infinite amount")
         with self._lock:
+            if self._offset + seconds > MAX_SECONDS:
+                raise ValueError(
+                    f"cannot advance the clock past {MAX_SECONDS:g} s ({MAX_YEARS} years) of "
+                    "emulated time: timestamps would not be representable"
+                )
             self._offset += seconds
         return self.now()
 

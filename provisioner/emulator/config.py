@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from provisioner.emulator.clock import MAX_SPEED
+
 # namespace -> vendor -> instanceType -> maxAccelerators. Namespace "*" applies to every namespace.
 Quotas = Mapping[str, Mapping[str, Mapping[str, int]]]
 
@@ -110,8 +112,10 @@ class EmulatorConfig:
     omit_secrets: bool = False
 
     def __post_init__(self) -> None:
-        if not math.isfinite(self.speed) or self.speed < 0:
-            raise ConfigError(f"speed must be a finite number >= 0, got {self.speed!r}")
+        if not math.isfinite(self.speed) or not 0 <= self.speed <= MAX_SPEED:
+            raise ConfigError(
+                f"speed must be a number between 0 and {MAX_SPEED:g}, got {self.speed!r}"
+            )
         if self.latency_ms < 0:
             raise ConfigError(f"latency_ms must be >= 0, got {self.latency_ms!r}")
         if not 0.0 <= self.fault_rate <= 1.0:

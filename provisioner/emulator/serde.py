@@ -86,6 +86,8 @@ def decode_body(body: bytes) -> tuple[str, Any]:
         )
     try:
         return text, json.loads(text, parse_constant=_no_constants)
+    except RecursionError as err:
+        raise ApiError(400, f"{PARSE_PREFIX}: recursion limit exceeded", plain=True) from err
     except json.JSONDecodeError as err:
         msg = _SERDE_SYNTAX.get(err.msg, err.msg[:1].lower() + err.msg[1:])
         if err.pos >= len(text.rstrip()):

@@ -28,6 +28,9 @@ MAX_BODY = 16 * 1024 * 1024
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The listen backlog: the default 5 resets connections when dozens of clients connect at
+    # once (a test suite's thread pool, a load test).
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], service: Service, *, ipv6: bool = False) -> None:
         self.address_family = socket.AF_INET6 if ipv6 else socket.AF_INET
@@ -136,6 +139,8 @@ class _Handler(BaseHTTPRequestHandler):
                 size = int(size_line, 16)
             except ValueError as err:
                 raise ApiError(400, "malformed chunked body") from err
+            if size < 0:
+                raise ApiError(400, "malformed chunked body (negative chunk size)")
             if size == 0:
                 while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                     pass  # trailers

@@ -335,7 +335,7 @@ def _loggable(body: bytes) -> Any:
         return None
     try:
         return redact_request(json.loads(body))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         # Not JSON: never echo raw bytes (they could be anything), just say how many.
         return {"unparsedBytes": len(body)}
 
