@@ -122,12 +122,16 @@ def _build(
 
 def _serve(emu: Emulator, *, host: str, port: int) -> None:
     """Print the URL, serve until SIGINT or SIGTERM, then stop and restore the handlers."""
+    from provisioner.emulator import ConfigError
+
     # Handlers go in before the URL is printed: a script may signal as soon as it has read it.
     stop = threading.Event()
     previous = _install_handlers(stop)
     try:
         try:
             url = emu.start(host=host, port=port)
+        except ConfigError as err:
+            raise click.BadParameter(str(err), param_hint="'--data'") from err
         except OSError as err:
             raise click.UsageError(
                 f"cannot listen on {host}:{port}: {err.strerror or err}"

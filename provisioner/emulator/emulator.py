@@ -55,6 +55,12 @@ class Emulator:
         """Serve on `host:port` (0 = any free port) from a daemon thread; returns the base URL."""
         if self._server is not None:
             raise RuntimeError("the emulator is already started")
+        if self.config.data_file is not None:
+            # Written once now: a data file that cannot be written is refused at start, not
+            # discovered at stop with everything since lost.
+            saver = Saver(self.config.data_file, self._service)
+            saver.start()
+            self._saver = saver
         ipv6 = ":" in host
         server = EmulatorHTTPServer((host, port), self._service, ipv6=ipv6)
         bound_port = server.server_address[1]
@@ -68,9 +74,6 @@ class Emulator:
             daemon=True,
         )
         self._thread.start()
-        if self.config.data_file is not None:
-            self._saver = Saver(self.config.data_file, self._service)
-            self._saver.start()
         return self._url
 
     def stop(self) -> None:

@@ -86,6 +86,12 @@ class Saver:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        try:
+            self.flush(force=True)
+        except OSError as err:
+            raise ConfigError(
+                f"cannot write data file {self._path}: {err.strerror or err}"
+            ) from err
         self._thread = threading.Thread(target=self._run, name="emulator-saver", daemon=True)
         self._thread.start()
 

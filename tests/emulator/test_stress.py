@@ -7,6 +7,7 @@ import http.client
 import json
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -84,3 +85,11 @@ def test_absurd_clock_settings_are_refused_and_time_stays_usable(
     assert _status(emulator, "GET", "/v2/endpoint/demo", headers=AUTH) == 200
     status = call("GET", f"{emulator.url}/admin/clock", None)
     assert status.status == 200 and json.loads(status.text)["time"].startswith("20")
+
+
+def test_a_data_file_that_cannot_be_written_is_refused_at_start() -> None:
+    # Readable as "no data yet", but nothing can be created there (not even by root).
+    emulator = Emulator(EmulatorConfig(speed=0, data_file=Path("/proc/provisioner-state.json")))
+    with pytest.raises(ConfigError, match="cannot write data file"):
+        emulator.start()
+    emulator.stop()  # nothing was started: stopping is harmless
