@@ -76,7 +76,8 @@ def engine_image(doc: Document, model: dict[str, Any]) -> list[Diagnostic]:
 def _engine(model: Mapping[str, Any]) -> Engine | None:
     """The declared engine, or None when it is not one (the schema reports that)."""
     name = model.get("engine")
-    return Engine(str(name)) if name in Engine._value2member_map_ else None
+    # Anything else (a mapping, a list...) is the schema's to report.
+    return Engine(name) if isinstance(name, str) and name in Engine._value2member_map_ else None
 
 
 def _scaling_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Diagnostic]:

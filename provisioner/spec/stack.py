@@ -215,6 +215,8 @@ def _duplicates(
         if not isinstance(name, str):
             continue
         namespace = data.get("namespace", settings.namespace)
+        if not isinstance(namespace, str | None):
+            continue  # the schema reports it
         mark = merged.document.mark(("name",))
         key = (namespace, name)
         if key in seen:
