@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
@@ -61,6 +63,34 @@ def test_failed_update_is_reported_with_its_message(
     assert "acme/svc failed to update: OOM on start" in result.err
     plan = cli("plan", "--dir", str(specs))
     assert "its last update failed" in plan.out
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "edit", "reported"),
+    [
+        (
+            "compute.scaling.maxReplica",
+            {"scaling": {"min_replicas": 1, "max_replicas": 3}},
+            "max_replica is 1, expected 3",
+        ),
+        ("model.env", {"model": {"env": {"MODE": "fast"}}}, "env is {}, expected {'MODE': 'fast'}"),
+    ],
+)
+def test_an_update_the_service_accepts_but_does_not_take_is_reported(
+    tmp_path: Path, cli: Cli, emulator: Emulator, field: str, edit: dict[str, Any], reported: str
+) -> None:
+    """The service answers the PUT with 200 but reports another value than was sent: apply
+    reads the update back, says what differs, and fails; apply again converges."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "svc", namespace="acme", **edit)
+    emulator.add_fault({"kind": "drop_field", "namespace": "acme", "name": "svc", "field": field})
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert f"update acme/svc: the service accepted it but reports {reported}" in result.err
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
 
