@@ -118,6 +118,36 @@ def test_transient_faults_are_retried(tmp_path: Path, cli: Cli, emulator: Emulat
     assert set(live(emulator)) == {"svc"}
 
 
+def test_a_delete_whose_response_was_lost_finds_it_gone_and_succeeds(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """The service deleted the endpoint but the answer never arrived (a 503 after the fact):
+    the retried DELETE meets a 404, which means the goal is met, not that apply failed."""
+    specs = tmp_path / "endpoints"
+    for name in ("a", "b", "gone"):
+        write_spec(specs, name, namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    (specs / "gone.yaml").unlink()
+    emulator.add_fault(
+        {
+            "kind": "http",
+            "method": "DELETE",
+            "path": "/v2/endpoint/acme/gone",
+            "status": 503,
+            "after": True,
+            "retry_after": 5,  # past the delete's grace period: the retry finds nothing
+        }
+    )
+    emulator.clear_requests()
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 0, result.text
+    assert "retrying delete acme/gone" in result.err
+    assert "Apply complete: 1 deleted." in result.out
+    deletes = [r["status"] for r in emulator.requests() if r["method"] == "DELETE"]
+    assert deletes == [503, 404]
+    assert set(live(emulator)) == {"a", "b"}
+
+
 def test_quota_taken_after_the_plan_fails_one_endpoint_and_the_others_finish(
     tmp_path: Path, cli: Cli, emulator: Emulator, hf_api: HfApi
 ) -> None:
