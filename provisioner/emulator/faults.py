@@ -172,15 +172,7 @@ class Faults:
         if kind == LISTING_KIND:
             return _listing_fault(raw, fid)
         if kind == DROP_KIND:
-            _only(raw, {"kind", "namespace", "name", "field"})
-            return EndpointFault(
-                id=fid,
-                kind=DROP_KIND,
-                namespace=_text(raw, "namespace"),
-                name=_text(raw, "name"),
-                message="",
-                field=_text(raw, "field"),
-            )
+            return _drop_fault(raw, fid)
         if kind in ENDPOINT_KINDS:
             _only(raw, {"kind", "namespace", "name", "message"})
             default = (
@@ -216,6 +208,18 @@ class Faults:
             )
         kinds = [*ENDPOINT_KINDS, DROP_KIND, "http", LISTING_KIND]
         raise FaultError(f"kind: expected one of {kinds}, got {kind!r}")
+
+
+def _drop_fault(raw: dict[str, Any], fid: str) -> EndpointFault:
+    _only(raw, {"kind", "namespace", "name", "field"})
+    return EndpointFault(
+        id=fid,
+        kind=DROP_KIND,
+        namespace=_text(raw, "namespace"),
+        name=_text(raw, "name"),
+        message="",
+        field=_text(raw, "field"),
+    )
 
 
 def _listing_fault(raw: dict[str, Any], fid: str) -> ListingFault:
