@@ -11,7 +11,7 @@ from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
 from tests.reconcile.conftest import SECRET_VALUE
-from tests.reconcile.helpers import live, mutations, write_spec
+from tests.reconcile.helpers import live, mutations, unmanaged, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -109,6 +109,34 @@ def test_saved_plan_is_refused_when_its_endpoint_changed_state_since(
     assert "acme/svc changed since the plan was made (state pending -> failed)" in result.err
     assert "acme/other" not in result.err
     assert mutations(emulator) == []
+
+
+def test_saved_plan_may_adopt_an_unmanaged_endpoint_and_update_a_protected_one(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hf_api: HfApi
+) -> None:
+    """The saved-plan guard refuses unmanaged and protected endpoints, but not what the plan
+    was made to do to them: an update that adopts one (`adopt: true`), an update of a
+    protected one."""
+    unmanaged(hf_api, "legacy")
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "precious", namespace="acme", protect=True)
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "legacy", namespace="acme", adopt=True)
+    write_spec(
+        specs,
+        "precious",
+        namespace="acme",
+        protect=True,
+        scaling={"min_replicas": 1, "max_replicas": 2},
+    )
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 0, result.text
+    after = live(emulator)
+    assert "provisioner-stack-endpoints" in after["legacy"]["tags"]
+    assert after["precious"]["compute"]["scaling"]["maxReplica"] == 2
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
 
 
 def test_saved_plan_for_another_stack_is_refused(
