@@ -67,24 +67,48 @@ def test_failed_update_is_reported_with_its_message(
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
 
 
+def _custom(tag: str, port: int) -> dict[str, Any]:
+    return {"model": {"engine": "custom", "image": {"url": f"ghcr.io/a/b:{tag}", "port": port}}}
+
+
 @pytest.mark.parametrize(
-    ("field", "edit", "reported"),
+    ("field", "before", "edit", "reported"),
     [
         (
             "compute.scaling.maxReplica",
+            {},
             {"scaling": {"min_replicas": 1, "max_replicas": 3}},
             "max_replica is 1, expected 3",
         ),
-        ("model.env", {"model": {"env": {"MODE": "fast"}}}, "env is {}, expected {'MODE': 'fast'}"),
+        (
+            "model.env",
+            {},
+            {"model": {"env": {"MODE": "fast"}}},
+            "env is {}, expected {'MODE': 'fast'}",
+        ),
+        (
+            "model.image",
+            _custom("1", 8080),
+            _custom("2", 9090),
+            "image.port is 8080, expected 9090; image.url is 'ghcr.io/a/b:1', expected "
+            "'ghcr.io/a/b:2'",
+        ),
     ],
+    ids=["scaling", "env", "image"],
 )
 def test_an_update_the_service_accepts_but_does_not_take_is_reported(
-    tmp_path: Path, cli: Cli, emulator: Emulator, field: str, edit: dict[str, Any], reported: str
+    tmp_path: Path,
+    cli: Cli,
+    emulator: Emulator,
+    field: str,
+    before: dict[str, Any],
+    edit: dict[str, Any],
+    reported: str,
 ) -> None:
     """The service answers the PUT with 200 but reports another value than was sent: apply
     reads the update back, says what differs, and fails; apply again converges."""
     specs = tmp_path / "endpoints"
-    write_spec(specs, "svc", namespace="acme")
+    write_spec(specs, "svc", namespace="acme", **before)
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     write_spec(specs, "svc", namespace="acme", **edit)
     emulator.add_fault({"kind": "drop_field", "namespace": "acme", "name": "svc", "field": field})

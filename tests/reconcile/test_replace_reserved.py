@@ -85,3 +85,14 @@ def test_a_replacement_whose_old_endpoint_never_goes_creates_nothing_and_says_so
         "nothing was created, run apply again"
     ) in result.err
     assert _creates(emulator) == []
+
+
+def test_a_replacement_waits_out_a_slow_delete(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    emulator = make_emulator(durations=Durations(delete_grace=GONE_TIMEOUT_SECONDS - 100))
+    emulator.advance(100_000)  # the wait is measured from its start, not from the epoch
+    specs = tmp_path / "endpoints"
+    result = _replace_under(emulator, cli, specs)
+    assert result.code == 0, result.text
+    assert live(emulator)["svc"]["provider"]["region"] == "eu-west-1"
