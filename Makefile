@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DIR ?= endpoints
 
-.PHONY: venv test lint unit unit-fast goldens acceptance demo validate plan apply emulator clean
+.PHONY: venv test lint unit unit-fast goldens mutation acceptance demo validate plan apply emulator clean
 
 venv: $(STAMP)
 
@@ -38,6 +38,17 @@ goldens: $(STAMP)
 
 test: lint unit
 
+# Mutation testing, never part of `make test` (it takes long): mutmut mutates provisioner/plan/,
+# provisioner/apply/ and provisioner/hub/normalise.py and runs the tests not marked slow against
+# each mutant ([tool.mutmut] in pyproject.toml; tests/README.md). MUTANTS narrows the run to
+# mutant names (globs), e.g. `make mutation MUTANTS='provisioner.apply.guard*'`; JOBS, the
+# processes (default 2). Re-running continues where it stopped; `.venv/bin/mutmut browse` or
+# `mutmut show NAME` to read a survivor.
+JOBS ?= 2
+mutation: $(STAMP)
+	$(BIN)/mutmut run --max-children $(JOBS) $(MUTANTS)
+	$(BIN)/mutmut results
+
 # The contract tests against the emulator and, opted in, the real service (README: "Before your
 # first real apply"). Needs PROVISIONER_LIVE=1, HF_TOKEN and PROVISIONER_LIVE_NAMESPACE for the
 # real half, else skips it and says why; budget: PROVISIONER_LIVE_MAX_ENDPOINTS (3 at a time),
@@ -64,4 +75,4 @@ emulator: $(STAMP)
 	$(BIN)/provisioner emulator
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info mutants

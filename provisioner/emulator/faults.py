@@ -5,6 +5,9 @@ Scripted faults (the JSON of `POST /admin/faults` and `Emulator.add_fault`):
   (create or resume) of that endpoint ends `failed` with the message.
 - `{"kind": "fail_update", "namespace": ..., "name": ..., "message": ...}`: its next update ends
   `updateFailed`.
+- `{"kind": "drop_field", "namespace": ..., "name": ..., "field": "compute.scaling.maxReplica"}`:
+  its next PUT is answered as accepted, but without the dotted key `field` of its body (the
+  endpoint keeps what it had there): a service that takes an update and reports another value.
 - `{"kind": "http", "method": "POST", "path": "/v2/endpoint/*", "status": 503, "count": 2,
   "retry_after": 3, "message": "...", "after": false}`: the next `count` requests matching the
   method (`*` = any) and the path glob fail with `status`; `after: true` performs the operation
@@ -29,6 +32,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 ENDPOINT_KINDS = ("fail_deploy", "fail_update")
+DROP_KIND = "drop_field"
 RANDOM_STATUSES = (429, 500, 503)
 LISTING_KIND = "corrupt_listing"
 
@@ -44,6 +48,7 @@ class EndpointFault:
     namespace: str
     name: str
     message: str
+    field: str = ""  # drop_field: the dotted key its PUT loses
 
 
 @dataclass
@@ -126,11 +131,20 @@ class Faults:
 
     def take_endpoint(self, kind: str, *, namespace: str, name: str) -> str | None:
         """Consume the oldest `kind` fault for that endpoint; its message, or None."""
+        fault = self._take(kind, namespace, name)
+        return None if fault is None else fault.message
+
+    def take_dropped_field(self, *, namespace: str, name: str) -> str | None:
+        """Consume the oldest `drop_field` fault for that endpoint; its dotted key, or None."""
+        fault = self._take(DROP_KIND, namespace, name)
+        return None if fault is None else fault.field
+
+    def _take(self, kind: str, namespace: str, name: str) -> EndpointFault | None:
         with self._lock:
             for fault in self._endpoint:
                 if (fault.kind, fault.namespace, fault.name) == (kind, namespace, name):
                     self._endpoint.remove(fault)
-                    return fault.message
+                    return fault
         return None
 
     def for_request(self, method: str, path: str) -> Injected | None:
@@ -158,6 +172,8 @@ class Faults:
         fid = f"fault-{next(self._ids)}"
         if kind == LISTING_KIND:
             return _listing_fault(raw, fid)
+        if kind == DROP_KIND:
+            return _drop_fault(raw, fid)
         if kind in ENDPOINT_KINDS:
             _only(raw, {"kind", "namespace", "name", "message"})
             default = (
@@ -193,8 +209,20 @@ class Faults:
                 message=_text(raw, "message", "emulated fault"),
                 after=bool(raw.get("after", False)),
             )
-        kinds = [*ENDPOINT_KINDS, "http", LISTING_KIND]
+        kinds = [*ENDPOINT_KINDS, DROP_KIND, "http", LISTING_KIND]
         raise FaultError(f"kind: expected one of {kinds}, got {kind!r}")
+
+
+def _drop_fault(raw: dict[str, Any], fid: str) -> EndpointFault:
+    _only(raw, {"kind", "namespace", "name", "field"})
+    return EndpointFault(
+        id=fid,
+        kind=DROP_KIND,
+        namespace=_text(raw, "namespace"),
+        name=_text(raw, "name"),
+        message="",
+        field=_text(raw, "field"),
+    )
 
 
 def _listing_fault(raw: dict[str, Any], fid: str) -> ListingFault:
@@ -215,18 +243,40 @@ def _listing_fault(raw: dict[str, Any], fid: str) -> ListingFault:
     )
 
 
+def _pop(item: dict[str, Any], path: str) -> None:
+    """Delete the dotted key `path` from `item`, in place, if it is there."""
+    *parents, last = path.split(".")
+    target: Any = item
+    for part in parents:
+        target = target.get(part) if isinstance(target, dict) else None
+    if isinstance(target, dict):
+        target.pop(last, None)
+
+
+def without(body: dict[str, Any], path: str) -> dict[str, Any]:
+    """A copy of a request body without the dotted key `path` (a `drop_field` fault). Only the
+    mappings along the path are copied: the rest (and the `RESET` marker, compared by identity)
+    is shared with `body`."""
+    *parents, last = path.split(".")
+    copied = dict(body)
+    target = copied
+    for part in parents:
+        child = target.get(part)
+        if not isinstance(child, dict):
+            return copied
+        target[part] = dict(child)
+        target = target[part]
+    target.pop(last, None)
+    return copied
+
+
 def corrupt(item: dict[str, Any], fault: ListingFault) -> None:
     """Apply a `corrupt_listing` fault to one rendered list item, in place."""
     for path in fault.remove:
-        *parents, last = path.split(".")
-        target: Any = item
-        for part in parents:
-            target = target.get(part) if isinstance(target, dict) else None
-        if isinstance(target, dict):
-            target.pop(last, None)
+        _pop(item, path)
     for path, value in fault.set.items():
         *parents, last = path.split(".")
-        target = item
+        target: Any = item
         for part in parents:
             if not isinstance(target.get(part), dict):
                 target[part] = {}

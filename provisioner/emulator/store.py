@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from provisioner.emulator.config import Durations, Quotas
-from provisioner.emulator.faults import Faults
+from provisioner.emulator.faults import Faults, without
 from provisioner.emulator.hardware import Compute, Hardware, QuotaKey
 from provisioner.emulator.images import check_parallelism
 from provisioner.emulator.lifecycle import (
@@ -132,6 +132,9 @@ class Store:
         rec = self._live(namespace, name, now=now)
         if rec.state is State.FAILED:
             raise _failed(name, "updated")
+        dropped = self._faults.take_dropped_field(namespace=namespace, name=name)
+        if dropped is not None:
+            patch = without(patch, dropped)
         new, redeploy = apply_patch(rec.spec, patch)
         validate(new)
         old_c, new_c = rec.spec["compute"], new["compute"]

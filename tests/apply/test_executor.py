@@ -5,8 +5,9 @@ that one failure does not stop the others."""
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
+
+import pytest
 
 from provisioner.apply.executor import Executor
 from provisioner.apply.results import SilentReporter
@@ -31,13 +32,27 @@ CONFIG = Config(
 )
 
 
-class RecordingApi:
-    """Implements the create/get calls the executor makes; counts concurrent calls."""
+# Only reached when calls that should overlap do not: a sequential executor fails the test
+# after this long instead of hanging it. A correct run never waits on it.
+GATHER_TIMEOUT = 10.0
 
-    def __init__(self, *, fail: set[str] = frozenset(), conflict: dict[str, Config] | None = None):
+
+class RecordingApi:
+    """Implements the create/get calls the executor makes; counts concurrent calls. With
+    `gather=n`, every call waits until n calls are in flight at once before it returns: a run
+    finishes only if the executor really overlaps n calls (no timing involved)."""
+
+    def __init__(
+        self,
+        *,
+        fail: set[str] = frozenset(),
+        conflict: dict[str, Config] | None = None,
+        gather: int = 1,
+    ):
         self.fail = fail
         self.conflict = conflict or {}
         self.lock = threading.Lock()
+        self.gathered = threading.Barrier(gather, timeout=GATHER_TIMEOUT)
         self.active = 0
         self.peak = 0
         self.calls: list[tuple[str, str]] = []
@@ -47,9 +62,15 @@ class RecordingApi:
             self.calls.append((what, name))
             self.active += 1
             self.peak = max(self.peak, self.active)
-        time.sleep(0.01)  # hold the slot so overlapping calls are observable
-        with self.lock:
-            self.active -= 1
+        try:
+            self.gathered.wait()
+        except threading.BrokenBarrierError:
+            raise AssertionError(
+                f"{self.gathered.parties} calls were never in flight at once"
+            ) from None
+        finally:
+            with self.lock:
+                self.active -= 1
 
     def create_endpoint(
         self, namespace: str, name: str, config: Config, secrets: Secrets
@@ -92,11 +113,12 @@ def executor(api: RecordingApi, parallelism: int) -> Executor:
     )
 
 
-def test_parallelism_bounds_concurrent_calls() -> None:
-    api = RecordingApi()
+def test_parallelism_overlaps_calls_up_to_its_bound() -> None:
+    # Each call returns only once 3 are in flight together: a sequential executor fails here.
+    api = RecordingApi(gather=3)
     outcomes = executor(api, 3).run(creates(*[f"e{i}" for i in range(12)]))
     assert all(o.ok for o in outcomes)
-    assert api.peak <= 3
+    assert api.peak == 3
     one_at_a_time = RecordingApi()
     executor(one_at_a_time, 1).run(creates("a", "b", "c"))
     assert one_at_a_time.peak == 1
@@ -124,3 +146,21 @@ def test_conflict_on_create_is_ours_only_with_our_tags() -> None:
     outcome = executor(theirs, 1).run(creates("svc"))[0]
     assert not outcome.ok and "409 Conflict" in (outcome.error or "")
     assert ownership.owner(foreign.tags) is None
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        ("provisioner-applied-abc", "provisioner-stack-t"),  # another stack, the same spec
+        ("provisioner-applied-def", "provisioner-stack-s"),  # this stack, another spec
+        ("provisioner-applied-abc",),  # no owner at all
+    ],
+    ids=["other-stack", "other-spec", "unowned"],
+)
+def test_conflict_on_create_needs_both_our_stack_and_our_spec(tags: tuple[str, ...]) -> None:
+    """A 409 is our own earlier create only if the endpoint carries this stack's tag *and* the
+    digest of this very spec: anything else is someone else's endpoint, or an older one."""
+    api = RecordingApi(conflict={"svc": replace(CONFIG, tags=tags)})
+    outcome = executor(api, 1).run(creates("svc"))[0]
+    assert not outcome.ok
+    assert outcome.error == "create acme/svc: 409 Conflict"

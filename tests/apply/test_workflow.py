@@ -98,8 +98,9 @@ def test_destroy_plan_deletes_what_the_stack_owns(tmp_path: Path, emulator: Emul
     assert live(emulator) == {}
 
 
+@pytest.mark.parametrize("environ", [{}, {"SVC_KEY": ""}], ids=["unset", "empty"])
 def test_missing_secret_stops_before_confirming_or_changing_anything(
-    tmp_path: Path, emulator: Emulator
+    tmp_path: Path, emulator: Emulator, environ: dict[str, str]
 ) -> None:
     specs = tmp_path / "endpoints"
     write_spec(specs, "svc", namespace="acme", model={"secrets": {"KEY": {"from_env": "SVC_KEY"}}})
@@ -108,7 +109,7 @@ def test_missing_secret_stops_before_confirming_or_changing_anything(
     asked: list[Plan] = []
     emulator.clear_requests()
     with pytest.raises(ProvisionerError) as stopped:
-        apply_plan(api, plan, {}, collaborators=collaborators(emulator, asked.append))
+        apply_plan(api, plan, environ, collaborators=collaborators(emulator, asked.append))
     (problem,) = stopped.value.diagnostics
     assert problem.subject == Address("acme", "svc")
     assert "secret KEY needs environment variable SVC_KEY" in problem.message

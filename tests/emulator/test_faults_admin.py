@@ -98,6 +98,23 @@ def test_fault_after_the_operation_loses_the_response(hf_api: HfApi, emulator: E
     assert hf_api.get_inference_endpoint("ep", namespace="demo").status == "pending"
 
 
+def test_dropped_field_fault_accepts_a_put_and_keeps_the_old_value(
+    hf_api: HfApi, emulator: Emulator
+) -> None:
+    create(hf_api, max_replica=1)
+    fault = {"kind": "drop_field", "namespace": "demo", "name": "ep"}
+    emulator.add_fault({**fault, "field": "compute.scaling.maxReplica"})
+    answered = hf_api.update_inference_endpoint(
+        "ep", namespace="demo", max_replica=3, env={"MODE": "fast"}
+    )
+    assert answered.raw["compute"]["scaling"]["maxReplica"] == 1  # as if never sent
+    assert answered.raw["model"]["env"] == {"MODE": "fast"}  # the rest of the PUT is taken
+    again = hf_api.update_inference_endpoint("ep", namespace="demo", max_replica=3)
+    assert again.raw["compute"]["scaling"]["maxReplica"] == 3  # one PUT only
+    with pytest.raises(ValueError, match="field"):
+        emulator.add_fault(fault)
+
+
 def test_admin_fault_routes(emulator: Emulator) -> None:
     base = f"{emulator.url}/admin/faults"
     added = call(

@@ -195,6 +195,32 @@ def test_secret_looking_env_values_are_masked_in_plans(
     }
 
 
+TOKEN_SHAPED = "hf_abcdefghijklmnopqrstuvwx"
+
+
+def test_a_token_shaped_env_value_under_an_ordinary_name_is_never_printed(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """`FOO: hf_...`: the name says nothing, the value is a Hugging Face token. Plans (text,
+    JSON, saved) mask it whether it is being set or replaced, and apply never prints it."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", model={"env": {"FOO": TOKEN_SHAPED}})
+    assert "model.env.FOO looks like a secret" in cli("validate", "--dir", str(specs)).err
+    applied = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert TOKEN_SHAPED not in applied.text
+    write_spec(specs, "svc", namespace="acme", model={"env": {"FOO": "plain-value"}})
+    saved = tmp_path / "plan.json"
+    plan = cli("plan", "--dir", str(specs), "--out", str(saved))
+    assert plan.code == 0, plan.text
+    assert "~ model.env.FOO: (sensitive)" in plan.out
+    as_json = cli("plan", "--dir", str(specs), "--json")
+    for text in (plan.text, as_json.text, saved.read_text()):
+        assert TOKEN_SHAPED not in text
+    (field,) = json.loads(as_json.out)["changes"][0]["fields"]
+    assert field["sensitive"] is True and field["before"] == "(sensitive)"
+
+
 @pytest.mark.slow  # runs the `hf` CLI as a process
 def test_endpoint_scaled_to_zero_by_hand_is_resumed_when_it_must_stay_up(
     tmp_path: Path, cli: Cli, emulator: Emulator, hf_cli: Callable[..., object]

@@ -129,6 +129,7 @@ def test_a_crafted_saved_plan_cannot_delete_what_its_stack_does_not_own(
     apply_ok(cli, other)
     unmanaged(hub_for(emulator), "loose")
     write_spec(specs, "loose", adopt=True)
+    write_spec(specs, "aa-new")  # a create, checked first: the ones after it are checked too
     saved = tmp_path / "plan.json"
     assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
 

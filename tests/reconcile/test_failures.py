@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pytest
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
@@ -67,6 +69,58 @@ def test_failed_update_is_reported_with_its_message(
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
 
 
+def _custom(tag: str, port: int) -> dict[str, Any]:
+    return {"model": {"engine": "custom", "image": {"url": f"ghcr.io/a/b:{tag}", "port": port}}}
+
+
+@pytest.mark.parametrize(
+    ("field", "before", "edit", "reported"),
+    [
+        (
+            "compute.scaling.maxReplica",
+            {},
+            {"scaling": {"min_replicas": 1, "max_replicas": 3}},
+            "max_replica is 1, expected 3",
+        ),
+        (
+            "model.env",
+            {},
+            {"model": {"env": {"MODE": "fast"}}},
+            "env is {}, expected {'MODE': 'fast'}",
+        ),
+        (
+            "model.image",
+            _custom("1", 8080),
+            _custom("2", 9090),
+            "image.port is 8080, expected 9090; image.url is 'ghcr.io/a/b:1', expected "
+            "'ghcr.io/a/b:2'",
+        ),
+    ],
+    ids=["scaling", "env", "image"],
+)
+def test_an_update_the_service_accepts_but_does_not_take_is_reported(
+    tmp_path: Path,
+    cli: Cli,
+    emulator: Emulator,
+    field: str,
+    before: dict[str, Any],
+    edit: dict[str, Any],
+    reported: str,
+) -> None:
+    """The service answers the PUT with 200 but reports another value than was sent: apply
+    reads the update back, says what differs, and fails; apply again converges."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", **before)
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "svc", namespace="acme", **edit)
+    emulator.add_fault({"kind": "drop_field", "namespace": "acme", "name": "svc", "field": field})
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert f"update acme/svc: the service accepted it but reports {reported}" in result.err
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
 def test_transient_faults_are_retried(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
     specs = tmp_path / "endpoints"
     write_spec(specs, "svc", namespace="acme")
@@ -88,6 +142,36 @@ def test_transient_faults_are_retried(tmp_path: Path, cli: Cli, emulator: Emulat
     assert result.err.count("retrying list endpoints of acme") == 2
     assert "retrying create acme/svc in 3.0s: create acme/svc: 429" in result.err
     assert set(live(emulator)) == {"svc"}
+
+
+def test_a_delete_whose_response_was_lost_finds_it_gone_and_succeeds(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """The service deleted the endpoint but the answer never arrived (a 503 after the fact):
+    the retried DELETE meets a 404, which means the goal is met, not that apply failed."""
+    specs = tmp_path / "endpoints"
+    for name in ("a", "b", "gone"):
+        write_spec(specs, name, namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    (specs / "gone.yaml").unlink()
+    emulator.add_fault(
+        {
+            "kind": "http",
+            "method": "DELETE",
+            "path": "/v2/endpoint/acme/gone",
+            "status": 503,
+            "after": True,
+            "retry_after": 5,  # past the delete's grace period: the retry finds nothing
+        }
+    )
+    emulator.clear_requests()
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 0, result.text
+    assert "retrying delete acme/gone" in result.err
+    assert "Apply complete: 1 deleted." in result.out
+    deletes = [r["status"] for r in emulator.requests() if r["method"] == "DELETE"]
+    assert deletes == [503, 404]
+    assert set(live(emulator)) == {"a", "b"}
 
 
 def test_quota_taken_after_the_plan_fails_one_endpoint_and_the_others_finish(

@@ -111,6 +111,50 @@ def test_protected_endpoint_is_not_replaced(tmp_path: Path, cli: Cli, emulator: 
     assert mutations(emulator) == []
 
 
+def test_protect_declared_with_a_region_move_refuses_the_replacement(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """One edit adds `protect: true` and moves the region: the endpoint carries no protection
+    tag yet, but the spec's protection is honoured and nothing is deleted."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "precious", namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert "provisioner-protected" not in live(emulator)["precious"]["tags"]
+    path = write_spec(
+        specs, "precious", namespace="acme", protect=True, compute={"region": "eu-west-1"}
+    )
+    emulator.clear_requests()
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert f"{path}:1:7: error: acme/precious is protected and must be replaced" in result.err
+    assert mutations(emulator) == []
+    assert live(emulator)["precious"]["provider"]["region"] == "us-east-1"
+
+
+def test_protect_declared_on_a_failed_endpoint_refuses_the_replacement(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """A failed endpoint is replaced, unless its spec now says `protect: true` (its tags, from
+    before the edit, do not): then the plan refuses and says why, and it stays as it is."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "precious", namespace="acme")
+    emulator.add_fault(
+        {"kind": "fail_deploy", "namespace": "acme", "name": "precious", "message": "OOM"}
+    )
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 1
+    assert live(emulator)["precious"]["status"]["state"] == "failed"
+    path = write_spec(specs, "precious", namespace="acme", protect=True)
+    emulator.clear_requests()
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert (
+        f"{path}:1:7: error: acme/precious is protected and must be replaced (it is in state "
+        "failed: OOM; the service cannot repair a failed endpoint)"
+    ) in result.err
+    assert mutations(emulator) == []
+    assert live(emulator)["precious"]["status"]["state"] == "failed"
+
+
 def test_import_then_apply_only_adds_ownership_tags(
     tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
 ) -> None:

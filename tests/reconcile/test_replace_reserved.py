@@ -1,13 +1,14 @@
 """A replacement whose name the service still reserves after the delete: the create is retried
 for a bounded (emulated) time; when that is not enough, the failure says the old endpoint is gone,
-the new one was not created, and that applying again creates it."""
+the new one was not created, and that applying again creates it. And one whose old endpoint does
+not go away within the wait: nothing is created, and the failure says so."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from provisioner.apply.executor import NAME_RESERVED_TIMEOUT_SECONDS
+from provisioner.apply.executor import GONE_TIMEOUT_SECONDS, NAME_RESERVED_TIMEOUT_SECONDS
 from provisioner.emulator import Durations, Emulator
 from tests.reconcile.conftest import context_for
 from tests.reconcile.helpers import live, write_spec
@@ -68,4 +69,30 @@ def test_a_replacement_that_cannot_create_says_the_old_one_is_gone_and_apply_aga
     plan = cli("plan", "--dir", str(specs), ctx=ctx)
     assert "+ acme/svc: create" in plan.out
     assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    assert live(emulator)["svc"]["provider"]["region"] == "eu-west-1"
+
+
+def test_a_replacement_whose_old_endpoint_never_goes_creates_nothing_and_says_so(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    # The delete is accepted, but the endpoint stays visible for longer than apply waits.
+    emulator = make_emulator(durations=Durations(delete_grace=GONE_TIMEOUT_SECONDS + 100))
+    specs = tmp_path / "endpoints"
+    result = _replace_under(emulator, cli, specs)
+    assert result.code == 1
+    assert (
+        f"replace acme/svc: the old endpoint was still there after {GONE_TIMEOUT_SECONDS:.0f}s; "
+        "nothing was created, run apply again"
+    ) in result.err
+    assert _creates(emulator) == []
+
+
+def test_a_replacement_waits_out_a_slow_delete(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    emulator = make_emulator(durations=Durations(delete_grace=GONE_TIMEOUT_SECONDS - 100))
+    emulator.advance(100_000)  # the wait is measured from its start, not from the epoch
+    specs = tmp_path / "endpoints"
+    result = _replace_under(emulator, cli, specs)
+    assert result.code == 0, result.text
     assert live(emulator)["svc"]["provider"]["region"] == "eu-west-1"

@@ -7,9 +7,11 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from huggingface_hub import HfApi
+
 from provisioner.emulator import Emulator
 from tests.reconcile.conftest import SECRET_VALUE
-from tests.reconcile.helpers import live, mutations, write_spec
+from tests.reconcile.helpers import live, mutations, unmanaged, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -61,6 +63,80 @@ def test_stale_saved_plan_is_refused_naming_the_endpoint(
     assert "acme/svc changed since the plan was made (configuration)" in result.err
     assert "acme/other" not in result.err
     assert mutations(emulator) == []
+
+
+def _saved_scaling_plan(tmp_path: Path, cli: Cli, *, wait: bool = True) -> tuple[Path, Path]:
+    """`svc` and `other` applied, then a plan saved that changes both of their scaling."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    write_spec(specs, "other", namespace="acme")
+    applied = cli("apply", "--dir", str(specs), "--auto-approve", *([] if wait else ["--no-wait"]))
+    assert applied.code == 0, applied.text
+    for name in ("svc", "other"):
+        write_spec(specs, name, namespace="acme", scaling={"min_replicas": 1, "max_replicas": 2})
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    return specs, saved
+
+
+def test_saved_plan_is_refused_when_its_endpoint_was_deleted_since(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hf_api: HfApi
+) -> None:
+    specs, saved = _saved_scaling_plan(tmp_path, cli)
+    hf_api.delete_inference_endpoint("svc", namespace="acme")
+    emulator.advance(60)  # past the delete's grace period: gone from the listing
+    emulator.clear_requests()
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert "acme/svc was deleted since the plan was made" in result.err
+    assert "acme/other" not in result.err
+    assert mutations(emulator) == []
+    assert set(live(emulator)) == {"other"}
+
+
+def test_saved_plan_is_refused_when_its_endpoint_changed_state_since(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """Planned while `svc` was still starting; it then failed to deploy. Its configuration is
+    what the plan saw, only its state moved on: the plan is still stale."""
+    emulator.add_fault({"kind": "fail_deploy", "namespace": "acme", "name": "svc"})
+    specs, saved = _saved_scaling_plan(tmp_path, cli, wait=False)
+    emulator.advance(600)
+    assert live(emulator)["svc"]["status"]["state"] == "failed"
+    emulator.clear_requests()
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert "acme/svc changed since the plan was made (state pending -> failed)" in result.err
+    assert "acme/other" not in result.err
+    assert mutations(emulator) == []
+
+
+def test_saved_plan_may_adopt_an_unmanaged_endpoint_and_update_a_protected_one(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hf_api: HfApi
+) -> None:
+    """The saved-plan guard refuses unmanaged and protected endpoints, but not what the plan
+    was made to do to them: an update that adopts one (`adopt: true`), an update of a
+    protected one."""
+    unmanaged(hf_api, "legacy")
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "precious", namespace="acme", protect=True)
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "legacy", namespace="acme", adopt=True)
+    write_spec(
+        specs,
+        "precious",
+        namespace="acme",
+        protect=True,
+        scaling={"min_replicas": 1, "max_replicas": 2},
+    )
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 0, result.text
+    after = live(emulator)
+    assert "provisioner-stack-endpoints" in after["legacy"]["tags"]
+    assert after["precious"]["compute"]["scaling"]["maxReplica"] == 2
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
 
 
 def test_saved_plan_for_another_stack_is_refused(
