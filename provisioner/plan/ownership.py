@@ -28,8 +28,6 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from provisioner.spec.checks import is_conservative_tag
-
 PREFIX = "provisioner"
 STACK = "provisioner-stack-"
 PROTECTED = "provisioner-protected"
@@ -45,11 +43,6 @@ LEGACY_APPLIED = "provisioner.applied="
 
 def is_reserved(tag: str) -> bool:
     return tag.lower().startswith(PREFIX)
-
-
-def is_conservative(tag: str) -> bool:
-    """Is `tag` in the form the service is safest to accept (see the module docstring)?"""
-    return is_conservative_tag(tag)
 
 
 def _value(tags: Iterable[str], *prefixes: str) -> str | None:
