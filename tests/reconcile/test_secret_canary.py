@@ -1,0 +1,103 @@
+"""A secret scanner (issue: reliability, "leaks"): a canary secret value and a canary token go
+through every command, every output format and the error paths; nothing written anywhere (stdout,
+stderr, the saved plan, imported specs, the debug log) may contain either."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from huggingface_hub import HfApi
+
+from provisioner.cli.context import Context
+from provisioner.emulator import Emulator, EmulatorConfig, TokenConfig, UserConfig
+from tests.reconcile.helpers import write_spec
+from tests.support.cli import Result, run
+
+TOKEN = "hf_CanaryTokenZ9y8x7w6v5u4t3s2r1q0p"
+SECRET = "canary-secret-Q7T4-never-print-me"
+
+
+@pytest.mark.slow
+def test_no_output_or_file_ever_holds_the_token_or_a_secret(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make_emulator: Callable[..., Emulator],
+    hub_for: Callable[..., HfApi],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = UserConfig(name="demo", tokens=(TokenConfig(TOKEN),), orgs=("acme",))
+    emulator = make_emulator(EmulatorConfig(speed=0, users=(user,)))
+    debug_log = tmp_path / "debug.log"
+    monkeypatch.setenv("PROVISIONER_DEBUG_LOG", str(debug_log))
+    context = Context(
+        environ={
+            "HF_TOKEN": TOKEN,
+            "PROVISIONER_API_URL": emulator.url,
+            "CANARY": SECRET,
+            "PROVISIONER_DEBUG_LOG": str(debug_log),
+        },
+        sleep=emulator.advance,
+        clock=emulator.now,
+        rng=random.Random(0),
+        is_tty=lambda: False,
+        stdin_is_tty=lambda: False,
+    )
+    specs = tmp_path / "endpoints"
+    secrets = {"API_KEY": {"from_env": "CANARY"}}
+    write_spec(specs, "svc", namespace="acme", model={"secrets": secrets})
+    saved = tmp_path / "plan.json"
+    seen: list[Result] = []
+
+    def cli(*args: str) -> Result:
+        result = run(capsys, *args, context=context)
+        seen.append(result)
+        return result
+
+    cli("validate", "--dir", str(specs))
+    cli("show", "--dir", str(specs))
+    cli("plan", "--dir", str(specs), "--json")
+    cli("plan", "--dir", str(specs), "--out", str(saved))
+    assert cli("apply", str(saved), "--dir", str(specs), "--auto-approve").code == 0
+    assert cli("apply", "--dir", str(specs), "--auto-approve", "--resend-secrets").code == 0
+    cli("status", "--dir", str(specs))
+    byhand = hub_for(emulator, token=TOKEN)
+    byhand.create_inference_endpoint(
+        "byhand",
+        namespace="acme",
+        repository="gpt2",
+        framework="pytorch",
+        accelerator="cpu",
+        instance_type="intel-spr",
+        instance_size="x2",
+        vendor="aws",
+        region="us-east-1",
+        secrets={"K": SECRET},
+        env={"LOOKS_LIKE_A_TOKEN": TOKEN},
+        token=TOKEN,
+    )
+    imported = tmp_path / "imported"
+    imported.mkdir()
+    assert cli("import", "byhand", "--dir", str(imported), "--namespace", "acme").code == 0
+    write_spec(
+        specs, "svc", namespace="acme", model={"secrets": secrets}, scaling={"min_replicas": 9}
+    )
+    cli("apply", "--dir", str(specs), "--auto-approve")  # refused by validate: an error path
+    emulator.add_fault({"kind": "http", "method": "*", "path": "*", "status": 500, "count": 99})
+    cli("plan", "--dir", str(specs))  # retries, then gives up: another error path
+    emulator.clear_faults()
+    assert cli("destroy", "--dir", str(specs), "--auto-approve", "--allow-mass-delete").code in (
+        0,
+        1,
+    )
+
+    written = [r.text for r in seen]
+    for path in [saved, debug_log, *tmp_path.rglob("*.yaml")]:
+        if path.exists():
+            written.append(path.read_text(errors="replace"))
+    for text in written:
+        assert TOKEN not in text
+        assert SECRET not in text
+    assert any("API_KEY" in text for text in written)  # the names are shown, never the values
