@@ -62,3 +62,11 @@ def test_a_stack_name_from_a_long_directory_is_refused(tmp_path: Path) -> None:
     fine = tmp_path / ("d" * STACK_NAME_MAX)
     write_spec(fine, "svc", namespace="acme")
     assert not load_stack(fine)[1].has_errors
+
+
+def test_a_bare_stack_prefix_owns_nothing() -> None:
+    """A tag that names no stack (`provisioner-stack-`) must not make an endpoint anyone's: a
+    stack named '' does not exist, and the empty one must never match."""
+    assert ownership.owner(["provisioner-stack-"]) is None
+    assert ownership.owner(["provisioner.stack="]) is None
+    assert ownership.applied_digest(["provisioner-applied-"]) is None
