@@ -74,7 +74,8 @@ def identify(api: EndpointsApi) -> Identity:
 
 def read_live(api: EndpointsApi, identity: Identity, *, required: Iterable[str]) -> Fleet:
     """The live fleet: `required` namespaces must be readable; every other namespace the token
-    can use is scanned too (skipped if unreadable), to find endpoints this stack still owns."""
+    can use is scanned too, to find endpoints this stack still owns (one that cannot be listed
+    is kept in `Fleet.unlisted`, and the plan warns about it)."""
     try:
         return read_fleet(api, required=required, optional=identity.namespaces)
     except ApiError as error:
