@@ -150,10 +150,13 @@ class Diagnostics:
         return len(self._items)
 
 
-def display_path(path: Path, base: Path | None = None) -> Path:
-    """The path as the user would type it: relative to `base` (the working directory) if inside."""
+def display_path(path: Path, base: Path | None = None, *, follow_links: bool = True) -> Path:
+    """The path as the user would type it: relative to `base` (the working directory) if inside.
+    With `follow_links=False`, a symbolic link is shown as itself, not as what it leads to."""
     base = base or Path.cwd()
     try:
+        if not follow_links:
+            return path.absolute().relative_to(base.absolute())
         return path.resolve().relative_to(base.resolve())
     except (ValueError, RuntimeError, OSError):
         # Outside `base`, or a symbolic link loop (RuntimeError before Python 3.13, OSError

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from provisioner.spec.diagnostics import Diagnostics, Mark
+from provisioner.spec.diagnostics import Diagnostics, Mark, display_path
 
 YAML_SUFFIXES = (".yaml", ".yml")
 # Files and folders below a spec directory, all counted. A stack has tens or hundreds of specs;
@@ -23,9 +23,7 @@ MAX_ENTRIES = 10_000
 
 def _mark(path: Path) -> Mark:
     """Where a diagnostic about `path` itself points: the link, not what it leads to."""
-    absolute = path.absolute()  # not resolve(): that would follow the link
-    cwd = Path.cwd()
-    return Mark(absolute.relative_to(cwd) if absolute.is_relative_to(cwd) else path)
+    return Mark(display_path(path, follow_links=False))
 
 
 def _file(path: Path, diagnostics: Diagnostics) -> bool:
