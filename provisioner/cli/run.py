@@ -156,7 +156,7 @@ def execute(
     except KeyboardInterrupt:
         if ledger.sent:
             account = render_interrupted(
-                plan.actionable, ledger.sent, ledger.outcomes, spec_dir=str(session.stack.root)
+                plan.actionable, ledger.sent, ledger.outcomes, plan_command=session.command("plan")
             )
             click.echo(account, err=True, nl=False)
         raise

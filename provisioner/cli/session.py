@@ -15,7 +15,7 @@ import click
 from provisioner.apply.workflow import identify
 from provisioner.cli.context import Context
 from provisioner.hub.api import EndpointsApi
-from provisioner.hub.client import resolve_connection
+from provisioner.hub.client import DEFAULT_API_URL, resolve_connection
 from provisioner.hub.errors import ApiError
 from provisioner.hub.models import Identity
 from provisioner.hub.retry import Retrier
@@ -30,6 +30,13 @@ class Session:
     stack: Stack
     api: EndpointsApi
     identity: Identity
+    # The API's base URL when it is not the real service's: a suggested command repeats it.
+    api_url: str | None = None
+
+    def command(self, verb: str) -> str:
+        """`provisioner VERB` with the options that pick this stack and this API."""
+        url = f" --api-url {self.api_url}" if self.api_url else ""
+        return f"provisioner {verb} --dir {self.stack.root}{url}"
 
 
 def load(spec_dir: Path) -> Stack:
@@ -66,4 +73,6 @@ def connect(context: Context, stack: Stack, api_url: str | None) -> Session:
     _warn_directory_name(stack)
     retrier = Retrier(sleep=context.sleep, clock=context.clock, rng=context.rng, on_retry=on_retry)
     api = context.api_factory(connection, retrier)
-    return Session(context, stack, api, identify(api))
+    # Not the real service (a flag, or PROVISIONER_API_URL): suggested commands must say so.
+    chosen = None if connection.api_url == DEFAULT_API_URL else connection.api_url
+    return Session(context, stack, api, identify(api), chosen)

@@ -48,7 +48,7 @@ def render_interrupted(
     sent: Mapping[str, Sequence[Action]],
     finished: Mapping[str, Outcome],
     *,
-    spec_dir: str,
+    plan_command: str,
 ) -> str:
     """What an interrupted apply had sent, endpoint by endpoint: enough to know what may have
     changed before looking (`plan` shows where each stands; applying again converges)."""
@@ -65,7 +65,6 @@ def render_interrupted(
             what = "not started"
         lines.append(f"  {change.address}: {what}")
     lines.append(
-        f"Run `provisioner plan --dir {spec_dir}` to see where each endpoint stands; "
-        "applying again converges."
+        f"Run `{plan_command}` to see where each endpoint stands; applying again converges."
     )
     return "\n".join(lines) + "\n"

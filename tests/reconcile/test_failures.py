@@ -293,6 +293,8 @@ def test_ctrl_c_says_what_had_been_sent(tmp_path: Path, cli: Cli, emulator: Emul
     assert "Interrupted. What had been sent:" in result.err
     assert "acme/a: create accepted" in result.err
     assert "acme/b: create accepted" in result.err
-    assert f"Run `provisioner plan --dir {specs}` to see where each endpoint stands" in result.err
+    hint = f"provisioner plan --dir {specs} --api-url {emulator.url}"
+    assert f"Run `{hint}` to see where each endpoint stands" in result.err
+    assert cli(*hint.split()[1:]).code == 0  # the hint works as printed
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
