@@ -68,7 +68,8 @@ def plan(
                 f"cannot write the plan: {error.strerror}", Mark(out)
             ) from error
         click.echo(
-            f"Saved the plan to {out}; apply exactly it with: provisioner apply {out}", err=True
+            f"Saved the plan to {out}; apply exactly it with: {session.command('apply')} {out}",
+            err=True,
         )
     if detailed_exitcode and result.has_changes:
         raise SystemExit(2)

@@ -163,3 +163,20 @@ def test_unreadable_plan_file_is_a_clear_error(tmp_path: Path, cli: Cli) -> None
     bogus.write_text('{"format_version": "9.0"}')
     result = cli("apply", str(bogus), "--dir", str(specs), "--auto-approve")
     assert "plan format 9.0 cannot be read" in result.err
+
+
+def test_the_saved_plan_hint_works_as_printed_from_another_spec_directory(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "team"
+    specs.mkdir()
+    (specs / "_settings.yaml").write_text("stack: team\nnamespace: acme\n")
+    write_spec(specs, "svc")
+    saved = tmp_path / "p.json"
+    planned = cli("plan", "--dir", str(specs), "--out", str(saved))
+    assert planned.code == 0, planned.text
+    hint = planned.err.split("apply exactly it with: ")[1].strip()
+    assert hint == f"provisioner apply --dir {specs} --api-url {emulator.url} {saved}"
+    applied = cli(*hint.split()[1:], "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert "Apply complete: 1 created." in applied.out
