@@ -42,3 +42,23 @@ class SilentReporter:
 
     def waiting(self, rows: list[WaitRow]) -> None:
         pass
+
+
+class Ledger:
+    """A reporter that also keeps what was sent, so an interrupted apply can say it."""
+
+    def __init__(self, inner: Reporter) -> None:
+        self._inner = inner
+        self.sent: dict[str, list[Action]] = {}
+        self.outcomes: dict[str, Outcome] = {}
+
+    def step(self, change: ResourceChange, step: Action) -> None:
+        self.sent.setdefault(change.address, []).append(step)
+        self._inner.step(change, step)
+
+    def finished(self, outcome: Outcome) -> None:
+        self.outcomes[outcome.change.address] = outcome
+        self._inner.finished(outcome)
+
+    def waiting(self, rows: list[WaitRow]) -> None:
+        self._inner.waiting(rows)

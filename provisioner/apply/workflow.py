@@ -3,7 +3,11 @@
 - `plan_stack`: fill in namespaces, read what is live in the scope the stack owns, resolve the
   specs' revisions to commits, and diff;
 - `load_saved_plan`: read a plan saved by `plan --out` and refuse it if it went stale;
-- `apply_plan`: resolve secrets, confirm, execute the changes, wait for them to settle.
+- `apply_plan`: resolve secrets, confirm, execute the changes, wait for them to settle, and
+  record in the stack's state what was applied (secret fingerprints, history).
+
+The caller holds the stack's lock around `load_saved_plan`/`plan_stack` and `apply_plan`, so a
+plan's staleness is checked and its changes made with no other apply in between.
 
 Everything they need from outside (API, clock, sleep, reporter, environment, confirmation) is
 passed in: nothing here reads globals, the environment or a terminal, and nothing is printed.
@@ -19,19 +23,29 @@ from typing import NamedTuple
 
 from provisioner.apply.executor import DEFAULT_PARALLELISM, Executor
 from provisioner.apply.guard import foreign, resolve_secrets, stale
-from provisioner.apply.results import Outcome, Reporter
+from provisioner.apply.recording import (
+    Actor,
+    history_actions,
+    history_record,
+    next_state,
+    secrets_seen,
+)
+from provisioner.apply.results import Ledger, Outcome, Reporter
 from provisioner.apply.waiter import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Waiter
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError
 from provisioner.hub.live import read_fleet, resolve_commits
 from provisioner.hub.models import Fleet, Identity, Secrets, is_commit
 from provisioner.plan.document import PlanFormatError, loads
-from provisioner.plan.model import Plan
+from provisioner.plan.model import Plan, SecretsSeen
 from provisioner.plan.planner import PlanOptions, build_plan
-from provisioner.plan.safety import guard_mass_deletion, warn_unlisted
-from provisioner.spec.diagnostics import Mark, ProvisionerError, display_path
+from provisioner.plan.safety import guard_mass_deletion, warn_unlisted, warn_unseen_secrets
+from provisioner.spec.diagnostics import Diagnostic, Mark, ProvisionerError, display_path
 from provisioner.spec.model import EndpointSpec
 from provisioner.spec.stack import Stack
+from provisioner.state.backend import BackendError
+from provisioner.state.model import StackState, StateFormatError
+from provisioner.state.store import StateStore
 
 
 class Planned(NamedTuple):
@@ -112,6 +126,25 @@ def resolve_revisions(api: EndpointsApi, specs: Sequence[EndpointSpec], fleet: F
     return replace(fleet, commits=commits)
 
 
+def read_state(store: StateStore) -> StackState:
+    """The stack's state; an unreadable one stops the run (nothing is planned over it)."""
+    try:
+        return store.read()
+    except (BackendError, StateFormatError) as error:
+        raise ProvisionerError.because(f"cannot read the state: {error}") from error
+
+
+def _secrets_seen(
+    store: StateStore, specs: Sequence[EndpointSpec], environ: Mapping[str, str]
+) -> SecretsSeen:
+    state = read_state(store)
+    try:
+        key = store.fingerprint_key(create=False)
+    except (BackendError, StateFormatError) as error:
+        raise ProvisionerError.because(f"cannot read the state: {error}") from error
+    return secrets_seen(specs, state, key, environ)
+
+
 def plan_stack(
     stack: Stack,
     api: EndpointsApi,
@@ -120,23 +153,30 @@ def plan_stack(
     destroy: bool = False,
     resend_secrets: bool = False,
     allow_mass_delete: bool = False,
+    store: StateStore | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Planned:
-    """Compare the stack's specs with what is live. Spec problems found only now (hardware the
-    namespace does not offer, a protected endpoint to replace) are the plan's diagnostics."""
+    """Compare the stack's specs with what is live (and, given the `store`, the secret values
+    in `environ` with the fingerprints of those last applied). Spec problems found only now
+    (hardware the namespace does not offer, a protected endpoint to replace) are the plan's
+    diagnostics."""
     specs = stack.resolved_specs(identity.user)
     default = stack.default_namespace(identity.user)
+    seen = None if store is None else _secrets_seen(store, specs, environ or {})
     fleet = read_live(api, identity, required={s.namespace or default for s in specs} | {default})
     if not destroy:
         fleet = resolve_revisions(api, specs, fleet)
     options = PlanOptions(stack.settings.stack, destroy=destroy, resend_secrets=resend_secrets)
     where = Mark(stack.settings.file or display_path(stack.root))
     plan = guard_mass_deletion(
-        build_plan(specs, fleet, options),
+        build_plan(specs, fleet, options, seen),
         where=where,
         max_percent=stack.settings.delete_limit,
         allowed=allow_mass_delete,
     )
     plan = warn_unlisted(plan, fleet.unlisted, where=where)
+    if seen is not None and not destroy:
+        plan = warn_unseen_secrets(plan, seen, where=where)
     return Planned(plan, fleet)
 
 
@@ -176,12 +216,37 @@ def _read_plan_file(path: Path, stack: Stack) -> Plan:
     return saved
 
 
-def load_saved_plan(path: Path, stack: Stack, api: EndpointsApi, identity: Identity) -> Plan:
-    """The plan saved at `path`, exactly, if nothing it would change moved on since it was made;
-    otherwise a `ProvisionerError` naming every endpoint that did."""
+def _state_moved(saved: Plan, store: StateStore | None, path: Path) -> list[Diagnostic]:
+    """The stack's state went on since the plan was made: another apply ran in between."""
+    if store is None:
+        return []
+    serial = read_state(store).serial
+    if saved.state_serial == serial:
+        return []
+    made = "without a state" if saved.state_serial is None else f"at serial {saved.state_serial}"
+    return [
+        Diagnostic(
+            Mark(path),
+            f"the plan was made {made}, but the stack's state at {store.location} is at serial "
+            f"{serial}: another apply ran since, and this plan may undo it",
+        )
+    ]
+
+
+def load_saved_plan(
+    path: Path,
+    stack: Stack,
+    api: EndpointsApi,
+    identity: Identity,
+    store: StateStore | None = None,
+) -> Plan:
+    """The plan saved at `path`, exactly, if nothing it would change moved on since it was made
+    (and, given the `store`, no other apply ran since); otherwise a `ProvisionerError` naming
+    every endpoint that did."""
     saved = _read_plan_file(path, stack)
+    moved = _state_moved(saved, store, path)
     fleet = read_live(api, identity, required={c.namespace for c in saved.actionable})
-    problems = [*foreign(saved, fleet), *stale(saved, fleet)]
+    problems = [*moved, *foreign(saved, fleet), *stale(saved, fleet)]
     if problems:
         raise ProvisionerError(
             *problems,
@@ -198,6 +263,51 @@ def _secrets(plan: Plan, environ: Mapping[str, str]) -> dict[str, Secrets]:
     return secrets
 
 
+@dataclass(frozen=True)
+class Recording:
+    """Where and as whom an apply records what it did: the store (whose lock the caller
+    holds) and the actor, for the state's records and the history."""
+
+    store: StateStore
+    actor: Actor
+
+
+def _record(
+    recording: Recording,
+    plan: Plan,
+    ledger: Ledger,
+    outcomes: Sequence[Outcome] | None,
+    secrets: Mapping[str, Secrets],
+    started: str,
+) -> None:
+    """Write the state (over the version read: `StateConflict` if someone else wrote it) and
+    append the history record. `outcomes` is None when the apply was interrupted.
+
+    The records follow what the service accepted (the executor's outcomes): secrets sent to an
+    endpoint that then failed to start are on it all the same. The history tells how each
+    change ended, waiting included."""
+    store = recording.store
+    accepted = list(ledger.outcomes.values())
+    state = read_state(store)
+    key = store.fingerprint_key(create=True)
+    assert key is not None  # made just now if it was missing
+    written = store.write(
+        next_state(state, accepted, secrets, key, at=store.now(), by=recording.actor.who)
+    )
+    final = {o.change.address: o for o in (accepted if outcomes is None else outcomes)}
+    store.append(
+        history_record(
+            plan,
+            recording.actor,
+            history_actions(plan, final, ledger.sent),
+            id=store.new_id(),
+            started=started,
+            finished=store.now(),
+            serial=written.serial,
+        )
+    )
+
+
 def apply_plan(
     api: EndpointsApi,
     plan: Plan,
@@ -205,16 +315,47 @@ def apply_plan(
     *,
     collaborators: Collaborators,
     options: ApplyOptions | None = None,
+    recording: Recording | None = None,
 ) -> list[Outcome]:
     """Run the plan's changes and (unless told not to) wait until each endpoint is running,
     paused or gone. One outcome per change; a failed change does not stop the others. Secrets
-    are checked before confirming: a missing one should not cost a confirmation."""
+    are checked before confirming: a missing one should not cost a confirmation. Given a
+    `recording`, what was applied is recorded even when the run is interrupted."""
     options = options or ApplyOptions()
     if not plan.has_changes:
         return []
     secrets = _secrets(plan, environ)
     collaborators.confirm(plan)
-    reporter, clock, sleep = collaborators.reporter, collaborators.clock, collaborators.sleep
+    if recording is None:
+        return _run(api, plan, secrets, collaborators.reporter, collaborators, options)
+    ledger = Ledger(collaborators.reporter)
+    started = recording.store.now()
+    outcomes = None
+    try:
+        outcomes = _run(api, plan, secrets, ledger, collaborators, options)
+    finally:
+        try:
+            _record(recording, plan, ledger, outcomes, secrets, started)
+        except (BackendError, StateFormatError) as error:
+            failure = ProvisionerError.because(
+                f"the changes were made as reported, but the state at "
+                f"{recording.store.location} could not be written: {error}; the next apply "
+                "sends again any secret whose new value was not recorded"
+            )
+            if outcomes is not None:
+                raise failure from error
+    return outcomes
+
+
+def _run(
+    api: EndpointsApi,
+    plan: Plan,
+    secrets: Mapping[str, Secrets],
+    reporter: Reporter,
+    collaborators: Collaborators,
+    options: ApplyOptions,
+) -> list[Outcome]:
+    clock, sleep = collaborators.clock, collaborators.sleep
     executor = Executor(
         api,
         plan.stack,

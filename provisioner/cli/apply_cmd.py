@@ -19,24 +19,24 @@ from provisioner.spec.diagnostics import ProvisionerError
 from provisioner.spec.stack import load_stack
 
 
-def _saved(
-    context: Context, spec_dir: Path, api_url: str | None, path: Path
-) -> tuple[Session, Plan]:
-    # The saved plan, not the specs, says what to do: spec problems are not this run's business.
-    stack, _ = load_stack(spec_dir)
-    session = connect(context, stack, api_url)
-    return session, load_saved_plan(path, stack, session.api, session.identity)
+def _saved(session: Session, path: Path) -> Plan:
+    return load_saved_plan(path, session.stack, session.api, session.identity, session.store)
 
 
-def _fresh(
-    context: Context, spec_dir: Path, api_url: str | None, **planning: bool
-) -> tuple[Session, Plan]:
-    session = connect(context, load(spec_dir), api_url)
-    plan, _ = plan_stack(session.stack, session.api, session.identity, **planning)
+def _fresh(session: Session, *, resend_secrets: bool, allow_mass_delete: bool) -> Plan:
+    plan, _ = plan_stack(
+        session.stack,
+        session.api,
+        session.identity,
+        resend_secrets=resend_secrets,
+        allow_mass_delete=allow_mass_delete,
+        store=session.store,
+        environ=session.context.environ,
+    )
     show_diagnostics(plan.diagnostics)
     if plan.errors:
         raise SystemExit(1)
-    return session, plan
+    return plan
 
 
 @click.command()
@@ -61,15 +61,16 @@ def apply(
             raise ProvisionerError.because(
                 f"{option} is a planning option: pass it to `plan --out` instead"
             )
-    if plan_file is not None:
-        session, plan = _saved(context, spec_dir, api_url, plan_file)
-    else:
-        session, plan = _fresh(
-            context,
-            spec_dir,
-            api_url,
-            resend_secrets=resend_secrets,
-            allow_mass_delete=allow_mass_delete,
-        )
-    click.echo(render_plan(plan), nl=False)
-    execute(session, plan, verb="apply", **run)
+    # A saved plan, not the specs, says what to do: spec problems are not this run's business.
+    stack = load_stack(spec_dir)[0] if plan_file is not None else load(spec_dir)
+    session = connect(context, stack, api_url)
+    # Planned (or checked for staleness) and applied under one lock: no apply in between.
+    with session.locked("apply", timeout=run["lock_timeout"]):
+        if plan_file is not None:
+            plan = _saved(session, plan_file)
+        else:
+            plan = _fresh(
+                session, resend_secrets=resend_secrets, allow_mass_delete=allow_mass_delete
+            )
+        click.echo(render_plan(plan), nl=False)
+        execute(session, plan, verb="apply", **run)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import random
+import socket
 import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,3 +40,7 @@ class Context:
     is_tty: Callable[[], bool] = field(default=lambda: sys.stdout.isatty())  # noqa: PLW0108
     stdin_is_tty: Callable[[], bool] = field(default=lambda: sys.stdin.isatty())  # noqa: PLW0108
     wait_interval: float = 5.0
+    # Who and when, for the state lock and the history.
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    hostname: Callable[[], str] = socket.gethostname
+    pid: Callable[[], int] = os.getpid

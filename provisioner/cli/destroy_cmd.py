@@ -21,10 +21,13 @@ from provisioner.spec.diagnostics import ProvisionerError
 def destroy(context: Context, /, spec_dir: Path, api_url: str | None, **run: Any) -> None:
     """Delete every endpoint this stack manages. Protected endpoints are refused."""
     session = connect(context, load(spec_dir), api_url)
-    plan, _ = plan_stack(session.stack, session.api, session.identity, destroy=True)
-    show_diagnostics(plan.diagnostics)
-    click.echo(render_plan(plan), nl=False)
-    execute(session, plan, verb="destroy", **run)
+    with session.locked("destroy", timeout=run["lock_timeout"]):
+        plan, _ = plan_stack(
+            session.stack, session.api, session.identity, destroy=True, store=session.store
+        )
+        show_diagnostics(plan.diagnostics)
+        click.echo(render_plan(plan), nl=False)
+        execute(session, plan, verb="destroy", **run)
     if plan.refused:
         names = ", ".join(c.address for c in plan.refused)
         raise ProvisionerError.because(

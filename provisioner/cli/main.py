@@ -31,6 +31,8 @@ COMMANDS = {
     "status": "provisioner.cli.status:status",
     "import": "provisioner.cli.import_cmd:import_",
     "destroy": "provisioner.cli.destroy_cmd:destroy",
+    "state": "provisioner.cli.state_cmd:state",
+    "history": "provisioner.cli.state_cmd:history",
     "emulator": "provisioner.cli.emulator_cmd:emulator",
 }
 

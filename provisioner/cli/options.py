@@ -27,8 +27,8 @@ api_url_option = click.option(
 resend_secrets_option = click.option(
     "--resend-secrets",
     is_flag=True,
-    help="Send every declared secret again (values cannot be read back, so a rotated value is "
-    "not detected otherwise).",
+    help="Send every declared secret again, and record its fingerprint. A changed value is "
+    "found without it when the state has the value's fingerprint (plan says which).",
 )
 
 allow_mass_delete_option = click.option(

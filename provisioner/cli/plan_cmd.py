@@ -55,6 +55,8 @@ def plan(
         session.identity,
         resend_secrets=resend_secrets,
         allow_mass_delete=allow_mass_delete,
+        store=session.store,
+        environ=context.environ,
     )
     show_diagnostics(result.diagnostics)
     if result.errors:

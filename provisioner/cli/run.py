@@ -10,14 +10,14 @@ from typing import Any
 import click
 
 from provisioner.apply.executor import DEFAULT_PARALLELISM
-from provisioner.apply.results import Outcome, Reporter, WaitRow
+from provisioner.apply.results import Ledger, Reporter
 from provisioner.apply.waiter import DEFAULT_TIMEOUT
 from provisioner.apply.workflow import ApplyOptions, Collaborators, apply_plan
 from provisioner.cli.context import Context
 from provisioner.cli.options import api_url_option, dir_option
 from provisioner.cli.progress import PlainReporter, TtyReporter
 from provisioner.cli.session import Session
-from provisioner.plan.model import Action, Plan, ResourceChange
+from provisioner.plan.model import Plan
 from provisioner.render.summary import render_interrupted, render_summary
 from provisioner.spec.diagnostics import ProvisionerError
 
@@ -26,10 +26,13 @@ MAX_TIMEOUT = 7 * 24 * 3600.0
 
 
 class Seconds(click.ParamType[Any, float]):
-    """A finite number of seconds from 1 to `MAX_TIMEOUT`. click's FloatRange lets `nan` (it
-    compares false with both bounds) and, without a maximum, `inf` through."""
+    """A finite number of seconds from `minimum` to `MAX_TIMEOUT`. click's FloatRange lets `nan`
+    (it compares false with both bounds) and, without a maximum, `inf` through."""
 
     name = "seconds"
+
+    def __init__(self, minimum: float = 1) -> None:
+        self.minimum = minimum
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -38,9 +41,10 @@ class Seconds(click.ParamType[Any, float]):
             seconds = float(value)
         except (TypeError, ValueError):
             self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        if not math.isfinite(seconds) or not 1 <= seconds <= MAX_TIMEOUT:
+        if not math.isfinite(seconds) or not self.minimum <= seconds <= MAX_TIMEOUT:
             self.fail(
-                f"{value} is not a number of seconds from 1 to {MAX_TIMEOUT:.0f} (a week)",
+                f"{value} is not a number of seconds from {self.minimum:g} to "
+                f"{MAX_TIMEOUT:.0f} (a week)",
                 param,
                 ctx,
             )
@@ -70,6 +74,13 @@ RUN_OPTIONS = [
         default=DEFAULT_TIMEOUT,
         show_default=True,
         help="Seconds to wait for endpoints to reach their target.",
+    ),
+    click.option(
+        "--lock-timeout",
+        type=Seconds(minimum=0),
+        default=0,
+        show_default=True,
+        help="Seconds to wait for the stack's state lock when another apply holds it.",
     ),
 ]
 
@@ -107,26 +118,6 @@ def reporter(context: Context) -> Reporter:
     return TtyReporter() if context.is_tty() else PlainReporter()
 
 
-class Ledger:
-    """A reporter that also keeps what was sent, so an interrupted apply can say it."""
-
-    def __init__(self, inner: Reporter) -> None:
-        self._inner = inner
-        self.sent: dict[str, list[Action]] = {}
-        self.outcomes: dict[str, Outcome] = {}
-
-    def step(self, change: ResourceChange, step: Action) -> None:
-        self.sent.setdefault(change.address, []).append(step)
-        self._inner.step(change, step)
-
-    def finished(self, outcome: Outcome) -> None:
-        self.outcomes[outcome.change.address] = outcome
-        self._inner.finished(outcome)
-
-    def waiting(self, rows: list[WaitRow]) -> None:
-        self._inner.waiting(rows)
-
-
 def execute(
     session: Session,
     plan: Plan,
@@ -136,8 +127,10 @@ def execute(
     parallelism: int,
     wait: bool,
     timeout: float,
+    lock_timeout: float = 0,
 ) -> None:
-    """Apply the plan with this terminal's collaborators, print the summary; exit 1 on failure."""
+    """Apply the plan with this terminal's collaborators, record it in the stack's state (the
+    caller holds its lock), print the summary; exit 1 on failure."""
     context = session.context
     ledger = Ledger(reporter(context))
     collaborators = Collaborators(
@@ -151,7 +144,12 @@ def execute(
     )
     try:
         outcomes = apply_plan(
-            session.api, plan, context.environ, collaborators=collaborators, options=options
+            session.api,
+            plan,
+            context.environ,
+            collaborators=collaborators,
+            options=options,
+            recording=session.recording,
         )
     except KeyboardInterrupt:
         if ledger.sent:

@@ -2,17 +2,24 @@
 CLI's retry messages, the stack-name warning) and find out who the token is.
 
 The workflows themselves are library functions (`provisioner.apply.workflow`); what stops a run
-is a `ProvisionerError`, rendered once by `cli.main`. Nothing here mutates anything.
+is a `ProvisionerError`, rendered once by `cli.main`. Nothing here changes an endpoint; the state
+lock is taken here (`Session.locked`), and a held lock is reported with its holder and the
+command that releases it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import click
 
-from provisioner.apply.workflow import identify
+from provisioner.apply.recording import Actor
+from provisioner.apply.workflow import Recording, identify
+from provisioner.cli.actor import actor
 from provisioner.cli.context import Context
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.client import DEFAULT_API_URL, resolve_connection
@@ -20,11 +27,15 @@ from provisioner.hub.errors import ApiError
 from provisioner.hub.models import Identity
 from provisioner.hub.retry import Retrier
 from provisioner.render.diagnostics import render_diagnostics
-from provisioner.spec.diagnostics import Diagnostic, Diagnostics
+from provisioner.spec.backend import ENVIRONMENT, BackendConfig, parse_url
+from provisioner.spec.diagnostics import Diagnostic, Diagnostics, ProvisionerError
 from provisioner.spec.stack import Stack, load_stack
+from provisioner.state.backend import BackendError, LockHeld, LockInfo
+from provisioner.state.open import open_backend
+from provisioner.state.store import StateStore
 
 
-@dataclass
+@dataclass(eq=False)
 class Session:
     context: Context
     stack: Stack
@@ -37,6 +48,97 @@ class Session:
         """`provisioner VERB` with the options that pick this stack and this API."""
         url = f" --api-url {self.api_url}" if self.api_url else ""
         return f"provisioner {verb} --dir {self.stack.root}{url}"
+
+    @cached_property
+    def store(self) -> StateStore:
+        return open_store(self.context, self.stack)
+
+    @cached_property
+    def actor(self) -> Actor:
+        context = self.context
+        return actor(
+            context.environ, root=self.stack.root, host=context.hostname(), pid=context.pid()
+        )
+
+    @property
+    def recording(self) -> Recording:
+        return Recording(self.store, self.actor)
+
+    @contextmanager
+    def locked(self, operation: str, *, timeout: float) -> Iterator[LockInfo]:
+        """Hold the stack's state lock for the block, waiting up to `timeout` seconds."""
+        me = self.actor
+        info = self.store.lock_info(
+            operation, who=me.who, host=me.host, pid=me.pid, ci_url=me.ci_url
+        )
+
+        def waiting(holder: LockInfo | None, delay: float) -> None:
+            click.echo(f"waiting {delay:.0f}s for the state lock ({held_by(holder)})", err=True)
+
+        with ExitStack() as held:
+            try:
+                held.enter_context(
+                    self.store.locked(
+                        info,
+                        timeout=timeout,
+                        clock=self.context.clock,
+                        sleep=self.context.sleep,
+                        on_wait=waiting,
+                    )
+                )
+            except LockHeld as error:
+                raise ProvisionerError.because(self.lock_message(error, timeout)) from error
+            except BackendError as error:
+                raise ProvisionerError.because(
+                    f"cannot take the state lock at {self.store.location}: {error}"
+                ) from error
+            yield info
+
+    def lock_message(self, error: LockHeld, timeout: float) -> str:
+        waited = f" (waited {timeout:g}s)" if timeout else ""
+        holder = error.holder
+        # `state` never calls the API: no --api-url (it would be an unknown option there).
+        lock_id = holder.id if holder is not None else "LOCK_ID"
+        unlock = f"provisioner state unlock {lock_id} --dir {self.stack.root}"
+        return (
+            f"the state of stack {self.stack.settings.stack!r} at {error.location} is locked"
+            f"{waited}: {held_by(holder)}. Nothing was changed. Wait for that run to finish "
+            f"(--lock-timeout SECONDS waits for it), or, if it was killed, release its lock "
+            f"with: {unlock}"
+        )
+
+
+def held_by(holder: LockInfo | None) -> str:
+    """`held by alice on host h (pid 42) for apply since T, CI run URL, lock ID x`."""
+    if holder is None:
+        return "its holder's record cannot be read"
+    ci = f", CI run {holder.ci_url}" if holder.ci_url else ""
+    return (
+        f"held by {holder.who} on host {holder.host} (pid {holder.pid}) for "
+        f"{holder.operation} since {holder.created}{ci}, lock ID {holder.id}"
+    )
+
+
+def backend_config(stack: Stack, environ: dict[str, str] | None) -> BackendConfig:
+    """The settings' backend, unless PROVISIONER_BACKEND names another."""
+    text = (environ or {}).get(ENVIRONMENT)
+    if not text:
+        return stack.settings.backend
+    try:
+        return parse_url(text)
+    except ValueError as error:
+        raise ProvisionerError.because(f"{ENVIRONMENT}: {error}") from error
+
+
+def open_store(context: Context, stack: Stack) -> StateStore:
+    config = backend_config(stack, dict(context.environ))
+    try:
+        backend = open_backend(config, stack.settings.stack, spec_root=stack.root)
+    except BackendError as error:
+        raise ProvisionerError.because(
+            f"cannot open the state backend {config.describe()}: {error}"
+        ) from error
+    return StateStore(backend, stack.settings.stack, now=context.now)
 
 
 def load(spec_dir: Path) -> Stack:

@@ -20,6 +20,12 @@ from provisioner.render.status import render_status
 def status(context: Context, spec_dir: Path, api_url: str | None) -> None:
     """Table of the stack's endpoints: state, replicas, URL, and drift from the specs."""
     session = connect(context, load(spec_dir), api_url)
-    plan, fleet = plan_stack(session.stack, session.api, session.identity)
+    plan, fleet = plan_stack(
+        session.stack,
+        session.api,
+        session.identity,
+        store=session.store,
+        environ=context.environ,
+    )
     show_diagnostics(plan.diagnostics)
     click.echo(render_status(plan, fleet), nl=False)

@@ -30,7 +30,7 @@ from provisioner.plan.model import (
 )
 from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"  # 1.1: state_serial
 
 
 class PlanFormatError(ValueError):
@@ -211,6 +211,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "stack": plan.stack,
         "destroy": plan.destroy,
         "namespaces": list(plan.namespaces),
+        "state_serial": plan.state_serial,
         "summary": {action.value: counts[action] for action in Action},
         "changes": [_change_to_json(c) for c in plan.changes],
         "diagnostics": [_diagnostic_to_json(d) for d in plan.diagnostics],
@@ -227,6 +228,12 @@ def _check_version(data: Any) -> None:
         )
 
 
+def _serial(value: Any) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    raise PlanFormatError(f"malformed plan: state_serial must be a count, not {_kind(value)}")
+
+
 def plan_from_json(data: Any) -> Plan:
     """The plan a document holds; any shape this version did not write is a `PlanFormatError`
     (a hand-made plan with a valid checksum must not crash apply)."""
@@ -238,6 +245,7 @@ def plan_from_json(data: Any) -> Plan:
             stack=_text(data, "stack", "plan"),
             destroy=data["destroy"],
             namespaces=tuple(_array(data.get("namespaces"), "namespaces")),
+            state_serial=_serial(data.get("state_serial")),
             changes=tuple(
                 _change_from_json(_object(c, f"changes[{i}]"), f"changes[{i}]")
                 for i, c in enumerate(changes)

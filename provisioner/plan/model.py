@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from provisioner.hub.models import Config
@@ -38,6 +38,8 @@ class ReasonCode(enum.StrEnum):
     TAGS_REWRITTEN = "ownership-tags-rewritten"  # old `provisioner.stack=` form: tags-only update
     UPDATE_FAILED_RETRY = "update-failed-retry"  # its last update failed: send it again
     RESEND_SECRETS = "resend-secrets"  # --resend-secrets
+    # the value behind a secret is not the one last applied (state fingerprints; paths: names)
+    SECRET_CHANGED = "secret-changed"
     FIELDS_DIFFER = "fields-differ"  # the spec changed since the last apply (paths)
     CHANGED_OUTSIDE = "changed-outside"  # the spec did not change, the endpoint did (paths)
     # the declared branch or tag (or the default branch) is at another commit than the endpoint
@@ -137,12 +139,32 @@ class ResourceChange:
 
 
 @dataclass(frozen=True)
+class SecretsSeen:
+    """What the stack's state knows of each endpoint's secrets, and what the environment holds
+    now, as keyed fingerprints (never values): the planner's only view of secret values.
+
+    `recorded`: address -> secret name -> fingerprint of the value last sent; an address with
+    None has a record made before provisioner sent its secrets (names unknown), an absent
+    address has no record. `current`: every address whose spec declares secrets -> name ->
+    fingerprint of the value its variable holds now; `unset`: address -> names whose variable
+    is not set here (a PR job without secrets): a change of those values cannot be seen."""
+
+    recorded: Mapping[str, Mapping[str, str] | None] = field(default_factory=dict)
+    current: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    unset: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    serial: int = 0  # the state serial these were read at
+
+
+@dataclass(frozen=True)
 class Plan:
     stack: str
     changes: tuple[ResourceChange, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     destroy: bool = False
     namespaces: tuple[str, ...] = ()
+    # The state serial the plan was made at: a saved plan applies only over the same serial
+    # (another apply in between makes it stale). None: made without a state.
+    state_serial: int | None = None
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

@@ -42,6 +42,7 @@ from provisioner.plan.model import (
     Reason,
     ReasonCode,
     ResourceChange,
+    SecretsSeen,
     Seen,
 )
 from provisioner.plan.quota import check_quota
@@ -193,12 +194,21 @@ class _InPlace:
     rewrite_tags: bool  # it carries ownership tags in the old form
     retry: bool  # its last update failed
     resend: bool  # --resend-secrets, and it has secrets
+    # the secrets whose value changed since the last apply (state fingerprints)
+    secrets_changed: tuple[str, ...]
     drift: bool  # it changed although the spec did not: someone changed it by hand
     moved: bool = False  # its revision's name resolves to another commit than it runs
 
     @property
     def update(self) -> bool:
-        return bool(self.fields) or self.adopting or self.rewrite_tags or self.retry or self.resend
+        return (
+            bool(self.fields)
+            or self.adopting
+            or self.rewrite_tags
+            or self.retry
+            or self.resend
+            or bool(self.secrets_changed)
+        )
 
     def reasons(self, spec: EndpointSpec, live: LiveEndpoint) -> tuple[Reason, ...]:
         reasons = []
@@ -210,6 +220,8 @@ class _InPlace:
             reasons.append(Reason(ReasonCode.UPDATE_FAILED_RETRY, message=live.message))
         if self.resend:
             reasons.append(Reason(ReasonCode.RESEND_SECRETS))
+        elif self.secrets_changed:
+            reasons.append(Reason(ReasonCode.SECRET_CHANGED, paths=self.secrets_changed))
         if self.moved:
             reasons.append(Reason(ReasonCode.REVISION_MOVED, paths=(REVISION,)))
         others = tuple(f.path for f in self.fields if not (self.moved and f.path == REVISION))
@@ -224,6 +236,7 @@ class _InPlace:
 class _Planner:
     options: PlanOptions
     fleet: Fleet
+    secrets: SecretsSeen
 
     def __post_init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
@@ -258,13 +271,29 @@ class _Planner:
         return problem is None
 
     def compared(self, live: LiveEndpoint) -> LiveEndpoint:
-        """`live` with a branch or tag name in its revision (if the service echoes names)
-        replaced by the commit it resolved to, so the diff compares commits."""
+        """`live` as the diff compares it: a branch or tag name in its revision (if the service
+        echoes names) replaced by the commit it resolved to; its secret names the state's, when
+        the state recorded them (a response may not echo them)."""
+        recorded = self.secrets.recorded.get(live.address)
+        if recorded is not None:
+            live = replace(live, config=replace(live.config, secret_keys=frozenset(recorded)))
         revision = live.config.revision
         found = self.fleet.commits.get((live.config.repository, revision))
         if is_commit(revision) or found is None or found.sha is None:
             return live
         return replace(live, config=replace(live.config, revision=found.sha))
+
+    def secrets_changed(self, spec: EndpointSpec, address: str) -> tuple[str, ...]:
+        """The spec's secrets whose value (now) is not the one last applied."""
+        recorded = self.secrets.recorded.get(address) or {}
+        current = self.secrets.current.get(address, {})
+        return tuple(
+            sorted(
+                name
+                for name in spec.model.secrets or {}
+                if name in recorded and name in current and recorded[name] != current[name]
+            )
+        )
 
     def creatable(self, spec: EndpointSpec, why: str = "") -> bool:
         refusal = create_refusal(spec)
@@ -404,6 +433,7 @@ class _Planner:
             rewrite_tags=ownership.needs_rewrite(live.config.tags),
             retry=live.state is EndpointState.UPDATE_FAILED,
             resend=self.options.resend_secrets and bool(spec.model.secrets),
+            secrets_changed=self.secrets_changed(spec, live.address),
             drift=bool(others or step)
             and ownership.applied_digest(live.config.tags) == applied_digest(spec),
             moved=moved,
@@ -418,7 +448,9 @@ class _Planner:
     ) -> ResourceChange:
         assert spec.namespace is not None
         steps = _state_steps(what.state_step, update=what.update)
-        send_secrets = _sends_secrets(spec, what.fields, resend=what.resend)
+        send_secrets = _sends_secrets(
+            spec, what.fields, resend=what.resend or bool(what.secrets_changed)
+        )
         # Planned against the endpoint as the pause or resume before the update leaves it.
         desired = (
             update_config(spec, found.config, stack=self.options.stack, commit=self.commit(spec))
@@ -552,6 +584,13 @@ class _Planner:
         )
 
 
-def build_plan(desired: Sequence[EndpointSpec], fleet: Fleet, options: PlanOptions) -> Plan:
-    """The plan that makes `fleet` match `desired` for stack `options.stack`."""
-    return _Planner(options, fleet).run(desired)
+def build_plan(
+    desired: Sequence[EndpointSpec],
+    fleet: Fleet,
+    options: PlanOptions,
+    secrets: SecretsSeen | None = None,
+) -> Plan:
+    """The plan that makes `fleet` match `desired` for stack `options.stack`. `secrets` is
+    what the stack's state knows of secret values (None: planned without a state)."""
+    plan = _Planner(options, fleet, secrets or SecretsSeen()).run(desired)
+    return plan if secrets is None else replace(plan, state_serial=secrets.serial)

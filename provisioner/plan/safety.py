@@ -6,6 +6,8 @@
   like a set of removed specs; this is the net under every such mistake.
 - Namespaces that could not be listed: the plan says which, since this stack's endpoints there
   (an orphan to delete, say) are missing from it.
+- Secret values the plan could not compare with the state (never recorded, or their variable
+  not set where the plan runs): the plan says which, since a changed value would go unseen.
 """
 
 from __future__ import annotations
@@ -13,11 +15,44 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from provisioner.plan.model import Action, Plan
+from provisioner.plan.model import Action, Plan, SecretsSeen
 from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
 
 FLAG = "--allow-mass-delete"
 _SHOWN = 5
+
+
+def _listed(addresses: list[str]) -> str:
+    more = len(addresses) - _SHOWN
+    return ", ".join(addresses[:_SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
+def warn_unseen_secrets(plan: Plan, seen: SecretsSeen, *, where: Mark) -> Plan:
+    """`plan`, with a warning at `where` naming the endpoints whose secret values it could not
+    compare with the state's fingerprints, unless this plan sends their secrets anyway."""
+    kept = [c for c in plan.changes if c.seen.exists and c.secrets is None and not c.refused]
+    kept = [c for c in kept if c.action is not Action.DELETE]
+    declared = [c for c in kept if c.address in seen.current]
+    unrecorded = [c.address for c in declared if seen.recorded.get(c.address) is None]
+    unset = [
+        c.address
+        for c in declared
+        if set(seen.unset.get(c.address, ())) & set(seen.recorded.get(c.address) or ())
+    ]
+    warnings = []
+    if unrecorded:
+        warnings.append(
+            f"the values of the secrets of {_listed(unrecorded)} were not recorded by an apply "
+            "since this stack's state began, so a change of them cannot be seen; "
+            "`provisioner apply --resend-secrets` sends them once and records their fingerprints"
+        )
+    if unset:
+        warnings.append(
+            f"the variables holding the secrets of {_listed(unset)} are not set here, so this "
+            "plan cannot tell whether their values changed since the last apply"
+        )
+    diagnostics = [Diagnostic(where, text, Severity.WARNING) for text in warnings]
+    return replace(plan, diagnostics=tuple(sorted((*plan.diagnostics, *diagnostics))))
 
 
 def guard_mass_deletion(plan: Plan, *, where: Mark, max_percent: int, allowed: bool) -> Plan:
@@ -30,9 +65,7 @@ def guard_mass_deletion(plan: Plan, *, where: Mark, max_percent: int, allowed: b
     everything = len(deleted) == len(managed)
     if not deleted or (not everything and len(deleted) * 100 <= len(managed) * max_percent):
         return plan
-    names = ", ".join(deleted[:_SHOWN]) + (
-        f" and {len(deleted) - _SHOWN} more" if len(deleted) > _SHOWN else ""
-    )
+    names = _listed(deleted)
     share = "all" if everything else f"more than {max_percent}%"
     message = (
         f"this plan deletes {len(deleted)} of the {len(managed)} endpoints stack {plan.stack!r} "

@@ -65,6 +65,14 @@ def _revision_moved(reason: Reason, change: ResourceChange) -> str:
     return f"{name} is now at {after}; the endpoint runs {before}"
 
 
+def _secret_changed(reason: Reason, _: ResourceChange) -> str:
+    which = "secret" if len(reason.paths) == 1 else "secrets"
+    return (
+        f"{which} {names(reason.paths)} changed (the environment holds another value than the "
+        "one last applied): secrets sent again"
+    )
+
+
 def _fixed(text: str) -> Sentence:
     return lambda _reason, _change: text
 
@@ -79,6 +87,7 @@ SENTENCES: dict[ReasonCode, Sentence] = {
     ),
     ReasonCode.UPDATE_FAILED_RETRY: _update_failed,
     ReasonCode.RESEND_SECRETS: _fixed("secrets sent again (--resend-secrets)"),
+    ReasonCode.SECRET_CHANGED: _secret_changed,
     ReasonCode.FIELDS_DIFFER: _fields_differ,
     ReasonCode.CHANGED_OUTSIDE: lambda r, _: f"{names(r.paths)} changed outside provisioner",
     ReasonCode.REVISION_MOVED: _revision_moved,

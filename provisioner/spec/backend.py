@@ -50,9 +50,9 @@ LOCAL = BackendConfig()
 
 def _prefix(value: str) -> str:
     prefix = value.strip("/")
-    if not _PREFIX.fullmatch(prefix) or any(p in ("", ".", "..") for p in prefix.split("/")):
-        if prefix:
-            raise ValueError(f"key prefix {value!r} has an empty, '.' or '..' part or odd signs")
+    odd = not _PREFIX.fullmatch(prefix) or any(p in ("", ".", "..") for p in prefix.split("/"))
+    if prefix and odd:
+        raise ValueError(f"key prefix {value!r} has an empty, '.' or '..' part or odd signs")
     return prefix
 
 

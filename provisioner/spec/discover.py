@@ -4,7 +4,8 @@ Nothing is skipped silently: a spec that is not read is a spec whose endpoint th
 would delete. Symbolic links are followed (a linked folder of specs is read like any other),
 with loop detection; a dangling link, a loop, an unreadable folder or something that is not a
 regular file is an error at its path; hidden entries and files that are not YAML are reported
-as warnings. `.yaml` and `.yml` are matched whatever their case. A folder with more entries
+as warnings, except `.provisioner/`, the state folder (never specs, so never mentioned).
+`.yaml` and `.yml` are matched whatever their case. A folder with more entries
 below it than any stack has is refused as a whole, quickly, instead of walked.
 """
 
@@ -16,6 +17,9 @@ from pathlib import Path
 from provisioner.spec.diagnostics import Diagnostics, Mark, display_path
 
 YAML_SUFFIXES = (".yaml", ".yml")
+# The local state backend's folder (provisioner.state.open): in the spec directory when it is
+# not in a git repository, or when it is the repository's root.
+STATE_FOLDER = ".provisioner"
 # Files and folders below a spec directory, all counted. A stack has tens or hundreds of specs;
 # ten thousand entries means --dir names something else (`/`, a home folder, a repository root).
 MAX_ENTRIES = 10_000
@@ -51,6 +55,8 @@ def _folders(
     kept = []
     for name in sorted(names):
         path = folder / name
+        if name == STATE_FOLDER:
+            continue
         if name.startswith("."):
             diagnostics.warning(_mark(path), "hidden folder: not read")
             continue

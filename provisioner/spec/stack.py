@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.spec import checks, schema
+from provisioner.spec.backend import LOCAL, BackendConfig
+from provisioner.spec.backend import parse as parse_backend
 from provisioner.spec.diagnostics import Diagnostics, Mark, Severity, display_path
 from provisioner.spec.discover import yaml_files
 from provisioner.spec.loader import Document, KeyPath, Located, load_file
@@ -42,6 +44,7 @@ class Settings:
     stack_from_directory: bool = False
     # The schema's default applies when the file does not set it (see `delete_limit`).
     max_delete_percent: int | None = None
+    backend: BackendConfig = LOCAL
 
     @property
     def delete_limit(self) -> int:
@@ -124,7 +127,18 @@ def _settings(root: Path, shown_root: Path, diagnostics: Diagnostics) -> Setting
         file=shown,
         stack_from_directory="stack" not in data,
         max_delete_percent=data.get("max_delete_percent"),
+        backend=_backend(document, data, diagnostics),
     )
+
+
+def _backend(document: Document, data: dict[str, Any], diagnostics: Diagnostics) -> BackendConfig:
+    if "backend" not in data:
+        return LOCAL
+    try:
+        return parse_backend(data["backend"])
+    except ValueError as error:
+        diagnostics.error(document.mark(("backend",)), f"backend: {error}")
+        return LOCAL
 
 
 def _merge(base: Any, over: Any) -> Any:

@@ -1,0 +1,159 @@
+"""What a stack's state learns from a plan and an apply: the secret fingerprints the planner
+compares, the records an apply leaves, and its history entry.
+
+Values only: the workflow reads and writes the store; the functions here compute what to write.
+A secret value is used for one thing, an HMAC under the stack's key, and never kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from provisioner.apply.results import Outcome
+from provisioner.hub.models import Secrets
+from provisioner.plan.diff import SENSITIVE
+from provisioner.plan.document import config_to_json
+from provisioner.plan.model import Action, Plan, ResourceChange, SecretsSeen
+from provisioner.spec.model import EndpointSpec
+from provisioner.spec.secrets import looks_secret
+from provisioner.state.model import (
+    Action as Done,
+)
+from provisioner.state.model import (
+    EndpointRecord,
+    HistoryRecord,
+    StackState,
+    fingerprint,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Actor:
+    """Who runs this apply, for the lock and the history (the CLI finds it out)."""
+
+    who: str
+    host: str
+    pid: int
+    ci_url: str | None = None
+    git_commit: str | None = None
+    git_branch: str | None = None
+
+
+def secrets_seen(
+    specs: Sequence[EndpointSpec], state: StackState, key: bytes | None, environ: Mapping[str, str]
+) -> SecretsSeen:
+    """The state's fingerprints and those of the values the environment holds now."""
+    current: dict[str, dict[str, str]] = {}
+    unset: dict[str, tuple[str, ...]] = {}
+    for spec in specs:
+        if not spec.model.secrets:
+            continue
+        address = f"{spec.namespace}/{spec.name}"
+        values = {name: environ.get(ref.from_env) for name, ref in spec.model.secrets.items()}
+        current[address] = (
+            {}
+            if key is None
+            else {n: fingerprint(key, address, n, v) for n, v in values.items() if v is not None}
+        )
+        missing = tuple(sorted(n for n, v in values.items() if v is None))
+        if missing:
+            unset[address] = missing
+    recorded = {address: record.secrets for address, record in state.endpoints.items()}
+    return SecretsSeen(recorded=recorded, current=current, unset=unset, serial=state.serial)
+
+
+def _applied(change: ResourceChange, before: EndpointRecord | None) -> Mapping[str, Any]:
+    """What the record keeps of the configuration applied: the plan's complete configuration,
+    env values that look secret masked (the state holds no secret, even a misplaced one)."""
+    if change.desired is None:
+        return before.spec if before is not None else {}
+    applied = config_to_json(change.desired)
+    applied["env"] = {
+        k: SENSITIVE if looks_secret(k, v) else v for k, v in sorted(change.desired.env.items())
+    }
+    return applied
+
+
+def _fingerprints(
+    change: ResourceChange, sent: Secrets | None, key: bytes, before: EndpointRecord | None
+) -> Mapping[str, str] | None:
+    if change.secrets is None or sent is None:
+        return None if before is None else before.secrets  # secrets not sent: kept as they were
+    return {name: fingerprint(key, change.address, name, v) for name, v in sent.values.items()}
+
+
+def next_state(
+    state: StackState,
+    outcomes: Sequence[Outcome],
+    sent: Mapping[str, Secrets],
+    key: bytes,
+    *,
+    at: str,
+    by: str,
+) -> StackState:
+    """`state` after the outcomes: a change that succeeded updates its endpoint's record (a
+    delete removes it); a failed one leaves the record as it was, so a secret whose new value
+    may not have arrived is sent again by the next apply."""
+    endpoints = dict(state.endpoints)
+    for outcome in outcomes:
+        change = outcome.change
+        if not outcome.ok:
+            continue
+        if change.action is Action.DELETE:
+            endpoints.pop(change.address, None)
+            continue
+        before = endpoints.get(change.address)
+        endpoints[change.address] = EndpointRecord(
+            spec=_applied(change, before),
+            secrets=_fingerprints(change, sent.get(change.address), key, before),
+            applied_at=at,
+            applied_by=by,
+        )
+    return replace(state, endpoints=endpoints)
+
+
+def history_actions(
+    plan: Plan, outcomes: Mapping[str, Outcome], sent: Mapping[str, Sequence[Action]]
+) -> tuple[Done, ...]:
+    """Each change of the plan and how it ended: ok or failed (with why), interrupted when some
+    of it was sent but it did not finish, not-started when nothing of it was."""
+    actions = []
+    for change in plan.actionable:
+        outcome = outcomes.get(change.address)
+        if outcome is not None:
+            result, message = ("ok", None) if outcome.ok else ("failed", outcome.error)
+        else:
+            result, message = ("interrupted" if change.address in sent else "not-started"), None
+        actions.append(
+            Done(
+                address=change.address, action=change.action.value, outcome=result, message=message
+            )
+        )
+    return tuple(actions)
+
+
+def history_record(
+    plan: Plan,
+    actor: Actor,
+    actions: tuple[Done, ...],
+    *,
+    id: str,
+    started: str,
+    finished: str,
+    serial: int | None,
+) -> HistoryRecord:
+    return HistoryRecord(
+        id=id,
+        operation="destroy" if plan.destroy else "apply",
+        started=started,
+        finished=finished,
+        who=actor.who,
+        host=actor.host,
+        ci_url=actor.ci_url,
+        git_commit=actor.git_commit,
+        git_branch=actor.git_branch,
+        serial=serial,
+        actions=actions,
+    )

@@ -1,0 +1,98 @@
+"""`provisioner state show|unlock` and `provisioner history`: the stack's state backend, read
+or its lock released. None of them needs a token: they never call the API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from provisioner.cli.context import Context
+from provisioner.cli.options import dir_option
+from provisioner.cli.session import held_by, open_store
+from provisioner.render.history import render_history, render_state
+from provisioner.spec.diagnostics import ProvisionerError
+from provisioner.spec.stack import load_stack
+from provisioner.state.backend import BackendError
+from provisioner.state.model import StateFormatError
+from provisioner.state.store import StateStore
+
+
+def _store(context: Context, spec_dir: Path) -> StateStore:
+    # Only the settings matter here: a spec with errors must not stand between a team and its
+    # stuck lock or its history.
+    stack, _ = load_stack(spec_dir)
+    return open_store(context, stack)
+
+
+def _failed(store: StateStore, error: Exception) -> ProvisionerError:
+    return ProvisionerError.because(f"the state at {store.location}: {error}")
+
+
+@click.group()
+def state() -> None:
+    """The stack's state: secret fingerprints, what was last applied, the lock."""
+
+
+@state.command()
+@dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the state document as it is stored.")
+@click.pass_obj
+def show(context: Context, spec_dir: Path, as_json: bool) -> None:
+    """What the state holds for each endpoint, and who holds the lock (if anyone)."""
+    store = _store(context, spec_dir)
+    try:
+        current, holder = store.read(), store.backend.holder()
+    except (BackendError, StateFormatError) as error:
+        raise _failed(store, error) from error
+    if as_json:
+        click.echo(current.dumps().decode(), nl=False)
+        return
+    click.echo(render_state(current, location=store.location), nl=False)
+    click.echo("Lock: " + ("free" if holder is None else held_by(holder)))
+
+
+@state.command()
+@click.argument("lock_id")
+@dir_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def unlock(context: Context, lock_id: str, spec_dir: Path, yes: bool) -> None:
+    """Release the lock LOCK_ID left by a run that was killed. Releasing the lock of a run that
+    is still going lets two applies interleave: check that it is gone first."""
+    store = _store(context, spec_dir)
+    try:
+        holder = store.backend.holder()
+    except BackendError as error:
+        raise _failed(store, error) from error
+    if holder is not None and holder.id == lock_id and not yes:
+        if not context.stdin_is_tty():
+            raise ProvisionerError.because(
+                f"the lock is {held_by(holder)}; not a terminal, so pass --yes to release it"
+            )
+        click.confirm(f"The lock is {held_by(holder)}. Release it?", abort=True)
+    try:
+        released = store.unlock(lock_id)
+    except BackendError as error:
+        raise _failed(store, error) from error
+    click.echo(f"Released the state lock ({held_by(released)}).")
+
+
+@click.command()
+@dir_option
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document per line, newest first.")
+@click.pass_obj
+def history(context: Context, spec_dir: Path, limit: int, as_json: bool) -> None:
+    """Who applied what and when: the newest applies and destroys of the stack first."""
+    store = _store(context, spec_dir)
+    try:
+        records = store.history(limit)
+    except (BackendError, StateFormatError) as error:
+        raise _failed(store, error) from error
+    if as_json:
+        for record in records:
+            click.echo(json.dumps(json.loads(record.dumps()), sort_keys=True))
+        return
+    click.echo(render_history(records, location=store.location), nl=False)

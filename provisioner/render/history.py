@@ -1,0 +1,59 @@
+"""The apply history (`provisioner history`) and the state (`provisioner state show`) as text.
+Pure: records in, a string out."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from provisioner.state.model import HistoryRecord, StackState
+
+_SHORT_COMMIT = 12
+
+
+def _commit(record: HistoryRecord) -> str:
+    if record.git_commit is None:
+        return ""
+    branch = f" ({record.git_branch})" if record.git_branch else ""
+    return f"  commit {record.git_commit[:_SHORT_COMMIT]}{branch}"
+
+
+def _tally(record: HistoryRecord) -> str:
+    counts = Counter(a.outcome for a in record.actions)
+    order = ("ok", "failed", "interrupted", "not-started")
+    return ", ".join(f"{counts[o]} {o}" for o in order if counts[o]) or "no changes"
+
+
+def render_history(records: Sequence[HistoryRecord], *, location: str) -> str:
+    if not records:
+        return f"No applies recorded yet in {location}.\n"
+    lines = []
+    for record in records:
+        ci = f"  {record.ci_url}" if record.ci_url else ""
+        serial = f"  serial {record.serial}" if record.serial is not None else ""
+        lines.append(
+            f"{record.started}  {record.operation:<7}  {record.who}@{record.host}  "
+            f"{_tally(record)}{serial}{_commit(record)}{ci}"
+        )
+        for action in record.actions:
+            why = f": {action.message}" if action.message else ""
+            lines.append(f"    {action.outcome:<11} {action.action:<7} {action.address}{why}")
+    return "\n".join(lines) + "\n"
+
+
+def render_state(state: StackState, *, location: str) -> str:
+    if not state.endpoints:
+        return f"Stack {state.stack!r}: no endpoint recorded yet in {location}.\n"
+    lines = [
+        f"Stack {state.stack!r} at {location}: serial {state.serial}, "
+        f"{len(state.endpoints)} endpoint(s) recorded"
+    ]
+    for address, record in sorted(state.endpoints.items()):
+        if record.secrets is None:
+            secrets = "secrets not recorded"
+        elif record.secrets:
+            secrets = "secrets " + ", ".join(sorted(record.secrets)) + " (fingerprints)"
+        else:
+            secrets = "no secrets"
+        lines.append(f"  {address}: applied {record.applied_at} by {record.applied_by}; {secrets}")
+    return "\n".join(lines) + "\n"

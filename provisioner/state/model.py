@@ -1,0 +1,190 @@
+"""What a stack's state holds, as values, and its JSON documents (versioned, readable).
+
+- `StackState` (`state.json`): per managed endpoint, the spec last applied and a keyed
+  fingerprint of each secret value sent with it (the names of its secrets are the keys). Never a
+  secret value: a fingerprint is an HMAC under a per-stack random key kept in the backend, so
+  someone reading the state cannot test guesses without the key either.
+- `HistoryRecord` (`history/<time>-<id>.json`): one apply or destroy: who, when, from which
+  commit, and each change with its outcome.
+
+Ownership is not here: it lives in tags on the endpoints, so a lost state file can never lose
+track of what a stack owns (it loses only the secret fingerprints and the history).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMAT_VERSION = "1.0"
+STATE_KEY = "state.json"
+FINGERPRINT_KEY = "fingerprint.key"
+HISTORY_PREFIX = "history/"
+
+
+class StateFormatError(ValueError):
+    """A state or history document that this version cannot read."""
+
+
+def fingerprint(key: bytes, address: str, name: str, value: str) -> str:
+    """The keyed fingerprint of secret `name` of endpoint `address` holding `value`. The address
+    and name are part of the message, so one value under two names gives two fingerprints."""
+    message = "\0".join((address, name, value)).encode("utf-8", "surrogateescape")
+    return "hmac-sha256:" + hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndpointRecord:
+    """What the last apply that changed an endpoint left it with."""
+
+    spec: Mapping[str, Any]  # the effective spec, as `provisioner show` prints it
+    # secret name -> fingerprint of the value last sent. None: provisioner has not sent its
+    # secrets since the state began (their names then come from the live endpoint, if echoed).
+    secrets: Mapping[str, str] | None
+    applied_at: str
+    applied_by: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec,
+            "secrets": None if self.secrets is None else dict(sorted(self.secrets.items())),
+            "applied_at": self.applied_at,
+            "applied_by": self.applied_by,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> EndpointRecord:
+        secrets = data["secrets"]
+        if secrets is not None and not all(isinstance(v, str) for v in secrets.values()):
+            raise TypeError("secret fingerprints must be strings")
+        return cls(
+            spec=dict(data["spec"]),
+            secrets=None if secrets is None else dict(secrets),
+            applied_at=str(data["applied_at"]),
+            applied_by=str(data["applied_by"]),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackState:
+    stack: str
+    serial: int = 0  # +1 on every write: a saved plan made at another serial is stale
+    lineage: str | None = None  # set when the state is first written; never changes after
+    endpoints: Mapping[str, EndpointRecord] = field(default_factory=dict)
+    # The backend version of the document this was read from (None: there was none).
+    version: str | None = None
+
+    def dumps(self) -> bytes:
+        document = {
+            "format_version": FORMAT_VERSION,
+            "stack": self.stack,
+            "serial": self.serial,
+            "lineage": self.lineage,
+            "endpoints": {a: r.to_json() for a, r in sorted(self.endpoints.items())},
+        }
+        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+
+    @classmethod
+    def loads(cls, data: bytes, *, version: str, where: str) -> StackState:
+        try:
+            raw = json.loads(data)
+            if raw.get("format_version") != FORMAT_VERSION:
+                raise StateFormatError(
+                    f"{where}: state format {raw.get('format_version')!r} is not "
+                    f"{FORMAT_VERSION!r}; use the provisioner version that wrote it"
+                )
+            return cls(
+                stack=str(raw["stack"]),
+                serial=int(raw["serial"]),
+                lineage=None if raw["lineage"] is None else str(raw["lineage"]),
+                endpoints={
+                    str(a): EndpointRecord.from_json(r) for a, r in raw["endpoints"].items()
+                },
+                version=version,
+            )
+        except StateFormatError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise StateFormatError(
+                f"{where}: not a provisioner state document ({type(error).__name__}: {error}); "
+                "restore it from the backend's versioning, or move it away to start afresh "
+                "(ownership lives on the endpoints; only secret fingerprints and history are lost)"
+            ) from error
+
+
+@dataclass(frozen=True, kw_only=True)
+class Action:
+    """One change of a history record and how it ended."""
+
+    address: str
+    action: str
+    outcome: str  # ok, failed, interrupted, not-started
+    message: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryRecord:
+    id: str
+    operation: str  # apply, destroy
+    started: str
+    finished: str
+    who: str
+    host: str
+    ci_url: str | None = None
+    git_commit: str | None = None
+    git_branch: str | None = None
+    serial: int | None = None  # the state serial this apply wrote
+    actions: tuple[Action, ...] = ()
+
+    def dumps(self) -> bytes:
+        document = {
+            "format_version": FORMAT_VERSION,
+            "id": self.id,
+            "operation": self.operation,
+            "started": self.started,
+            "finished": self.finished,
+            "who": self.who,
+            "host": self.host,
+            "ci_url": self.ci_url,
+            "git": {"commit": self.git_commit, "branch": self.git_branch},
+            "serial": self.serial,
+            "actions": [{k: v for k, v in vars(a).items() if v is not None} for a in self.actions],
+        }
+        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+
+    @classmethod
+    def loads(cls, data: bytes, *, where: str) -> HistoryRecord:
+        try:
+            raw = json.loads(data)
+            if raw.get("format_version") != FORMAT_VERSION:
+                raise StateFormatError(f"{where}: history format {raw.get('format_version')!r}")
+            git = raw.get("git") or {}
+            return cls(
+                id=str(raw["id"]),
+                operation=str(raw["operation"]),
+                started=str(raw["started"]),
+                finished=str(raw["finished"]),
+                who=str(raw["who"]),
+                host=str(raw["host"]),
+                ci_url=raw.get("ci_url"),
+                git_commit=git.get("commit"),
+                git_branch=git.get("branch"),
+                serial=raw.get("serial"),
+                actions=tuple(
+                    Action(
+                        address=str(a["address"]),
+                        action=str(a["action"]),
+                        outcome=str(a["outcome"]),
+                        message=a.get("message"),
+                    )
+                    for a in raw["actions"]
+                ),
+            )
+        except StateFormatError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise StateFormatError(f"{where}: not a provisioner history record") from error

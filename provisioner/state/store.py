@@ -1,0 +1,186 @@
+"""A stack's state over any backend: the lock (waiting with backoff), the state document
+(written only over the version read: a concurrent writer is detected, never overwritten), the
+fingerprint key and the history.
+
+Written once, over the `Backend` protocol; the contract suite runs it against every backend.
+Time and waiting are injected (`now`, `clock`, `sleep`): nothing here reads the environment.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import replace
+from datetime import datetime
+
+from provisioner.state.backend import Backend, BackendError, LockHeld, LockInfo, WriteConflict
+from provisioner.state.model import (
+    FINGERPRINT_KEY,
+    HISTORY_PREFIX,
+    STATE_KEY,
+    HistoryRecord,
+    StackState,
+    StateFormatError,
+)
+
+# Waiting for a held lock: first retry after this many seconds, doubling up to the maximum.
+FIRST_WAIT = 1.0
+MAX_WAIT = 10.0
+
+
+class StateConflict(BackendError):
+    """The state changed between reading and writing it (another writer); nothing was lost."""
+
+
+def timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC, to the second, as the state and history show times."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class StateStore:
+    def __init__(
+        self,
+        backend: Backend,
+        stack: str,
+        *,
+        now: Callable[[], datetime],
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
+        self.backend = backend
+        self.stack = stack
+        self._now = now
+        self._new_id = new_id
+
+    @property
+    def location(self) -> str:
+        return self.backend.location
+
+    def now(self) -> str:
+        return timestamp(self._now())
+
+    def new_id(self) -> str:
+        return self._new_id()
+
+    def lock_info(
+        self, operation: str, *, who: str, host: str, pid: int, ci_url: str | None
+    ) -> LockInfo:
+        return LockInfo(
+            id=self.new_id(),
+            operation=operation,
+            who=who,
+            host=host,
+            pid=pid,
+            created=self.now(),
+            ci_url=ci_url,
+        )
+
+    # -- the lock ---------------------------------------------------------------------------
+
+    @contextmanager
+    def locked(
+        self,
+        info: LockInfo,
+        *,
+        timeout: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        on_wait: Callable[[LockInfo | None, float], None] | None = None,
+    ) -> Iterator[LockInfo]:
+        """Hold the stack's lock for the block. A held lock is retried with backoff until
+        `timeout` seconds have passed (0: not at all), then `LockHeld` names its holder."""
+        deadline, delay = clock() + timeout, FIRST_WAIT
+        while True:
+            try:
+                self.backend.acquire(info)
+                break
+            except LockHeld as held:
+                left = deadline - clock()
+                if left <= 0:
+                    raise
+                wait = min(delay, left)
+                if on_wait is not None:
+                    on_wait(held.holder, wait)
+                sleep(wait)
+                delay = min(delay * 2, MAX_WAIT)
+        try:
+            yield info
+        finally:
+            self.backend.release(info.id)
+
+    def unlock(self, lock_id: str) -> LockInfo:
+        """Break a lock whose holder died (`provisioner state unlock`)."""
+        return self.backend.force_unlock(lock_id)
+
+    # -- the state document -----------------------------------------------------------------
+
+    def read(self) -> StackState:
+        """The stack's state; an empty one (serial 0) when none was written yet."""
+        blob = self.backend.read(STATE_KEY)
+        if blob is None:
+            return StackState(stack=self.stack)
+        state = StackState.loads(blob.data, version=blob.version, where=self._where(STATE_KEY))
+        if state.stack != self.stack:
+            raise StateFormatError(
+                f"{self._where(STATE_KEY)}: holds the state of stack {state.stack!r}, not "
+                f"{self.stack!r}"
+            )
+        return state
+
+    def write(self, state: StackState) -> StackState:
+        """Store `state` over the version it was read at, as the next serial. Another writer
+        in between raises `StateConflict`, and nothing is overwritten."""
+        written = replace(
+            state,
+            serial=state.serial + 1,
+            lineage=state.lineage or self._new_id(),
+        )
+        try:
+            version = self.backend.write(STATE_KEY, written.dumps(), replaces=state.version)
+        except WriteConflict as error:
+            raise StateConflict(
+                f"the state at {self._where(STATE_KEY)} was changed by another writer since "
+                f"it was read (serial {state.serial}); nothing was overwritten"
+            ) from error
+        return replace(written, version=version)
+
+    def fingerprint_key(self, *, create: bool) -> bytes | None:
+        """The stack's random fingerprint key; made on first use when `create` (two runs
+        making it at once agree: the second one reads the first's)."""
+        blob = self.backend.read(FINGERPRINT_KEY)
+        if blob is None and create:
+            with suppress(WriteConflict):
+                self.backend.write(FINGERPRINT_KEY, secrets.token_hex(32).encode(), replaces=None)
+            blob = self.backend.read(FINGERPRINT_KEY)
+        if blob is None:
+            return None
+        try:
+            return bytes.fromhex(blob.data.decode("ascii").strip())
+        except ValueError as error:
+            raise StateFormatError(
+                f"{self._where(FINGERPRINT_KEY)}: not a fingerprint key; remove it to start "
+                "afresh (every secret is then sent again once)"
+            ) from error
+
+    # -- history ----------------------------------------------------------------------------
+
+    def append(self, record: HistoryRecord) -> None:
+        """Add a record; records never overwrite each other (one object each)."""
+        moment = record.started.replace("-", "").replace(":", "")
+        self.backend.write(
+            f"{HISTORY_PREFIX}{moment}-{record.id}.json", record.dumps(), replaces=None
+        )
+
+    def history(self, limit: int | None = None) -> list[HistoryRecord]:
+        """The records, newest first; at most `limit` of them."""
+        keys = sorted(self.backend.keys(HISTORY_PREFIX), reverse=True)
+        records = []
+        for key in keys[:limit] if limit is not None else keys:
+            blob = self.backend.read(key)
+            if blob is not None:
+                records.append(HistoryRecord.loads(blob.data, where=self._where(key)))
+        return records
+
+    def _where(self, key: str) -> str:
+        return f"{self.location.rstrip('/')}/{key}"

@@ -1,0 +1,163 @@
+"""The stack's state, end to end through the CLI against the emulator: a changed secret value is
+planned as an update without its value being stored or shown; a saved plan goes stale when
+another apply ran since; the history says who applied what; a held lock stops an apply before
+it changes anything, naming its holder and the command that releases it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from provisioner.emulator import Emulator
+from provisioner.state.backend import LockInfo
+from provisioner.state.local import LocalBackend
+from tests.reconcile.conftest import context_for
+from tests.reconcile.helpers import mutations, write_spec
+from tests.support.cli import Result
+
+Cli = Callable[..., Result]
+FIRST, SECOND = "first-value-of-the-api-key-0001", "second-value-of-the-api-key-0002"
+
+
+def _stack(tmp_path: Path) -> Path:
+    specs = tmp_path / "repo" / "endpoints"
+    write_spec(
+        specs,
+        "svc",
+        namespace="acme",
+        model={"secrets": {"API_KEY": {"from_env": "SVC_API_KEY"}}},
+    )
+    (specs / "_settings.yaml").write_text("stack: team\n")
+    return specs
+
+
+def _state_dir(specs: Path) -> Path:
+    # Not in a git repository: the state folder is in the spec directory.
+    return specs / ".provisioner" / "team"
+
+
+def _everything_written(folder: Path) -> str:
+    return "\n".join(p.read_text() for p in folder.rglob("*") if p.is_file())
+
+
+def _puts(emulator: Emulator) -> list[dict[str, Any]]:
+    return [r["body"] for r in emulator.requests() if r["method"] == "PUT"]
+
+
+def test_changing_only_a_secret_value_plans_an_update_and_no_value_is_kept(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = _stack(tmp_path)
+    first = context_for(emulator, SVC_API_KEY=FIRST)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=first).code == 0
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=first).code == 0
+
+    second = context_for(emulator, SVC_API_KEY=SECOND)
+    plan = cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=second)
+    assert plan.code == 2, plan.text
+    assert "secret API_KEY changed" in plan.out
+    emulator.clear_requests()
+    applied = cli("apply", "--dir", str(specs), "--auto-approve", ctx=second)
+    assert applied.code == 0, applied.text
+    (put,) = _puts(emulator)
+    assert put["model"]["secrets"] == {"API_KEY": "***"}  # the value was sent (log redacts it)
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=second).code == 0
+
+    written = _everything_written(_state_dir(specs))
+    assert "hmac-sha256:" in written
+    for value in (FIRST, SECOND):
+        assert value not in written
+    history = cli("history", "--dir", str(specs), ctx=second)
+    assert history.code == 0
+    for value in (FIRST, SECOND):
+        assert value not in history.text
+
+
+def test_a_secret_whose_variable_is_unset_where_the_plan_runs_is_named(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = _stack(tmp_path)
+    assert cli(
+        "apply", "--dir", str(specs), "--auto-approve", ctx=context_for(emulator, SVC_API_KEY=FIRST)
+    ).code == 0
+    plan = cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=context_for(emulator))
+    assert plan.code == 0, plan.text
+    assert "acme/svc" in plan.err and "not set here" in plan.err
+
+
+def test_history_records_who_applied_what(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
+    specs = _stack(tmp_path)
+    ctx = context_for(
+        emulator,
+        SVC_API_KEY=FIRST,
+        GITHUB_RUN_ID="77",
+        GITHUB_SERVER_URL="https://github.com",
+        GITHUB_REPOSITORY="acme/infra",
+        GITHUB_ACTOR="octocat",
+        GITHUB_SHA="0123456789abcdef0123456789abcdef01234567",
+        GITHUB_REF_NAME="main",
+    )
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    secrets = {"API_KEY": {"from_env": "SVC_API_KEY"}}
+    write_spec(specs, "svc", namespace="acme", state="paused", model={"secrets": secrets})
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    shown = cli("history", "--dir", str(specs), ctx=ctx)
+    assert shown.code == 0, shown.text
+    lines = shown.out.splitlines()
+    assert "octocat@" in lines[0] and "https://github.com/acme/infra/actions/runs/77" in lines[0]
+    assert "commit 0123456789ab (main)" in lines[0]
+    assert any("ok" in line and "create" in line and "acme/svc" in line for line in lines)
+    listed = cli("history", "--dir", str(specs), "--json", ctx=ctx)
+    records = [json.loads(line) for line in listed.out.splitlines()]
+    assert [r["serial"] for r in records] == [2, 1]  # newest first
+    assert records[1]["actions"] == [{"address": "acme/svc", "action": "create", "outcome": "ok"}]
+
+
+def test_a_saved_plan_is_stale_once_another_apply_ran(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = _stack(tmp_path)
+    ctx = context_for(emulator, SVC_API_KEY=FIRST)
+    write_spec(specs, "other", namespace="acme")
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved), ctx=ctx).code == 0
+    # Someone applies in between (here: the same changes, and one more endpoint).
+    write_spec(specs, "third", namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    emulator.clear_requests()
+    late = cli("apply", str(saved), "--dir", str(specs), "--auto-approve", ctx=ctx)
+    assert late.code == 1
+    assert "another apply ran since" in late.err
+    assert mutations(emulator) == []
+
+
+def test_a_held_lock_stops_apply_before_any_change_and_names_its_holder(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = _stack(tmp_path)
+    ctx = context_for(emulator, SVC_API_KEY=FIRST)
+    holder = LocalBackend(_state_dir(specs))
+    info = LockInfo(
+        id="a1b2c3",
+        operation="apply",
+        who="alice",
+        host="laptop-7",
+        pid=4242,
+        created="2026-11-28T17:00:00Z",
+        ci_url=None,
+    )
+    holder.acquire(info)
+    try:
+        emulator.clear_requests()
+        blocked = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+        assert blocked.code == 1
+        assert "held by alice on host laptop-7 (pid 4242) for apply" in blocked.err
+        assert f"provisioner state unlock a1b2c3 --dir {specs}" in blocked.err
+        assert mutations(emulator) == []
+        shown = cli("state", "show", "--dir", str(specs), ctx=ctx)
+        assert "held by alice" in shown.out
+    finally:
+        holder.release(info.id)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
