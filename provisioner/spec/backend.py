@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 # S3's rules for bucket names (the common subset): 3-63 lowercase letters, digits, dots, dashes.
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IP = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 _PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/-]*$")
 ENVIRONMENT = "PROVISIONER_BACKEND"
 
@@ -50,17 +51,24 @@ LOCAL = BackendConfig()
 
 def _prefix(value: str) -> str:
     prefix = value.strip("/")
-    odd = not _PREFIX.fullmatch(prefix) or any(p in ("", ".", "..") for p in prefix.split("/"))
-    if prefix and odd:
+    bad = not _PREFIX.fullmatch(prefix) or any(p in ("", ".", "..") for p in prefix.split("/"))
+    if prefix and bad:
         raise ValueError(f"key prefix {value!r} has an empty, '.' or '..' part or odd signs")
     return prefix
 
 
 def _bucket(value: str) -> str:
-    if not _BUCKET.fullmatch(value):
+    # S3 also refuses two periods in a row and names shaped like an IP address.
+    if not _BUCKET.fullmatch(value) or ".." in value or _IP.fullmatch(value):
         raise ValueError(
             f"{value!r} is not an S3 bucket name (3-63 lowercase letters, digits, '.' and '-')"
         )
+    return value
+
+
+def _endpoint_url(value: str | None) -> str | None:
+    if value is not None and not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"endpoint_url {value!r} is not an http:// or https:// URL")
     return value
 
 
@@ -88,5 +96,5 @@ def parse(value: Any) -> BackendConfig:
         bucket=_bucket(options["bucket"]),
         prefix=_prefix(options.get("prefix", "")),
         region=options.get("region"),
-        endpoint_url=options.get("endpoint_url"),
+        endpoint_url=_endpoint_url(options.get("endpoint_url")),
     )

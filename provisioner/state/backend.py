@@ -115,7 +115,8 @@ class Backend(Protocol):
         ...
 
     def holder(self) -> LockInfo | None:
-        """Who holds the lock now, or None when it is free."""
+        """Who holds the lock now, or None when it is free. Raises `LockHeld` (holder None)
+        when it is held but its record cannot be read (being written, or damaged)."""
         ...
 
     def force_unlock(self, lock_id: str) -> LockInfo:
