@@ -79,9 +79,8 @@ def test_a_secret_whose_variable_is_unset_where_the_plan_runs_is_named(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = _stack(tmp_path)
-    assert cli(
-        "apply", "--dir", str(specs), "--auto-approve", ctx=context_for(emulator, SVC_API_KEY=FIRST)
-    ).code == 0
+    first = context_for(emulator, SVC_API_KEY=FIRST)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=first).code == 0
     plan = cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=context_for(emulator))
     assert plan.code == 0, plan.text
     assert "acme/svc" in plan.err and "not set here" in plan.err
