@@ -5,6 +5,7 @@ else from the process and `git`.
 
 from __future__ import annotations
 
+import getpass
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -60,9 +61,16 @@ def _git(root: Path, *args: str) -> str | None:
     return out if done.returncode == 0 and out and out != "HEAD" else None
 
 
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no USER variable and no password entry
+        return "unknown"
+
+
 def actor(environ: Mapping[str, str], *, root: Path, host: str, pid: int) -> Actor:
     return Actor(
-        who=_first(environ, _USERS) or "unknown",
+        who=_first(environ, _USERS) or _login(),
         host=host,
         pid=pid,
         ci_url=ci_url(environ),
