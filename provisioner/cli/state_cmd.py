@@ -56,22 +56,12 @@ def show(context: Context, spec_dir: Path, as_json: bool) -> None:
 @state.command()
 @click.argument("lock_id")
 @dir_option
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
-def unlock(context: Context, lock_id: str, spec_dir: Path, yes: bool) -> None:
-    """Release the lock LOCK_ID left by a run that was killed. Releasing the lock of a run that
-    is still going lets two applies interleave: check that it is gone first."""
+def unlock(context: Context, lock_id: str, spec_dir: Path) -> None:
+    """Release the lock LOCK_ID left by a run that was killed (the ID is the confirmation: it
+    is printed by the run that found the lock held). Releasing the lock of a run that is still
+    going lets two applies interleave: check that it is gone first."""
     store = _store(context, spec_dir)
-    try:
-        holder = store.backend.holder()
-    except BackendError as error:
-        raise _failed(store, error) from error
-    if holder is not None and holder.id == lock_id and not yes:
-        if not context.stdin_is_tty():
-            raise ProvisionerError.because(
-                f"the lock is {held_by(holder)}; not a terminal, so pass --yes to release it"
-            )
-        click.confirm(f"The lock is {held_by(holder)}. Release it?", abort=True)
     try:
         released = store.unlock(lock_id)
     except BackendError as error:

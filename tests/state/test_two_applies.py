@@ -6,6 +6,7 @@ way no endpoint is created twice, and the state and history show one apply that 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -19,7 +20,9 @@ import pytest
 from provisioner.emulator import Emulator
 from provisioner.state.s3 import S3Backend
 from provisioner.state.store import StateStore
-from tests.reconcile.helpers import write_spec
+from tests.reconcile.conftest import context_for
+from tests.reconcile.helpers import mutations, write_spec
+from tests.support.cli import run
 
 NAMES = ("alpha", "beta", "gamma")
 
@@ -98,3 +101,45 @@ def test_two_applies_at_once_never_create_an_endpoint_twice(
     (record,) = store.history()
     assert sorted(a.address for a in record.actions) == [f"acme/{n}" for n in NAMES]
     assert store.read().serial == 1
+
+
+def test_a_killed_apply_s_lock_is_released_by_the_command_the_error_prints(
+    tmp_path: Path,
+    moto_server: str,
+    boto_session: Any,
+    emulator: Emulator,
+    spawn_holder: Callable[..., subprocess.Popen[str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bucket = "killed-holder"
+    boto_session.client("s3", endpoint_url=moto_server).create_bucket(Bucket=bucket)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "alpha", namespace="acme")
+    (specs / "_settings.yaml").write_text(f"stack: team\nbackend: s3://{bucket}/state\n")
+    where = {"kind": "s3", "bucket": bucket, "prefix": "state/team", "url": moto_server}
+    fields = {
+        "id": "deadbeef",
+        "operation": "apply",
+        "who": "ci-bot",
+        "host": "runner-3",
+        "created": "2026-11-28T17:00:00Z",
+        "ci_url": "https://ci.example/runs/41",
+    }
+    holder = spawn_holder(where, fields)
+    holder.kill()  # a CI job cancelled mid-apply: its lock stays in the bucket
+    holder.communicate()
+    context = context_for(emulator)
+    blocked = run(capsys, "apply", "--dir", str(specs), "--auto-approve", context=context)
+    assert blocked.code == 1
+    assert f"held by ci-bot on host runner-3 (pid {holder.pid})" in blocked.err
+    assert "CI run https://ci.example/runs/41" in blocked.err
+    assert mutations(emulator) == []
+    printed = re.search(r"provisioner (state unlock \S+ --dir \S+)", blocked.err)
+    assert printed is not None
+    unlocked = run(capsys, *printed.group(1).split(), context=context)
+    assert unlocked.code == 0, unlocked.text
+    assert "Released the state lock (held by ci-bot" in unlocked.out
+    applied = run(capsys, "apply", "--dir", str(specs), "--auto-approve", context=context)
+    assert applied.code == 0, applied.text
