@@ -296,5 +296,8 @@ def test_ctrl_c_says_what_had_been_sent(tmp_path: Path, cli: Cli, emulator: Emul
     hint = f"provisioner plan --dir {specs} --api-url {emulator.url}"
     assert f"Run `{hint}` to see where each endpoint stands" in result.err
     assert cli(*hint.split()[1:]).code == 0  # the hint works as printed
+    # The interrupted apply released the lock and left its record: what it had sent.
+    history = cli("history", "--dir", str(specs))
+    assert "2 ok" in history.out and "create  acme/a" in history.out, history.text
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
