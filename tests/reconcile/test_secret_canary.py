@@ -63,6 +63,13 @@ def test_no_output_or_file_ever_holds_the_token_or_a_secret(
     assert cli("apply", str(saved), "--dir", str(specs), "--auto-approve").code == 0
     assert cli("apply", "--dir", str(specs), "--auto-approve", "--resend-secrets").code == 0
     cli("status", "--dir", str(specs))
+    for listing in (
+        ("history",),
+        ("history", "--json"),
+        ("state", "show"),
+        ("state", "show", "--json"),
+    ):
+        assert cli(*listing, "--dir", str(specs)).code == 0
     byhand = hub_for(emulator, token=TOKEN)
     byhand.create_inference_endpoint(
         "byhand",
@@ -94,8 +101,10 @@ def test_no_output_or_file_ever_holds_the_token_or_a_secret(
     )
 
     written = [r.text for r in seen]
-    for path in [saved, debug_log, *tmp_path.rglob("*.yaml")]:
-        if path.exists():
+    state = specs / ".provisioner" / "endpoints"  # the stack's state, history and key
+    assert (state / "state.json").is_file() and list((state / "history").iterdir())
+    for path in [saved, debug_log, *tmp_path.rglob("*")]:
+        if path.is_file():
             written.append(path.read_text(errors="replace"))
     for text in written:
         assert TOKEN not in text
