@@ -8,13 +8,14 @@ BIN=.venv/bin
 DIR=${DIR:-endpoints}
 SPEED=${SPEED:-10}
 LOG=$(mktemp -t provisioner-emulator.XXXXXX)
+STATE=$(mktemp -d -t provisioner-state.XXXXXX)   # the demo's fleet is gone when it ends: so is its state
 
 if [ -t 1 ]; then BOLD=$'\033[1m' PLAIN=$'\033[0m'; else BOLD='' PLAIN=''; fi
 step() { printf '\n%s$ %s%s\n' "$BOLD" "$*" "$PLAIN"; "$@"; }
 
 "$BIN/provisioner" emulator --port 0 --speed "$SPEED" >"$LOG" 2>&1 &
 EMULATOR=$!
-trap 'kill "$EMULATOR" 2>/dev/null || true; wait "$EMULATOR" 2>/dev/null || true; rm -f "$LOG"' EXIT
+trap 'kill "$EMULATOR" 2>/dev/null || true; wait "$EMULATOR" 2>/dev/null || true; rm -rf "$LOG" "$STATE"' EXIT
 for _ in $(seq 1 100); do
   URL=$(head -n 1 "$LOG" 2>/dev/null || true)
   case "$URL" in http://*) break ;; esac
@@ -27,6 +28,7 @@ echo "Emulator of the Inference Endpoints API at $URL (time runs ${SPEED}x faste
 export PROVISIONER_API_URL="$URL"
 export HF_TOKEN=hf_demo                               # the emulator's demo user
 export SUPPORT_ASSISTANT_API_KEY=demo-secret-value    # a secret the LLM example reads from the environment
+export PROVISIONER_BACKEND="local:$STATE"             # lock, secret fingerprints, history
 
 step "$BIN/provisioner" validate --dir "$DIR"
 step "$BIN/provisioner" apply --dir "$DIR" --auto-approve
@@ -34,3 +36,8 @@ step "$BIN/provisioner" status --dir "$DIR"
 step "$BIN/provisioner" plan --dir "$DIR" --detailed-exitcode
 echo
 echo "The second plan is empty: what was applied is exactly what the specs say."
+step "$BIN/provisioner" history --dir "$DIR"
+export SUPPORT_ASSISTANT_API_KEY=rotated-demo-secret
+step "$BIN/provisioner" plan --dir "$DIR" --detailed-exitcode || [ $? -eq 2 ]
+echo
+echo "Only a secret's value changed: the state's fingerprint of it shows the update, never the value."

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -125,9 +125,12 @@ def backend_config(stack: Stack, environ: dict[str, str] | None) -> BackendConfi
     if not text:
         return stack.settings.backend
     try:
-        return parse_url(text)
+        config = parse_url(text)
     except ValueError as error:
         raise ProvisionerError.because(f"{ENVIRONMENT}: {error}") from error
+    if config.path is not None:  # a folder in a variable is relative to where the command runs
+        config = replace(config, path=str(Path(config.path).absolute()))
+    return config
 
 
 def open_store(context: Context, stack: Stack) -> StateStore:

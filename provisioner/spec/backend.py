@@ -6,6 +6,7 @@ store; credentials, region and endpoint come from the standard AWS environment u
 here). Forms accepted, in `_settings.yaml` or the environment variable:
 
     backend: local
+    backend: local:../state             (a folder, relative to the spec directory)
     backend: s3://bucket/some/prefix
     backend:
       s3: {bucket: acme-state, prefix: endpoints, region: eu-west-1, endpoint_url: ...}
@@ -73,13 +74,18 @@ def _endpoint_url(value: str | None) -> str | None:
 
 
 def parse_url(text: str) -> BackendConfig:
-    """`local` or `s3://bucket[/prefix]`; `ValueError` with a sentence otherwise."""
+    """`local`, `local:PATH` or `s3://bucket[/prefix]`; `ValueError` with a sentence
+    otherwise."""
     if text == "local":
         return LOCAL
+    if text.startswith("local:") and text != "local:":
+        return BackendConfig(path=text.removeprefix("local:"))
     if text.startswith("s3://"):
         bucket, _, prefix = text.removeprefix("s3://").partition("/")
         return BackendConfig(kind="s3", bucket=_bucket(bucket), prefix=_prefix(prefix))
-    raise ValueError(f"{text!r} is not a backend: use 'local' or 's3://bucket/prefix'")
+    raise ValueError(
+        f"{text!r} is not a backend: use 'local', 'local:PATH' or 's3://bucket/prefix'"
+    )
 
 
 def parse(value: Any) -> BackendConfig:

@@ -18,6 +18,8 @@ def s3(bucket: str, prefix: str = "") -> BackendConfig:
     ("text", "expected"),
     [
         ("local", LOCAL),
+        ("local:../state", BackendConfig(path="../state")),
+        ("local:/var/lib/provisioner", BackendConfig(path="/var/lib/provisioner")),
         ("s3://acme-state", BackendConfig(kind="s3", bucket="acme-state")),
         ("s3://acme-state/", BackendConfig(kind="s3", bucket="acme-state")),
         ("s3://acme.state-2/endpoints", s3(bucket="acme.state-2", prefix="endpoints")),
@@ -35,6 +37,7 @@ def test_urls_that_name_a_backend(text: str, expected: BackendConfig) -> None:
     [
         ("", "is not a backend"),
         ("Local", "is not a backend"),
+        ("local:", "is not a backend"),
         ("s3:/acme-state", "is not a backend"),
         ("gs://acme-state", "is not a backend"),
         ("s3://", "is not an S3 bucket name"),
