@@ -45,7 +45,7 @@ from provisioner.spec.model import EndpointSpec
 from provisioner.spec.stack import Stack
 from provisioner.state.backend import BackendError
 from provisioner.state.model import StackState, StateFormatError
-from provisioner.state.store import StateStore
+from provisioner.state.store import StateConflict, StateStore
 
 
 class Planned(NamedTuple):
@@ -263,6 +263,9 @@ def _secrets(plan: Plan, environ: Mapping[str, str]) -> dict[str, Secrets]:
     return secrets
 
 
+STATE_WRITE_ATTEMPTS = 3
+
+
 @dataclass(frozen=True)
 class Recording:
     """Where and as whom an apply records what it did: the store (whose lock the caller
@@ -288,12 +291,21 @@ def _record(
     change ended, waiting included."""
     store = recording.store
     accepted = list(ledger.outcomes.values())
-    state = read_state(store)
     key = store.fingerprint_key(create=True)
     assert key is not None  # made just now if it was missing
-    written = store.write(
-        next_state(state, accepted, secrets, key, at=store.now(), by=recording.actor.who)
-    )
+    # Each record is one endpoint's, so this apply's records are merged into the state as it
+    # is now: a writer in between (a forced unlock) keeps its records, and a conditional write
+    # that loses to one is merged again, never written over it.
+    for attempt in range(1, STATE_WRITE_ATTEMPTS + 1):
+        state = store.read()
+        try:
+            written = store.write(
+                next_state(state, accepted, secrets, key, at=store.now(), by=recording.actor.who)
+            )
+            break
+        except StateConflict:
+            if attempt == STATE_WRITE_ATTEMPTS:
+                raise
     final = {o.change.address: o for o in (accepted if outcomes is None else outcomes)}
     store.append(
         history_record(
@@ -342,6 +354,8 @@ def apply_plan(
                 f"{recording.store.location} could not be written: {error}; the next apply "
                 "sends again any secret whose new value was not recorded"
             )
+            # Interrupted: the interruption goes on (exit 130); the next plan reads the state as
+            # it was, so at worst a secret is sent again.
             if outcomes is not None:
                 raise failure from error
     return outcomes

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from provisioner.apply.recording import Actor
 from provisioner.apply.results import Outcome, SilentReporter
 from provisioner.apply.workflow import (
     ApplyOptions,
     Collaborators,
+    Recording,
     apply_plan,
     identify,
     load_saved_plan,
@@ -27,6 +31,9 @@ from provisioner.plan.document import dumps
 from provisioner.plan.model import Plan
 from provisioner.spec.diagnostics import Address, Mark, ProvisionerError
 from provisioner.spec.stack import Stack, load_stack
+from provisioner.state.local import LocalBackend
+from provisioner.state.model import EndpointRecord
+from provisioner.state.store import StateStore
 from tests.reconcile.helpers import live, mutations, write_spec
 
 SECRET = "a-secret-value-for-the-workflow-tests"
@@ -203,3 +210,47 @@ def test_api_failures_are_provisioner_errors_chained_to_their_cause(
     assert problem.subject is None
     assert problem.message.startswith("cannot read the live endpoints: list endpoints of acme")
     assert isinstance(unread.value.__cause__, ApiError)
+
+
+class _WritesStateMidApply(SilentReporter):
+    """A second writer of the stack's state while apply runs (someone forced the lock): it
+    records another endpoint."""
+
+    def __init__(self, intruder: StateStore) -> None:
+        self.intruder = intruder
+
+    def finished(self, outcome: Outcome) -> None:
+        state = self.intruder.read()
+        record = EndpointRecord(spec={}, secrets=None, applied_at="then", applied_by="bob")
+        self.intruder.write(replace(state, endpoints={**state.endpoints, "acme/other": record}))
+
+
+def test_a_state_written_under_a_running_apply_is_merged_not_overwritten(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    api = connect(emulator)
+    stack = stack_of(specs)
+    folder = tmp_path / "state"
+
+    def store() -> StateStore:
+        now = lambda: datetime.now(UTC)  # noqa: E731
+        return StateStore(LocalBackend(folder), stack.settings.stack, now=now)
+
+    plan, _ = plan_stack(stack, api, identify(api), store=store())
+    intruder = store()
+    outcomes = apply_plan(
+        api,
+        plan,
+        {},
+        collaborators=Collaborators(
+            _WritesStateMidApply(intruder), clock=emulator.now, sleep=emulator.advance
+        ),
+        recording=Recording(store(), Actor(who="alice", host="laptop", pid=1)),
+    )
+    assert [o.ok for o in outcomes] == [True]
+    kept = intruder.read()
+    assert kept.serial == 2
+    assert kept.endpoints["acme/other"].applied_by == "bob"  # the other writer's record stays
+    assert kept.endpoints["acme/svc"].applied_by == "alice"  # and this apply's is added
