@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import socket
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx2
 from huggingface_hub import HfApi, InferenceEndpointHardware, constants
@@ -24,8 +26,10 @@ from provisioner.hub.errors import (
     ApiError,
     ConfigurationError,
     MalformedResponse,
+    Refused,
     Transient,
     UnknownRevision,
+    Unreachable,
     classify,
 )
 from provisioner.hub.models import Config, Hardware, Identity, Listing, LiveEndpoint, Secrets
@@ -36,6 +40,7 @@ from provisioner.hub.normalise import (
     update_body,
 )
 from provisioner.hub.retry import Retrier
+from provisioner.spec.diagnostics import clip
 
 T = TypeVar("T")
 log = logging.getLogger("provisioner.hub")
@@ -79,13 +84,26 @@ def resolve_connection(api_url: str | None, environ: dict[str, str]) -> Connecti
             "values included; unset it (HF_HUB_VERBOSITY=debug logs each request's method and "
             "URL without its body)"
         )
-    base = (api_url or environ.get("PROVISIONER_API_URL") or DEFAULT_API_URL).rstrip("/")
+    given = api_url or environ.get("PROVISIONER_API_URL")
+    if given is not None:  # click fills api_url from PROVISIONER_API_URL too: name both
+        _check_url(given, "--api-url / PROVISIONER_API_URL")
+    base = (given or DEFAULT_API_URL).rstrip("/")
     base = base.removesuffix("/v2")
     if base == DEFAULT_API_URL:
         hub = environ.get("HF_ENDPOINT") or DEFAULT_HUB_URL
     else:
         hub = base
     return Connection(api_url=base, hub_url=hub.rstrip("/"), token=_token(environ))
+
+
+def _check_url(url: str, where: str) -> None:
+    """An http(s) URL with a host, or a configuration error before any request is tried."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise ConfigurationError(
+            f"{where}: {clip(url, 200)!r} is not an http:// or https:// URL with a host, such "
+            "as http://127.0.0.1:8790 (the emulator) or https://api.endpoints.huggingface.cloud"
+        )
 
 
 def _is_true(value: str | None) -> bool:
@@ -137,6 +155,39 @@ def _server_text(error: HfHubHTTPError) -> str:
     return error.response.text.strip()
 
 
+URL_HINT = "check --api-url / PROVISIONER_API_URL"
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    while (cause := exc.__cause__ or exc.__context__) is not None:
+        exc = cause
+    return exc
+
+
+def _url_of(exc: httpx2.TransportError) -> str:
+    try:
+        url = exc.request.url
+    except RuntimeError:  # raised without its request
+        return "the API"
+    return f"{url.scheme}://{url.netloc.decode()}"
+
+
+def _transport_error(what: str, exc: httpx2.TransportError) -> ApiError:
+    """A connection failure, naming the URL tried: a name that does not resolve is final, a
+    refused connection is retried once, anything else (a reset, a timeout) is transient."""
+    cause, url = _root_cause(exc), _url_of(exc)
+    if isinstance(cause, socket.gaierror) and cause.errno != socket.EAI_AGAIN:
+        return Unreachable(
+            f"{what}: cannot connect to {url}: its host name does not resolve; {URL_HINT}"
+        )
+    if isinstance(cause, ConnectionRefusedError):
+        return Refused(
+            f"{what}: cannot connect to {url}: connection refused (nothing listens there); "
+            f"start the emulator (`provisioner emulator`) or {URL_HINT}"
+        )
+    return Transient(f"{what}: {type(exc).__name__} from {url}: {exc}")
+
+
 def _translate(what: str, fn: Callable[[], T]) -> T:
     try:
         return fn()
@@ -149,7 +200,7 @@ def _translate(what: str, fn: Callable[[], T]) -> T:
         # help, and the exception's text would quote the header, token included.
         raise ApiError(f"{what}: the request could not be sent: {type(exc).__name__}") from exc
     except httpx2.TransportError as exc:
-        raise Transient(f"{what}: {type(exc).__name__}: {exc}") from exc
+        raise _transport_error(what, exc) from exc
     except (KeyError, TypeError, ValueError) as exc:
         # A 200 whose body lacks what the client (or provisioner) needs: this call's failure,
         # reported for its endpoint, while the others go on.

@@ -70,6 +70,18 @@ class Transient(ApiError):
     """429, 5xx, timeouts and connection errors: safe to retry."""
 
     retryable = True
+    attempts: int | None = None  # at most this many tries, below the retry policy's
+
+
+class Refused(Transient):
+    """The connection was refused: nothing listens there. Retried once, quickly (a server
+    restarting), not for minutes: a wrong URL or a stopped emulator does not come back."""
+
+    attempts = 2
+
+
+class Unreachable(ApiError):
+    """The host name does not resolve: retrying cannot help, the URL is wrong (or offline)."""
 
 
 class ConfigurationError(ProvisionerError):

@@ -48,7 +48,8 @@ class Retrier:
                 return fn()
             except ApiError as error:
                 attempt += 1
-                if not error.retryable or attempt >= self.policy.attempts:
+                limit = min(self.policy.attempts, getattr(error, "attempts", None) or attempt + 1)
+                if not error.retryable or attempt >= limit:
                     raise
                 delay = self.delay(attempt - 1, error)
                 if self.clock() - started + delay > self.policy.max_total:
