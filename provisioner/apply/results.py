@@ -13,6 +13,9 @@ class Outcome:
     change: ResourceChange
     ok: bool
     error: str | None = None
+    # Not ok, yet the service accepted every step: only waiting for it failed (a timeout, a
+    # failed deployment). The endpoint was created or changed: it exists, and bills.
+    accepted: bool = False
 
 
 @dataclass(frozen=True)

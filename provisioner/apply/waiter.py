@@ -97,7 +97,11 @@ class Waiter:
         for outcome in outcomes:
             watched = watches.get(outcome.change.address)
             if watched is not None and watched.error is not None:
-                results.append(Outcome(outcome.change, ok=False, error=watched.error))
+                # Accepted, and still there (a deleted one is not left behind).
+                exists = watched.state != "gone"
+                results.append(
+                    Outcome(outcome.change, ok=False, error=watched.error, accepted=exists)
+                )
             else:
                 results.append(outcome)
         return results

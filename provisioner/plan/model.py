@@ -60,6 +60,9 @@ class ReasonCode(enum.StrEnum):
     PROTECTED_KEPT = "protected-kept"  # follows spec-removed or destroy-requested
     # no-op
     SCALED_TO_ZERO_IDLE = "scaled-to-zero-idle"  # at zero while idle, as min_replicas 0 allows
+    # matches its spec but has not settled yet (pending, initializing, updating: state), say
+    # after an apply whose wait timed out: it exists and bills, and is not running yet
+    NOT_SETTLED = "not-settled"
     MATCHES = "matches"
 
 

@@ -60,6 +60,9 @@ class PlanOptions:
 
 
 REVISION = "model.revision"
+# States an endpoint passes through on its way to running: it exists (and bills) but has not
+# settled; a plan that finds one says so rather than a bare "matches".
+SETTLING = frozenset({EndpointState.PENDING, EndpointState.INITIALIZING, EndpointState.UPDATING})
 
 
 def revision_problem(spec: EndpointSpec, found: Commit | None) -> Diagnostic | None:
@@ -479,6 +482,8 @@ class _Planner:
         reasons: tuple[Reason, ...] = (Reason(ReasonCode.MATCHES),)
         if live.state is EndpointState.SCALED_TO_ZERO:
             reasons = (Reason(ReasonCode.SCALED_TO_ZERO_IDLE), *reasons)
+        elif live.state in SETTLING:
+            reasons = (*reasons, Reason(ReasonCode.NOT_SETTLED, state=live.state.value))
         return ResourceChange(
             spec.namespace,
             spec.name,

@@ -109,11 +109,12 @@ SENTENCES: dict[ReasonCode, Sentence] = {
     ),
     ReasonCode.SCALED_TO_ZERO_IDLE: _fixed("scaled to zero while idle, as min_replicas 0 allows"),
     ReasonCode.MATCHES: _fixed("matches the spec"),
+    ReasonCode.NOT_SETTLED: lambda r, _: f"but is not running yet ({r.state})",
 }
 
 # Codes that qualify the reason before them, so they join it with a comma, not a semicolon:
 # "its spec was removed, but it is protected: kept (...)".
-QUALIFIERS = frozenset({ReasonCode.PROTECTED_KEPT})
+QUALIFIERS = frozenset({ReasonCode.PROTECTED_KEPT, ReasonCode.NOT_SETTLED})
 
 
 def sentence(reason: Reason, change: ResourceChange) -> str:

@@ -22,24 +22,47 @@ DONE = {
 
 def counts_line(outcomes: Sequence[Outcome]) -> str:
     """`2 created, 1 deleted; 1 failed`, in the order the changes ran, or `nothing changed`.
-    With failures and nothing finished, `none finished`: a failed change may have done part of
-    its steps (a replacement that deleted but could not create), so "nothing changed" could lie."""
+    A change the service accepted but that did not settle counts as done, and says so
+    (`1 created (not settled)`): the endpoint exists and bills. With failures and nothing done,
+    `none finished`: a failed change may have done part of its steps (a replacement that
+    deleted but could not create), so "nothing changed" could lie."""
     done = Counter(o.change.action for o in outcomes if o.ok)
-    failed = sum(1 for o in outcomes if not o.ok)
+    unsettled = Counter(o.change.action for o in outcomes if o.accepted and not o.ok)
+    failed = sum(1 for o in outcomes if not o.ok and not o.accepted)
+    parts = [f"{n} {DONE[action]}" for action, n in done.items() if n]
+    parts += [f"{n} {DONE[action]} (not settled)" for action, n in unsettled.items() if n]
     nothing = "none finished" if failed else "nothing changed"
-    line = ", ".join(f"{n} {DONE[action]}" for action, n in done.items() if n) or nothing
+    line = ", ".join(parts) or nothing
     return f"{line}; {failed} failed" if failed else line
 
 
+def _failure(outcome: Outcome) -> str:
+    """`✗ acme/a: create accepted, but did not become running within 30s (...)`: the address
+    once, and what the service did take."""
+    address, error = outcome.change.address, outcome.error or "failed"
+    what = error.removeprefix(f"{address} ")
+    if outcome.accepted:
+        return f"  ✗ {address}: {outcome.change.action.value} accepted, but {what}"
+    return f"  ✗ {address}: {what}"
+
+
 def render_summary(outcomes: Sequence[Outcome], *, verb: str) -> str:
-    """`Apply complete: ...`, or `Apply incomplete: ...` with one line per failed change."""
+    """`Apply complete: ...`, or `Apply incomplete: ...` with one line per change that did not
+    finish, and what that leaves behind."""
     failed = [o for o in outcomes if not o.ok]
     title = verb.capitalize()
     if not failed:
         return f"\n{title} complete: {counts_line(outcomes)}.\n"
-    lines = [f"\n{title} incomplete: {counts_line(outcomes)}."]
-    lines += [f"  ✗ {o.change.address}: {o.error}" for o in failed]
-    lines.append("The other changes finished; fix the cause and run it again.")
+    lines = [f"\n{title} incomplete: {counts_line(outcomes)}.", *map(_failure, failed)]
+    if any(o.accepted for o in failed):
+        lines.append(
+            "An endpoint that did not settle exists all the same: `provisioner status` shows "
+            "where it stands, and the next plan names it."
+        )
+    if any(o.ok for o in outcomes):
+        lines.append("The other changes finished; fix the cause and run it again.")
+    else:
+        lines.append("Fix the cause and run it again.")
     return "\n".join(lines) + "\n"
 
 

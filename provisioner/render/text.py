@@ -11,7 +11,14 @@ import json
 from typing import Any
 
 from provisioner.hub.models import Config
-from provisioner.plan.model import DEFAULT_BRANCH, Action, FieldChange, Plan, ResourceChange
+from provisioner.plan.model import (
+    DEFAULT_BRANCH,
+    Action,
+    FieldChange,
+    Plan,
+    ReasonCode,
+    ResourceChange,
+)
 from provisioner.render.reasons import describe, short
 
 SYMBOLS = {
@@ -122,6 +129,20 @@ def counts_line(plan: Plan) -> str:
     return f"Plan: {', '.join(parts)}; {kept} unchanged."
 
 
+def _settling(plan: Plan) -> str:
+    """` Not running yet: a (initializing), b (pending).`: endpoints that match their specs but
+    have not settled (an apply that stopped waiting for them), so "No changes" hides nothing."""
+    settling = [
+        f"{c.address} ({r.state})"
+        for c in plan.changes
+        for r in c.reasons
+        if r.code is ReasonCode.NOT_SETTLED
+    ]
+    if not settling:
+        return ""
+    return f" Not running yet: {', '.join(settling)}; `provisioner status` follows them."
+
+
 def render_plan(plan: Plan) -> str:
     title = "Destroy plan" if plan.destroy else "Plan"
     namespaces = ", ".join(plan.namespaces) or "none"
@@ -135,7 +156,7 @@ def render_plan(plan: Plan) -> str:
     elif not plan.has_changes:
         unchanged = len(plan.changes)
         noun = "endpoint matches its spec" if unchanged == 1 else "endpoints match their specs"
-        lines.append(f"No changes: {unchanged} {noun}.")
+        lines.append(f"No changes: {unchanged} {noun}.{_settling(plan)}")
     else:
         lines.append(counts_line(plan))
     return "\n".join(lines) + "\n"

@@ -35,7 +35,10 @@ def test_failed_deploy_is_reported_and_rerun_recreates_it(
     )
     result = cli("apply", "--dir", str(specs), "--auto-approve")
     assert result.code == 1
-    assert "acme/doomed failed to deploy: Error: model weights could not be loaded" in result.err
+    assert (
+        "✗ acme/doomed: create accepted, but failed to deploy: Error: model weights could not be "
+        "loaded" in result.err
+    )
     assert "The other changes finished" in result.err
     endpoints = live(emulator)
     assert endpoints["good"]["status"]["state"] == "running"
@@ -62,7 +65,7 @@ def test_failed_update_is_reported_with_its_message(
     )
     result = cli("apply", "--dir", str(specs), "--auto-approve")
     assert result.code == 1
-    assert "acme/svc failed to update: OOM on start" in result.err
+    assert "✗ acme/svc: update accepted, but failed to update: OOM on start" in result.err
     plan = cli("plan", "--dir", str(specs))
     assert "its last update failed" in plan.out
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
@@ -198,7 +201,7 @@ def test_wait_times_out_with_a_clear_message(tmp_path: Path, cli: Cli, emulator:
     write_spec(specs, "slow", namespace="acme")
     result = cli("apply", "--dir", str(specs), "--auto-approve", "--timeout", "4")
     assert result.code == 1
-    assert "acme/slow did not become running within 4s" in result.err
+    assert "acme/slow: create accepted, but did not become running within 4s" in result.err
 
 
 def test_no_wait_returns_after_sending(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
@@ -301,3 +304,26 @@ def test_ctrl_c_says_what_had_been_sent(tmp_path: Path, cli: Cli, emulator: Emul
     assert "2 ok" in history.out and "create  acme/a" in history.out, history.text
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_a_create_that_timed_out_is_reported_as_created_and_the_next_plan_names_it(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "slow", namespace="acme")
+    result = cli("apply", "--dir", str(specs), "--auto-approve", "--timeout", "4")
+    assert result.code == 1
+    assert "Apply incomplete: 1 created (not settled)." in result.err  # not "nothing changed"
+    assert "  ✗ acme/slow: create accepted, but did not become running within 4s (last state: " in (
+        result.err
+    )
+    assert "acme/slow did not" not in result.err  # the address once per line
+    assert "The other changes finished" not in result.err  # there were none
+    assert "An endpoint that did not settle exists all the same" in result.err
+    plan = cli("plan", "--dir", str(specs), "--detailed-exitcode")
+    assert plan.code == 0
+    state = live(emulator)["slow"]["status"]["state"]
+    assert state in ("pending", "initializing")
+    assert f"No changes: 1 endpoint matches its spec. Not running yet: acme/slow ({state})" in (
+        plan.out
+    )
