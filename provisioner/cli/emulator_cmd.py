@@ -142,6 +142,11 @@ def _serve(emu: Emulator, *, host: str, port: int) -> None:
         click.echo(url)
         sys.stdout.flush()
         click.echo(f"Inference Endpoints emulator serving at {url} (Ctrl-C to stop)", err=True)
+        click.echo(
+            f"Use it: PROVISIONER_API_URL={url} HF_TOKEN=hf_demo provisioner plan; "
+            f"huggingface_hub's CLI: provisioner hf --api-url {url} endpoints ls --namespace acme",
+            err=True,
+        )
         # A bounded wait keeps the main thread returning to the interpreter, where handlers run.
         while not stop.wait(0.5):
             pass

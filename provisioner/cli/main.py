@@ -34,6 +34,7 @@ COMMANDS = {
     "state": "provisioner.cli.state_cmd:state",
     "history": "provisioner.cli.state_cmd:history",
     "emulator": "provisioner.cli.emulator_cmd:emulator",
+    "hf": "provisioner.cli.hf_cmd:hf",
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import socket
+import sys
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -425,4 +426,19 @@ class HubApi:
         return self._call(what, info)
 
 
-__all__ = ["ApiError", "Connection", "EndpointsApi", "HubApi", "resolve_connection"]
+def run_hf_cli(api_url: str | None, args: list[str]) -> None:
+    """huggingface_hub's own `hf` CLI, pointed at `api_url` (the emulator) when given. Its
+    Inference Endpoints URL is a constant, not an option, so it is set here before `hf` runs;
+    `HF_ENDPOINT` (whoami, the Hub) goes to the same place, as the emulator serves both."""
+    if api_url is not None:
+        base = api_url.rstrip("/").removesuffix("/v2")
+        _check_url(base, "--api-url / PROVISIONER_API_URL")
+        constants.ENDPOINT = base
+        constants.INFERENCE_ENDPOINTS_ENDPOINT = f"{base}/v2"
+    from huggingface_hub.cli.hf import main as hf_main
+
+    sys.argv = ["hf", *args]
+    hf_main()  # type: ignore[no-untyped-call]
+
+
+__all__ = ["ApiError", "Connection", "EndpointsApi", "HubApi", "resolve_connection", "run_hf_cli"]
