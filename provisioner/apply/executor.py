@@ -10,9 +10,10 @@ cannot create says the old endpoint is gone and apply again will create the new 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from provisioner.apply.results import Outcome, Reporter
 from provisioner.hub.api import EndpointsApi
@@ -30,6 +31,10 @@ GONE_TIMEOUT_SECONDS = 600.0
 # exists" while GET is 404): how long a create waits for it.
 NAME_RESERVED_POLL_SECONDS = 10.0
 NAME_RESERVED_TIMEOUT_SECONDS = 300.0
+
+
+class NotStarted(Exception):
+    """A change never started because the run was interrupted first."""
 
 
 class ChangeFailed(Exception):
@@ -78,6 +83,7 @@ class Executor:
     sleep: Callable[[float], None]
     clock: Callable[[], float]
     parallelism: int = DEFAULT_PARALLELISM
+    _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     def run(self, plan: Plan) -> list[Outcome]:
         """Deletes first, then everything else: the plan's quota check counts what a delete
@@ -88,18 +94,32 @@ class Executor:
         deletes = [c for c in changes if c.action is Action.DELETE]
         others = [c for c in changes if c.action is not Action.DELETE]
         outcomes: dict[str, Outcome] = {}
-        with ThreadPoolExecutor(max_workers=max(1, min(self.parallelism, len(changes)))) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(self.parallelism, len(changes))))
+        try:
             for batch in (deletes, others):
-                outcomes.update((o.change.address, o) for o in pool.map(self._execute, batch))
+                futures = [pool.submit(self._execute, change) for change in batch]
+                outcomes.update((f.result().change.address, f.result()) for f in futures)
+        except BaseException:
+            # An interrupt (Ctrl-C, SIGTERM), as Terraform: what has not started is never
+            # started, what is in flight finishes (its request cannot be taken back anyway).
+            self._stop.set()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         return [outcomes[c.address] for c in changes]
 
     def _execute(self, change: ResourceChange) -> Outcome:
+        if self._stop.is_set():
+            raise NotStarted(change.address)
         try:
             for step in change.steps:
                 self.reporter.step(change, step)
                 self._step(change, step)
         except (ApiError, ChangeFailed) as error:
             outcome = Outcome(change, ok=False, error=str(error))
+        except BaseException:
+            self._stop.set()  # interrupted in this worker: no other change may start
+            raise
         else:
             outcome = Outcome(change, ok=True)
         self.reporter.finished(outcome)

@@ -327,3 +327,29 @@ def test_a_create_that_timed_out_is_reported_as_created_and_the_next_plan_names_
     assert f"No changes: 1 endpoint matches its spec. Not running yet: acme/slow ({state})" in (
         plan.out
     )
+
+
+def test_ctrl_c_while_changes_run_starts_no_further_change(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """Terraform's behaviour: an interrupt stops scheduling; what is in flight finishes; what
+    had not started is not started, and the account says so."""
+    specs = tmp_path / "endpoints"
+    for name in ("a", "b", "c"):
+        write_spec(specs, name, namespace="acme")
+    # The first create meets a 503; the retry's wait is where the user presses Ctrl-C.
+    emulator.add_fault(
+        {"kind": "http", "method": "POST", "path": "/v2/endpoint/acme", "status": 503, "count": 1}
+    )
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    ctx = replace(context_for(emulator), sleep=interrupt)
+    result = cli("apply", "--dir", str(specs), "--auto-approve", "--parallelism", "1", ctx=ctx)
+    assert result.code == 130, result.text
+    creates = [r for r in emulator.requests() if r["method"] == "POST"]
+    assert len(creates) == 1  # the interrupted one; b and c were never sent
+    assert "acme/b: not started" in result.err and "acme/c: not started" in result.err
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
