@@ -40,6 +40,7 @@ from provisioner.plan.document import PlanFormatError, loads
 from provisioner.plan.model import Plan, SecretsSeen
 from provisioner.plan.planner import PlanOptions, build_plan
 from provisioner.plan.safety import guard_mass_deletion, warn_unlisted, warn_unseen_secrets
+from provisioner.plan.targets import select
 from provisioner.spec.diagnostics import Diagnostic, Mark, ProvisionerError, display_path
 from provisioner.spec.model import EndpointSpec
 from provisioner.spec.stack import Stack
@@ -155,11 +156,12 @@ def plan_stack(
     allow_mass_delete: bool = False,
     store: StateStore | None = None,
     environ: Mapping[str, str] | None = None,
+    targets: Sequence[str] = (),
 ) -> Planned:
     """Compare the stack's specs with what is live (and, given the `store`, the secret values
     in `environ` with the fingerprints of those last applied). Spec problems found only now
     (hardware the namespace does not offer, a protected endpoint to replace) are the plan's
-    diagnostics."""
+    diagnostics. `targets` (`--target` globs) narrows the plan to the endpoints they name."""
     specs = stack.resolved_specs(identity.user)
     default = stack.default_namespace(identity.user)
     seen = None if store is None else _secrets_seen(store, specs, environ or {})
@@ -168,11 +170,13 @@ def plan_stack(
         fleet = resolve_revisions(api, specs, fleet)
     options = PlanOptions(stack.settings.stack, destroy=destroy, resend_secrets=resend_secrets)
     where = Mark(stack.settings.file or display_path(stack.root))
+    whole = build_plan(specs, fleet, options, seen)
     plan = guard_mass_deletion(
-        build_plan(specs, fleet, options, seen),
+        select(whole, targets, where=where),
         where=where,
         max_percent=stack.settings.delete_limit,
         allowed=allow_mass_delete,
+        whole=whole,
     )
     plan = warn_unlisted(plan, fleet.unlisted, where=where)
     if seen is not None and not destroy:

@@ -165,6 +165,8 @@ class Plan:
     # The state serial the plan was made at: a saved plan applies only over the same serial
     # (another apply in between makes it stale). None: made without a state.
     state_serial: int | None = None
+    # The `--target` patterns the plan was narrowed to (`plan.targets`); empty: the whole stack.
+    targets: tuple[str, ...] = ()
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

@@ -55,12 +55,16 @@ def warn_unseen_secrets(plan: Plan, seen: SecretsSeen, *, where: Mark) -> Plan:
     return replace(plan, diagnostics=tuple(sorted((*plan.diagnostics, *diagnostics))))
 
 
-def guard_mass_deletion(plan: Plan, *, where: Mark, max_percent: int, allowed: bool) -> Plan:
+def guard_mass_deletion(
+    plan: Plan, *, where: Mark, max_percent: int, allowed: bool, whole: Plan | None = None
+) -> Plan:
     """`plan`, with an error at `where` (the stack's settings file or directory) when it
-    deletes every endpoint the stack manages, or more than `max_percent` of them."""
+    deletes every endpoint the stack manages, or more than `max_percent` of them. `whole` is
+    the plan before `--target` narrowed it: the share is of the whole stack, so targeting the
+    one endpoint whose spec was removed is not "all of them"."""
     if plan.destroy or allowed:
         return plan
-    managed = [c for c in plan.changes if c.seen.exists]
+    managed = [c for c in (whole or plan).changes if c.seen.exists]
     deleted = [c.address for c in plan.changes if c.action is Action.DELETE]
     everything = len(deleted) == len(managed)
     if not deleted or (not everything and len(deleted) * 100 <= len(managed) * max_percent):

@@ -125,7 +125,10 @@ def counts_line(plan: Plan) -> str:
 def render_plan(plan: Plan) -> str:
     title = "Destroy plan" if plan.destroy else "Plan"
     namespaces = ", ".join(plan.namespaces) or "none"
-    lines = [f"{title} for stack {plan.stack!r} (namespaces: {namespaces})", ""]
+    lines = [f"{title} for stack {plan.stack!r} (namespaces: {namespaces})"]
+    if plan.targets:
+        lines.append(f"Only --target {', '.join(plan.targets)}: the other endpoints are not shown.")
+    lines.append("")
     listed = [c for c in plan.changes if c.is_change or c.refused]
     for change in listed:
         lines.extend(render_change(change))
