@@ -30,6 +30,7 @@ COMMANDS = {
     "apply": "provisioner.cli.apply_cmd:apply",
     "status": "provisioner.cli.status:status",
     "import": "provisioner.cli.import_cmd:import_",
+    "hardware": "provisioner.cli.hardware_cmd:hardware",
     "destroy": "provisioner.cli.destroy_cmd:destroy",
     "state": "provisioner.cli.state_cmd:state",
     "history": "provisioner.cli.state_cmd:history",
