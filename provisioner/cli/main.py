@@ -32,6 +32,7 @@ COMMANDS = {
     "import": "provisioner.cli.import_cmd:import_",
     "hardware": "provisioner.cli.hardware_cmd:hardware",
     "destroy": "provisioner.cli.destroy_cmd:destroy",
+    "release": "provisioner.cli.release_cmd:release_",
     "state": "provisioner.cli.state_cmd:state",
     "history": "provisioner.cli.state_cmd:history",
     "emulator": "provisioner.cli.emulator_cmd:emulator",

@@ -58,6 +58,8 @@ class ReasonCode(enum.StrEnum):
     SPEC_REMOVED = "spec-removed"
     DESTROY_REQUESTED = "destroy-requested"
     PROTECTED_KEPT = "protected-kept"  # follows spec-removed or destroy-requested
+    # `provisioner release`: the stack's tags are removed, the endpoint is left running
+    RELEASED = "released"
     # no-op
     SCALED_TO_ZERO_IDLE = "scaled-to-zero-idle"  # at zero while idle, as min_replicas 0 allows
     MATCHES = "matches"

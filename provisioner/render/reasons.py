@@ -81,6 +81,10 @@ SENTENCES: dict[ReasonCode, Sentence] = {
     ReasonCode.DOES_NOT_EXIST: _fixed("does not exist yet"),
     ReasonCode.PAUSED_AFTER_CREATE: _fixed("paused right after creation (state: paused)"),
     ReasonCode.ADOPTING: _fixed("adopting an existing endpoint (adopt: true): adds ownership tags"),
+    ReasonCode.RELEASED: _fixed(
+        "released: this stack's ownership, protection and last-applied tags are removed; the "
+        "endpoint itself is left as it is"
+    ),
     ReasonCode.TAGS_REWRITTEN: _fixed(
         "ownership tags rewritten in the conservative form (provisioner-stack-..., was "
         "provisioner.stack=...)"

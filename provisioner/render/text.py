@@ -142,3 +142,17 @@ def render_plan(plan: Plan) -> str:
     else:
         lines.append(counts_line(plan))
     return "\n".join(lines) + "\n"
+
+
+def render_release(plan: Plan) -> str:
+    """What `release` will do: each endpoint's tags before and after; nothing else changes."""
+    lines = [f"Release from stack {plan.stack!r}", ""]
+    for change in plan.changes:
+        lines.extend(render_change(change))
+        lines.append("")
+    count = len(plan.changes)
+    lines.append(
+        f"Release: {count} endpoint(s) stop being managed by stack {plan.stack!r}; none is "
+        "deleted or redeployed. `provisioner import NAME` in another stack adopts one."
+    )
+    return "\n".join(lines) + "\n"
