@@ -58,6 +58,9 @@ class ReasonCode(enum.StrEnum):
     SPEC_REMOVED = "spec-removed"
     DESTROY_REQUESTED = "destroy-requested"
     PROTECTED_KEPT = "protected-kept"  # follows spec-removed or destroy-requested
+    # follows spec-removed or destroy-requested: some spec files cannot be read, and no spec
+    # that loads names the endpoint, so its spec (and its `protect:`) may be one of them: kept
+    SPEC_UNREADABLE_KEPT = "spec-unreadable-kept"
     # `provisioner release`: the stack's tags are removed, the endpoint is left running
     RELEASED = "released"
     # no-op

@@ -8,14 +8,17 @@
   (an orphan to delete, say) are missing from it.
 - Secret values the plan could not compare with the state (never recorded, or their variable
   not set where the plan runs): the plan says which, since a changed value would go unseen.
+- Specs that could not be read (`status` and `destroy` still run then): an endpoint no spec
+  that loads names may be declared by a broken one, with `protect: true` the tags do not show
+  yet, so it is kept, never deleted (`hold_unreadable`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 
-from provisioner.plan.model import Action, Plan, SecretsSeen
+from provisioner.plan.model import Action, Plan, Reason, ReasonCode, SecretsSeen
 from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
 
 FLAG = "--allow-mass-delete"
@@ -96,3 +99,23 @@ def warn_unlisted(plan: Plan, unlisted: Mapping[str, str], *, where: Mark) -> Pl
     if not warnings:
         return plan
     return replace(plan, diagnostics=tuple(sorted((*plan.diagnostics, *warnings))))
+
+
+def hold_unreadable(plan: Plan, *, named: Collection[str], broken: Collection[str]) -> Plan:
+    """`plan`, made while the spec files `broken` could not be read, with every deletion of an
+    endpoint that no spec read without error names (`named`: addresses) turned into a refusal:
+    its spec may be one of the broken ones, and say `protect: true` (not yet on its tags).
+
+    The rule is deliberately blunt: which endpoint a broken file declares cannot be known, so
+    only an endpoint whose spec loaded (and is not protected) can be deleted while any spec is
+    broken. Nothing at all when no file is broken."""
+    if not broken:
+        return plan
+    why = Reason(ReasonCode.SPEC_UNREADABLE_KEPT)
+    changes = tuple(
+        replace(c, action=Action.NOOP, steps=(), reasons=(*c.reasons, why), refused=True)
+        if c.action is Action.DELETE and c.address not in named
+        else c
+        for c in plan.changes
+    )
+    return replace(plan, changes=changes)

@@ -8,11 +8,17 @@ import json
 from typing import Any
 
 from provisioner.hub.models import Fleet, LiveEndpoint
-from provisioner.plan.model import Action, Plan, ResourceChange
+from provisioner.plan.model import Action, Plan, ReasonCode, ResourceChange
 from provisioner.render.reasons import names
 
 
+def _unreadable(change: ResourceChange) -> bool:
+    return any(r.code is ReasonCode.SPEC_UNREADABLE_KEPT for r in change.reasons)
+
+
 def _spec_column(change: ResourceChange) -> str:
+    if _unreadable(change):
+        return "unknown: a spec file cannot be read"
     if change.refused:
         return "no spec (protected, kept)"
     if change.action is Action.NOOP:
@@ -64,6 +70,8 @@ STATUS_FORMAT_VERSION = "1"
 
 def _sync(change: ResourceChange) -> str:
     """The table's SPEC column as a stable word for pipelines."""
+    if _unreadable(change):
+        return "unknown"
     if change.refused:
         return "kept-protected"
     if change.action is Action.NOOP:
