@@ -54,8 +54,30 @@ def warn_unseen_secrets(plan: Plan, seen: SecretsSeen, *, where: Mark) -> Plan:
             f"the variables holding the secrets of {_listed(unset)} are not set here, so this "
             "plan cannot tell whether their values changed since the last apply"
         )
+    warnings.extend(_refused_secrets(plan, seen))
     diagnostics = [Diagnostic(where, text, Severity.WARNING) for text in warnings]
     return replace(plan, diagnostics=tuple(sorted((*plan.diagnostics, *diagnostics))))
+
+
+def _refused_secrets(plan: Plan, seen: SecretsSeen) -> list[str]:
+    """For each change that sends secrets (a create, a replacement, an update of secrets) whose
+    variables are not set here: apply, run in this environment, refuses the whole plan before
+    sending anything (`apply.guard.resolve_secrets`), so the plan says so now."""
+    warnings = []
+    for change in plan.actionable:
+        if change.secrets is None:
+            continue
+        unset = set(seen.unset.get(change.address, ()))
+        variables = sorted({v for name, v in change.secrets.items() if name in unset})
+        if not variables:
+            continue
+        names = ", ".join(sorted(n for n in change.secrets if n in unset))
+        verb = "is" if len(variables) == 1 else "are"
+        warnings.append(
+            f"{change.address}: apply will refuse until {', '.join(variables)} {verb} set (this "
+            f"{change.action.value} sends secret {names}, read from the environment)"
+        )
+    return warnings
 
 
 def guard_mass_deletion(

@@ -55,9 +55,11 @@ def test_a_create_over_quota_is_a_plan_error_at_its_instance_type(
         "acme: 0 of 2 accelerators in use, this plan adds 3"
         in plan.err
     ), plan.err
+    assert "apply refuses this plan before sending anything" in plan.err
     applied = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
     assert applied.code == 1
-    assert mutations(emulator) == []  # refused before anything was sent
+    assert "apply refuses this plan before sending anything" in applied.err
+    assert mutations(emulator) == []  # refused before anything was sent, as the plan said
 
 
 def test_creates_that_fit_alone_but_not_together_are_each_named(
