@@ -45,7 +45,7 @@ from provisioner.plan.safety import (
     warn_unlisted,
     warn_unseen_secrets,
 )
-from provisioner.plan.targets import select
+from provisioner.plan.targets import recheck_quota, select
 from provisioner.spec.diagnostics import Diagnostic, Mark, ProvisionerError, display_path
 from provisioner.spec.model import EndpointSpec
 from provisioner.spec.stack import Stack
@@ -181,7 +181,7 @@ def plan_stack(
     named = {f"{s.namespace}/{s.name}" for s in specs if str(s.source.file) not in broken}
     whole = hold_unreadable(build_plan(specs, fleet, options, seen), named=named, broken=broken)
     plan = guard_mass_deletion(
-        select(whole, targets, where=where),
+        recheck_quota(whole, select(whole, targets, where=where), specs, fleet),
         where=where,
         max_percent=stack.settings.delete_limit,
         allowed=allow_mass_delete,

@@ -10,7 +10,9 @@ about it. The other endpoints are not compared for the reader (the plan says so 
 nothing is sent for them; the mass-deletion guard still counts the whole stack (`safety`).
 
 Diagnostics are kept whole: a spec error elsewhere in the stack still stops a targeted plan, as
-Terraform's `-target` still validates the whole configuration.
+Terraform's `-target` still validates the whole configuration. The one exception is the quota
+check, which counts what the plan adds: a targeted plan adds only what its targets add, so it is
+checked again over them (`recheck_quota`), and an over-quota create left out does not stop it.
 
 Must not: do I/O, or change what a change says.
 """
@@ -21,8 +23,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
 
+from provisioner.hub.models import Fleet
 from provisioner.plan.model import Plan, ResourceChange
+from provisioner.plan.quota import check_quota
 from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
+from provisioner.spec.model import EndpointSpec
 
 FLAG = "--target"
 
@@ -75,3 +80,14 @@ def _known(changes: Sequence[ResourceChange]) -> str:
         return "it has no endpoints and no specs"
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     return f"its endpoints: {shown}"
+
+
+def recheck_quota(whole: Plan, narrowed: Plan, specs: Sequence[EndpointSpec], fleet: Fleet) -> Plan:
+    """`narrowed` (from `select`) with the whole plan's quota errors replaced by those of its
+    own changes: what apply sends is only the targets' share."""
+    if narrowed is whole:
+        return narrowed
+    before = set(check_quota(whole.changes, specs, fleet))
+    kept = [d for d in narrowed.diagnostics if d not in before]
+    found = check_quota(narrowed.changes, specs, fleet)
+    return replace(narrowed, diagnostics=tuple(sorted((*kept, *found))))

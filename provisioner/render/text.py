@@ -112,9 +112,9 @@ def created_with(config: Config) -> list[tuple[str, Any]]:
         for key, setting in sorted(image.items())
         if key not in _IMAGE_SETTINGS
     )
-    for key, setting in sorted(config.env.items()):
-        rows.append((f"model.env.{key}", None if looks_secret(key, setting) else setting))
-    for path, setting in (
+    for key, env_value in sorted(config.env.items()):
+        rows.append((f"model.env.{key}", None if looks_secret(key, env_value) else env_value))
+    optional: tuple[tuple[str, Any], ...] = (
         ("model.command", list(config.command) if config.command is not None else None),
         ("model.args", list(config.args) if config.args is not None else None),
         ("scaling.metric", _METRICS.get(config.metric or "", config.metric)),
@@ -131,9 +131,8 @@ def created_with(config: Config) -> list[tuple[str, Any]]:
         ("route.domain", config.route_domain),
         ("route.path", config.route_path),
         ("cache_http_responses", config.cache_http_responses),
-    ):
-        if setting is not None:
-            rows.append((path, setting))
+    )
+    rows.extend((path, found) for path, found in optional if found is not None)
     tags = ownership.user_tags(config.tags)
     if tags:
         rows.append(("tags", list(tags)))
