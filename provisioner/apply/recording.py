@@ -143,10 +143,11 @@ def history_record(
     started: str,
     finished: str,
     serial: int | None,
+    operation: str | None = None,
 ) -> HistoryRecord:
     return HistoryRecord(
         id=id,
-        operation="destroy" if plan.destroy else "apply",
+        operation=operation or ("destroy" if plan.destroy else "apply"),
         started=started,
         finished=finished,
         who=actor.who,

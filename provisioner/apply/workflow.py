@@ -16,7 +16,7 @@ What stops a run is raised as a `ProvisionerError` carrying diagnostics, chained
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -39,7 +39,13 @@ from provisioner.hub.models import Fleet, Identity, Secrets, is_commit
 from provisioner.plan.document import PlanFormatError, loads
 from provisioner.plan.model import Plan, SecretsSeen
 from provisioner.plan.planner import PlanOptions, build_plan
-from provisioner.plan.safety import guard_mass_deletion, warn_unlisted, warn_unseen_secrets
+from provisioner.plan.safety import (
+    guard_mass_deletion,
+    hold_unreadable,
+    warn_unlisted,
+    warn_unseen_secrets,
+)
+from provisioner.plan.targets import recheck_quota, select
 from provisioner.spec.diagnostics import Diagnostic, Mark, ProvisionerError, display_path
 from provisioner.spec.model import EndpointSpec
 from provisioner.spec.stack import Stack
@@ -155,11 +161,15 @@ def plan_stack(
     allow_mass_delete: bool = False,
     store: StateStore | None = None,
     environ: Mapping[str, str] | None = None,
+    targets: Sequence[str] = (),
+    broken: Collection[str] = (),
 ) -> Planned:
     """Compare the stack's specs with what is live (and, given the `store`, the secret values
     in `environ` with the fingerprints of those last applied). Spec problems found only now
     (hardware the namespace does not offer, a protected endpoint to replace) are the plan's
-    diagnostics."""
+    diagnostics. `targets` (`--target` globs) narrows the plan to the endpoints they name.
+    `broken`: spec files that could not be read (`status`, `destroy`): no endpoint is deleted
+    unless a spec from another file names it (`safety.hold_unreadable`)."""
     specs = stack.resolved_specs(identity.user)
     default = stack.default_namespace(identity.user)
     seen = None if store is None else _secrets_seen(store, specs, environ or {})
@@ -168,11 +178,14 @@ def plan_stack(
         fleet = resolve_revisions(api, specs, fleet)
     options = PlanOptions(stack.settings.stack, destroy=destroy, resend_secrets=resend_secrets)
     where = Mark(stack.settings.file or display_path(stack.root))
+    named = {f"{s.namespace}/{s.name}" for s in specs if str(s.source.file) not in broken}
+    whole = hold_unreadable(build_plan(specs, fleet, options, seen), named=named, broken=broken)
     plan = guard_mass_deletion(
-        build_plan(specs, fleet, options, seen),
+        recheck_quota(whole, select(whole, targets, where=where), specs, fleet),
         where=where,
         max_percent=stack.settings.delete_limit,
         allowed=allow_mass_delete,
+        whole=whole,
     )
     plan = warn_unlisted(plan, fleet.unlisted, where=where)
     if seen is not None and not destroy:

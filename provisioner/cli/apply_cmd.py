@@ -9,7 +9,11 @@ import click
 
 from provisioner.apply.workflow import load_saved_plan, plan_stack
 from provisioner.cli.context import Context
-from provisioner.cli.options import allow_mass_delete_option, resend_secrets_option
+from provisioner.cli.options import (
+    allow_mass_delete_option,
+    resend_secrets_option,
+    target_option,
+)
 from provisioner.cli.run import execute, run_options
 from provisioner.cli.session import Session, connect, load, show_diagnostics
 from provisioner.plan.model import Plan
@@ -23,7 +27,9 @@ def _saved(session: Session, path: Path) -> Plan:
     return load_saved_plan(path, session.stack, session.api, session.identity, session.store)
 
 
-def _fresh(session: Session, *, resend_secrets: bool, allow_mass_delete: bool) -> Plan:
+def _fresh(
+    session: Session, *, resend_secrets: bool, allow_mass_delete: bool, targets: tuple[str, ...]
+) -> Plan:
     plan, _ = plan_stack(
         session.stack,
         session.api,
@@ -32,6 +38,7 @@ def _fresh(session: Session, *, resend_secrets: bool, allow_mass_delete: bool) -
         allow_mass_delete=allow_mass_delete,
         store=session.store,
         environ=session.context.environ,
+        targets=targets,
     )
     show_diagnostics(plan.diagnostics)
     if plan.errors:
@@ -44,6 +51,7 @@ def _fresh(session: Session, *, resend_secrets: bool, allow_mass_delete: bool) -
 @run_options
 @resend_secrets_option
 @allow_mass_delete_option
+@target_option
 @click.pass_obj
 def apply(
     context: Context,
@@ -53,10 +61,16 @@ def apply(
     api_url: str | None,
     resend_secrets: bool,
     allow_mass_delete: bool,
+    targets: tuple[str, ...],
     **run: Any,
 ) -> None:
     """Make the live endpoints match the specs under --dir (or exactly the saved PLAN_FILE)."""
-    for given, option in ((resend_secrets, "--resend-secrets"), (allow_mass_delete, FLAG)):
+    planning = (
+        (resend_secrets, "--resend-secrets"),
+        (allow_mass_delete, FLAG),
+        (bool(targets), "--target"),
+    )
+    for given, option in planning:
         if plan_file is not None and given:
             raise ProvisionerError.because(
                 f"{option} is a planning option: pass it to `plan --out` instead"
@@ -70,7 +84,10 @@ def apply(
             plan = _saved(session, plan_file)
         else:
             plan = _fresh(
-                session, resend_secrets=resend_secrets, allow_mass_delete=allow_mass_delete
+                session,
+                resend_secrets=resend_secrets,
+                allow_mass_delete=allow_mass_delete,
+                targets=targets,
             )
         click.echo(render_plan(plan), nl=False)
         execute(session, plan, verb="apply", **run)

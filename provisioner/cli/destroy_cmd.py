@@ -10,7 +10,7 @@ import click
 from provisioner.apply.workflow import plan_stack
 from provisioner.cli.context import Context
 from provisioner.cli.run import execute, run_options
-from provisioner.cli.session import connect, load, show_diagnostics
+from provisioner.cli.session import connect, load_partial, show_diagnostics
 from provisioner.render.text import render_plan
 from provisioner.spec.diagnostics import ProvisionerError
 
@@ -20,17 +20,33 @@ from provisioner.spec.diagnostics import ProvisionerError
 @click.pass_obj
 def destroy(context: Context, /, spec_dir: Path, api_url: str | None, **run: Any) -> None:
     """Delete every endpoint this stack manages. Protected endpoints are refused."""
-    session = connect(context, load(spec_dir), api_url)
+    # A broken spec does not stop destroy, but every endpoint it may declare is kept.
+    stack, broken = load_partial(spec_dir, warn=False)
+    session = connect(context, stack, api_url)
     with session.locked("destroy", timeout=run["lock_timeout"]):
         plan, _ = plan_stack(
-            session.stack, session.api, session.identity, destroy=True, store=session.store
+            session.stack,
+            session.api,
+            session.identity,
+            destroy=True,
+            store=session.store,
+            broken=broken,
         )
         show_diagnostics(plan.diagnostics)
         click.echo(render_plan(plan), nl=False)
         execute(session, plan, verb="destroy", **run)
-    if plan.refused:
-        names = ", ".join(c.address for c in plan.refused)
-        raise ProvisionerError.because(
-            f"refused to destroy protected endpoint(s): {names}; apply 'protect: false' for "
-            "them first"
+    unknown = [c.address for c in plan.refused if not c.protected]
+    protected = [c.address for c in plan.refused if c.protected]
+    problems = []
+    if protected:
+        problems.append(
+            f"refused to destroy protected endpoint(s): {', '.join(protected)}; apply "
+            "'protect: false' for them first"
         )
+    if unknown:
+        problems.append(
+            f"kept {', '.join(unknown)}: no readable spec names them, and {', '.join(broken)} "
+            "cannot be read (it may declare them, protected); fix it and run destroy again"
+        )
+    if problems:
+        raise ProvisionerError.because("; ".join(problems))

@@ -37,3 +37,13 @@ allow_mass_delete_option = click.option(
     help="Allow a plan that deletes all of the stack's endpoints, or more than "
     "max_delete_percent of them (default 50): only when that is really meant.",
 )
+
+target_option = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="NAME",
+    help="Plan (and apply) only the endpoints this names: a name or NAMESPACE/NAME, shell-style "
+    "globs allowed ('chat-*'); repeatable. Creates, updates and deletes of removed specs "
+    "included.",
+)

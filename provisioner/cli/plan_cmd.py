@@ -13,6 +13,7 @@ from provisioner.cli.options import (
     api_url_option,
     dir_option,
     resend_secrets_option,
+    target_option,
 )
 from provisioner.cli.session import connect, load, show_diagnostics
 from provisioner.plan.document import dumps
@@ -30,6 +31,7 @@ from provisioner.spec.diagnostics import Mark, ProvisionerError
 )
 @resend_secrets_option
 @allow_mass_delete_option
+@target_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON instead of text.")
 @click.option(
     "--detailed-exitcode",
@@ -44,6 +46,7 @@ def plan(
     out: Path | None,
     resend_secrets: bool,
     allow_mass_delete: bool,
+    targets: tuple[str, ...],
     as_json: bool,
     detailed_exitcode: bool,
 ) -> None:
@@ -57,6 +60,7 @@ def plan(
         allow_mass_delete=allow_mass_delete,
         store=session.store,
         environ=context.environ,
+        targets=targets,
     )
     show_diagnostics(result.diagnostics)
     if result.errors:

@@ -28,7 +28,14 @@ from provisioner.hub.models import Identity
 from provisioner.hub.retry import Retrier
 from provisioner.render.diagnostics import render_diagnostics
 from provisioner.spec.backend import ENVIRONMENT, BackendConfig, parse_url
-from provisioner.spec.diagnostics import Diagnostic, Diagnostics, ProvisionerError
+from provisioner.spec.diagnostics import (
+    Diagnostic,
+    Diagnostics,
+    Mark,
+    ProvisionerError,
+    Severity,
+    display_path,
+)
 from provisioner.spec.stack import Stack, load_stack
 from provisioner.state.backend import BackendError, LockHeld, LockInfo
 from provisioner.state.open import open_backend
@@ -150,6 +157,36 @@ def load(spec_dir: Path) -> Stack:
     if diagnostics.has_errors:
         raise SystemExit(1)
     return stack
+
+
+def load_partial(spec_dir: Path, *, warn: bool) -> tuple[Stack, tuple[str, ...]]:
+    """The stack, and the spec files that cannot be read, for `status` and `destroy`, which
+    still run when one spec is broken (they act on what is live; `plan_stack` keeps every
+    endpoint a broken file may declare). Their diagnostics are shown (errors as warnings when
+    `warn`). What they cannot do without (the directory, `_settings.yaml`, a `_defaults.yaml`,
+    which may set `protect:` for many specs) still stops the run."""
+    stack, diagnostics = load_stack(spec_dir)
+    root = str(display_path(stack.root))
+    broken: set[str] = set()
+    fatal = []
+    for diagnostic in diagnostics.sorted():
+        if diagnostic.severity is not Severity.ERROR:
+            continue
+        subject = diagnostic.subject
+        if (
+            not isinstance(subject, Mark)
+            or subject.file.name.startswith("_")
+            or str(subject.file) == root
+        ):
+            fatal.append(diagnostic)
+        else:
+            broken.add(str(subject.file))
+    if fatal:
+        show_diagnostics(diagnostics)
+        raise SystemExit(1)
+    items = diagnostics.sorted()
+    show_diagnostics([replace(d, severity=Severity.WARNING) for d in items] if warn else items)
+    return stack, tuple(sorted(broken))
 
 
 def show_diagnostics(diagnostics: Diagnostics | list[Diagnostic] | tuple[Diagnostic, ...]) -> None:

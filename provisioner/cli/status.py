@@ -9,23 +9,35 @@ import click
 from provisioner.apply.workflow import plan_stack
 from provisioner.cli.context import Context
 from provisioner.cli.options import api_url_option, dir_option
-from provisioner.cli.session import connect, load, show_diagnostics
-from provisioner.render.status import render_status
+from provisioner.cli.session import connect, load_partial, show_diagnostics
+from provisioner.render.status import render_status, render_status_json
 
 
 @click.command()
 @dir_option
 @api_url_option
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people, or one JSON document for scripts.",
+)
 @click.pass_obj
-def status(context: Context, spec_dir: Path, api_url: str | None) -> None:
+def status(context: Context, spec_dir: Path, api_url: str | None, output: str) -> None:
     """Table of the stack's endpoints: state, replicas, URL, and drift from the specs."""
-    session = connect(context, load(spec_dir), api_url)
+    # A broken spec is reported, not fatal: the live endpoints are still worth seeing.
+    stack, broken = load_partial(spec_dir, warn=True)
+    session = connect(context, stack, api_url)
     plan, fleet = plan_stack(
         session.stack,
         session.api,
         session.identity,
         store=session.store,
         environ=context.environ,
+        broken=broken,
     )
     show_diagnostics(plan.diagnostics)
-    click.echo(render_status(plan, fleet), nl=False)
+    render = render_status_json if output == "json" else render_status
+    click.echo(render(plan, fleet), nl=False)

@@ -30,7 +30,7 @@ from provisioner.plan.model import (
 )
 from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 
-FORMAT_VERSION = "1.1"  # 1.1: state_serial
+FORMAT_VERSION = "1.2"  # 1.1: state_serial; 1.2: targets
 
 
 class PlanFormatError(ValueError):
@@ -212,6 +212,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "destroy": plan.destroy,
         "namespaces": list(plan.namespaces),
         "state_serial": plan.state_serial,
+        "targets": list(plan.targets),
         "summary": {action.value: counts[action] for action in Action},
         "changes": [_change_to_json(c) for c in plan.changes],
         "diagnostics": [_diagnostic_to_json(d) for d in plan.diagnostics],
@@ -246,6 +247,7 @@ def plan_from_json(data: Any) -> Plan:
             destroy=data["destroy"],
             namespaces=tuple(_array(data.get("namespaces"), "namespaces")),
             state_serial=_serial(data.get("state_serial")),
+            targets=tuple(str(t) for t in _array(data.get("targets", []), "targets")),
             changes=tuple(
                 _change_from_json(_object(c, f"changes[{i}]"), f"changes[{i}]")
                 for i, c in enumerate(changes)

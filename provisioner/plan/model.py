@@ -58,6 +58,11 @@ class ReasonCode(enum.StrEnum):
     SPEC_REMOVED = "spec-removed"
     DESTROY_REQUESTED = "destroy-requested"
     PROTECTED_KEPT = "protected-kept"  # follows spec-removed or destroy-requested
+    # follows spec-removed or destroy-requested: some spec files cannot be read, and no spec
+    # that loads names the endpoint, so its spec (and its `protect:`) may be one of them: kept
+    SPEC_UNREADABLE_KEPT = "spec-unreadable-kept"
+    # `provisioner release`: the stack's tags are removed, the endpoint is left running
+    RELEASED = "released"
     # no-op
     SCALED_TO_ZERO_IDLE = "scaled-to-zero-idle"  # at zero while idle, as min_replicas 0 allows
     # matches its spec but has not settled yet (pending, initializing, updating: state), say
@@ -168,6 +173,8 @@ class Plan:
     # The state serial the plan was made at: a saved plan applies only over the same serial
     # (another apply in between makes it stale). None: made without a state.
     state_serial: int | None = None
+    # The `--target` patterns the plan was narrowed to (`plan.targets`); empty: the whole stack.
+    targets: tuple[str, ...] = ()
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

@@ -139,7 +139,8 @@ def _message(key: QuotaKey, limit: tuple[int, int], added: int, share: _Share) -
     return (
         f"{share.path}: quota exceeded for {instance_type} on {vendor} in namespace "
         f"{namespace}: {used} of {quota_max} accelerators in use, this plan adds {added}{mine}; "
-        "the service would refuse it (409): lower max_replicas, free some, or ask for more quota"
+        "apply refuses this plan before sending anything (the service would answer 409): lower "
+        "max_replicas, free some, or ask for more quota"
     )
 
 

@@ -8,14 +8,17 @@
   (an orphan to delete, say) are missing from it.
 - Secret values the plan could not compare with the state (never recorded, or their variable
   not set where the plan runs): the plan says which, since a changed value would go unseen.
+- Specs that could not be read (`status` and `destroy` still run then): an endpoint no spec
+  that loads names may be declared by a broken one, with `protect: true` the tags do not show
+  yet, so it is kept, never deleted (`hold_unreadable`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 
-from provisioner.plan.model import Action, Plan, SecretsSeen
+from provisioner.plan.model import Action, Plan, Reason, ReasonCode, SecretsSeen
 from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
 
 FLAG = "--allow-mass-delete"
@@ -51,16 +54,42 @@ def warn_unseen_secrets(plan: Plan, seen: SecretsSeen, *, where: Mark) -> Plan:
             f"the variables holding the secrets of {_listed(unset)} are not set here, so this "
             "plan cannot tell whether their values changed since the last apply"
         )
+    warnings.extend(_refused_secrets(plan, seen))
     diagnostics = [Diagnostic(where, text, Severity.WARNING) for text in warnings]
     return replace(plan, diagnostics=tuple(sorted((*plan.diagnostics, *diagnostics))))
 
 
-def guard_mass_deletion(plan: Plan, *, where: Mark, max_percent: int, allowed: bool) -> Plan:
+def _refused_secrets(plan: Plan, seen: SecretsSeen) -> list[str]:
+    """For each change that sends secrets (a create, a replacement, an update of secrets) whose
+    variables are not set here: apply, run in this environment, refuses the whole plan before
+    sending anything (`apply.guard.resolve_secrets`), so the plan says so now."""
+    warnings = []
+    for change in plan.actionable:
+        if change.secrets is None:
+            continue
+        unset = set(seen.unset.get(change.address, ()))
+        variables = sorted({v for name, v in change.secrets.items() if name in unset})
+        if not variables:
+            continue
+        names = ", ".join(sorted(n for n in change.secrets if n in unset))
+        verb = "is" if len(variables) == 1 else "are"
+        warnings.append(
+            f"{change.address}: apply will refuse until {', '.join(variables)} {verb} set (this "
+            f"{change.action.value} sends secret {names}, read from the environment)"
+        )
+    return warnings
+
+
+def guard_mass_deletion(
+    plan: Plan, *, where: Mark, max_percent: int, allowed: bool, whole: Plan | None = None
+) -> Plan:
     """`plan`, with an error at `where` (the stack's settings file or directory) when it
-    deletes every endpoint the stack manages, or more than `max_percent` of them."""
+    deletes every endpoint the stack manages, or more than `max_percent` of them. `whole` is
+    the plan before `--target` narrowed it: the share is of the whole stack, so targeting the
+    one endpoint whose spec was removed is not "all of them"."""
     if plan.destroy or allowed:
         return plan
-    managed = [c for c in plan.changes if c.seen.exists]
+    managed = [c for c in (whole or plan).changes if c.seen.exists]
     deleted = [c.address for c in plan.changes if c.action is Action.DELETE]
     everything = len(deleted) == len(managed)
     if not deleted or (not everything and len(deleted) * 100 <= len(managed) * max_percent):
@@ -92,3 +121,23 @@ def warn_unlisted(plan: Plan, unlisted: Mapping[str, str], *, where: Mark) -> Pl
     if not warnings:
         return plan
     return replace(plan, diagnostics=tuple(sorted((*plan.diagnostics, *warnings))))
+
+
+def hold_unreadable(plan: Plan, *, named: Collection[str], broken: Collection[str]) -> Plan:
+    """`plan`, made while the spec files `broken` could not be read, with every deletion of an
+    endpoint that no spec read without error names (`named`: addresses) turned into a refusal:
+    its spec may be one of the broken ones, and say `protect: true` (not yet on its tags).
+
+    The rule is deliberately blunt: which endpoint a broken file declares cannot be known, so
+    only an endpoint whose spec loaded (and is not protected) can be deleted while any spec is
+    broken. Nothing at all when no file is broken."""
+    if not broken:
+        return plan
+    why = Reason(ReasonCode.SPEC_UNREADABLE_KEPT)
+    changes = tuple(
+        replace(c, action=Action.NOOP, steps=(), reasons=(*c.reasons, why), refused=True)
+        if c.action is Action.DELETE and c.address not in named
+        else c
+        for c in plan.changes
+    )
+    return replace(plan, changes=changes)

@@ -81,6 +81,14 @@ SENTENCES: dict[ReasonCode, Sentence] = {
     ReasonCode.DOES_NOT_EXIST: _fixed("does not exist yet"),
     ReasonCode.PAUSED_AFTER_CREATE: _fixed("paused right after creation (state: paused)"),
     ReasonCode.ADOPTING: _fixed("adopting an existing endpoint (adopt: true): adds ownership tags"),
+    ReasonCode.SPEC_UNREADABLE_KEPT: _fixed(
+        "but a spec file cannot be read and may declare it (and whether it is protected): kept "
+        "until every spec loads"
+    ),
+    ReasonCode.RELEASED: _fixed(
+        "released: this stack's ownership, protection and last-applied tags are removed; the "
+        "endpoint itself is left as it is"
+    ),
     ReasonCode.TAGS_REWRITTEN: _fixed(
         "ownership tags rewritten in the conservative form (provisioner-stack-..., was "
         "provisioner.stack=...)"
@@ -114,7 +122,9 @@ SENTENCES: dict[ReasonCode, Sentence] = {
 
 # Codes that qualify the reason before them, so they join it with a comma, not a semicolon:
 # "its spec was removed, but it is protected: kept (...)".
-QUALIFIERS = frozenset({ReasonCode.PROTECTED_KEPT, ReasonCode.NOT_SETTLED})
+QUALIFIERS = frozenset(
+    {ReasonCode.PROTECTED_KEPT, ReasonCode.NOT_SETTLED, ReasonCode.SPEC_UNREADABLE_KEPT}
+)
 
 
 def sentence(reason: Reason, change: ResourceChange) -> str:

@@ -1,13 +1,24 @@
-"""The `status` table: the stack's endpoints as they are, next to what the plan says. Pure."""
+"""`status`: the stack's endpoints as they are, next to what the plan says, as a table or as
+one JSON document (`--format json`, keys stable, `format_version` bumped on any change of
+meaning). Pure."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from provisioner.hub.models import Fleet, LiveEndpoint
-from provisioner.plan.model import Action, Plan, ResourceChange
+from provisioner.plan.model import Action, Plan, ReasonCode, ResourceChange
 from provisioner.render.reasons import names
 
 
+def _unreadable(change: ResourceChange) -> bool:
+    return any(r.code is ReasonCode.SPEC_UNREADABLE_KEPT for r in change.reasons)
+
+
 def _spec_column(change: ResourceChange) -> str:
+    if _unreadable(change):
+        return "unknown: a spec file cannot be read"
     if change.refused:
         return "no spec (protected, kept)"
     if change.action is Action.NOOP:
@@ -52,3 +63,64 @@ def render_status(plan: Plan, fleet: Fleet) -> str:
         f"{pending} differ from the specs: run `provisioner plan`." if pending else "all in sync."
     )
     return f"{_table(rows)}\n\n{len(plan.changes)} endpoint(s); {verdict}\n"
+
+
+STATUS_FORMAT_VERSION = "1"
+
+
+def _sync(change: ResourceChange) -> str:
+    """The table's SPEC column as a stable word for pipelines."""
+    if _unreadable(change):
+        return "unknown"
+    if change.refused:
+        return "kept-protected"
+    if change.action is Action.NOOP:
+        return "in-sync"
+    if change.action is Action.DELETE:
+        return "no-spec"
+    if change.action is Action.CREATE:
+        return "not-created"
+    return "drift" if change.drift else "differs"
+
+
+def _endpoint_json(change: ResourceChange, endpoint: LiveEndpoint | None) -> dict[str, Any]:
+    replicas = None
+    if endpoint is not None:
+        replicas = {
+            "ready": endpoint.ready_replicas,
+            "target": endpoint.target_replicas,
+            "min": endpoint.config.min_replica,
+            "max": endpoint.config.max_replica,
+        }
+    return {
+        "address": change.address,
+        "namespace": change.namespace,
+        "name": change.name,
+        "state": None if endpoint is None else endpoint.state.value,
+        "replicas": replicas,
+        "url": None if endpoint is None else endpoint.url,
+        "in_sync": not change.is_change,
+        "sync": _sync(change),
+        "drift": change.drift,
+        "action": change.action.value,
+        "reasons": [reason.code.value for reason in change.reasons],
+        "fields": [f.path for f in change.fields],
+        "protected": change.protected,
+        "spec": change.source,
+    }
+
+
+def render_status_json(plan: Plan, fleet: Fleet) -> str:
+    """`status --format json`: one document, an entry per endpoint in address order."""
+    live = fleet.index()
+    document = {
+        "format_version": STATUS_FORMAT_VERSION,
+        "stack": plan.stack,
+        "namespaces": list(plan.namespaces),
+        "in_sync": not plan.has_changes,
+        "endpoints": [
+            _endpoint_json(change, live.get((change.namespace, change.name)))
+            for change in plan.changes
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"

@@ -1,8 +1,10 @@
 """The plan as text for a terminal or a CI log. Pure: Plan in, str out.
 
-Small by design: unchanged endpoints are counted, not listed; a create shows one summary line,
-not every default; an update shows only the fields that differ. Secret values never exist in a
-plan, and a sensitive field renders as "(sensitive)".
+Small by design: unchanged endpoints are counted, not listed; an update shows only the fields
+that differ. A create shows one summary line a reviewer checks first (model, hardware, replicas,
+image), then every other setting it will be created with, by spec path (env values that look
+secret masked). Secret values never exist in a plan, and a sensitive field renders as
+"(sensitive)".
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 from typing import Any
 
 from provisioner.hub.models import Config
+from provisioner.plan import ownership
 from provisioner.plan.model import (
     DEFAULT_BRANCH,
     Action,
@@ -20,6 +23,7 @@ from provisioner.plan.model import (
     ResourceChange,
 )
 from provisioner.render.reasons import describe, short
+from provisioner.spec.secrets import looks_secret
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -90,6 +94,65 @@ def summary(config: Config, revision_from: str | None = None) -> str:
     )
 
 
+# The image's own settings, by the API's key; every other key of an image is an engine option.
+_IMAGE_SETTINGS = {"url": "url", "port": "port", "healthRoute": "health_route"}
+_METRICS = {"pendingRequests": "pending_requests", "hardwareUsage": "hardware_usage"}
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def created_with(config: Config) -> list[tuple[str, Any]]:
+    """Every setting of a create not in its summary line, as (spec path, value), in spec
+    order; a value of None is sensitive."""
+    rows: list[tuple[str, Any]] = []
+    if config.task:
+        rows.append(("model.task", config.task))
+    rows.append(("model.framework", config.framework))
+    image = config.image.fields
+    rows.extend(
+        (f"model.image.{name}", image[key]) for key, name in _IMAGE_SETTINGS.items() if key in image
+    )
+    rows.extend(
+        (f"model.engine_options.{_snake(key)}", setting)
+        for key, setting in sorted(image.items())
+        if key not in _IMAGE_SETTINGS
+    )
+    for key, env_value in sorted(config.env.items()):
+        rows.append((f"model.env.{key}", None if looks_secret(key, env_value) else env_value))
+    optional: tuple[tuple[str, Any], ...] = (
+        ("model.command", list(config.command) if config.command is not None else None),
+        ("model.args", list(config.args) if config.args is not None else None),
+        ("scaling.metric", _METRICS.get(config.metric or "", config.metric)),
+        ("scaling.threshold", config.threshold),
+        (
+            "private_link",
+            None
+            if config.private_link is None
+            else {
+                "account_id": config.private_link.account_id,
+                "region": config.private_link.region,
+            },
+        ),
+        ("route.domain", config.route_domain),
+        ("route.path", config.route_path),
+        ("cache_http_responses", config.cache_http_responses),
+    )
+    rows.extend((path, found) for path, found in optional if found is not None)
+    tags = ownership.user_tags(config.tags)
+    if tags:
+        rows.append(("tags", list(tags)))
+    return rows
+
+
+def _created_with(config: Config) -> list[str]:
+    return [
+        f"+ {path}: (sensitive)" if setting is None else f"+ {path}: {value(setting)}"
+        for path, setting in created_with(config)
+    ]
+
+
 def _steps(change: ResourceChange) -> str:
     if len(change.steps) <= 1 or change.action is Action.REPLACE:
         return change.action.value
@@ -111,6 +174,7 @@ def render_change(change: ResourceChange, *, indent: str = "  ") -> list[str]:
         lines.append(f"{indent}    spec: {change.source}")
     if change.action is Action.CREATE and change.desired is not None:
         lines.append(f"{indent}    {summary(change.desired, change.revision_from)}")
+        lines.extend(f"{indent}    {line}" for line in _created_with(change.desired))
         for key, env in sorted((change.secrets or {}).items()):
             lines.append(f"{indent}    secret {key}: (sensitive, from ${env})")
     else:
@@ -146,7 +210,10 @@ def _settling(plan: Plan) -> str:
 def render_plan(plan: Plan) -> str:
     title = "Destroy plan" if plan.destroy else "Plan"
     namespaces = ", ".join(plan.namespaces) or "none"
-    lines = [f"{title} for stack {plan.stack!r} (namespaces: {namespaces})", ""]
+    lines = [f"{title} for stack {plan.stack!r} (namespaces: {namespaces})"]
+    if plan.targets:
+        lines.append(f"Only --target {', '.join(plan.targets)}: the other endpoints are not shown.")
+    lines.append("")
     listed = [c for c in plan.changes if c.is_change or c.refused]
     for change in listed:
         lines.extend(render_change(change))
@@ -159,4 +226,18 @@ def render_plan(plan: Plan) -> str:
         lines.append(f"No changes: {unchanged} {noun}.{_settling(plan)}")
     else:
         lines.append(counts_line(plan))
+    return "\n".join(lines) + "\n"
+
+
+def render_release(plan: Plan) -> str:
+    """What `release` will do: each endpoint's tags before and after; nothing else changes."""
+    lines = [f"Release from stack {plan.stack!r}", ""]
+    for change in plan.changes:
+        lines.extend(render_change(change))
+        lines.append("")
+    count = len(plan.changes)
+    lines.append(
+        f"Release: {count} endpoint(s) stop being managed by stack {plan.stack!r}; none is "
+        "deleted or redeployed. `provisioner import NAME` in another stack adopts one."
+    )
     return "\n".join(lines) + "\n"

@@ -168,8 +168,11 @@ class StateStore:
     def append(self, record: HistoryRecord) -> None:
         """Add a record; records never overwrite each other (one object each)."""
         moment = record.started.replace("-", "").replace(":", "")
+        # The serial orders records of the same second (time stamps have whole seconds, and
+        # the ID is random): the history lists them newest first all the same.
+        serial = f"{record.serial or 0:010d}"
         self.backend.write(
-            f"{HISTORY_PREFIX}{moment}-{record.id}.json", record.dumps(), replaces=None
+            f"{HISTORY_PREFIX}{moment}-{serial}-{record.id}.json", record.dumps(), replaces=None
         )
 
     def history(self, limit: int | None = None) -> list[HistoryRecord]:

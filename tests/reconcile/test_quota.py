@@ -55,9 +55,11 @@ def test_a_create_over_quota_is_a_plan_error_at_its_instance_type(
         "acme: 0 of 2 accelerators in use, this plan adds 3"
         in plan.err
     ), plan.err
+    assert "apply refuses this plan before sending anything" in plan.err
     applied = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
     assert applied.code == 1
-    assert mutations(emulator) == []  # refused before anything was sent
+    assert "apply refuses this plan before sending anything" in applied.err
+    assert mutations(emulator) == []  # refused before anything was sent, as the plan said
 
 
 def test_creates_that_fit_alone_but_not_together_are_each_named(
@@ -145,3 +147,21 @@ def test_a_paused_endpoint_holds_no_quota_until_it_is_resumed(
     assert plan.code == 1
     assert f"{path}:{_line_of(path, 'instance_type')}:" in plan.err
     assert "2 of 2 accelerators in use, this plan adds 2" in plan.err
+
+
+def test_a_targeted_plan_counts_only_what_its_targets_add(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    emulator = _quota(make_emulator, 2)
+    ctx = context_for(emulator)
+    specs = tmp_path / "endpoints"
+    _gpu(specs, "small", max_replicas=1)
+    _gpu(specs, "big", max_replicas=3)
+    whole = cli("plan", "--dir", str(specs), ctx=ctx)
+    assert whole.code == 1 and "this plan adds 4" in whole.err
+    small = cli("apply", "--dir", str(specs), "--auto-approve", "--target", "small", ctx=ctx)
+    assert small.code == 0, small.text
+    assert sorted(live(emulator)) == ["small"]
+    big = cli("plan", "--dir", str(specs), "--target", "big", ctx=ctx)
+    assert big.code == 1
+    assert "1 of 2 accelerators in use, this plan adds 3" in big.err

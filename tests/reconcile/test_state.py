@@ -86,6 +86,30 @@ def test_a_secret_whose_variable_is_unset_where_the_plan_runs_is_named(
     assert "acme/svc" in plan.err and "not set here" in plan.err
 
 
+def test_a_plan_that_sends_a_secret_whose_variable_is_unset_says_apply_will_refuse(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = _stack(tmp_path)
+    unset = context_for(emulator)  # a pull-request job without the secret
+    plan = cli("plan", "--dir", str(specs), ctx=unset)
+    assert plan.code == 0, plan.text
+    assert "acme/svc: create" in plan.out
+    assert (
+        "warning: acme/svc: apply will refuse until SVC_API_KEY is set (this create sends "
+        "secret API_KEY, read from the environment)" in plan.err
+    )
+    emulator.clear_requests()
+    applied = cli("apply", "--dir", str(specs), "--auto-approve", ctx=unset)
+    assert applied.code == 1
+    assert "secret API_KEY needs environment variable SVC_API_KEY, which is not set" in (
+        applied.err
+    )
+    assert mutations(emulator) == []
+    # With the variable set, the plan has nothing to warn about.
+    clean = cli("plan", "--dir", str(specs), ctx=context_for(emulator, SVC_API_KEY=FIRST))
+    assert "apply will refuse" not in clean.err
+
+
 def test_history_records_who_applied_what(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
     specs = _stack(tmp_path)
     ctx = context_for(
