@@ -17,6 +17,7 @@ from provisioner.cli.options import (
 )
 from provisioner.cli.session import connect, load, show_diagnostics
 from provisioner.plan.document import dumps
+from provisioner.render.json_plan import render_json
 from provisioner.render.text import render_plan
 from provisioner.spec.diagnostics import Mark, ProvisionerError
 
@@ -32,7 +33,13 @@ from provisioner.spec.diagnostics import Mark, ProvisionerError
 @resend_secrets_option
 @allow_mass_delete_option
 @target_option
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON instead of text.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the plan as JSON instead of text (env values that look secret are masked; a "
+    "plan saved with --out keeps them, as apply sends them).",
+)
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -65,7 +72,7 @@ def plan(
     show_diagnostics(result.diagnostics)
     if result.errors:
         raise SystemExit(1)
-    click.echo(dumps(result) if as_json else render_plan(result), nl=False)
+    click.echo(render_json(result) if as_json else render_plan(result), nl=False)
     if out is not None:
         try:
             out.write_text(dumps(result), encoding="utf-8")

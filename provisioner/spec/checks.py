@@ -177,7 +177,8 @@ def _env_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Diagnostic]:
         if key not in SERVICE_ENV and looks_secret(key, value):
             yield Diagnostic(
                 doc.mark(("model", "env", key), key=True),
-                f"model.env.{key} looks like a secret: env values are shown in plans; "
+                f"model.env.{key} looks like a secret: plans show it as (sensitive), but env "
+                "values are kept in clear in the spec and in saved plans (plan --out); "
                 f"move it to model.secrets ({key}: {{from_env: VARIABLE}})",
                 Severity.WARNING,
             )

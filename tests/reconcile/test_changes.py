@@ -193,6 +193,15 @@ def test_secret_looking_env_values_are_masked_in_plans(
         "forces_replacement": False,
         "sensitive": True,
     }
+    # The whole configuration an update sends is in the JSON too: masked there as well.
+    as_json = cli("plan", "--dir", str(specs), "--json").out
+    assert "sk-second-22" not in as_json and "sk-first-111" not in as_json
+    assert document["changes"][0]["desired"]["env"] == {"OPENAI_API_KEY": "(sensitive)"}
+    # A saved plan keeps the value (apply sends exactly what it holds), as validate says.
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    assert "sk-second-22" in saved.read_text()
+    assert "kept in clear in the spec and in saved plans" in validated.err
 
 
 TOKEN_SHAPED = "hf_abcdefghijklmnopqrstuvwx"
