@@ -73,4 +73,6 @@ def apply(
                 session, resend_secrets=resend_secrets, allow_mass_delete=allow_mass_delete
             )
         click.echo(render_plan(plan), nl=False)
+        # As Terraform's `apply PLANFILE`: saving the plan was its review, so it is approved.
+        run["auto_approve"] = run["auto_approve"] or plan_file is not None
         execute(session, plan, verb="apply", **run)
