@@ -37,7 +37,7 @@ from provisioner.hub.errors import ApiError
 from provisioner.hub.live import read_fleet, resolve_commits
 from provisioner.hub.models import Fleet, Identity, Secrets, is_commit
 from provisioner.plan.document import PlanFormatError, loads
-from provisioner.plan.model import Plan, SecretsSeen
+from provisioner.plan.model import Plan, SecretsSeen, SpecDir
 from provisioner.plan.planner import PlanOptions, build_plan
 from provisioner.plan.safety import guard_mass_deletion, warn_unlisted, warn_unseen_secrets
 from provisioner.spec.diagnostics import Diagnostic, Mark, ProvisionerError, display_path
@@ -177,7 +177,8 @@ def plan_stack(
     plan = warn_unlisted(plan, fleet.unlisted, where=where)
     if seen is not None and not destroy:
         plan = warn_unseen_secrets(plan, seen, where=where)
-    return Planned(plan, fleet)
+    spec_dir = SpecDir(str(stack.root), str(stack.root.absolute()))
+    return Planned(replace(plan, spec_dir=spec_dir), fleet)
 
 
 def _plan_text(path: Path) -> str:
@@ -199,12 +200,34 @@ def _plan_text(path: Path) -> str:
         ) from error
 
 
+def read_plan_file(path: Path) -> Plan:
+    """The plan saved at `path` (its checksum checked), not yet compared with any stack."""
+    try:
+        return loads(_plan_text(path))
+    except PlanFormatError as error:
+        raise ProvisionerError.because(str(error), Mark(path)) from error
+
+
+def saved_spec_dir(path: Path) -> Path | None:
+    """The folder of the stack the plan at `path` was made from, for `apply PLAN` without
+    `--dir`: where it was, else (the checkout moved, as between two CI jobs) the folder as it
+    was given, from here. None: the plan does not say (saved before it recorded it)."""
+    recorded = read_plan_file(path).spec_dir
+    if recorded is None:
+        return None
+    for folder in (Path(recorded.absolute), Path(recorded.given)):
+        if folder.is_dir():
+            return folder
+    raise ProvisionerError.because(
+        f"the plan was made from the stack in {recorded.given} ({recorded.absolute}), which is "
+        "not here: pass --dir with that stack's folder",
+        Mark(path),
+    )
+
+
 def _read_plan_file(path: Path, stack: Stack) -> Plan:
     mark = Mark(path)
-    try:
-        saved = loads(_plan_text(path))
-    except PlanFormatError as error:
-        raise ProvisionerError.because(str(error), mark) from error
+    saved = read_plan_file(path)
     if saved.stack != stack.settings.stack:
         raise ProvisionerError.because(
             f"this is a plan for stack {saved.stack!r}, but {stack.root} is stack "

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from provisioner.apply.workflow import load_saved_plan, plan_stack
+from provisioner.apply.workflow import load_saved_plan, plan_stack, saved_spec_dir
 from provisioner.cli.context import Context
 from provisioner.cli.options import allow_mass_delete_option, resend_secrets_option
 from provisioner.cli.run import execute, run_options
@@ -61,6 +61,10 @@ def apply(
             raise ProvisionerError.because(
                 f"{option} is a planning option: pass it to `plan --out` instead"
             )
+    source = click.get_current_context().get_parameter_source("spec_dir")
+    if plan_file is not None and source is click.core.ParameterSource.DEFAULT:
+        # No --dir (nor PROVISIONER_DIR): the stack the plan was made for.
+        spec_dir = saved_spec_dir(plan_file) or spec_dir
     # A saved plan, not the specs, says what to do: spec problems are not this run's business.
     stack = load_stack(spec_dir)[0] if plan_file is not None else load(spec_dir)
     session = connect(context, stack, api_url)

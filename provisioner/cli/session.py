@@ -9,6 +9,7 @@ command that releases it.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -44,10 +45,16 @@ class Session:
     # The API's base URL when it is not the real service's: a suggested command repeats it.
     api_url: str | None = None
 
+    @property
+    def selector(self) -> str:
+        """`--dir D [--api-url U]`: the options that pick this stack and this API, quoted for
+        a shell, so a suggested command works as printed."""
+        url = f" --api-url {shlex.quote(self.api_url)}" if self.api_url else ""
+        return f"--dir {shlex.quote(str(self.stack.root))}{url}"
+
     def command(self, verb: str) -> str:
         """`provisioner VERB` with the options that pick this stack and this API."""
-        url = f" --api-url {self.api_url}" if self.api_url else ""
-        return f"provisioner {verb} --dir {self.stack.root}{url}"
+        return f"provisioner {verb} {self.selector}"
 
     @cached_property
     def store(self) -> StateStore:
@@ -99,7 +106,7 @@ class Session:
         holder = error.holder
         # `state` never calls the API: no --api-url (it would be an unknown option there).
         lock_id = holder.id if holder is not None else "LOCK_ID"
-        unlock = f"provisioner state unlock {lock_id} --dir {self.stack.root}"
+        unlock = f"provisioner state unlock {lock_id} --dir {shlex.quote(str(self.stack.root))}"
         return (
             f"the state of stack {self.stack.settings.stack!r} at {error.location} is locked"
             f"{waited}: {held_by(holder)}. Nothing was changed. Wait for that run to finish "
