@@ -262,10 +262,13 @@ def load_saved_plan(
     api: EndpointsApi,
     identity: Identity,
     store: StateStore | None = None,
+    *,
+    plan_command: str = "provisioner plan",
 ) -> Plan:
     """The plan saved at `path`, exactly, if nothing it would change moved on since it was made
     (and, given the `store`, no other apply ran since); otherwise a `ProvisionerError` naming
-    every endpoint that did."""
+    every endpoint that did, whose note suggests `plan_command` (the CLI's, with the options
+    that pick this stack and API) to make a new plan."""
     saved = _read_plan_file(path, stack)
     moved = _state_moved(saved, store, path)
     fleet = read_live(api, identity, required={c.namespace for c in saved.actionable})
@@ -274,7 +277,7 @@ def load_saved_plan(
         raise ProvisionerError(
             *problems,
             note=f"{path} is stale; nothing was changed. "
-            "Run `provisioner plan` again and review the new plan.",
+            f"Make a new plan with `{plan_command}` and review it.",
         )
     return saved
 

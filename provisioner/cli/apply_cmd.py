@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ from provisioner.spec.stack import load_stack
 
 
 def _saved(session: Session, path: Path) -> Plan:
-    return load_saved_plan(path, session.stack, session.api, session.identity, session.store)
+    again = f"{session.command('plan')} --out {shlex.quote(str(path))}"
+    return load_saved_plan(
+        path, session.stack, session.api, session.identity, session.store, plan_command=again
+    )
 
 
 def _fresh(session: Session, *, resend_secrets: bool, allow_mass_delete: bool) -> Plan:

@@ -7,6 +7,8 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
+from huggingface_hub import HfApi
+
 from provisioner.emulator import Emulator
 from tests.reconcile.helpers import live, write_spec
 from tests.support.cli import Result
@@ -60,3 +62,34 @@ def test_a_mistyped_command_gets_a_did_you_mean(cli: Cli) -> None:
     unknown = cli("frobnicate")
     assert unknown.code == 1
     assert "Error: No such command 'frobnicate'.\n" in unknown.err
+
+
+def _team(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "_settings.yaml").write_text("stack: team\nnamespace: acme\n")
+    write_spec(folder, "svc")
+    return folder
+
+
+def test_the_stale_plan_hint_makes_a_new_plan_for_the_same_stack_and_api(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hf_api: HfApi
+) -> None:
+    team = _team(tmp_path / "team")
+    assert cli("apply", "--dir", str(team), "--auto-approve").code == 0
+    write_spec(team, "svc", scaling={"min_replicas": 1, "max_replicas": 2})
+    saved = tmp_path / "p.json"
+    assert cli("plan", "--dir", str(team), "--out", str(saved)).code == 0
+    hf_api.update_inference_endpoint("svc", namespace="acme", env={"CHANGED": "outside"})
+    emulator.advance(60)
+    stale = cli("apply", str(saved))
+    assert stale.code == 1
+    command = f"provisioner plan --dir {team} --api-url {emulator.url} --out {saved}"
+    assert (
+        f"{saved} is stale; nothing was changed. Make a new plan with `{command}` and review it."
+    ) in stale.err
+    again = cli(*suggested(stale.err, "Make a new plan with"))
+    assert again.code == 0, again.text
+    assert "acme/svc" in again.out
+    applied = cli("apply", str(saved))
+    assert applied.code == 0, applied.text
+    assert live(emulator)["svc"]["compute"]["scaling"]["maxReplica"] == 2
