@@ -16,6 +16,7 @@ What stops a run is raised as a `ProvisionerError` carrying diagnostics, chained
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -155,18 +156,27 @@ def plan_stack(
     allow_mass_delete: bool = False,
     store: StateStore | None = None,
     environ: Mapping[str, str] | None = None,
+    command_options: str | None = None,
 ) -> Planned:
     """Compare the stack's specs with what is live (and, given the `store`, the secret values
     in `environ` with the fingerprints of those last applied). Spec problems found only now
     (hardware the namespace does not offer, a protected endpoint to replace) are the plan's
-    diagnostics."""
+    diagnostics. A command a diagnostic suggests repeats `command_options` (default: `--dir`
+    with the stack's folder) so that it works as printed."""
     specs = stack.resolved_specs(identity.user)
     default = stack.default_namespace(identity.user)
     seen = None if store is None else _secrets_seen(store, specs, environ or {})
     fleet = read_live(api, identity, required={s.namespace or default for s in specs} | {default})
     if not destroy:
         fleet = resolve_revisions(api, specs, fleet)
-    options = PlanOptions(stack.settings.stack, destroy=destroy, resend_secrets=resend_secrets)
+    if command_options is None:
+        command_options = f"--dir {shlex.quote(str(stack.root))}"
+    options = PlanOptions(
+        stack.settings.stack,
+        destroy=destroy,
+        resend_secrets=resend_secrets,
+        command_options=command_options,
+    )
     where = Mark(stack.settings.file or display_path(stack.root))
     plan = guard_mass_deletion(
         build_plan(specs, fleet, options, seen),

@@ -36,6 +36,7 @@ def _fresh(session: Session, *, resend_secrets: bool, allow_mass_delete: bool) -
         allow_mass_delete=allow_mass_delete,
         store=session.store,
         environ=session.context.environ,
+        command_options=session.selector,
     )
     show_diagnostics(plan.diagnostics)
     if plan.errors:

@@ -58,6 +58,7 @@ def plan(
         allow_mass_delete=allow_mass_delete,
         store=session.store,
         environ=context.environ,
+        command_options=session.selector,
     )
     show_diagnostics(result.diagnostics)
     if result.errors:

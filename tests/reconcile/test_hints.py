@@ -7,10 +7,11 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
-from tests.reconcile.helpers import live, write_spec
+from tests.reconcile.helpers import live, unmanaged, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -93,3 +94,44 @@ def test_the_stale_plan_hint_makes_a_new_plan_for_the_same_stack_and_api(
     applied = cli("apply", str(saved))
     assert applied.code == 0, applied.text
     assert live(emulator)["svc"]["compute"]["scaling"]["maxReplica"] == 2
+
+
+def test_the_import_hint_writes_the_spec_into_the_same_stack(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hf_api: HfApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spec names an endpoint made by hand: the error offers `adopt: true`, or `import`
+    with the options that write into this stack (run from another folder, it still does)."""
+    unmanaged(hf_api, "taken")
+    team = _team(tmp_path / "team")
+    spec = write_spec(team / "nested", "taken", namespace="acme")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = cli("plan", "--dir", str(team))
+    assert result.code == 1
+    command = f"provisioner import taken --namespace acme --dir {team} --api-url {emulator.url}"
+    assert (
+        f"{spec}:1:7: error: acme/taken already exists and is not managed by provisioner: add "
+        "`adopt: true` to this spec to take it over (the plan then shows what it changes), or "
+        "rename this spec; to start from the endpoint as it is instead, remove this spec and "
+        f"run `{command}`"
+    ) in result.err
+    spec.unlink()
+    imported = cli(*suggested(result.err, "remove this spec and run"))
+    assert imported.code == 0, imported.text
+    assert f"wrote {team}/taken.yaml" in imported.out
+    assert not (elsewhere / "endpoints").exists()
+    review = cli(*suggested(imported.out, "Review them, then"))
+    assert review.code == 0, review.text
+    assert "acme/taken" in review.out and "adopt" in review.out
+
+
+def test_adopt_true_as_the_hint_says_takes_the_endpoint_over(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hf_api: HfApi
+) -> None:
+    unmanaged(hf_api, "taken")
+    team = _team(tmp_path / "team")
+    write_spec(team, "taken", namespace="acme", adopt=True)
+    applied = cli("apply", "--dir", str(team), "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert "provisioner-stack-team" in live(emulator)["taken"]["tags"]

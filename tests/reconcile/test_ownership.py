@@ -45,7 +45,7 @@ def test_spec_colliding_with_unmanaged_endpoint_is_an_error_suggesting_import(
     assert result.code == 1
     assert (
         f"{specs}/taken.yaml:1:7: error: acme/taken already exists and is not managed by "
-        "provisioner; run `provisioner import taken` to adopt it, or rename this spec"
+        "provisioner: add `adopt: true` to this spec to take it over"
     ) in result.err
     assert mutations(emulator) == []
 
