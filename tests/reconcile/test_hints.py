@@ -135,3 +135,72 @@ def test_adopt_true_as_the_hint_says_takes_the_endpoint_over(
     applied = cli("apply", "--dir", str(team), "--auto-approve")
     assert applied.code == 0, applied.text
     assert "provisioner-stack-team" in live(emulator)["taken"]["tags"]
+
+
+MISTAKES = """\
+name: svc
+namespace: acme
+model:
+  repository: gpt2
+  task: text-generation
+  enviroment: {LOG_LEVEL: info}
+compute:
+  vendor: AWS
+  region: us-east1
+  accelerator: cpu
+  instance_type: intel-spr
+  instance_size: 2
+"""
+
+
+def test_did_you_mean_and_write_hints_are_what_makes_the_spec_apply(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """Each hint, followed to the letter, fixes its mistake without making another: the schema's
+    (key, value, type) first, then the hardware list's (region), then apply succeeds."""
+    specs = tmp_path / "endpoints"
+    specs.mkdir()
+    spec = specs / "svc.yaml"
+    spec.write_text(MISTAKES)
+    checked = cli("validate", "--dir", str(specs))
+    assert checked.code == 1
+    assert checked.err.splitlines() == [
+        f"{spec}:6:3: error: model: unknown key 'enviroment'; did you mean 'env'?",
+        f"{spec}:8:11: error: compute.vendor: 'AWS' is not one of aws, azure, gcp; did you "
+        "mean 'aws'?",
+        f"{spec}:12:18: error: compute.instance_size: expected a string, got an integer; "
+        'write "x2"',
+        "3 errors",
+    ]
+    text = MISTAKES.replace("enviroment:", "env:").replace("vendor: AWS", "vendor: aws")
+    spec.write_text(text.replace("instance_size: 2", 'instance_size: "x2"'))
+    assert cli("validate", "--dir", str(specs)).code == 0
+    planned = cli("plan", "--dir", str(specs))
+    assert planned.code == 1
+    assert (
+        f"{spec}:9:11: error: compute.region: aws offers no region 'us-east1' to namespace acme; "
+        "did you mean 'us-east-1'? regions: eu-west-1, us-east-1, us-west-2"
+    ) in planned.err
+    spec.write_text(spec.read_text().replace("us-east1", "us-east-1"))
+    applied = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert live(emulator)["svc"]["model"]["env"] == {"LOG_LEVEL": "info"}
+
+
+def test_a_size_the_service_will_not_deploy_lists_the_sizes_it_will(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    gpu = {"accelerator": "gpu", "instance_type": "nvidia-l40s", "instance_size": "x8"}
+    spec = write_spec(specs, "svc", namespace="acme", compute=gpu)
+    planned = cli("plan", "--dir", str(specs))
+    assert planned.code == 1
+    assert (
+        f"{spec}:10:18: error: compute.instance_size: nvidia-l40s x8 in aws/us-east-1 is not "
+        "available: the service will not deploy it; nvidia-l40s there comes in x1, x4 (other "
+        "deployable gpu types: nvidia-a100, nvidia-a10g, nvidia-l4, nvidia-t4)"
+    ) in planned.err
+    write_spec(specs, "svc", namespace="acme", compute={**gpu, "instance_size": "x4"})
+    applied = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert live(emulator)["svc"]["compute"]["instanceSize"] == "x4"
