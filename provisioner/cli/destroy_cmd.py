@@ -30,7 +30,8 @@ def destroy(context: Context, /, spec_dir: Path, api_url: str | None, **run: Any
         execute(session, plan, verb="destroy", **run)
     if plan.refused:
         names = ", ".join(c.address for c in plan.refused)
+        one = "endpoint" if len(plan.refused) == 1 else ""
         raise ProvisionerError.because(
-            f"refused to destroy protected endpoint(s): {names}; apply 'protect: false' for "
-            "them first"
+            f"refused to destroy protected {one or 'endpoints'}: {names}; apply 'protect: false' "
+            f"to {'it' if one else 'them'} first"
         )

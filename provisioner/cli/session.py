@@ -180,7 +180,9 @@ def connect(context: Context, stack: Stack, api_url: str | None) -> Session:
     connection = resolve_connection(api_url, dict(context.environ))
 
     def on_retry(what: str, error: ApiError, delay: float) -> None:
-        click.echo(f"retrying {what} in {delay:.1f}s: {error.message}", err=True)
+        # The error names the call too ("create acme/x: 429 ..."): said once is enough.
+        said = error.message.removeprefix(f"{what}: ")
+        click.echo(f"retrying {what} in {delay:.1f}s: {said}", err=True)
 
     _warn_directory_name(stack)
     retrier = Retrier(sleep=context.sleep, clock=context.clock, rng=context.rng, on_retry=on_retry)

@@ -31,6 +31,17 @@ def counts_line(outcomes: Sequence[Outcome]) -> str:
     return f"{line}; {failed} failed" if failed else line
 
 
+def after_address(address: str, error: str) -> str:
+    """The error as said after `address: `, without the address it repeats: `acme/x failed to
+    deploy: ...` -> `failed to deploy: ...`, `create acme/x: 409 ...` -> `create: 409 ...`."""
+    if error.startswith(f"{address} "):
+        return error[len(address) + 1 :]
+    verb, found, rest = error.partition(f" {address}:")
+    if found and verb.isalpha():
+        return f"{verb}:{rest}"
+    return error
+
+
 def render_summary(outcomes: Sequence[Outcome], *, verb: str) -> str:
     """`Apply complete: ...`, or `Apply incomplete: ...` with one line per failed change."""
     failed = [o for o in outcomes if not o.ok]
@@ -38,7 +49,9 @@ def render_summary(outcomes: Sequence[Outcome], *, verb: str) -> str:
     if not failed:
         return f"\n{title} complete: {counts_line(outcomes)}.\n"
     lines = [f"\n{title} incomplete: {counts_line(outcomes)}."]
-    lines += [f"  ✗ {o.change.address}: {o.error}" for o in failed]
+    lines += [
+        f"  ✗ {o.change.address}: {after_address(o.change.address, o.error or '')}" for o in failed
+    ]
     lines.append("The other changes finished; fix the cause and run it again.")
     return "\n".join(lines) + "\n"
 

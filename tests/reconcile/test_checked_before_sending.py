@@ -161,7 +161,7 @@ def test_an_endpoint_deleted_while_apply_waits_fails_at_once(
     result = cli("apply", "--dir", str(specs), "--auto-approve", ctx=context)
     assert result.code == 1
     assert deleted
-    assert "acme/svc was deleted while waiting for it to become running" in result.err
+    assert "acme/svc: was deleted while waiting for it to become running" in result.err
     assert "may still get there" not in result.err
     assert emulator.now() - deleted[0] <= 10  # the next tick, not the 1800 s timeout
 

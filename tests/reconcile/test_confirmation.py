@@ -38,7 +38,7 @@ def test_anything_but_yes_cancels(
     monkeypatch.setattr(sys, "stdin", io.StringIO(answer))
     result = cli("apply", "--dir", str(specs), ctx=terminal)
     assert result.code == 1
-    assert "Apply 1 change(s) to stack 'endpoints'? Only 'yes' is accepted" in result.out
+    assert "Apply 1 change to stack 'endpoints'? Only 'yes' is accepted" in result.out
     assert "apply cancelled; nothing was changed" in result.err
     assert mutations(emulator) == []
 

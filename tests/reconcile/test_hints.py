@@ -3,7 +3,9 @@ message spells it (same folder, same API), does what the message says it does.""
 
 from __future__ import annotations
 
+import io
 import shlex
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
+from tests.reconcile.conftest import context_for
 from tests.reconcile.helpers import live, unmanaged, write_spec
 from tests.support.cli import Result
 
@@ -204,3 +207,39 @@ def test_a_size_the_service_will_not_deploy_lists_the_sizes_it_will(
     applied = cli("apply", "--dir", str(specs), "--auto-approve")
     assert applied.code == 0, applied.text
     assert live(emulator)["svc"]["compute"]["instanceSize"] == "x4"
+
+
+def test_prompts_count_in_words_and_plans_agree(
+    tmp_path: Path, cli: Cli, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = tmp_path / "endpoints"
+    for name in ("a", "b"):
+        write_spec(specs, name, namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "a", namespace="acme", tags=["team-x"])
+    planned = cli("plan", "--dir", str(specs))
+    assert "      tags differ from the spec\n" in planned.out
+    terminal = context_for(emulator)
+    terminal.stdin_is_tty = lambda: True
+    monkeypatch.setattr(sys, "stdin", io.StringIO("no\n"))
+    applied = cli("apply", "--dir", str(specs), ctx=terminal)
+    assert "Apply 1 change to stack 'endpoints'? Only 'yes' is accepted" in applied.out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("no\n"))
+    destroyed = cli("destroy", "--dir", str(specs), ctx=terminal)
+    assert "Destroy 2 endpoints of stack 'endpoints'? Only 'yes' is accepted" in destroyed.out
+    assert set(live(emulator)) == {"a", "b"}
+
+
+def test_a_failed_endpoint_is_named_once_per_line(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    emulator.add_fault({"kind": "fail_deploy", "namespace": "acme", "name": "svc"})
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    failures = [line for line in result.text.splitlines() if "failed to deploy" in line]
+    assert failures, result.text
+    for line in failures:
+        assert line.count("acme/svc") == 1, line
+    assert any(line.startswith("  ✗ acme/svc: failed to deploy: ") for line in failures)

@@ -135,7 +135,7 @@ def test_the_waiter_does_not_take_an_unreadable_endpoint_for_gone_or_running(
     assert ("POST", "/v2/endpoint/acme") in mutations(emulator)
     assert applied.code == 1, applied.text
     assert (
-        "acme/fresh did not become running within 30s (last state: unreadable (status is missing))"
+        "acme/fresh: did not become running within 30s (last state: unreadable (status is missing))"
     ) in applied.err
 
 

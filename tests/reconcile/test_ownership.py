@@ -92,7 +92,10 @@ def test_destroy_refuses_protected_endpoints(tmp_path: Path, cli: Cli, emulator:
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     result = cli("destroy", "--dir", str(specs), "--auto-approve")
     assert result.code == 1
-    assert "refused to destroy protected endpoint(s): acme/precious" in result.err
+    assert (
+        "refused to destroy protected endpoint: acme/precious; apply 'protect: false' to it first"
+        in result.err
+    )
     assert set(live(emulator)) == {"precious"}
 
 
