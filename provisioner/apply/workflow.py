@@ -77,6 +77,8 @@ class ApplyOptions:
     wait: bool = True
     timeout: float = DEFAULT_TIMEOUT
     interval: float = DEFAULT_INTERVAL
+    # What a suggested command repeats to pick this stack and API (`--dir D --api-url U`).
+    command_options: str = ""
 
 
 def identify(api: EndpointsApi) -> Identity:
@@ -405,6 +407,12 @@ def _run(
     if not options.wait:
         return outcomes
     waiter = Waiter(
-        api, reporter, sleep=sleep, clock=clock, timeout=options.timeout, interval=options.interval
+        api,
+        reporter,
+        sleep=sleep,
+        clock=clock,
+        timeout=options.timeout,
+        interval=options.interval,
+        command_options=options.command_options,
     )
     return waiter.wait(outcomes)

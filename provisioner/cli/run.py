@@ -146,7 +146,11 @@ def execute(
         confirm=confirmer(context, auto_approve=auto_approve, verb=verb),
     )
     options = ApplyOptions(
-        parallelism=parallelism, wait=wait, timeout=timeout, interval=context.wait_interval
+        parallelism=parallelism,
+        wait=wait,
+        timeout=timeout,
+        interval=context.wait_interval,
+        command_options=session.selector,
     )
     try:
         outcomes = apply_plan(

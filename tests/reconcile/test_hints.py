@@ -243,3 +243,17 @@ def test_a_failed_endpoint_is_named_once_per_line(
     for line in failures:
         assert line.count("acme/svc") == 1, line
     assert any(line.startswith("  ✗ acme/svc: failed to deploy: ") for line in failures)
+
+
+def test_the_wait_timeout_hint_checks_the_same_stack(
+    tmp_path: Path, cli: Cli, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = _team(tmp_path / "team")
+    monkeypatch.chdir(tmp_path)  # no `endpoints` folder here: only --dir finds the stack
+    result = cli("apply", "--dir", str(team), "--auto-approve", "--timeout", "4")
+    assert result.code == 1
+    command = f"provisioner status --dir {team} --api-url {emulator.url}"
+    assert f"it may still get there: check `{command}` or raise --timeout" in result.err
+    status = cli(*suggested(result.err, "it may still get there: check"))
+    assert status.code == 0, status.text
+    assert "acme/svc" in status.out
