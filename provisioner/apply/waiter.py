@@ -56,6 +56,11 @@ class Waiter:
     clock: Callable[[], float]
     timeout: float = DEFAULT_TIMEOUT
     interval: float = DEFAULT_INTERVAL
+    # What a suggested command repeats to pick this stack and API (`--dir D --api-url U`).
+    command_options: str = ""
+
+    def command(self, verb: str) -> str:
+        return f"provisioner {verb} {self.command_options}".rstrip()
 
     def wait(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
         """Outcomes after waiting: a change that succeeded but never reached its target fails."""
@@ -89,7 +94,7 @@ class Waiter:
                         watch.error = (
                             f"{watch.change.address} did not become {watch.target} within "
                             f"{self.timeout:.0f}s (last state: {watch.state}); it may still get "
-                            "there: check `provisioner status` or raise --timeout"
+                            f"there: check `{self.command('status')}` or raise --timeout"
                         )
                 break
             self.sleep(self.interval)
@@ -127,8 +132,8 @@ class Waiter:
             if watch.target != GONE:
                 watch.error = (
                     f"{address} was deleted while waiting for it to become {watch.target} "
-                    "(by someone or something else): it is gone; run `provisioner plan` to "
-                    "see what it would take to create it again"
+                    f"(by someone or something else): it is gone; run `{self.command('plan')}` "
+                    "to see what it would take to create it again"
                 )
             return
         state = endpoint.state

@@ -16,6 +16,7 @@ What stops a run is raised as a `ProvisionerError` carrying diagnostics, chained
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,7 +38,7 @@ from provisioner.hub.errors import ApiError
 from provisioner.hub.live import read_fleet, resolve_commits
 from provisioner.hub.models import Fleet, Identity, Secrets, is_commit
 from provisioner.plan.document import PlanFormatError, loads
-from provisioner.plan.model import Plan, SecretsSeen
+from provisioner.plan.model import Plan, SecretsSeen, SpecDir
 from provisioner.plan.planner import PlanOptions, build_plan
 from provisioner.plan.safety import (
     guard_mass_deletion,
@@ -82,6 +83,8 @@ class ApplyOptions:
     wait: bool = True
     timeout: float = DEFAULT_TIMEOUT
     interval: float = DEFAULT_INTERVAL
+    # What a suggested command repeats to pick this stack and API (`--dir D --api-url U`).
+    command_options: str = ""
 
 
 def identify(api: EndpointsApi) -> Identity:
@@ -163,20 +166,30 @@ def plan_stack(
     environ: Mapping[str, str] | None = None,
     targets: Sequence[str] = (),
     broken: Collection[str] = (),
+    command_options: str | None = None,
 ) -> Planned:
     """Compare the stack's specs with what is live (and, given the `store`, the secret values
     in `environ` with the fingerprints of those last applied). Spec problems found only now
     (hardware the namespace does not offer, a protected endpoint to replace) are the plan's
     diagnostics. `targets` (`--target` globs) narrows the plan to the endpoints they name.
     `broken`: spec files that could not be read (`status`, `destroy`): no endpoint is deleted
-    unless a spec from another file names it (`safety.hold_unreadable`)."""
+    unless a spec from another file names it (`safety.hold_unreadable`). A command a
+    diagnostic suggests repeats `command_options` (default: `--dir` with the stack's folder)
+    so that it works as printed."""
     specs = stack.resolved_specs(identity.user)
     default = stack.default_namespace(identity.user)
     seen = None if store is None else _secrets_seen(store, specs, environ or {})
     fleet = read_live(api, identity, required={s.namespace or default for s in specs} | {default})
     if not destroy:
         fleet = resolve_revisions(api, specs, fleet)
-    options = PlanOptions(stack.settings.stack, destroy=destroy, resend_secrets=resend_secrets)
+    if command_options is None:
+        command_options = f"--dir {shlex.quote(str(stack.root))}"
+    options = PlanOptions(
+        stack.settings.stack,
+        destroy=destroy,
+        resend_secrets=resend_secrets,
+        command_options=command_options,
+    )
     where = Mark(stack.settings.file or display_path(stack.root))
     named = {f"{s.namespace}/{s.name}" for s in specs if str(s.source.file) not in broken}
     whole = hold_unreadable(build_plan(specs, fleet, options, seen), named=named, broken=broken)
@@ -190,7 +203,8 @@ def plan_stack(
     plan = warn_unlisted(plan, fleet.unlisted, where=where)
     if seen is not None and not destroy:
         plan = warn_unseen_secrets(plan, seen, where=where)
-    return Planned(plan, fleet)
+    spec_dir = SpecDir(str(stack.root), str(stack.root.absolute()))
+    return Planned(replace(plan, spec_dir=spec_dir), fleet)
 
 
 def _plan_text(path: Path) -> str:
@@ -212,12 +226,34 @@ def _plan_text(path: Path) -> str:
         ) from error
 
 
+def read_plan_file(path: Path) -> Plan:
+    """The plan saved at `path` (its checksum checked), not yet compared with any stack."""
+    try:
+        return loads(_plan_text(path))
+    except PlanFormatError as error:
+        raise ProvisionerError.because(str(error), Mark(path)) from error
+
+
+def saved_spec_dir(path: Path) -> Path | None:
+    """The folder of the stack the plan at `path` was made from, for `apply PLAN` without
+    `--dir`: where it was, else (the checkout moved, as between two CI jobs) the folder as it
+    was given, from here. None: the plan does not say (saved before it recorded it)."""
+    recorded = read_plan_file(path).spec_dir
+    if recorded is None:
+        return None
+    for folder in (Path(recorded.absolute), Path(recorded.given)):
+        if folder.is_dir():
+            return folder
+    raise ProvisionerError.because(
+        f"the plan was made from the stack in {recorded.given} ({recorded.absolute}), which is "
+        "not here: pass --dir with that stack's folder",
+        Mark(path),
+    )
+
+
 def _read_plan_file(path: Path, stack: Stack) -> Plan:
     mark = Mark(path)
-    try:
-        saved = loads(_plan_text(path))
-    except PlanFormatError as error:
-        raise ProvisionerError.because(str(error), mark) from error
+    saved = read_plan_file(path)
     if saved.stack != stack.settings.stack:
         raise ProvisionerError.because(
             f"this is a plan for stack {saved.stack!r}, but {stack.root} is stack "
@@ -252,10 +288,13 @@ def load_saved_plan(
     api: EndpointsApi,
     identity: Identity,
     store: StateStore | None = None,
+    *,
+    plan_command: str = "provisioner plan",
 ) -> Plan:
     """The plan saved at `path`, exactly, if nothing it would change moved on since it was made
     (and, given the `store`, no other apply ran since); otherwise a `ProvisionerError` naming
-    every endpoint that did."""
+    every endpoint that did, whose note suggests `plan_command` (the CLI's, with the options
+    that pick this stack and API) to make a new plan."""
     saved = _read_plan_file(path, stack)
     moved = _state_moved(saved, store, path)
     fleet = read_live(api, identity, required={c.namespace for c in saved.actionable})
@@ -264,7 +303,7 @@ def load_saved_plan(
         raise ProvisionerError(
             *problems,
             note=f"{path} is stale; nothing was changed. "
-            "Run `provisioner plan` again and review the new plan.",
+            f"Make a new plan with `{plan_command}` and review it.",
         )
     return saved
 
@@ -396,6 +435,12 @@ def _run(
     if not options.wait:
         return outcomes
     waiter = Waiter(
-        api, reporter, sleep=sleep, clock=clock, timeout=options.timeout, interval=options.interval
+        api,
+        reporter,
+        sleep=sleep,
+        clock=clock,
+        timeout=options.timeout,
+        interval=options.interval,
+        command_options=options.command_options,
     )
     return waiter.wait(outcomes)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
 import click
 
-from provisioner.apply.workflow import load_saved_plan, plan_stack
+from provisioner.apply.workflow import load_saved_plan, plan_stack, saved_spec_dir
 from provisioner.cli.context import Context
 from provisioner.cli.options import (
     allow_mass_delete_option,
@@ -24,7 +25,10 @@ from provisioner.spec.stack import load_stack
 
 
 def _saved(session: Session, path: Path) -> Plan:
-    return load_saved_plan(path, session.stack, session.api, session.identity, session.store)
+    again = f"{session.command('plan')} --out {shlex.quote(str(path))}"
+    return load_saved_plan(
+        path, session.stack, session.api, session.identity, session.store, plan_command=again
+    )
 
 
 def _fresh(
@@ -39,6 +43,7 @@ def _fresh(
         store=session.store,
         environ=session.context.environ,
         targets=targets,
+        command_options=session.selector,
     )
     show_diagnostics(plan.diagnostics)
     if plan.errors:
@@ -75,6 +80,10 @@ def apply(
             raise ProvisionerError.because(
                 f"{option} is a planning option: pass it to `plan --out` instead"
             )
+    source = click.get_current_context().get_parameter_source("spec_dir")
+    if plan_file is not None and source is click.core.ParameterSource.DEFAULT:
+        # No --dir (nor PROVISIONER_DIR): the stack the plan was made for.
+        spec_dir = saved_spec_dir(plan_file) or spec_dir
     # A saved plan, not the specs, says what to do: spec problems are not this run's business.
     stack = load_stack(spec_dir)[0] if plan_file is not None else load(spec_dir)
     session = connect(context, stack, api_url)
@@ -90,4 +99,6 @@ def apply(
                 targets=targets,
             )
         click.echo(render_plan(plan), nl=False)
+        # As Terraform's `apply PLANFILE`: saving the plan was its review, so it is approved.
+        run["auto_approve"] = run["auto_approve"] or plan_file is not None
         execute(session, plan, verb="apply", **run)

@@ -39,9 +39,11 @@ def destroy(context: Context, /, spec_dir: Path, api_url: str | None, **run: Any
     protected = [c.address for c in plan.refused if c.protected]
     problems = []
     if protected:
+        them = "it" if len(protected) == 1 else "them"
+        noun = "endpoint" if len(protected) == 1 else "endpoints"
         problems.append(
-            f"refused to destroy protected endpoint(s): {', '.join(protected)}; apply "
-            "'protect: false' for them first"
+            f"refused to destroy protected {noun}: {', '.join(protected)}; apply "
+            f"'protect: false' to {them} first"
         )
     if unknown:
         problems.append(

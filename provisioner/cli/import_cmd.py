@@ -160,6 +160,8 @@ def import_(
     chosen = _chosen(session, namespace, names, import_all)
     written, problems = _write_specs(chosen, spec_dir, stack)
     if written:
-        click.echo("Review them, then `provisioner plan`: adopting only adds ownership tags.")
+        click.echo(
+            f"Review them, then `{session.command('plan')}`: adopting only adds ownership tags."
+        )
     if problems or (not written and not import_all):
         raise SystemExit(1)

@@ -6,8 +6,10 @@ pays for importing `huggingface_hub`.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -52,6 +54,46 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(importlib.import_module(module), attribute)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name in COMMANDS or name.startswith("-"):
+            return super().resolve_command(ctx, args)
+        close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
+
+
+# A Terraform habit: `-auto-approve`, `-target=x`, `-out=p.json` (one dash, a word).
+_SINGLE_DASH = re.compile(r"-(?P<name>[a-z][a-z0-9-]+)(?P<value>=.*)?", re.IGNORECASE | re.DOTALL)
+
+
+def _single_dash(error: click.NoSuchOption, argv: list[str]) -> click.UsageError | None:
+    """click reads `-auto-approve` as the short options `-a -u -t ...` and reports `-a`; say
+    what was meant instead: the same option with two dashes."""
+    for token in argv:
+        found = _SINGLE_DASH.fullmatch(token)
+        if found is None or token[:2] != error.option_name[:2]:
+            continue
+        name, value = found["name"], found["value"] or ""
+        command = error.ctx.command if error.ctx is not None else None
+        known = {
+            opt
+            for param in (command.params if command is not None else [])
+            for opt in (*param.opts, *getattr(param, "secondary_opts", ()))
+        }
+        if f"--{name}" in known:
+            hint = f"provisioner options take two dashes: --{name}{value}"
+        else:
+            verb = error.ctx.info_name if error.ctx is not None else "this command"
+            hint = (
+                f"provisioner options take two dashes, and {verb} has no --{name} option either; "
+                f"see `provisioner {verb} --help`"
+            )
+        return click.UsageError(f"No such option: {token} ({hint})", ctx=error.ctx)
+    return None
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="provisioner")
@@ -85,6 +127,9 @@ def main(argv: list[str] | None = None, context: Context | None = None) -> None:
         sys.exit(1)
     except ProvisionerError as exc:
         click.echo(render_error(exc), err=True, nl=False)
+        sys.exit(1)
+    except click.NoSuchOption as exc:
+        (_single_dash(exc, sys.argv[1:] if argv is None else argv) or exc).show()
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -68,6 +69,7 @@ def plan(
         store=session.store,
         environ=context.environ,
         targets=targets,
+        command_options=session.selector,
     )
     show_diagnostics(result.diagnostics)
     if result.errors:
@@ -81,7 +83,8 @@ def plan(
                 f"cannot write the plan: {error.strerror}", Mark(out)
             ) from error
         click.echo(
-            f"Saved the plan to {out}; apply exactly it with: {session.command('apply')} {out}",
+            f"Saved the plan to {out}; apply exactly it with: "
+            f"{session.command('apply')} {shlex.quote(str(out))}",
             err=True,
         )
     if detailed_exitcode and result.has_changes:

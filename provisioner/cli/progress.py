@@ -12,6 +12,8 @@ import click
 
 from provisioner.apply.results import Outcome, WaitRow
 from provisioner.plan.model import Action, ResourceChange
+from provisioner.render.reasons import counted
+from provisioner.render.summary import after_address
 
 # A CI log gets a summary of everything still pending at most this often (seconds).
 PLAIN_SUMMARY_EVERY = 30.0
@@ -45,7 +47,8 @@ class PlainReporter:
             if outcome.ok:
                 self._echo(f"{outcome.change.address}: {outcome.change.action.value} accepted")
             else:
-                self._echo(f"{outcome.change.address}: FAILED: {outcome.error}")
+                address = outcome.change.address
+                self._echo(f"{address}: FAILED: {after_address(address, outcome.error or '')}")
 
     def waiting(self, rows: list[WaitRow]) -> None:
         with self._lock:
@@ -58,7 +61,8 @@ class PlainReporter:
             if pending and elapsed - self._last_summary >= PLAIN_SUMMARY_EVERY:
                 self._last_summary = elapsed
                 self._echo(
-                    f"still waiting for {len(pending)} endpoint(s) after {_elapsed(elapsed)}: "
+                    f"still waiting for {counted(len(pending), 'endpoint')} after "
+                    f"{_elapsed(elapsed)}: "
                     + ", ".join(f"{r.address} ({r.state})" for r in pending)
                 )
 

@@ -18,6 +18,7 @@ from provisioner.cli.options import api_url_option, dir_option
 from provisioner.cli.progress import PlainReporter, TtyReporter
 from provisioner.cli.session import Session
 from provisioner.plan.model import Plan
+from provisioner.render.reasons import counted
 from provisioner.render.summary import render_interrupted, render_summary
 from provisioner.spec.diagnostics import ProvisionerError
 
@@ -102,9 +103,14 @@ def confirmer(context: Context, *, auto_approve: bool, verb: str) -> Callable[[P
                 f"refusing to {verb} without confirmation: not a terminal; review the plan and "
                 "pass --auto-approve (as CI does)"
             )
+        count = len(plan.actionable)
+        what = (
+            f"{counted(count, 'endpoint')} of stack {plan.stack!r}"
+            if verb == "destroy"
+            else f"{counted(count, 'change')} to stack {plan.stack!r}"
+        )
         answer = click.prompt(
-            f"{verb.capitalize()} {len(plan.actionable)} change(s) to stack {plan.stack!r}? "
-            "Only 'yes' is accepted",
+            f"{verb.capitalize()} {what}? Only 'yes' is accepted",
             default="",
             show_default=False,
         )
@@ -140,7 +146,11 @@ def execute(
         confirm=confirmer(context, auto_approve=auto_approve, verb=verb),
     )
     options = ApplyOptions(
-        parallelism=parallelism, wait=wait, timeout=timeout, interval=context.wait_interval
+        parallelism=parallelism,
+        wait=wait,
+        timeout=timeout,
+        interval=context.wait_interval,
+        command_options=session.selector,
     )
     try:
         outcomes = apply_plan(

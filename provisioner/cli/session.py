@@ -9,6 +9,7 @@ command that releases it.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -51,10 +52,16 @@ class Session:
     # The API's base URL when it is not the real service's: a suggested command repeats it.
     api_url: str | None = None
 
+    @property
+    def selector(self) -> str:
+        """`--dir D [--api-url U]`: the options that pick this stack and this API, quoted for
+        a shell, so a suggested command works as printed."""
+        url = f" --api-url {shlex.quote(self.api_url)}" if self.api_url else ""
+        return f"--dir {shlex.quote(str(self.stack.root))}{url}"
+
     def command(self, verb: str) -> str:
         """`provisioner VERB` with the options that pick this stack and this API."""
-        url = f" --api-url {self.api_url}" if self.api_url else ""
-        return f"provisioner {verb} --dir {self.stack.root}{url}"
+        return f"provisioner {verb} {self.selector}"
 
     @cached_property
     def store(self) -> StateStore:
@@ -106,7 +113,7 @@ class Session:
         holder = error.holder
         # `state` never calls the API: no --api-url (it would be an unknown option there).
         lock_id = holder.id if holder is not None else "LOCK_ID"
-        unlock = f"provisioner state unlock {lock_id} --dir {self.stack.root}"
+        unlock = f"provisioner state unlock {lock_id} --dir {shlex.quote(str(self.stack.root))}"
         return (
             f"the state of stack {self.stack.settings.stack!r} at {error.location} is locked"
             f"{waited}: {held_by(holder)}. Nothing was changed. Wait for that run to finish "
@@ -210,7 +217,9 @@ def connect(context: Context, stack: Stack, api_url: str | None) -> Session:
     connection = resolve_connection(api_url, dict(context.environ))
 
     def on_retry(what: str, error: ApiError, delay: float) -> None:
-        click.echo(f"retrying {what} in {delay:.1f}s: {error.message}", err=True)
+        # The error names the call too ("create acme/x: 429 ..."): said once is enough.
+        said = error.message.removeprefix(f"{what}: ")
+        click.echo(f"retrying {what} in {delay:.1f}s: {said}", err=True)
 
     _warn_directory_name(stack)
     retrier = Retrier(sleep=context.sleep, clock=context.clock, rng=context.rng, on_retry=on_retry)

@@ -27,10 +27,11 @@ from provisioner.plan.model import (
     ReasonCode,
     ResourceChange,
     Seen,
+    SpecDir,
 )
 from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 
-FORMAT_VERSION = "1.2"  # 1.1: state_serial; 1.2: targets
+FORMAT_VERSION = "1.3"  # 1.1: state_serial; 1.2: targets; 1.3: spec_dir
 
 
 class PlanFormatError(ValueError):
@@ -213,6 +214,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "namespaces": list(plan.namespaces),
         "state_serial": plan.state_serial,
         "targets": list(plan.targets),
+        "spec_dir": None if plan.spec_dir is None else asdict(plan.spec_dir),
         "summary": {action.value: counts[action] for action in Action},
         "changes": [_change_to_json(c) for c in plan.changes],
         "diagnostics": [_diagnostic_to_json(d) for d in plan.diagnostics],
@@ -235,6 +237,14 @@ def _serial(value: Any) -> int | None:
     raise PlanFormatError(f"malformed plan: state_serial must be a count, not {_kind(value)}")
 
 
+def _spec_dir(value: Any) -> SpecDir | None:
+    """Absent (a 1.1 plan) or null: the plan does not say where its specs were."""
+    if value is None:
+        return None
+    data = _object(value, "spec_dir")
+    return SpecDir(_text(data, "given", "spec_dir"), _text(data, "absolute", "spec_dir"))
+
+
 def plan_from_json(data: Any) -> Plan:
     """The plan a document holds; any shape this version did not write is a `PlanFormatError`
     (a hand-made plan with a valid checksum must not crash apply)."""
@@ -248,6 +258,7 @@ def plan_from_json(data: Any) -> Plan:
             namespaces=tuple(_array(data.get("namespaces"), "namespaces")),
             state_serial=_serial(data.get("state_serial")),
             targets=tuple(str(t) for t in _array(data.get("targets", []), "targets")),
+            spec_dir=_spec_dir(data.get("spec_dir")),
             changes=tuple(
                 _change_from_json(_object(c, f"changes[{i}]"), f"changes[{i}]")
                 for i, c in enumerate(changes)

@@ -164,6 +164,17 @@ class SecretsSeen:
 
 
 @dataclass(frozen=True)
+class SpecDir:
+    """The folder a plan's specs were read from: as the command was given it (relative to where
+    it ran, when it was relative) and as an absolute path. `apply PLAN` without `--dir` goes
+    back there: to the absolute path, else (a checkout moved, as between two CI jobs) the
+    given one from where apply runs. The stack name the plan records must then match."""
+
+    given: str
+    absolute: str
+
+
+@dataclass(frozen=True)
 class Plan:
     stack: str
     changes: tuple[ResourceChange, ...] = ()
@@ -175,6 +186,8 @@ class Plan:
     state_serial: int | None = None
     # The `--target` patterns the plan was narrowed to (`plan.targets`); empty: the whole stack.
     targets: tuple[str, ...] = ()
+    # Where the stack's specs were read from; None when not planned from a folder (tests).
+    spec_dir: SpecDir | None = None
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

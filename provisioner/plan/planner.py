@@ -57,6 +57,9 @@ class PlanOptions:
     destroy: bool = False
     # Secret values cannot be read back, so a changed value is invisible; this sends them again.
     resend_secrets: bool = False
+    # What a suggested command repeats to pick this stack and API (`--dir D --api-url U`): the
+    # caller's to say, so the command works as printed; the planner cannot know it.
+    command_options: str = ""
 
 
 REVISION = "model.revision"
@@ -371,13 +374,20 @@ class _Planner:
             )
         )
 
+    def import_command(self, live: LiveEndpoint) -> str:
+        """`provisioner import NAME --namespace NS --dir D ...`: writes its spec into this stack."""
+        options = f" {self.options.command_options}" if self.options.command_options else ""
+        return f"provisioner import {live.name} --namespace {live.namespace}{options}"
+
     def owned(self, spec: EndpointSpec, live: LiveEndpoint, owner: str | None) -> bool:
         """May this stack change `live`? Records why not."""
         if owner is None and not spec.adopt:
             self.error(
                 spec.source.mark("name"),
-                f"{live.address} already exists and is not managed by provisioner; run "
-                f"`provisioner import {spec.name}` to adopt it, or rename this spec",
+                f"{live.address} already exists and is not managed by provisioner: add "
+                "`adopt: true` to this spec to take it over (the plan then shows what it "
+                "changes), or rename this spec; to start from the endpoint as it is instead, "
+                f"remove this spec and run `{self.import_command(live)}`",
             )
             return False
         if owner is not None and owner != self.options.stack:

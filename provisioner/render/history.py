@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from provisioner.render.reasons import counted
 from provisioner.state.model import HistoryRecord, StackState
 
 _SHORT_COMMIT = 12
@@ -46,7 +47,7 @@ def render_state(state: StackState, *, location: str) -> str:
         return f"Stack {state.stack!r}: no endpoint recorded yet in {location}.\n"
     lines = [
         f"Stack {state.stack!r} at {location}: serial {state.serial}, "
-        f"{len(state.endpoints)} endpoint(s) recorded"
+        f"{counted(len(state.endpoints), 'endpoint')} recorded"
     ]
     for address, record in sorted(state.endpoints.items()):
         if record.secrets is None:

@@ -17,15 +17,30 @@ Sentence = Callable[[Reason, ResourceChange], str]
 REPLACED = "deleted, then created again (the URL changes)"
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 endpoint`, `4 endpoints`."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def names(paths: Sequence[str]) -> str:
     """`a`, `a, b`, `a, b, c and 2 more`."""
     more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
     return ", ".join(paths[:3]) + more
 
 
+# Fields named by a plural noun: "tags differ", as "max_replicas differs" (one setting).
+PLURAL_FIELDS = frozenset({"tags", "args", "secrets", "engine_options"})
+
+
+def agree(paths: Sequence[str], singular: str, plural: str) -> str:
+    """The verb for `names(paths)` as its subject: plural for several fields, or one whose
+    name is a plural noun."""
+    several = len(paths) > 1 or (paths and paths[0].rsplit(".", 1)[-1] in PLURAL_FIELDS)
+    return plural if several else singular
+
+
 def _fields_differ(reason: Reason, _: ResourceChange) -> str:
-    verb = "differ" if len(reason.paths) > 1 else "differs"
-    return f"{names(reason.paths)} {verb} from the spec"
+    return f"{names(reason.paths)} {agree(reason.paths, 'differs', 'differ')} from the spec"
 
 
 def _update_failed(reason: Reason, _: ResourceChange) -> str:

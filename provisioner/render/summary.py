@@ -36,14 +36,24 @@ def counts_line(outcomes: Sequence[Outcome]) -> str:
     return f"{line}; {failed} failed" if failed else line
 
 
+def after_address(address: str, error: str) -> str:
+    """The error as said after `address: `, without the address it repeats: `acme/x failed to
+    deploy: ...` -> `failed to deploy: ...`, `create acme/x: 409 ...` -> `create: 409 ...`."""
+    if error.startswith(f"{address} "):
+        return error[len(address) + 1 :]
+    verb, found, rest = error.partition(f" {address}:")
+    if found and verb.isalpha():
+        return f"{verb}:{rest}"
+    return error
+
+
 def _failure(outcome: Outcome) -> str:
     """`✗ acme/a: create accepted, but did not become running within 30s (...)`: the address
     once, and what the service did take."""
-    address, error = outcome.change.address, outcome.error or "failed"
-    what = error.removeprefix(f"{address} ")
+    what = after_address(outcome.change.address, outcome.error or "failed")
     if outcome.accepted:
-        return f"  ✗ {address}: {outcome.change.action.value} accepted, but {what}"
-    return f"  ✗ {address}: {what}"
+        return f"  ✗ {outcome.change.address}: {outcome.change.action.value} accepted, but {what}"
+    return f"  ✗ {outcome.change.address}: {what}"
 
 
 def render_summary(outcomes: Sequence[Outcome], *, verb: str) -> str:

@@ -123,9 +123,23 @@ _RULES = {
 }
 
 
+# Names people reach for that are far (as difflib measures it) from the key meant: a close
+# match to one of these suggests its key, when that key is allowed where the mistake is.
+_ALIASES = {
+    "environment": "env",
+    "env_vars": "env",
+    "variables": "env",
+    "arguments": "args",
+    "replicas": "max_replicas",
+}
+
+
 def _suggest(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    """`; did you mean 'x'?` for the closest choice (case aside: `AWS` -> `aws`), if any."""
+    candidates = {c.lower(): c for c in choices}
+    candidates.update({a: k for a, k in _ALIASES.items() if k in choices and a not in candidates})
+    close = difflib.get_close_matches(word.lower(), list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {candidates[close[0]]!r}?" if close else ""
 
 
 # (path, point-at-key, message): one diagnostic, before it is given a file position.
@@ -170,6 +184,8 @@ def _wrong_type(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
     hint = ""
     if expected == "a string" and isinstance(value, bool):
         hint = f'; quote it: "{str(value).lower()}"'
+    elif path[-1:] == ("instance_size",) and isinstance(value, int):
+        hint = f'; write "x{value}"'  # sizes are x1, x2, ...: "2" would be invalid next
     elif expected == "a string" and isinstance(value, int | float):
         hint = f'; quote it: "{value}"'
     elif expected == "an integer" and isinstance(value, float) and value.is_integer():

@@ -36,7 +36,7 @@ def test_a_one_megabyte_error_body_is_cut_in_the_message(
         context=context_for(emulator),
     )
     assert result.code == 1
-    assert f"create acme/svc: {status}" in result.err, result.err[:2000]
+    assert f"✗ acme/svc: create: {status}" in result.err, result.err[:2000]
     assert "more characters cut]" in result.err
     assert len(result.text) < 10_000, result.text[:3000]
 

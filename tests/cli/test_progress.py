@@ -29,7 +29,7 @@ def test_plain_reporter_prints_changes_once_and_summarises_periodically() -> Non
         "✓ acme/a: running (target running, 40s)",
     ]
     summaries = [line for line in lines if line.startswith("still waiting")]
-    assert summaries == ["still waiting for 1 endpoint(s) after 35s: acme/a (initializing)"]
+    assert summaries == ["still waiting for 1 endpoint after 35s: acme/a (initializing)"]
 
 
 def test_tty_reporter_redraws_one_line_per_endpoint_in_place() -> None:

@@ -140,7 +140,7 @@ def test_hardware_problems_point_at_the_spec(tmp_path: Path, cli: Cli, emulator:
     )
     assert f"{kind}:9:18: error: compute.instance_type: 'intel-xyz' is not offered" in result.err
     assert (
-        f"{old}:9:18: error: compute.instance_type: intel-icl x2 in aws/us-east-1 is deprecated"
+        f"{old}:9:18: error: compute.instance_type: intel-icl in aws/us-east-1 is deprecated"
         in result.err
     )
     assert f"{region}:7:11: error: compute.region: aws offers no region 'mars-1'" in result.err

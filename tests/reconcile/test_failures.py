@@ -119,7 +119,7 @@ def test_an_update_the_service_accepts_but_does_not_take_is_reported(
     emulator.add_fault({"kind": "drop_field", "namespace": "acme", "name": "svc", "field": field})
     result = cli("apply", "--dir", str(specs), "--auto-approve")
     assert result.code == 1
-    assert f"update acme/svc: the service accepted it but reports {reported}" in result.err
+    assert f"✗ acme/svc: update: the service accepted it but reports {reported}" in result.err
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
 
@@ -143,7 +143,7 @@ def test_transient_faults_are_retried(tmp_path: Path, cli: Cli, emulator: Emulat
     result = cli("apply", "--dir", str(specs), "--auto-approve")
     assert result.code == 0, result.text
     assert result.err.count("retrying list endpoints of acme") == 2
-    assert "retrying create acme/svc in 3.0s: create acme/svc: 429" in result.err
+    assert "retrying create acme/svc in 3.0s: 429" in result.err
     assert set(live(emulator)) == {"svc"}
 
 
@@ -191,7 +191,7 @@ def test_quota_taken_after_the_plan_fails_one_endpoint_and_the_others_finish(
     unmanaged(hf_api, "elsewhere", min_replica=1, max_replica=25)
     result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
     assert result.code == 1
-    assert "acme/big: create acme/big: 409" in result.err
+    assert "acme/big: create: 409" in result.err
     assert "Quota exceeded" in result.err
     assert set(live(emulator)) == {"small", "elsewhere"}
 
@@ -274,7 +274,7 @@ def test_an_answer_that_cannot_be_read_fails_only_its_endpoint(
     result = cli("apply", "--dir", str(specs), "--auto-approve", "--parallelism", "1")
     assert result.code == 1, result.text
     assert "internal error" not in result.err
-    assert "acme/a: create acme/a: the service's answer could not be read" in result.err
+    assert "acme/a: create: the service's answer could not be read" in result.err
     assert "1 created; 1 failed" in result.err
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0

@@ -45,7 +45,7 @@ def test_spec_colliding_with_unmanaged_endpoint_is_an_error_suggesting_import(
     assert result.code == 1
     assert (
         f"{specs}/taken.yaml:1:7: error: acme/taken already exists and is not managed by "
-        "provisioner; run `provisioner import taken` to adopt it, or rename this spec"
+        "provisioner: add `adopt: true` to this spec to take it over"
     ) in result.err
     assert mutations(emulator) == []
 
@@ -92,7 +92,10 @@ def test_destroy_refuses_protected_endpoints(tmp_path: Path, cli: Cli, emulator:
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     result = cli("destroy", "--dir", str(specs), "--auto-approve")
     assert result.code == 1
-    assert "refused to destroy protected endpoint(s): acme/precious" in result.err
+    assert (
+        "refused to destroy protected endpoint: acme/precious; apply 'protect: false' to it first"
+        in result.err
+    )
     assert set(live(emulator)) == {"precious"}
 
 

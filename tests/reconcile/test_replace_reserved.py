@@ -57,7 +57,7 @@ def test_a_replacement_that_cannot_create_says_the_old_one_is_gone_and_apply_aga
     result = _replace_under(emulator, cli, specs)
     assert result.code == 1
     assert (
-        "replace acme/svc: the old endpoint was deleted but the new one was not created"
+        "acme/svc: replace: the old endpoint was deleted but the new one was not created"
         in result.err
     ), result.err
     assert "already exists" in result.err
@@ -81,7 +81,7 @@ def test_a_replacement_whose_old_endpoint_never_goes_creates_nothing_and_says_so
     result = _replace_under(emulator, cli, specs)
     assert result.code == 1
     assert (
-        f"replace acme/svc: the old endpoint was still there after {GONE_TIMEOUT_SECONDS:.0f}s; "
+        f"acme/svc: replace: the old endpoint was still there after {GONE_TIMEOUT_SECONDS:.0f}s; "
         "nothing was created, run apply again"
     ) in result.err
     assert _creates(emulator) == []

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
@@ -177,6 +180,62 @@ def test_the_saved_plan_hint_works_as_printed_from_another_spec_directory(
     assert planned.code == 0, planned.text
     hint = planned.err.split("apply exactly it with: ")[1].strip()
     assert hint == f"provisioner apply --dir {specs} --api-url {emulator.url} {saved}"
-    applied = cli(*hint.split()[1:], "--auto-approve")
+    applied = cli(*shlex.split(hint)[1:])
     assert applied.code == 0, applied.text
     assert "Apply complete: 1 created." in applied.out
+
+
+def _team(folder: Path, name: str = "team") -> Path:
+    folder.mkdir(parents=True)
+    (folder / "_settings.yaml").write_text(f"stack: {name}\nnamespace: acme\n")
+    write_spec(folder, "svc")
+    return folder
+
+
+def test_apply_plan_without_dir_applies_to_the_stack_the_plan_was_made_for(
+    tmp_path: Path, cli: Cli, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`plan --dir team --out p.json`, then `apply p.json` from anywhere: the plan records its
+    folder (as given and absolute); an explicit --dir of another stack is still refused."""
+    monkeypatch.chdir(tmp_path)
+    _team(tmp_path / "team")
+    _team(tmp_path / "other", name="other")
+    assert cli("plan", "--dir", "team", "--out", "p.json").code == 0
+    recorded = json.loads((tmp_path / "p.json").read_text())["spec_dir"]
+    assert recorded == {"given": "team", "absolute": str(tmp_path / "team")}
+    refused = cli("apply", "p.json", "--dir", "other")
+    assert refused.code == 1
+    assert "this is a plan for stack 'team', but other is stack 'other'" in refused.err
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # no `endpoints` here, no `team` either
+    applied = cli("apply", "../p.json")
+    assert applied.code == 0, applied.text
+    assert "Apply complete: 1 created." in applied.out
+    assert set(live(emulator)) == {"svc"}
+    history = cli("history", "--dir", str(tmp_path / "team"))  # recorded in team's state
+    assert "svc" in history.out, history.text
+
+
+def test_apply_plan_without_dir_follows_a_moved_checkout(
+    tmp_path: Path, cli: Cli, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planned in one CI job's checkout, applied in another's: the absolute folder is gone,
+    the folder as given is found from where apply runs."""
+    first, second = tmp_path / "job1", tmp_path / "job2"
+    _team(first / "team")
+    monkeypatch.chdir(first)
+    assert cli("plan", "--dir", "team", "--out", "p.json").code == 0
+    shutil.copytree(first, second)
+    shutil.rmtree(first)
+    monkeypatch.chdir(second)
+    applied = cli("apply", "p.json")
+    assert applied.code == 0, applied.text
+    assert set(live(emulator)) == {"svc"}
+    shutil.rmtree(second / "team")
+    gone = cli("apply", "p.json")
+    assert gone.code == 1
+    assert (
+        f"p.json:1:1: error: the plan was made from the stack in team ({first / 'team'}), which "
+        "is not here: pass --dir with that stack's folder"
+    ) in gone.err

@@ -22,6 +22,6 @@ def test_incomplete_names_each_failure_and_says_the_rest_finished() -> None:
     mixed = [outcome("a", Action.UPDATE), outcome("b", Action.CREATE, "create acme/b: 409")]
     assert render_summary(mixed, verb="apply") == (
         "\nApply incomplete: 1 updated; 1 failed.\n"
-        "  ✗ acme/b: create acme/b: 409\n"
+        "  ✗ acme/b: create: 409\n"
         "The other changes finished; fix the cause and run it again.\n"
     )
