@@ -242,7 +242,10 @@ def test_a_failed_endpoint_is_named_once_per_line(
     assert failures, result.text
     for line in failures:
         assert line.count("acme/svc") == 1, line
-    assert any(line.startswith("  ✗ acme/svc: failed to deploy: ") for line in failures)
+    assert any(
+        line.startswith("  ✗ acme/svc: create accepted, but failed to deploy: ")
+        for line in failures
+    )
 
 
 def test_the_wait_timeout_hint_checks_the_same_stack(
