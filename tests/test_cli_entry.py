@@ -24,3 +24,18 @@ def test_console_script_reports_version() -> None:
         [str(BIN / "provisioner"), "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "provisioner, version 0.1.0"
+
+
+def test_every_command_s_help_shows_examples_that_name_the_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`provisioner CMD --help` ends with examples of that very command."""
+    from provisioner.cli.main import COMMANDS
+    from tests.support.cli import run
+
+    for name in [c for c in COMMANDS if c not in ("emulator", "hf", "state")]:
+        shown = run(capsys, name, "--help")
+        assert shown.code == 0, (name, shown.err)
+        examples = shown.out.split("Examples:", 1)
+        assert len(examples) == 2, f"`provisioner {name} --help` has no examples"
+        assert f"provisioner {name} " in examples[1], name

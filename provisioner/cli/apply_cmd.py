@@ -9,9 +9,11 @@ from typing import Any
 import click
 
 from provisioner.apply.workflow import load_saved_plan, plan_stack, saved_spec_dir
+from provisioner.cli.colour import echo_plan
 from provisioner.cli.context import Context
 from provisioner.cli.options import (
     allow_mass_delete_option,
+    examples,
     resend_secrets_option,
     target_option,
 )
@@ -51,7 +53,14 @@ def _fresh(
     return plan
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "provisioner apply --dir endpoints",
+        "provisioner apply --auto-approve --lock-timeout 600   # CI",
+        "provisioner apply plan.json   # exactly the saved, reviewed plan",
+        "provisioner apply --target 'chat-*'",
+    )
+)
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @run_options
 @resend_secrets_option
@@ -98,7 +107,7 @@ def apply(
                 allow_mass_delete=allow_mass_delete,
                 targets=targets,
             )
-        click.echo(render_plan(plan), nl=False)
+        echo_plan(context, render_plan(plan))
         # As Terraform's `apply PLANFILE`: saving the plan was its review, so it is approved.
         run["auto_approve"] = run["auto_approve"] or plan_file is not None
         execute(session, plan, verb="apply", **run)

@@ -8,14 +8,21 @@ from typing import Any
 import click
 
 from provisioner.apply.workflow import plan_stack
+from provisioner.cli.colour import echo_plan
 from provisioner.cli.context import Context
+from provisioner.cli.options import examples
 from provisioner.cli.run import execute, run_options
 from provisioner.cli.session import connect, load_partial, show_diagnostics
 from provisioner.render.text import render_plan
 from provisioner.spec.diagnostics import ProvisionerError
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "provisioner destroy --dir endpoints/dev",
+        "provisioner destroy --dir endpoints/dev --auto-approve",
+    )
+)
 @run_options
 @click.pass_obj
 def destroy(context: Context, /, spec_dir: Path, api_url: str | None, **run: Any) -> None:
@@ -33,7 +40,7 @@ def destroy(context: Context, /, spec_dir: Path, api_url: str | None, **run: Any
             broken=broken,
         )
         show_diagnostics(plan.diagnostics)
-        click.echo(render_plan(plan), nl=False)
+        echo_plan(context, render_plan(plan))
         execute(session, plan, verb="destroy", **run)
     unknown = [c.address for c in plan.refused if not c.protected]
     protected = [c.address for c in plan.refused if c.protected]

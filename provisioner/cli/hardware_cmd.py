@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from provisioner.cli.context import Context
-from provisioner.cli.options import api_url_option, dir_option
+from provisioner.cli.options import api_url_option, dir_option, examples
 from provisioner.cli.session import connect
 from provisioner.hub.errors import ApiError
 from provisioner.render.hardware import render_hardware, render_hardware_json
@@ -16,7 +16,12 @@ from provisioner.spec.diagnostics import ProvisionerError
 from provisioner.spec.stack import load_stack
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "provisioner hardware --namespace acme --accelerator gpu",
+        "provisioner hardware --vendor aws --region us-east-1 --format json",
+    )
+)
 @click.option("--namespace", help="Namespace to list for (default: the stack's namespace).")
 @click.option("--vendor", help="Only this cloud vendor (aws, azure, gcp).")
 @click.option("--region", help="Only this region (us-east-1, ...).")

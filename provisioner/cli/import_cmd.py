@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from provisioner.cli.context import Context
-from provisioner.cli.options import api_url_option, dir_option
+from provisioner.cli.options import api_url_option, dir_option, examples
 from provisioner.cli.session import Session, connect
 from provisioner.hub.errors import ApiError
 from provisioner.hub.models import LiveEndpoint
@@ -134,7 +134,13 @@ def _write_specs(endpoints: list[LiveEndpoint], spec_dir: Path, stack: Stack) ->
     return written, problems
 
 
-@click.command("import")
+@click.command(
+    "import",
+    epilog=examples(
+        "provisioner import my-endpoint --namespace acme --dir endpoints",
+        "provisioner import --all --namespace acme --dir endpoints/imported",
+    ),
+)
 @click.argument("names", nargs=-1)
 @click.option("--all", "import_all", is_flag=True, help="Import every unmanaged endpoint.")
 @click.option("--namespace", help="Namespace to import from (default: the stack's namespace).")

@@ -47,3 +47,9 @@ target_option = click.option(
     "globs allowed ('chat-*'); repeatable. Creates, updates and deletes of removed specs "
     "included.",
 )
+
+
+def examples(*commands: str) -> str:
+    """A command's `--help` epilog: examples that run as shown (`\b` keeps click from
+    re-wrapping them)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {command}" for command in commands)

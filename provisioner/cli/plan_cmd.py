@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 
 from provisioner.apply.workflow import plan_stack
+from provisioner.cli.colour import echo_plan
 from provisioner.cli.context import Context
 from provisioner.cli.options import (
     allow_mass_delete_option,
     api_url_option,
     dir_option,
+    examples,
     resend_secrets_option,
     target_option,
 )
@@ -23,7 +25,14 @@ from provisioner.render.text import render_plan
 from provisioner.spec.diagnostics import Mark, ProvisionerError
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "provisioner plan --dir endpoints",
+        "provisioner plan --out plan.json   # then: provisioner apply plan.json",
+        "provisioner plan --detailed-exitcode || [ $? -eq 2 ]   # CI: 2 means changes",
+        "provisioner plan --json | jq '.changes[].reasons'",
+    )
+)
 @dir_option
 @api_url_option
 @click.option(
@@ -74,7 +83,10 @@ def plan(
     show_diagnostics(result.diagnostics)
     if result.errors:
         raise SystemExit(1)
-    click.echo(render_json(result) if as_json else render_plan(result), nl=False)
+    if as_json:
+        click.echo(render_json(result), nl=False)
+    else:
+        echo_plan(context, render_plan(result))
     if out is not None:
         try:
             out.write_text(dumps(result), encoding="utf-8")

@@ -13,14 +13,17 @@ from provisioner.apply.release import plan_release_stack, release
 from provisioner.apply.results import Ledger
 from provisioner.apply.workflow import Collaborators
 from provisioner.cli.context import Context
-from provisioner.cli.options import api_url_option, dir_option
+from provisioner.cli.options import api_url_option, dir_option, examples
 from provisioner.cli.run import Seconds, confirmer, reporter
 from provisioner.cli.session import connect, load, show_diagnostics
 from provisioner.render.summary import render_summary
 from provisioner.render.text import render_release
 
 
-@click.command("release")
+@click.command(
+    "release",
+    epilog=examples("provisioner release old-chat --dir endpoints   # after removing its spec"),
+)
 @click.argument("names", nargs=-1, required=True)
 @dir_option
 @api_url_option

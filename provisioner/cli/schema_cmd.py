@@ -6,10 +6,13 @@ import json
 
 import click
 
+from provisioner.cli.options import examples
 from provisioner.spec import schema as spec_schema
 
 
-@click.command("schema")
+@click.command(
+    "schema", epilog=examples("provisioner schema --kind endpoint > endpoint.schema.json")
+)
 @click.option(
     "--kind",
     type=click.Choice(["endpoint", "defaults", "settings"]),

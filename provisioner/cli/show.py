@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from provisioner.cli.options import dir_option
+from provisioner.cli.options import dir_option, examples
 from provisioner.render.diagnostics import render_diagnostics
 from provisioner.spec.emit import dump_documents, effective
 from provisioner.spec.stack import load_stack
 
 
-@click.command()
+@click.command(epilog=examples("provisioner show llm --dir endpoints"))
 @click.argument("names", nargs=-1)
 @dir_option
 def show(names: tuple[str, ...], spec_dir: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from provisioner.cli.context import Context
-from provisioner.cli.options import dir_option
+from provisioner.cli.options import dir_option, examples
 from provisioner.cli.session import held_by, open_store
 from provisioner.render.history import render_history, render_state
 from provisioner.spec.diagnostics import ProvisionerError
@@ -35,7 +35,7 @@ def state() -> None:
     """The stack's state: secret fingerprints, what was last applied, the lock."""
 
 
-@state.command()
+@state.command(epilog=examples("provisioner state show --dir endpoints"))
 @dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print the state document as it is stored.")
 @click.pass_obj
@@ -53,7 +53,11 @@ def show(context: Context, spec_dir: Path, as_json: bool) -> None:
     click.echo("Lock: " + ("free" if holder is None else held_by(holder)))
 
 
-@state.command()
+@state.command(
+    epilog=examples(
+        "provisioner state unlock 6fa1aa43431144b9 --dir endpoints   # the ID the error printed"
+    )
+)
 @click.argument("lock_id")
 @dir_option
 @click.pass_obj
@@ -69,7 +73,9 @@ def unlock(context: Context, lock_id: str, spec_dir: Path) -> None:
     click.echo(f"Released the state lock ({held_by(released)}).")
 
 
-@click.command()
+@click.command(
+    epilog=examples("provisioner history --dir endpoints", "provisioner history --limit 5 --json")
+)
 @dir_option
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON document per line, newest first.")

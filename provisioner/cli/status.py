@@ -8,12 +8,14 @@ import click
 
 from provisioner.apply.workflow import plan_stack
 from provisioner.cli.context import Context
-from provisioner.cli.options import api_url_option, dir_option
+from provisioner.cli.options import api_url_option, dir_option, examples
 from provisioner.cli.session import connect, load_partial, show_diagnostics
 from provisioner.render.status import render_status, render_status_json
 
 
-@click.command()
+@click.command(
+    epilog=examples("provisioner status --dir endpoints", "provisioner status --format json")
+)
 @dir_option
 @api_url_option
 @click.option(

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from provisioner.cli.options import dir_option
+from provisioner.cli.options import dir_option, examples
 from provisioner.render.diagnostics import render_diagnostics
 from provisioner.spec.stack import load_stack
 
 
-@click.command()
+@click.command(epilog=examples("provisioner validate --dir endpoints"))
 @dir_option
 def validate(spec_dir: Path) -> None:
     """Check every spec under --dir: schema, cross-field rules, duplicates. Exit 1 on errors."""
