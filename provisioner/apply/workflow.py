@@ -199,10 +199,11 @@ def plan_stack(
         max_percent=stack.settings.delete_limit,
         allowed=allow_mass_delete,
         whole=whole,
+        command_options=command_options,
     )
     plan = warn_unlisted(plan, fleet.unlisted, where=where)
     if seen is not None and not destroy:
-        plan = warn_unseen_secrets(plan, seen, where=where)
+        plan = warn_unseen_secrets(plan, seen, where=where, command_options=command_options)
     spec_dir = SpecDir(str(stack.root), str(stack.root.absolute()))
     return Planned(replace(plan, spec_dir=spec_dir), fleet)
 

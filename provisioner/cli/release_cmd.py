@@ -16,7 +16,8 @@ from provisioner.cli.context import Context
 from provisioner.cli.options import api_url_option, dir_option, examples
 from provisioner.cli.run import Seconds, confirmer, reporter
 from provisioner.cli.session import connect, load, show_diagnostics
-from provisioner.render.summary import render_summary
+from provisioner.plan.model import Action
+from provisioner.render.summary import DONE, render_summary
 from provisioner.render.text import render_release
 
 
@@ -68,6 +69,7 @@ def release_(
             parallelism=DEFAULT_PARALLELISM,
         )
     ok = all(o.ok for o in outcomes)
-    click.echo(render_summary(outcomes, verb="release"), err=not ok, nl=False)
+    released = {**DONE, Action.UPDATE: "released"}  # a release is a tags-only update
+    click.echo(render_summary(outcomes, verb="release", words=released), err=not ok, nl=False)
     if not ok:
         raise SystemExit(1)

@@ -39,7 +39,10 @@ def status(context: Context, spec_dir: Path, api_url: str | None, output: str) -
         store=session.store,
         environ=context.environ,
         broken=broken,
+        command_options=session.selector,
     )
     show_diagnostics(plan.diagnostics)
-    render = render_status_json if output == "json" else render_status
-    click.echo(render(plan, fleet), nl=False)
+    if output == "json":
+        click.echo(render_status_json(plan, fleet), nl=False)
+    else:
+        click.echo(render_status(plan, fleet, plan_command=session.command("plan")), nl=False)

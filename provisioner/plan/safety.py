@@ -30,7 +30,9 @@ def _listed(addresses: list[str]) -> str:
     return ", ".join(addresses[:_SHOWN]) + (f" and {more} more" if more > 0 else "")
 
 
-def warn_unseen_secrets(plan: Plan, seen: SecretsSeen, *, where: Mark) -> Plan:
+def warn_unseen_secrets(
+    plan: Plan, seen: SecretsSeen, *, where: Mark, command_options: str = ""
+) -> Plan:
     """`plan`, with a warning at `where` naming the endpoints whose secret values it could not
     compare with the state's fingerprints, unless this plan sends their secrets anyway."""
     kept = [c for c in plan.changes if c.seen.exists and c.secrets is None and not c.refused]
@@ -47,7 +49,8 @@ def warn_unseen_secrets(plan: Plan, seen: SecretsSeen, *, where: Mark) -> Plan:
         warnings.append(
             f"the values of the secrets of {_listed(unrecorded)} were not recorded by an apply "
             "since this stack's state began, so a change of them cannot be seen; "
-            "`provisioner apply --resend-secrets` sends them once and records their fingerprints"
+            f"`provisioner apply --resend-secrets{_options(command_options)}` sends them once "
+            "and records their fingerprints"
         )
     if unset:
         warnings.append(
@@ -80,8 +83,18 @@ def _refused_secrets(plan: Plan, seen: SecretsSeen) -> list[str]:
     return warnings
 
 
+def _options(command_options: str) -> str:
+    return f" {command_options}" if command_options else ""
+
+
 def guard_mass_deletion(
-    plan: Plan, *, where: Mark, max_percent: int, allowed: bool, whole: Plan | None = None
+    plan: Plan,
+    *,
+    where: Mark,
+    max_percent: int,
+    allowed: bool,
+    whole: Plan | None = None,
+    command_options: str = "",
 ) -> Plan:
     """`plan`, with an error at `where` (the stack's settings file or directory) when it
     deletes every endpoint the stack manages, or more than `max_percent` of them. `whole` is
@@ -100,7 +113,8 @@ def guard_mass_deletion(
         f"this plan deletes {len(deleted)} of the {len(managed)} endpoints stack {plan.stack!r} "
         f"manages ({share}: {names}); a spec directory with specs missing, unreadable or moved "
         f"looks like removed specs. If these deletions are intended, run again with {FLAG} "
-        "(the limit is max_delete_percent in _settings.yaml; `provisioner destroy` deletes a "
+        f"(the limit is max_delete_percent in _settings.yaml; "
+        f"`provisioner destroy{_options(command_options)}` deletes a "
         "whole stack)"
     )
     diagnostics = tuple(sorted((*plan.diagnostics, Diagnostic(where, message))))

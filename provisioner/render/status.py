@@ -52,17 +52,17 @@ def _row(change: ResourceChange, endpoint: LiveEndpoint | None) -> list[str]:
     return [change.address, endpoint.state.value, replicas, url, _spec_column(change)]
 
 
-def render_status(plan: Plan, fleet: Fleet) -> str:
+def render_status(plan: Plan, fleet: Fleet, *, plan_command: str = "provisioner plan") -> str:
     if not plan.changes:
         return f"Stack {plan.stack!r} has no endpoints and no specs.\n"
     live = fleet.index()
     rows = [["ENDPOINT", "STATE", "REPLICAS", "URL", "SPEC"]]
     rows += [_row(change, live.get((change.namespace, change.name))) for change in plan.changes]
     pending = sum(1 for c in plan.changes if c.is_change)
-    verdict = (
-        f"{pending} differ from the specs: run `provisioner plan`." if pending else "all in sync."
-    )
-    return f"{_table(rows)}\n\n{len(plan.changes)} endpoint(s); {verdict}\n"
+    differ = "differs from its spec" if pending == 1 else "differ from their specs"
+    verdict = f"{pending} {differ}: run `{plan_command}`." if pending else "all in sync."
+    count = len(plan.changes)
+    return f"{_table(rows)}\n\n{count} endpoint{'' if count == 1 else 's'}; {verdict}\n"
 
 
 STATUS_FORMAT_VERSION = "1"

@@ -20,7 +20,7 @@ DONE = {
 }
 
 
-def counts_line(outcomes: Sequence[Outcome]) -> str:
+def counts_line(outcomes: Sequence[Outcome], words: Mapping[Action, str] = DONE) -> str:
     """`2 created, 1 deleted; 1 failed`, in the order the changes ran, or `nothing changed`.
     A change the service accepted but that did not settle counts as done, and says so
     (`1 created (not settled)`): the endpoint exists and bills. With failures and nothing done,
@@ -29,8 +29,8 @@ def counts_line(outcomes: Sequence[Outcome]) -> str:
     done = Counter(o.change.action for o in outcomes if o.ok)
     unsettled = Counter(o.change.action for o in outcomes if o.accepted and not o.ok)
     failed = sum(1 for o in outcomes if not o.ok and not o.accepted)
-    parts = [f"{n} {DONE[action]}" for action, n in done.items() if n]
-    parts += [f"{n} {DONE[action]} (not settled)" for action, n in unsettled.items() if n]
+    parts = [f"{n} {words[action]}" for action, n in done.items() if n]
+    parts += [f"{n} {words[action]} (not settled)" for action, n in unsettled.items() if n]
     nothing = "none finished" if failed else "nothing changed"
     line = ", ".join(parts) or nothing
     return f"{line}; {failed} failed" if failed else line
@@ -56,14 +56,16 @@ def _failure(outcome: Outcome) -> str:
     return f"  ✗ {outcome.change.address}: {what}"
 
 
-def render_summary(outcomes: Sequence[Outcome], *, verb: str) -> str:
+def render_summary(
+    outcomes: Sequence[Outcome], *, verb: str, words: Mapping[Action, str] = DONE
+) -> str:
     """`Apply complete: ...`, or `Apply incomplete: ...` with one line per change that did not
     finish, and what that leaves behind."""
     failed = [o for o in outcomes if not o.ok]
     title = verb.capitalize()
     if not failed:
-        return f"\n{title} complete: {counts_line(outcomes)}.\n"
-    lines = [f"\n{title} incomplete: {counts_line(outcomes)}.", *map(_failure, failed)]
+        return f"\n{title} complete: {counts_line(outcomes, words)}.\n"
+    lines = [f"\n{title} incomplete: {counts_line(outcomes, words)}.", *map(_failure, failed)]
     if any(o.accepted for o in failed):
         lines.append(
             "An endpoint that did not settle exists all the same: `provisioner status` shows "

@@ -76,7 +76,7 @@ def test_status_shows_the_fleet(specs: Path, cli: Cli) -> None:
     assert "paused" in lines["acme/dialogpt-chat"]
     assert "running" in lines["acme/support-assistant"]
     assert "/endpoints/acme/support-assistant" in lines["acme/support-assistant"]
-    assert "5 endpoint(s); all in sync." in status.out
+    assert "5 endpoints; all in sync." in status.out
 
 
 def test_apply_without_terminal_needs_auto_approve(

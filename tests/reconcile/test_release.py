@@ -37,7 +37,7 @@ def test_release_moves_an_endpoint_to_another_stack_without_redeploying_it(
     assert "released: this stack's ownership, protection and last-applied tags are removed" in (
         result.out
     )
-    assert "Release complete" in result.out
+    assert "Release complete: 1 released." in result.out
     assert [m for m, _ in mutations(emulator)] == ["PUT"]
     (put,) = [r for r in emulator.requests() if r["method"] == "PUT"]
     assert set(put["body"]) == {"tags"}  # tags only: nothing redeploys
