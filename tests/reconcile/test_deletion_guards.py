@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
@@ -169,3 +170,39 @@ def test_a_namespace_that_cannot_be_listed_is_named_never_passed_over(
     assert mutations(emulator) == []
     emulator.clear_faults()
     assert "b" in live(emulator, "demo")
+
+
+def _replace(document: dict[str, Any], name: str) -> None:
+    (change,) = [c for c in document["changes"] if c["name"] == name]
+    change.update(action="replace", steps=["delete", "create"])
+
+
+def _delete_keeping_desired(document: dict[str, Any], name: str) -> None:
+    (change,) = [c for c in document["changes"] if c["name"] == name]
+    change.update(action="delete", steps=["delete"])  # `desired` still carries our tags
+
+
+@pytest.mark.parametrize("edit", [_replace, _delete_keeping_desired])
+def test_a_crafted_saved_plan_cannot_turn_adopting_a_hand_made_endpoint_into_deleting_it(
+    edit: Callable[[dict[str, Any], str], None],
+    tmp_path: Path,
+    cli: Cli,
+    emulator: Emulator,
+    hub_for: Callable[..., HfApi],
+) -> None:
+    """A plan may adopt an unmanaged endpoint only by updating it in place (the planner itself
+    refuses to replace one it adopts): the same change as a replacement or a delete, even with
+    this stack's tags in `desired` and a valid checksum, is refused before any call."""
+    unmanaged(hub_for(emulator), "byhand")
+    specs = tmp_path / "endpoints"
+    _stack(specs)
+    write_spec(specs, "byhand", adopt=True)
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    _rewrite(saved, lambda document: edit(document, "byhand"), checksum=True)
+    emulator.clear_requests()
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 1, result.text
+    assert "acme/byhand is not managed by provisioner: no plan may change it" in result.err
+    assert mutations(emulator) == []
+    assert "provisioner-stack-team" not in live(emulator)["byhand"]["tags"]
