@@ -3,6 +3,8 @@ converges."""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -296,5 +298,36 @@ def test_ctrl_c_says_what_had_been_sent(tmp_path: Path, cli: Cli, emulator: Emul
     hint = f"provisioner plan --dir {specs} --api-url {emulator.url}"
     assert f"Run `{hint}` to see where each endpoint stands" in result.err
     assert cli(*hint.split()[1:]).code == 0  # the hint works as printed
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_sigterm_says_what_had_been_sent_and_exits_143(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """`kill` (a CI job cancelled, a container stopped) is handled as Ctrl-C is: the account of
+    what had been sent, no traceback, exit 128 + SIGTERM; then a re-run converges."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "a", namespace="acme")
+    write_spec(specs, "b", namespace="acme")
+
+    def terminate(seconds: float) -> None:  # while waiting for the creates: a real signal
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def unhandled(signum: int, frame: object) -> None:
+        # Stands in for the default action, which would end this test run's process too.
+        raise RuntimeError("SIGTERM reached the handler the CLI found: it would have died")
+
+    ctx = replace(context_for(emulator), sleep=terminate)
+    found = signal.signal(signal.SIGTERM, unhandled)
+    try:
+        result = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+        assert signal.getsignal(signal.SIGTERM) is unhandled  # the CLI put back what it found
+    finally:
+        signal.signal(signal.SIGTERM, found)
+    assert result.code == 143, result.text
+    assert "Interrupted. What had been sent:" in result.err
+    assert "acme/a: create accepted" in result.err and "acme/b: create accepted" in result.err
+    assert result.err.endswith("Terminated.\n") and "Traceback" not in result.err
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
