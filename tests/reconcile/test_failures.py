@@ -331,3 +331,30 @@ def test_sigterm_says_what_had_been_sent_and_exits_143(
     assert result.err.endswith("Terminated.\n") and "Traceback" not in result.err
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_waiting_that_cannot_list_any_more_fails_the_apply_and_says_why(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """The creates were accepted, then the listing the waiter polls is refused: the apply does
+    not claim success, each endpoint it was waiting for says waiting stopped and why."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "a", namespace="acme")
+    write_spec(specs, "b", namespace="acme")
+
+    def refuse_then_sleep(seconds: float) -> None:
+        emulator.add_fault(
+            {"kind": "http", "method": "GET", "path": "/v2/endpoint/acme", "status": 403,
+             "count": 99}
+        )  # fmt: skip
+        emulator.advance(seconds)
+
+    ctx = replace(context_for(emulator), sleep=refuse_then_sleep)
+    result = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+    assert result.code == 1, result.text
+    assert "internal error" not in result.err
+    for name in ("a", "b"):
+        assert f"acme/{name}: waiting stopped: " in result.err, result.err
+    emulator.clear_faults()
+    assert sorted(live(emulator)) == ["a", "b"]
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
