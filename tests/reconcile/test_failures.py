@@ -358,3 +358,26 @@ def test_waiting_that_cannot_list_any_more_fails_the_apply_and_says_why(
     emulator.clear_faults()
     assert sorted(live(emulator)) == ["a", "b"]
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+
+
+def test_waiting_shows_each_endpoint_state_target_and_time_and_marks_a_failure(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """What a CI log shows while apply waits: one line per endpoint and state change."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "good", namespace="acme")
+    write_spec(specs, "doomed", namespace="acme")
+    emulator.add_fault(
+        {"kind": "fail_deploy", "namespace": "acme", "name": "doomed", "message": "no weights"}
+    )
+    result = cli("apply", "--dir", str(specs), "--auto-approve", "--parallelism", "1")
+    assert result.code == 1
+    waiting = [line for line in result.out.splitlines() if line[:2] in ("… ", "✓ ", "✗ ")]
+    assert waiting == [
+        "… acme/doomed: pending (target running, 0s)",
+        "… acme/good: pending (target running, 0s)",
+        "… acme/doomed: initializing (target running, 5s)",
+        "… acme/good: initializing (target running, 5s)",
+        "✗ acme/doomed: failed (target running, 15s)",
+        "✓ acme/good: running (target running, 15s)",
+    ], result.out
