@@ -10,10 +10,14 @@ import difflib
 import importlib
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 import traceback
 from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
 
 import click
 
@@ -109,11 +113,42 @@ def _debug_log() -> Path:
     )
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a CI job cancelled, a container stopped), raised where Ctrl-C raises
+    KeyboardInterrupt: an apply says what it had sent, and the command exits 128 + 15."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # One account is enough: a second SIGTERM (a supervisor insisting) ends the process at once.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise Terminated
+
+
+def _interrupted(exc: BaseException) -> NoReturn:
+    if isinstance(exc, Terminated):
+        click.echo("Terminated.", err=True)
+        sys.exit(128 + signal.SIGTERM)
+    click.echo("Interrupted.", err=True)
+    sys.exit(130)
+
+
 def main(argv: list[str] | None = None, context: Context | None = None) -> None:
-    """Run the CLI. Exit codes: 0 success, 1 error, 2 only for `plan --detailed-exitcode`.
+    """Run the CLI. Exit codes: 0 success, 1 error, 2 only for `plan --detailed-exitcode`, 130
+    interrupted (Ctrl-C), 143 terminated (SIGTERM).
 
     Usage errors exit 1 (not click's 2) so that a typo can never read as "changes present".
     """
+    # Signal handlers can only be set from the main thread (tests may run the CLI elsewhere).
+    trap = threading.current_thread() is threading.main_thread()
+    previous: Any = signal.signal(signal.SIGTERM, _on_sigterm) if trap else None
+    try:
+        _main(argv, context)
+    finally:
+        if trap and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None, context: Context | None) -> None:
     try:
         code = cli.main(
             args=argv, prog_name="provisioner", standalone_mode=False, obj=context or Context()
@@ -121,8 +156,7 @@ def main(argv: list[str] | None = None, context: Context | None = None) -> None:
     except click.exceptions.Abort as exc:
         # click turns Ctrl-C into Abort: it still exits 130, as an interrupted command does.
         if isinstance(exc.__cause__, KeyboardInterrupt):
-            click.echo("Interrupted.", err=True)
-            sys.exit(130)
+            _interrupted(exc.__cause__)
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except ProvisionerError as exc:
@@ -136,9 +170,8 @@ def main(argv: list[str] | None = None, context: Context | None = None) -> None:
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
     except Exception as exc:
         path = _debug_log()
         try:

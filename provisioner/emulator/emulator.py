@@ -17,7 +17,7 @@ from typing import Any
 from provisioner.emulator.clock import Clock
 from provisioner.emulator.config import EmulatorConfig
 from provisioner.emulator.hardware import load_hardware
-from provisioner.emulator.persistence import Saver, read_snapshot
+from provisioner.emulator.persistence import Saver, read_snapshot, restore
 from provisioner.emulator.server import EmulatorHTTPServer
 from provisioner.emulator.service import Service
 
@@ -42,8 +42,8 @@ class Emulator:
             monotonic=monotonic,
         )
         self._service = Service(self.config, clock=self.clock, hardware=hardware, sleep=sleep)
-        if snapshot is not None:
-            self._service.store.load(snapshot.records)
+        if snapshot is not None and self.config.data_file is not None:
+            restore(self._service, snapshot, self.config.data_file)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._saver: Saver | None = None

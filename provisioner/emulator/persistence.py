@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import threading
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 from provisioner.emulator.clock import iso_millis, parse_iso
 from provisioner.emulator.config import ConfigError
 from provisioner.emulator.lifecycle import Record
+from provisioner.emulator.render import render
 from provisioner.emulator.service import Service
 
 FORMAT = "provisioner-emulator/1"
@@ -41,21 +43,71 @@ def read_snapshot(path: Path) -> Snapshot | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"data file {path} is not UTF-8 text ({err.reason} at byte {err.start})"
+        ) from err
     except OSError as err:
         raise ConfigError(f"cannot read data file {path}: {err.strerror or err}") from err
     try:
         raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise ConfigError(f"data file {path} holds {_kind(raw)}, expected an object")
         if raw.get("format") != FORMAT:
             raise ConfigError(f"data file {path}: unknown format {raw.get('format')!r}")
+        now = float(raw["clock"]["now"])
+        if not math.isfinite(now):
+            raise ValueError(f"clock.now is {now}")
+        endpoints = raw["endpoints"]
+        if not isinstance(endpoints, list):
+            raise ValueError(f"endpoints is {_kind(endpoints)}, expected a list")
         return Snapshot(
-            now=float(raw["clock"]["now"]),
+            now=now,
             epoch=parse_iso(raw["clock"]["epoch"]),
-            records=[Record.from_json(r) for r in raw["endpoints"]],
+            records=[_record(r, f"endpoints[{i}]") for i, r in enumerate(endpoints)],
         )
     except ConfigError:
         raise
-    except (ValueError, KeyError, TypeError, AttributeError) as err:
+    # RecursionError: JSON nested deeper than the parser goes.
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
         raise ConfigError(f"data file {path} is not a valid emulator data file ({err!r})") from err
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else f"a {type(value).__name__}"
+
+
+def _record(raw: object, where: str) -> Record:
+    """One saved endpoint, its shape checked first: a name that is a number would load and then
+    be served as one."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where} is {_kind(raw)}, expected an object")
+    for key in ("namespace", "name", "createdBy", "updatedBy"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise ValueError(f"{where}.{key} is {raw.get(key)!r}, expected a non-empty string")
+    if not isinstance(raw.get("spec"), dict):
+        raise ValueError(f"{where}.spec is {_kind(raw.get('spec'))}, expected an object")
+    if not isinstance(raw.get("timeline"), list) or not raw["timeline"]:
+        raise ValueError(f"{where}.timeline is {raw.get('timeline')!r}, expected a non-empty list")
+    return Record.from_json(raw)
+
+
+def restore(service: Service, snapshot: Snapshot, path: Path) -> None:
+    """Load the saved endpoints, then render each one as a GET would: a file that parses but
+    holds an endpoint the emulator cannot serve (a spec without its model, say) is refused now,
+    naming the file, instead of answering 500 on the first request."""
+    where = "its endpoints"
+    try:
+        with service.lock:
+            service.store.load(snapshot.records)
+            for rec in service.store.records():
+                where = f"endpoint {rec.namespace}/{rec.name}"
+                render(rec, base_url="http://127.0.0.1", iso=service.clock.iso)
+    # Whatever a hand-edited file breaks, the file is at fault, not the emulator.
+    except Exception as err:
+        raise ConfigError(
+            f"data file {path} is not a valid emulator data file ({where}: {err!r})"
+        ) from err
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -6,11 +6,13 @@ import json
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from provisioner.emulator import Emulator, EmulatorConfig
 from tests.support.raw_http import call, create_body
 
 PROVISIONER = [sys.executable, "-m", "provisioner"]
@@ -160,3 +162,61 @@ def test_a_corrupt_data_file_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 1  # usage errors exit 1 project-wide: 2 means "changes present"
     assert "Invalid value for '--data'" in done.stderr and "Traceback" not in done.stderr
+
+
+def _saved(tmp_path: Path) -> dict[str, Any]:
+    """A data file as the emulator writes it, with one endpoint in it."""
+    data = tmp_path / "saved.json"
+    with Emulator(EmulatorConfig(speed=0, data_file=data)) as emu:
+        assert call("POST", f"{emu.url}/v2/endpoint/demo", create_body("ep")).status == 200
+    document: dict[str, Any] = json.loads(data.read_text())
+    return document
+
+
+def _record(edit: Callable[[dict[str, Any]], object]) -> Callable[[dict[str, Any]], bytes]:
+    def corrupt(document: dict[str, Any]) -> bytes:
+        edit(document["endpoints"][0])
+        return json.dumps(document).encode()
+
+    return corrupt
+
+
+CORRUPTIONS: dict[str, Callable[[dict[str, Any]], bytes]] = {
+    "empty": lambda doc: b"",
+    "truncated": lambda doc: json.dumps(doc).encode()[:-40],
+    "not UTF-8": lambda doc: json.dumps(doc).encode().replace(b'"ep"', b'"\xff\xfe"'),
+    "a list at the top": lambda doc: json.dumps([doc]).encode(),
+    "a number for the clock": lambda doc: json.dumps({**doc, "clock": 5}).encode(),
+    "a clock that is not a number": lambda doc: json.dumps(
+        {**doc, "clock": {**doc["clock"], "now": "soon"}}
+    ).encode(),
+    "a number for an endpoint": lambda doc: json.dumps({**doc, "endpoints": [5]}).encode(),
+    "a number for an endpoint's spec": _record(lambda rec: rec.update(spec=5)),
+    "a number for an endpoint's name": _record(lambda rec: rec.update(name=5)),
+    "an endpoint without a timeline": _record(lambda rec: rec.update(timeline=[])),
+    "an unknown state": _record(lambda rec: rec["timeline"][0].__setitem__(1, "exploded")),
+    "a spec without its model": _record(lambda rec: rec["spec"].pop("model")),
+    "nested too deep": lambda doc: b"[" * 100_000 + b"]" * 100_000,
+}
+
+
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+def test_a_corrupted_data_file_is_a_usage_error_naming_it(tmp_path: Path, corruption: str) -> None:
+    data = tmp_path / "state.json"
+    data.write_bytes(CORRUPTIONS[corruption](_saved(tmp_path)))
+    proc = subprocess.Popen(
+        [*PROVISIONER, "emulator", "--port", "0", "--speed", "0", "--data", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate(timeout=10)
+        pytest.fail(f"served a corrupted data file: {out!r} {err[-2000:]!r}")
+    text = err.decode(errors="replace")
+    assert proc.returncode == 1, text
+    assert "Invalid value for '--data'" in text and str(data) in text, text
+    assert "Traceback" not in text and "internal error" not in text, text
+    assert out == b""

@@ -4,10 +4,12 @@ specs, must never delete endpoints (issue: reliability, "wrong deletions")."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
@@ -60,6 +62,33 @@ def test_a_spec_directory_that_lost_its_specs_deletes_nothing_without_the_flag(
     deleted = cli("apply", "--dir", str(specs), "--auto-approve", "--allow-mass-delete")
     assert deleted.code == 0, deleted.text
     assert [m for m, _ in mutations(emulator)] == ["DELETE"] * 3
+
+
+@pytest.mark.parametrize(
+    ("names", "listed"),
+    [
+        ("abcde", "acme/a, acme/b, acme/c, acme/d, acme/e"),
+        ("abcdefg", "acme/a, acme/b, acme/c, acme/d, acme/e and 2 more"),
+    ],
+)
+def test_the_mass_deletion_refusal_names_what_it_would_delete_and_the_way_forward(
+    names: str, listed: str, tmp_path: Path, cli: Cli
+) -> None:
+    """At most five names, then how many more; then what to do if it is intended."""
+    specs = tmp_path / "endpoints"
+    _stack(specs, *names)
+    apply_ok(cli, specs)
+    for name in names:
+        (specs / f"{name}.yaml").unlink()
+    refused = cli("plan", "--dir", str(specs))
+    assert refused.code == 1
+    assert (
+        f"this plan deletes {len(names)} of the {len(names)} endpoints stack 'team' manages "
+        f"(all: {listed}); a spec directory with specs missing, unreadable or moved looks like "
+        "removed specs. If these deletions are intended, run again with --allow-mass-delete "
+        "(the limit is max_delete_percent in _settings.yaml; `provisioner destroy` deletes a "
+        "whole stack)"
+    ) in " ".join(refused.err.split())
 
 
 def test_removing_a_minority_of_specs_needs_no_flag_and_the_share_is_configurable(
@@ -164,8 +193,48 @@ def test_a_namespace_that_cannot_be_listed_is_named_never_passed_over(
     emulator.clear_requests()
     result = cli("apply", "--dir", str(specs), "--auto-approve")
     assert result.code == 0, result.text
-    assert "warning: namespace demo could not be listed (" in result.err
-    assert "are not in this plan (none is changed or deleted)" in result.err
+    warning = re.escape(
+        f"{specs}/_settings.yaml:1:1: warning: namespace demo could not be listed ("
+    )
+    warning += r".+\): endpoints stack 'team' may manage there are not in this plan "
+    warning += re.escape("(none is changed or deleted)")
+    assert re.search(warning, " ".join(result.err.split())), result.err
     assert mutations(emulator) == []
     emulator.clear_faults()
     assert "b" in live(emulator, "demo")
+
+
+def _replace(document: dict[str, Any], name: str) -> None:
+    (change,) = [c for c in document["changes"] if c["name"] == name]
+    change.update(action="replace", steps=["delete", "create"])
+
+
+def _delete_keeping_desired(document: dict[str, Any], name: str) -> None:
+    (change,) = [c for c in document["changes"] if c["name"] == name]
+    change.update(action="delete", steps=["delete"])  # `desired` still carries our tags
+
+
+@pytest.mark.parametrize("edit", [_replace, _delete_keeping_desired])
+def test_a_crafted_saved_plan_cannot_turn_adopting_a_hand_made_endpoint_into_deleting_it(
+    edit: Callable[[dict[str, Any], str], None],
+    tmp_path: Path,
+    cli: Cli,
+    emulator: Emulator,
+    hub_for: Callable[..., HfApi],
+) -> None:
+    """A plan may adopt an unmanaged endpoint only by updating it in place (the planner itself
+    refuses to replace one it adopts): the same change as a replacement or a delete, even with
+    this stack's tags in `desired` and a valid checksum, is refused before any call."""
+    unmanaged(hub_for(emulator), "byhand")
+    specs = tmp_path / "endpoints"
+    _stack(specs)
+    write_spec(specs, "byhand", adopt=True)
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    _rewrite(saved, lambda document: edit(document, "byhand"), checksum=True)
+    emulator.clear_requests()
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 1, result.text
+    assert "acme/byhand is not managed by provisioner: no plan may change it" in result.err
+    assert mutations(emulator) == []
+    assert "provisioner-stack-team" not in live(emulator)["byhand"]["tags"]

@@ -3,6 +3,8 @@ converges."""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -353,3 +355,84 @@ def test_ctrl_c_while_changes_run_starts_no_further_change(
     assert "acme/b: not started" in result.err and "acme/c: not started" in result.err
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_sigterm_says_what_had_been_sent_and_exits_143(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """`kill` (a CI job cancelled, a container stopped) is handled as Ctrl-C is: the account of
+    what had been sent, no traceback, exit 128 + SIGTERM; then a re-run converges."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "a", namespace="acme")
+    write_spec(specs, "b", namespace="acme")
+
+    def terminate(seconds: float) -> None:  # while waiting for the creates: a real signal
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def unhandled(signum: int, frame: object) -> None:
+        # Stands in for the default action, which would end this test run's process too.
+        raise RuntimeError("SIGTERM reached the handler the CLI found: it would have died")
+
+    ctx = replace(context_for(emulator), sleep=terminate)
+    found = signal.signal(signal.SIGTERM, unhandled)
+    try:
+        result = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+        assert signal.getsignal(signal.SIGTERM) is unhandled  # the CLI put back what it found
+    finally:
+        signal.signal(signal.SIGTERM, found)
+    assert result.code == 143, result.text
+    assert "Interrupted. What had been sent:" in result.err
+    assert "acme/a: create accepted" in result.err and "acme/b: create accepted" in result.err
+    assert result.err.endswith("Terminated.\n") and "Traceback" not in result.err
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_waiting_that_cannot_list_any_more_fails_the_apply_and_says_why(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """The creates were accepted, then the listing the waiter polls is refused: the apply does
+    not claim success, each endpoint it was waiting for says waiting stopped and why."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "a", namespace="acme")
+    write_spec(specs, "b", namespace="acme")
+
+    def refuse_then_sleep(seconds: float) -> None:
+        emulator.add_fault(
+            {"kind": "http", "method": "GET", "path": "/v2/endpoint/acme", "status": 403,
+             "count": 99}
+        )  # fmt: skip
+        emulator.advance(seconds)
+
+    ctx = replace(context_for(emulator), sleep=refuse_then_sleep)
+    result = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+    assert result.code == 1, result.text
+    assert "internal error" not in result.err
+    for name in ("a", "b"):
+        assert f"acme/{name}: waiting stopped: " in result.err, result.err
+    emulator.clear_faults()
+    assert sorted(live(emulator)) == ["a", "b"]
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+
+
+def test_waiting_shows_each_endpoint_state_target_and_time_and_marks_a_failure(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """What a CI log shows while apply waits: one line per endpoint and state change."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "good", namespace="acme")
+    write_spec(specs, "doomed", namespace="acme")
+    emulator.add_fault(
+        {"kind": "fail_deploy", "namespace": "acme", "name": "doomed", "message": "no weights"}
+    )
+    result = cli("apply", "--dir", str(specs), "--auto-approve", "--parallelism", "1")
+    assert result.code == 1
+    waiting = [line for line in result.out.splitlines() if line[:2] in ("… ", "✓ ", "✗ ")]
+    assert waiting == [
+        "… acme/doomed: pending (target running, 0s)",
+        "… acme/good: pending (target running, 0s)",
+        "… acme/doomed: initializing (target running, 5s)",
+        "… acme/good: initializing (target running, 5s)",
+        "✗ acme/doomed: failed (target running, 15s)",
+        "✓ acme/good: running (target running, 15s)",
+    ], result.out

@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 
+from provisioner.emulator import Emulator
 from provisioner.spec.fields import BY_SPEC, FIELDS, Mode
 from tests.reconcile.helpers import plans_clean, write_spec
 from tests.support.cli import Result
+from tests.support.raw_http import call
 
 Cli = Callable[..., Result]
 
@@ -124,3 +126,32 @@ def test_editing_one_field_changes_exactly_it(path: str, tmp_path: Path, cli: Cl
     applied = cli("apply", "--dir", str(specs), "--auto-approve")
     assert applied.code == 0, applied.text
     plans_clean(cli, specs)
+
+
+def test_a_private_link_change_is_shown_with_the_spec_keys(tmp_path: Path, cli: Cli) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", type="private", private_link=LINK)
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    moved = {**LINK, "account_id": "210987654321", "region": "eu-west-1"}
+    write_spec(specs, "svc", namespace="acme", type="private", private_link=moved)
+    plan = cli("plan", "--dir", str(specs))
+    assert (
+        '~ private_link: {"account_id": "123456789012", "region": "us-east-1"} -> '
+        '{"account_id": "210987654321", "region": "eu-west-1"}   # forces replacement'
+    ) in plan.out, plan.out
+
+
+def test_an_image_provisioner_has_no_engine_for_is_named_as_the_service_names_it(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """Changed outside to an image variant no engine maps to (`vLLMOmni`): the plan says what
+    the endpoint runs now, not `null`."""
+    specs = tmp_path / "endpoints"
+    tgi = {"engine": "tgi", "image": {"url": "ghcr.io/huggingface/text-generation-inference:3"}}
+    write_spec(specs, "svc", namespace="acme", model=tgi)
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    omni = {"vLLMOmni": {"url": "vllm/vllm-omni:1", "port": 8000}}
+    put = call("PUT", f"{emulator.url}/v2/endpoint/acme/svc", {"model": {"image": omni}})
+    assert put.status == 200, put.text
+    plan = cli("plan", "--dir", str(specs))
+    assert '~ model.engine: "vLLMOmni" -> "tgi"' in plan.out, plan.out

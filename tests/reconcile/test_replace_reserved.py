@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from huggingface_hub import HfApi
+
 from provisioner.apply.executor import GONE_TIMEOUT_SECONDS, NAME_RESERVED_TIMEOUT_SECONDS
 from provisioner.emulator import Durations, Emulator
 from tests.reconcile.conftest import context_for
-from tests.reconcile.helpers import live, write_spec
+from tests.reconcile.helpers import live, unmanaged, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -96,3 +98,28 @@ def test_a_replacement_waits_out_a_slow_delete(
     result = _replace_under(emulator, cli, specs)
     assert result.code == 0, result.text
     assert live(emulator)["svc"]["provider"]["region"] == "eu-west-1"
+
+
+def test_a_plain_create_whose_name_is_still_reserved_fails_at_once_and_apply_again_creates_it(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator], hub_for: Callable[..., HfApi]
+) -> None:
+    """Only a replacement waits for a reserved name: it deleted the old endpoint itself, a
+    moment ago. A plain create did not; waiting minutes on a 409 it cannot explain would look
+    like a hang, so it fails at once with the service's words, and the next apply creates it."""
+    emulator = make_emulator(durations=Durations(name_reserved=60))
+    api = hub_for(emulator)
+    unmanaged(api, "svc")
+    api.delete_inference_endpoint("svc", namespace="acme")  # by hand, just before
+    emulator.advance(5)  # gone from GET and the list; the name is still reserved
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    emulator.clear_requests()
+    ctx = context_for(emulator)
+    result = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+    assert result.code == 1, result.text
+    assert "already exists" in result.err
+    assert _creates(emulator) == [409]  # one try, no waiting
+    assert live(emulator) == {}
+    emulator.advance(60)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    assert list(live(emulator)) == ["svc"]

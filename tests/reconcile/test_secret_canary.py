@@ -110,3 +110,19 @@ def test_no_output_or_file_ever_holds_the_token_or_a_secret(
         assert TOKEN not in text
         assert SECRET not in text
     assert any("API_KEY" in text for text in written)  # the names are shown, never the values
+
+
+def test_an_added_env_value_that_looks_like_a_token_is_never_shown_in_a_plan(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    """validate warns about it; the plan shows the key, never the value (the live side has no
+    such key, so only the desired value tells that it is a token). The JSON plan is not
+    checked: it carries the desired configuration, env values included, for `apply PLAN`."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "svc", namespace="acme", model={"env": {"HUB": TOKEN}})
+    plan = cli("plan", "--dir", str(specs), "--detailed-exitcode")
+    assert plan.code == 2, plan.text
+    assert "+ model.env.HUB: (sensitive)" in plan.out
+    assert TOKEN not in plan.text

@@ -70,3 +70,19 @@ def test_an_added_secret_key_is_a_change_where_the_service_echoes_names(
     (put,) = _puts(emulator)
     assert put["model"]["secrets"] == {"K": "***", "L": "***"}
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=ctx).code == 0
+
+
+def test_fields_after_unechoed_secrets_are_still_compared(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    """Secret names the service does not say are skipped, not the rest of the endpoint: a
+    change to a field after them in the table (command, hardware, scaling) is still planned."""
+    emulator = make_emulator(omit_secrets=True)
+    ctx = context_for(emulator, VALUE_OF_K="k-value-1234")
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", model=_secrets("K"))
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    write_spec(specs, "svc", namespace="acme", model=_secrets("K"), scaling={"max_replicas": 3})
+    plan = cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=ctx)
+    assert plan.code == 2, plan.text
+    assert "~ acme/svc: update" in plan.out and "scaling.max_replicas" in plan.out
