@@ -72,7 +72,7 @@ def test_a_spec_directory_that_lost_its_specs_deletes_nothing_without_the_flag(
     ],
 )
 def test_the_mass_deletion_refusal_names_what_it_would_delete_and_the_way_forward(
-    names: str, listed: str, tmp_path: Path, cli: Cli
+    names: str, listed: str, tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     """At most five names, then how many more; then what to do if it is intended."""
     specs = tmp_path / "endpoints"
@@ -86,8 +86,8 @@ def test_the_mass_deletion_refusal_names_what_it_would_delete_and_the_way_forwar
         f"this plan deletes {len(names)} of the {len(names)} endpoints stack 'team' manages "
         f"(all: {listed}); a spec directory with specs missing, unreadable or moved looks like "
         "removed specs. If these deletions are intended, run again with --allow-mass-delete "
-        "(the limit is max_delete_percent in _settings.yaml; `provisioner destroy` deletes a "
-        "whole stack)"
+        "(the limit is max_delete_percent in _settings.yaml; `provisioner destroy --dir "
+        f"{specs} --api-url {emulator.url}` deletes a whole stack)"
     ) in " ".join(refused.err.split())
 
 

@@ -409,7 +409,7 @@ def test_waiting_that_cannot_list_any_more_fails_the_apply_and_says_why(
     assert result.code == 1, result.text
     assert "internal error" not in result.err
     for name in ("a", "b"):
-        assert f"acme/{name}: waiting stopped: " in result.err, result.err
+        assert f"acme/{name}: create accepted, but waiting stopped: " in result.err, result.err
     emulator.clear_faults()
     assert sorted(live(emulator)) == ["a", "b"]
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
