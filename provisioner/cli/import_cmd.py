@@ -23,12 +23,31 @@ from provisioner.spec.diagnostics import ProvisionerError, bounded, shown
 from provisioner.spec.emit import dump_documents
 from provisioner.spec.schema import SCHEMA_FILE, valid_name
 from provisioner.spec.stack import Stack, load_stack
+from provisioner.state.open import git_root
 
 HEADER = (
-    "# yaml-language-server: $schema={schema}\n"
+    "{schema}"
     "# Imported by `provisioner import` from {address}. Server defaults are left out;\n"
     "# `adopt: true` lets the next apply take this endpoint over (it adds the ownership tags).\n"
 )
+MODELINE = "# yaml-language-server: $schema={path}\n"
+# Where the schema is not in the repository (provisioner installed from PyPI): a path to it
+# would name this machine's virtualenv, so the header says how to get one instead.
+NO_MODELINE = (
+    "# Editor schema: run `provisioner schema > endpoint.schema.json` in the repository and\n"
+    "# point a `yaml-language-server` modeline here at it, by a path relative to this file.\n"
+)
+
+
+def _schema_line(target: Path) -> str:
+    """A modeline relative to the spec, when the shipped schema is in the same git repository
+    (it then works wherever the repository is cloned); else how to make one."""
+    shipped = Path(str(resources.files("provisioner.spec").joinpath(SCHEMA_FILE))).resolve()
+    here = target.parent.resolve()
+    root = git_root(here)
+    if root is None or not shipped.is_relative_to(root) or ".venv" in shipped.parts:
+        return NO_MODELINE
+    return MODELINE.format(path=Path(os.path.relpath(shipped, here)).as_posix())
 
 
 def _chosen(
@@ -106,9 +125,7 @@ def _write_spec(endpoint: LiveEndpoint, spec_dir: Path, stack: Stack) -> Path:
     """Write the spec of one unmanaged endpoint that has no file yet, or raise `Refused`."""
     target = _target(endpoint, spec_dir)
     document = spec_document(endpoint, default_namespace=stack.settings.namespace)
-    shipped = Path(str(resources.files("provisioner.spec").joinpath(SCHEMA_FILE)))
-    schema = os.path.relpath(shipped, target.parent.resolve())
-    header = HEADER.format(schema=schema, address=endpoint.address)
+    header = HEADER.format(schema=_schema_line(target), address=endpoint.address)
     _create(target, header + dump_documents([document]).removeprefix("---\n"))
     for note in import_notes(endpoint):
         click.echo(f"note: {endpoint.address}: {note}", err=True)
@@ -164,7 +181,16 @@ def import_(
     session = connect(context, stack, api_url)
     namespace = namespace or stack.default_namespace(session.identity.user)
     chosen = _chosen(session, namespace, names, import_all)
+    if import_all and not chosen:
+        click.echo(f"Nothing to import: namespace {namespace} has no endpoints.", err=True)
+        return
     written, problems = _write_specs(chosen, spec_dir, stack)
+    if import_all and not written and not problems:
+        click.echo(
+            f"Nothing to import: every endpoint of namespace {namespace} is managed already or "
+            "has a spec file (listed above).",
+            err=True,
+        )
     if written:
         click.echo(
             f"Review them, then `{session.command('plan')}`: adopting only adds ownership tags."

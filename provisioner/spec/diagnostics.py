@@ -132,6 +132,9 @@ class Diagnostics:
     def warning(self, mark: Mark, message: str) -> None:
         self._items.setdefault(Diagnostic(mark, message, Severity.WARNING), None)
 
+    def add(self, item: Diagnostic) -> None:
+        self._items.setdefault(item, None)
+
     def extend(self, other: Iterable[Diagnostic]) -> None:
         for item in other:
             self._items.setdefault(item, None)

@@ -16,7 +16,7 @@ from typing import Any
 from provisioner.spec import checks, schema
 from provisioner.spec.backend import LOCAL, BackendConfig
 from provisioner.spec.backend import parse as parse_backend
-from provisioner.spec.diagnostics import Diagnostics, Mark, Severity, display_path
+from provisioner.spec.diagnostics import Diagnostic, Diagnostics, Mark, Severity, display_path
 from provisioner.spec.discover import yaml_files
 from provisioner.spec.loader import Document, KeyPath, Located, load_file
 from provisioner.spec.model import EndpointSpec
@@ -263,6 +263,7 @@ def load_stack(root: Path) -> tuple[Stack, Diagnostics]:
     files = yaml_files(root, diagnostics)
     defaults = _load_defaults(files, diagnostics)
     documents: list[MergedDocument] = []
+    inherited: dict[Diagnostic, list[Path]] = {}
     for path in files:
         if path.name.startswith("_"):
             _warn_underscore(path, diagnostics, root)
@@ -284,15 +285,39 @@ def load_stack(root: Path) -> tuple[Stack, Diagnostics]:
             if chain is None:
                 continue
             merged = merge_documents(chain, document)
-            spec = _check(merged, settings, diagnostics)
+            spec = _check(merged, settings, diagnostics, inherited)
             documents.append(MergedDocument(merged, spec))
+    diagnostics.extend(_inherited_by(inherited))
     _duplicates(documents, settings, diagnostics)
     return Stack(root, settings, tuple(documents)), diagnostics
 
 
-def _check(document: Document, settings: Settings, diagnostics: Diagnostics) -> EndpointSpec | None:
+def _inherited_by(inherited: dict[Diagnostic, list[Path]]) -> list[Diagnostic]:
+    """A problem in a `_defaults.yaml` value, once, naming the specs that inherit it (not one
+    identical line per spec)."""
+    named = []
+    for diagnostic, specs in inherited.items():
+        files = sorted({str(f) for f in specs})
+        shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+        which = "spec" if len(files) == 1 else f"{len(files)} specs"
+        message = f"{diagnostic.message} (inherited by {which}: {shown})"
+        named.append(Diagnostic(diagnostic.subject, message, diagnostic.severity))
+    return named
+
+
+def _check(
+    document: Document,
+    settings: Settings,
+    diagnostics: Diagnostics,
+    inherited: dict[Diagnostic, list[Path]],
+) -> EndpointSpec | None:
     found = [*schema.check(document, schema.endpoint_schema()), *checks.rules(document)]
-    diagnostics.extend(found)
+    for diagnostic in found:
+        subject = diagnostic.subject
+        if isinstance(subject, Mark) and subject.file != document.file:
+            inherited.setdefault(diagnostic, []).append(document.file)  # from a _defaults.yaml
+        else:
+            diagnostics.add(diagnostic)
     if any(d.severity is Severity.ERROR for d in found):
         return None
     return checks.build(document, default_namespace=settings.namespace)

@@ -8,6 +8,7 @@ them on create), as a misbehaving or compromised service would list them."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -142,3 +143,46 @@ def test_an_env_of_secrets_only_is_imported_empty_so_the_plan_takes_them_out_of_
     assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
     assert live(emulator)["only"]["model"]["env"] == {}
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=ctx).code == 0
+
+
+def test_the_schema_line_never_names_this_machine(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    """Outside the repository that ships the schema, a path to it would name this machine's
+    installation: the header says how to get a schema instead. Inside it, the path is relative
+    to the spec, so it works wherever the repository is cloned."""
+    unmanaged(hub_for(emulator), "outside")
+    unmanaged(hub_for(emulator), "inside")
+    elsewhere = tmp_path / "endpoints"
+    elsewhere.mkdir()
+    assert cli("import", "outside", "--dir", str(elsewhere), "--namespace", "acme").code == 0
+    text = (elsewhere / "outside.yaml").read_text()
+    assert "$schema=" not in text and "provisioner schema > endpoint.schema.json" in text
+    assert str(Path.home()) not in text and "/tmp" not in text
+
+    repository = Path(__file__).resolve().parents[2]  # this repository ships the schema
+    inside = repository / "tests" / "cases" / ".import-scratch"
+    inside.mkdir()
+    try:
+        assert cli("import", "inside", "--dir", str(inside), "--namespace", "acme").code == 0
+        first = (inside / "inside.yaml").read_text().splitlines()[0]
+        assert first == (
+            "# yaml-language-server: $schema=../../../provisioner/spec/endpoint.schema.json"
+        )
+    finally:
+        shutil.rmtree(inside)
+
+
+def test_import_all_says_when_there_is_nothing_to_import(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    specs = tmp_path / "endpoints"
+    specs.mkdir()
+    empty = cli("import", "--all", "--dir", str(specs), "--namespace", "acme")
+    assert empty.code == 0
+    assert "Nothing to import: namespace acme has no endpoints." in empty.err
+    unmanaged(hub_for(emulator), "one")
+    assert cli("import", "--all", "--dir", str(specs), "--namespace", "acme").code == 0
+    again = cli("import", "--all", "--dir", str(specs), "--namespace", "acme")
+    assert again.code == 0
+    assert "has a spec file (listed above)" in again.err and "one.yaml exists" in again.err
