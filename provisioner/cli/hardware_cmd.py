@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from provisioner.cli.context import Context
-from provisioner.cli.options import api_url_option, dir_option, examples
+from provisioner.cli.options import api_url_option, dir_option, examples, format_option
 from provisioner.cli.session import connect
 from provisioner.hub.errors import ApiError
 from provisioner.render.hardware import render_hardware, render_hardware_json
@@ -29,14 +29,7 @@ from provisioner.spec.stack import load_stack
 @click.option(
     "--all", "everything", is_flag=True, help="Include deprecated and unavailable instances."
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, or one JSON document for scripts.",
-)
+@format_option
 @dir_option
 @api_url_option
 @click.pass_obj

@@ -49,6 +49,16 @@ target_option = click.option(
 )
 
 
+format_option = click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people, or one JSON document for scripts.",
+)
+
+
 def examples(*commands: str) -> str:
     """A command's `--help` epilog: examples that run as shown (`\b` keeps click from
     re-wrapping them)."""

@@ -8,7 +8,7 @@ import click
 
 from provisioner.apply.workflow import plan_stack
 from provisioner.cli.context import Context
-from provisioner.cli.options import api_url_option, dir_option, examples
+from provisioner.cli.options import api_url_option, dir_option, examples, format_option
 from provisioner.cli.session import connect, load_partial, show_diagnostics
 from provisioner.render.status import render_status, render_status_json
 
@@ -18,14 +18,7 @@ from provisioner.render.status import render_status, render_status_json
 )
 @dir_option
 @api_url_option
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, or one JSON document for scripts.",
-)
+@format_option
 @click.pass_obj
 def status(context: Context, spec_dir: Path, api_url: str | None, output: str) -> None:
     """Table of the stack's endpoints: state, replicas, URL, and drift from the specs."""

@@ -87,6 +87,14 @@ def unmanaged(api: HfApi, name: str, **extra: Any) -> None:
     api.create_inference_endpoint(name, **{**fields, **extra})
 
 
+def team_stack(specs: Path, *names: str) -> None:
+    """Stack `team` in namespace acme at `specs`, with a minimal spec for each name."""
+    specs.mkdir(parents=True, exist_ok=True)
+    (specs / "_settings.yaml").write_text("stack: team\nnamespace: acme\n")
+    for name in names:
+        write_spec(specs, name)
+
+
 def apply_ok(cli: Callable[..., Result], specs: Path) -> None:
     """`apply --auto-approve` of `specs`, which must succeed."""
     result = cli("apply", "--dir", str(specs), "--auto-approve")

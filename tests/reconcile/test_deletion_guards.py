@@ -14,24 +14,17 @@ from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
 from provisioner.plan.document import _checksum
-from tests.reconcile.helpers import apply_ok, live, mutations, unmanaged, write_spec
+from tests.reconcile.helpers import apply_ok, live, mutations, team_stack, unmanaged, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
-
-
-def _stack(specs: Path, *names: str) -> None:
-    specs.mkdir(parents=True, exist_ok=True)
-    (specs / "_settings.yaml").write_text("stack: team\nnamespace: acme\n")
-    for name in names:
-        write_spec(specs, name)
 
 
 def test_a_dangling_symlink_spec_stops_apply_before_any_call(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = tmp_path / "endpoints"
-    _stack(specs, "a", "b", "c")
+    team_stack(specs, "a", "b", "c")
     apply_ok(cli, specs)
     (specs / "c.yaml").unlink()
     (specs / "c.yaml").symlink_to(tmp_path / "elsewhere" / "c.yaml")
@@ -47,7 +40,7 @@ def test_a_spec_directory_that_lost_its_specs_deletes_nothing_without_the_flag(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = tmp_path / "endpoints"
-    _stack(specs, "a", "b", "c")
+    team_stack(specs, "a", "b", "c")
     apply_ok(cli, specs)
     for name in ("a", "b", "c"):
         (specs / f"{name}.yaml").unlink()  # say, a checkout gone wrong
@@ -76,7 +69,7 @@ def test_the_mass_deletion_refusal_names_what_it_would_delete_and_the_way_forwar
 ) -> None:
     """At most five names, then how many more; then what to do if it is intended."""
     specs = tmp_path / "endpoints"
-    _stack(specs, *names)
+    team_stack(specs, *names)
     apply_ok(cli, specs)
     for name in names:
         (specs / f"{name}.yaml").unlink()
@@ -95,7 +88,7 @@ def test_removing_a_minority_of_specs_needs_no_flag_and_the_share_is_configurabl
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = tmp_path / "endpoints"
-    _stack(specs, "a", "b", "c")
+    team_stack(specs, "a", "b", "c")
     apply_ok(cli, specs)
     (specs / "c.yaml").unlink()
     assert cli("plan", "--dir", str(specs)).code == 0  # 1 of 3 is under the default 50 %
@@ -128,7 +121,7 @@ def _delete(name: str) -> Callable[[dict[str, Any]], None]:
 
 def test_an_edited_saved_plan_is_refused(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
     specs = tmp_path / "endpoints"
-    _stack(specs, "a", "b")
+    team_stack(specs, "a", "b")
     apply_ok(cli, specs)
     saved = tmp_path / "plan.json"
     assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
@@ -145,7 +138,7 @@ def test_a_crafted_saved_plan_cannot_delete_what_its_stack_does_not_own(
 ) -> None:
     unmanaged(hub_for(emulator), "byhand")
     specs = tmp_path / "endpoints"
-    _stack(specs, "a")
+    team_stack(specs, "a")
     write_spec(specs, "byhand", adopt=True)
     write_spec(specs, "guarded", protect=True)
     apply_ok(cli, specs)
@@ -183,7 +176,7 @@ def test_a_namespace_that_cannot_be_listed_is_named_never_passed_over(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = tmp_path / "endpoints"
-    _stack(specs, "a")
+    team_stack(specs, "a")
     write_spec(specs, "b", namespace="demo")
     apply_ok(cli, specs)
     (specs / "b.yaml").unlink()  # its namespace now has no spec: only scanned for orphans
@@ -227,7 +220,7 @@ def test_a_crafted_saved_plan_cannot_turn_adopting_a_hand_made_endpoint_into_del
     this stack's tags in `desired` and a valid checksum, is refused before any call."""
     unmanaged(hub_for(emulator), "byhand")
     specs = tmp_path / "endpoints"
-    _stack(specs)
+    team_stack(specs)
     write_spec(specs, "byhand", adopt=True)
     saved = tmp_path / "plan.json"
     assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0

@@ -10,24 +10,17 @@ from pathlib import Path
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
-from tests.reconcile.helpers import apply_ok, live, write_spec
+from tests.reconcile.helpers import apply_ok, live, team_stack, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
-
-
-def _stack(specs: Path, *names: str) -> None:
-    specs.mkdir(parents=True, exist_ok=True)
-    (specs / "_settings.yaml").write_text("stack: team\nnamespace: acme\n")
-    for name in names:
-        write_spec(specs, name)
 
 
 def test_status_as_json_has_one_entry_per_endpoint_with_stable_keys(
     tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
 ) -> None:
     specs = tmp_path / "endpoints"
-    _stack(specs, "a", "b")
+    team_stack(specs, "a", "b")
     apply_ok(cli, specs)
     hub_for(emulator).update_inference_endpoint("b", namespace="acme", max_replica=3)
     write_spec(specs, "c")
@@ -59,7 +52,7 @@ def test_status_and_destroy_still_run_when_one_spec_is_broken(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = tmp_path / "endpoints"
-    _stack(specs, "a", "b", "c")
+    team_stack(specs, "a", "b", "c")
     apply_ok(cli, specs)
     (specs / "c.yaml").write_text("name: c\nprotect: true\nmodel: [\n")  # a bad edit
     (specs / "b.yaml").unlink()  # b's spec removed... or moved into the broken file?
@@ -89,7 +82,7 @@ def test_destroy_stops_when_the_settings_cannot_be_read(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = tmp_path / "endpoints"
-    _stack(specs, "a")
+    team_stack(specs, "a")
     apply_ok(cli, specs)
     (specs / "_settings.yaml").write_text("stack: [\n")
     emulator.clear_requests()

@@ -7,24 +7,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from provisioner.emulator import Emulator
-from tests.reconcile.helpers import apply_ok, live, mutations, write_spec
+from tests.reconcile.helpers import apply_ok, live, mutations, team_stack, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
-
-
-def _stack(specs: Path, *names: str) -> None:
-    specs.mkdir(parents=True, exist_ok=True)
-    (specs / "_settings.yaml").write_text("stack: team\nnamespace: acme\n")
-    for name in names:
-        write_spec(specs, name)
 
 
 def test_a_target_plans_and_applies_only_the_endpoints_it_names(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = tmp_path / "endpoints"
-    _stack(specs, "chat-a", "chat-b", "embed")
+    team_stack(specs, "chat-a", "chat-b", "embed")
     apply_ok(cli, specs)
     for name in ("chat-a", "chat-b", "embed"):
         write_spec(specs, name, tags=["edited"])
@@ -49,11 +42,11 @@ def test_a_target_plans_and_applies_only_the_endpoints_it_names(
     assert "chat-new" not in live(emulator)
 
 
-def test_a_target_can_delete_an_orphan_and_the_guard_counts_the_whole_stack(
+def test_a_target_can_delete_an_orphan_and_the_guard_counts_the_wholeteam_stack(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = tmp_path / "endpoints"
-    _stack(specs, "a", "b", "c")
+    team_stack(specs, "a", "b", "c")
     apply_ok(cli, specs)
     for name in ("a", "b", "c"):
         (specs / f"{name}.yaml").unlink()
@@ -73,7 +66,7 @@ def test_a_target_that_matches_nothing_is_an_error_naming_it(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = tmp_path / "endpoints"
-    _stack(specs, "a", "b")
+    team_stack(specs, "a", "b")
     apply_ok(cli, specs)
     emulator.clear_requests()
     result = cli("apply", "--dir", str(specs), "--auto-approve", "--target", "a", "--target", "zz*")
@@ -88,7 +81,7 @@ def test_a_saved_targeted_plan_changes_only_its_targets(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = tmp_path / "endpoints"
-    _stack(specs, "a", "b")
+    team_stack(specs, "a", "b")
     apply_ok(cli, specs)
     write_spec(specs, "a", tags=["edited"])
     write_spec(specs, "b", tags=["edited"])
