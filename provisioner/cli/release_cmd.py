@@ -47,8 +47,9 @@ def release_(
     lock_timeout: float,
 ) -> None:
     """Stop managing the endpoints NAME (or NAMESPACE/NAME) without deleting them."""
-    # Every spec must load: a broken one might be the spec of an endpoint being released.
-    session = connect(context, load(spec_dir), api_url)
+    # Every spec must load: a broken one might be the spec of an endpoint being released. Not
+    # the policies: releasing deploys nothing, and an endpoint breaking one may be released.
+    session = connect(context, load(spec_dir, check_policies=False), api_url)
     with session.locked("release", timeout=lock_timeout):
         plan = plan_release_stack(session.stack, session.api, session.identity, names)
         show_diagnostics(plan.diagnostics)

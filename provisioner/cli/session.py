@@ -158,8 +158,8 @@ def open_store(context: Context, stack: Stack) -> StateStore:
     return StateStore(backend, stack.settings.stack, now=context.now)
 
 
-def load(spec_dir: Path) -> Stack:
-    stack, diagnostics = load_stack(spec_dir)
+def load(spec_dir: Path, *, check_policies: bool = True) -> Stack:
+    stack, diagnostics = load_stack(spec_dir, check_policies=check_policies)
     show_diagnostics(diagnostics)
     if diagnostics.has_errors:
         raise SystemExit(1)
@@ -171,8 +171,10 @@ def load_partial(spec_dir: Path, *, warn: bool) -> tuple[Stack, tuple[str, ...]]
     still run when one spec is broken (they act on what is live; `plan_stack` keeps every
     endpoint a broken file may declare). Their diagnostics are shown (errors as warnings when
     `warn`). What they cannot do without (the directory, `_settings.yaml`, a `_defaults.yaml`,
-    which may set `protect:` for many specs) still stops the run."""
-    stack, diagnostics = load_stack(spec_dir)
+    which may set `protect:` for many specs) still stops the run. The stack's policies are not
+    checked: these commands deploy nothing, and an endpoint that breaks one must stay visible
+    and deletable."""
+    stack, diagnostics = load_stack(spec_dir, check_policies=False)
     root = str(display_path(stack.root))
     broken: set[str] = set()
     fatal = []

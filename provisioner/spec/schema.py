@@ -120,6 +120,9 @@ _RULES = {
     "domain": "use a host name such as models.example.com",
     "tags": "use letters, digits and _.:=/-, starting with a letter or digit",
     "from_env": "use an environment variable name (letters, digits and '_')",
+    "regions": _LOWER_DASH,
+    "instance_types": _LOWER_DASH,
+    "require_scale_to_zero": "write a folder relative to the spec directory, e.g. dev",
 }
 
 
@@ -221,6 +224,11 @@ def _empty_mapping(error: ValidationError, path: KeyPath, prefix: str) -> _Found
     yield path, False, f"{prefix}must not be empty; remove it instead"
 
 
+def _empty_list(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
+    # Only policies' lists have a minimum: an empty allow-list would allow nothing.
+    yield path, False, f"{prefix}must list at least one value; remove it to allow any"
+
+
 _BOUNDS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
 
 
@@ -247,6 +255,7 @@ _BY_KEYWORD: dict[str, Callable[[ValidationError, KeyPath, str], _Found]] = {
     "maxLength": _too_long,
     "minLength": _empty_string,
     "minProperties": _empty_mapping,
+    "minItems": _empty_list,
     **dict.fromkeys(_BOUNDS, _out_of_range),
     "uniqueItems": _listed_twice,
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from provisioner.spec import checks, schema
@@ -20,6 +20,8 @@ from provisioner.spec.diagnostics import Diagnostic, Diagnostics, Mark, Severity
 from provisioner.spec.discover import yaml_files
 from provisioner.spec.loader import Document, KeyPath, Located, load_file
 from provisioner.spec.model import EndpointSpec
+from provisioner.spec.policies import NO_POLICIES, Policies, violations
+from provisioner.spec.policies import parse as parse_policies
 
 SETTINGS_NAMES = ("_settings.yaml", "_settings.yml")
 DEFAULTS_NAMES = ("_defaults.yaml", "_defaults.yml")
@@ -45,6 +47,7 @@ class Settings:
     # The schema's default applies when the file does not set it (see `delete_limit`).
     max_delete_percent: int | None = None
     backend: BackendConfig = LOCAL
+    policies: Policies = NO_POLICIES
 
     @property
     def delete_limit(self) -> int:
@@ -121,6 +124,8 @@ def _settings(root: Path, shown_root: Path, diagnostics: Diagnostics) -> Setting
             Mark(shown),
             f"stack name {default_name!r} (the directory's name) is invalid; set 'stack:' here",
         )
+    rules, problems = parse_policies(document, data, root)
+    diagnostics.extend(problems)
     return Settings(
         stack=stack,
         namespace=data.get("namespace"),
@@ -128,6 +133,7 @@ def _settings(root: Path, shown_root: Path, diagnostics: Diagnostics) -> Setting
         stack_from_directory="stack" not in data,
         max_delete_percent=data.get("max_delete_percent"),
         backend=_backend(document, data, diagnostics),
+        policies=rules,
     )
 
 
@@ -251,8 +257,12 @@ def _not_a_directory(root: Path) -> str:
     return "spec directory not found" if not root.exists() else "not a directory"
 
 
-def load_stack(root: Path) -> tuple[Stack, Diagnostics]:
-    """Load, merge, check and build every spec under `root`."""
+def load_stack(root: Path, *, check_policies: bool = True) -> tuple[Stack, Diagnostics]:
+    """Load, merge, check and build every spec under `root`.
+
+    `check_policies=False` leaves out the stack's policies (`status`, `destroy`, `release`: they
+    deploy nothing, and an endpoint that breaks a policy must still be seen, released or
+    deleted)."""
     diagnostics = Diagnostics()
     shown_root = display_path(root)
     if not root.is_dir():
@@ -286,6 +296,10 @@ def load_stack(root: Path) -> tuple[Stack, Diagnostics]:
                 continue
             merged = merge_documents(chain, document)
             spec = _check(merged, settings, diagnostics, inherited)
+            if spec is not None and check_policies:
+                folder = PurePosixPath(path.parent.relative_to(root).as_posix())
+                found = violations(spec, settings.policies, folder=folder)
+                _report(found, merged, diagnostics, inherited)
             documents.append(MergedDocument(merged, spec))
     diagnostics.extend(_inherited_by(inherited))
     _duplicates(documents, settings, diagnostics)
@@ -305,6 +319,20 @@ def _inherited_by(inherited: dict[Diagnostic, list[Path]]) -> list[Diagnostic]:
     return named
 
 
+def _report(
+    found: list[Diagnostic],
+    document: Document,
+    diagnostics: Diagnostics,
+    inherited: dict[Diagnostic, list[Path]],
+) -> None:
+    for diagnostic in found:
+        subject = diagnostic.subject
+        if isinstance(subject, Mark) and subject.file != document.file:
+            inherited.setdefault(diagnostic, []).append(document.file)  # from a _defaults.yaml
+        else:
+            diagnostics.add(diagnostic)
+
+
 def _check(
     document: Document,
     settings: Settings,
@@ -312,12 +340,7 @@ def _check(
     inherited: dict[Diagnostic, list[Path]],
 ) -> EndpointSpec | None:
     found = [*schema.check(document, schema.endpoint_schema()), *checks.rules(document)]
-    for diagnostic in found:
-        subject = diagnostic.subject
-        if isinstance(subject, Mark) and subject.file != document.file:
-            inherited.setdefault(diagnostic, []).append(document.file)  # from a _defaults.yaml
-        else:
-            diagnostics.add(diagnostic)
+    _report(found, document, diagnostics, inherited)
     if any(d.severity is Severity.ERROR for d in found):
         return None
     return checks.build(document, default_namespace=settings.namespace)
