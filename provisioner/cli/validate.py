@@ -14,7 +14,8 @@ from provisioner.spec.stack import load_stack
 @click.command(epilog=examples("provisioner validate --dir endpoints"))
 @dir_option
 def validate(spec_dir: Path) -> None:
-    """Check every spec under --dir: schema, cross-field rules, duplicates. Exit 1 on errors."""
+    """Check every spec under --dir: schema, cross-field rules, duplicates, policies. Exit 1 on
+    errors."""
     stack, diagnostics = load_stack(spec_dir)
     click.echo(render_diagnostics(diagnostics), err=True, nl=False)
     if diagnostics.has_errors:
