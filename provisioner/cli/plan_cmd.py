@@ -20,6 +20,7 @@ from provisioner.cli.options import (
 )
 from provisioner.cli.session import connect, load, show_diagnostics
 from provisioner.plan.document import dumps
+from provisioner.plan.estimate import with_costs
 from provisioner.render.json_plan import render_json
 from provisioner.render.text import render_plan
 from provisioner.spec.diagnostics import Mark, ProvisionerError
@@ -69,7 +70,7 @@ def plan(
 ) -> None:
     """Compare the specs under --dir with the live endpoints and print the changes."""
     session = connect(context, load(spec_dir), api_url)
-    result, _ = plan_stack(
+    result, fleet = plan_stack(
         session.stack,
         session.api,
         session.identity,
@@ -83,6 +84,8 @@ def plan(
     show_diagnostics(result.diagnostics)
     if result.errors:
         raise SystemExit(1)
+    # The cost is worked out now, from the prices just read, and kept in a saved plan.
+    result = with_costs(result, fleet)
     if as_json:
         click.echo(render_json(result), nl=False)
     else:

@@ -2,8 +2,8 @@
 
 For every endpoint of a plan (no-ops too, so the stack's totals are whole), the configuration it
 runs before the change (the live one) and after it (what the change leaves), each as a
-`Footprint`: where it runs, its replica range, whether it is paused, and the listing's price per
-replica-hour. A month is 730 hours (365 x 24 / 12), so a footprint costs
+`Footprint`: where it runs, its replica range, whether it is stopped (paused or failed), and the
+listing's price per replica-hour. A month is 730 hours (365 x 24 / 12), so a footprint costs
 `min_replicas..max_replicas x price x 730` USD a month; paused (or failed: it runs no replica)
 costs 0..0, and scale to zero (min 0) starts at 0. A price the listing does not give (hardware
 it no longer lists, a namespace whose listing was not read) is unknown (`None`), never 0: an
@@ -55,13 +55,13 @@ class Footprint:
     instance_size: str
     min_replicas: int
     max_replicas: int
-    paused: bool = False
+    stopped: bool = False  # paused or failed: runs no replica
     price_per_hour: float | None = None
     accelerators: int | None = None  # per replica, from the listing; None: not listed
 
     @property
     def monthly(self) -> Range | None:
-        if self.paused:
+        if self.stopped:
             return ZERO
         if self.price_per_hour is None:
             return None
@@ -71,7 +71,7 @@ class Footprint:
     @property
     def gpus(self) -> int:
         """The most GPUs it may run at once (0 when paused or not on GPU)."""
-        if self.paused or self.accelerator != "gpu":
+        if self.stopped or self.accelerator != "gpu":
             return 0
         return (self.accelerators or 1) * self.max_replicas
 
@@ -127,7 +127,7 @@ def _row(config: Config, hardware: Sequence[Hardware]) -> Hardware | None:
     return None
 
 
-def footprint(config: Config, hardware: Sequence[Hardware], *, paused: bool) -> Footprint:
+def footprint(config: Config, hardware: Sequence[Hardware], *, stopped: bool) -> Footprint:
     row = _row(config, hardware)
     return Footprint(
         vendor=config.vendor,
@@ -137,7 +137,7 @@ def footprint(config: Config, hardware: Sequence[Hardware], *, paused: bool) -> 
         instance_size=config.instance_size,
         min_replicas=config.min_replica,
         max_replicas=config.max_replica,
-        paused=paused,
+        stopped=stopped,
         price_per_hour=None if row is None else row.price_per_hour,
         accelerators=None if row is None else row.num_accelerators,
     )

@@ -13,7 +13,7 @@ from provisioner.plan.model import Action, Plan, ResourceChange
 
 
 def _after(change: ResourceChange, live: LiveEndpoint | None) -> tuple[Config, bool] | None:
-    """The configuration the change leaves, and whether it is then paused (None: gone)."""
+    """The configuration the change leaves, and whether it then runs no replica (None: gone)."""
     steps = change.steps or (change.action,)
     if change.action is Action.DELETE:
         return None
@@ -36,12 +36,14 @@ def _after(change: ResourceChange, live: LiveEndpoint | None) -> tuple[Config, b
 def change_cost(change: ResourceChange, live: LiveEndpoint | None, fleet: Fleet) -> Cost:
     hardware = fleet.hardware.get(change.namespace, ())
     before = (
-        None if live is None else footprint(live.config, hardware, paused=live.state in NOT_RUNNING)
+        None
+        if live is None
+        else footprint(live.config, hardware, stopped=live.state in NOT_RUNNING)
     )
     after = _after(change, live)
     return Cost(
         before=before,
-        after=None if after is None else footprint(after[0], hardware, paused=after[1]),
+        after=None if after is None else footprint(after[0], hardware, stopped=after[1]),
     )
 
 

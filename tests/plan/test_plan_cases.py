@@ -20,6 +20,7 @@ from provisioner.hub.client import hardware_from_client
 from provisioner.hub.models import Fleet
 from provisioner.hub.normalise import endpoint_from_raw
 from provisioner.plan.document import dumps, loads
+from provisioner.plan.estimate import with_costs
 from provisioner.plan.model import Plan
 from provisioner.plan.planner import PlanOptions, build_plan
 from provisioner.render.text import render_plan
@@ -69,10 +70,10 @@ def plan_case(case: Case, work: Path, monkeypatch: pytest.MonkeyPatch) -> Plan:
     stack, diagnostics = load_stack(Path("endpoints"))
     assert not diagnostics.has_errors, [str(d) for d in diagnostics]
     specs = stack.resolved_specs(TOKEN_USER)
-    return build_plan(
-        specs,
-        fleet_from(case.path / "live.json"),
-        PlanOptions(stack.settings.stack, **case.options),
+    fleet = fleet_from(case.path / "live.json")
+    # As `provisioner plan` does: each change's cost, from the live fleet and its prices.
+    return with_costs(
+        build_plan(specs, fleet, PlanOptions(stack.settings.stack, **case.options)), fleet
     )
 
 
