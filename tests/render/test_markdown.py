@@ -198,3 +198,15 @@ def test_a_small_plan_is_whole() -> None:
     text = render_markdown(_big_plan(5))
     assert "…and" not in text and "left out" not in text
     assert text.count("<details>") == 5
+
+
+def test_a_plan_without_costs_says_not_estimated_never_zero() -> None:
+    """A plan saved before costs (or made without a hardware listing) has no figures to show."""
+    text = render_markdown(Plan("s", changes=(_change("new", Action.CREATE, desired=CPU),)))
+    assert "Monthly cost" not in text.splitlines()[0]
+    assert (
+        "| `acme/new` | create | aws/us-east-1 cpu intel-spr x2 | 1\N{EN DASH}2 | not estimated |"
+        in text
+    )
+    assert "$0.00" not in text
+    assert table_problems(text) == []
