@@ -12,7 +12,7 @@ import click
 from provisioner.apply.workflow import read_plan_file
 from provisioner.cli.context import Context
 from provisioner.cli.options import examples, plan_format_option
-from provisioner.cli.plan_view import echo_plan_as
+from provisioner.cli.plan_view import chosen_format, echo_plan_as
 
 
 @click.command(
@@ -24,7 +24,9 @@ from provisioner.cli.plan_view import echo_plan_as
 )
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @plan_format_option
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 @click.pass_obj
-def show_plan(context: Context, file: Path, output: str | None) -> None:
+def show_plan(context: Context, file: Path, output: str | None, as_json: bool) -> None:
     """Print the plan saved in FILE (by `plan --out`) as text, markdown or json; no API call."""
-    echo_plan_as(context, read_plan_file(file), output or "text")
+    view = chosen_format(output, as_json)
+    echo_plan_as(context, read_plan_file(file), view)

@@ -33,6 +33,8 @@ def test_show_plan_renders_what_plan_printed_without_the_api(
     document = json.loads(cli("show-plan", str(saved), "--format", "json", ctx=_offline()).out)
     assert document["cost"]["monthly_after"] == {"low": 817.6, "high": 1684.11}
     assert cli("show-plan", str(saved), ctx=_offline()).out.startswith("Plan for stack")
+    alias = cli("show-plan", str(saved), "--json", ctx=_offline())
+    assert json.loads(alias.out) == document
 
 
 def test_show_plan_refuses_an_edited_plan(
