@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, fields
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,14 @@ from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 # 1.1: state_serial; 1.2: targets; 1.3: spec_dir; 1.4: per change `actions`, `cost`, `warnings`,
 # and the stack's `cost` totals. The JSON Schema of this document is `plan.schema.json`.
 FORMAT_VERSION = "1.4"
+
+
+def plan_schema() -> dict[str, Any]:
+    """The JSON Schema of the document `plan_to_json` writes (`plan.schema.json`, package data;
+    `provisioner schema --kind plan`)."""
+    text = resources.files("provisioner.plan").joinpath("plan.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 class PlanFormatError(ValueError):

@@ -4,14 +4,13 @@ every plan provisioner writes: each golden `plan.json` (saved form) and the `--j
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from provisioner.plan.document import FORMAT_VERSION, loads
+from provisioner.plan.document import FORMAT_VERSION, loads, plan_schema
 from provisioner.plan.model import Action, ReasonCode
 from provisioner.plan.review import WarningCode
 from provisioner.render.json_plan import render_json
@@ -20,8 +19,7 @@ from tests.plan.test_plan_cases import CASES
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft202012Validator:
-    text = resources.files("provisioner.plan").joinpath("plan.schema.json").read_text()
-    schema = json.loads(text)
+    schema = plan_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
 

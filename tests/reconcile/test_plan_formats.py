@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
+
 from tests.support.cli import Result
 from tests.support.markdown import table_problems
 
@@ -35,6 +37,8 @@ def test_json_is_format_json_and_carries_costs(specs: Path, cli: Cli) -> None:
     assert document["format_version"] == "1.4"
     assert document["cost"]["monthly_before"] == {"low": 0.0, "high": 0.0}
     assert all(c["actions"] == c["steps"] for c in document["changes"])
+    schema = json.loads(cli("schema", "--kind", "plan").out)
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(document)) == []
     text = cli("plan", "--dir", str(specs))
     assert text.out.startswith("Plan for stack 'acme-inference'")
 
