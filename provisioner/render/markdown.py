@@ -31,6 +31,7 @@ BUDGET = 60_000
 MAX_TABLE_ROWS = 100  # beyond these, the rest of the table is counts per action
 MAX_FIELD_ROWS = 40  # per endpoint; beyond these, a row says how many more
 MAX_CELL = 200  # characters of one value in a cell
+MAX_DIAGNOSTICS = 20  # the plan's warnings listed under the summary
 
 _RANK = {
     Action.REPLACE: 0,
@@ -311,8 +312,20 @@ def _summary(plan: Plan) -> str:
     return line
 
 
+def _diagnostics(plan: Plan) -> list[str]:
+    """The plan's diagnostics as the terminal shows them (`plan` prints no plan with errors, so
+    in a comment these are warnings: secrets not comparable, namespaces not listed...)."""
+    found = sorted(plan.diagnostics)
+    if not found:
+        return []
+    lines = ["", *(f"- {cell(str(d), limit=600)}" for d in found[:MAX_DIAGNOSTICS])]
+    if len(found) > MAX_DIAGNOSTICS:
+        lines.append(f"- …and {len(found) - MAX_DIAGNOSTICS} more")
+    return lines
+
+
 def render_markdown(plan: Plan, *, budget: int = BUDGET) -> str:
-    lines = [_summary(plan)]
+    lines = [_summary(plan), *_diagnostics(plan)]
     if plan.targets:
         lines += [
             "",

@@ -22,6 +22,7 @@ from provisioner.plan.model import (
     Seen,
 )
 from provisioner.render.markdown import GITHUB_LIMIT, render_markdown
+from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
 from tests.plan.test_plan_cases import CASES
 from tests.support.markdown import table_count, table_problems
 
@@ -210,3 +211,19 @@ def test_a_plan_without_costs_says_not_estimated_never_zero() -> None:
     )
     assert "$0.00" not in text
     assert table_problems(text) == []
+
+
+def test_the_plans_warnings_are_listed_under_the_summary() -> None:
+    warning = Diagnostic(
+        Mark(Path("endpoints/_settings.yaml")),
+        "secrets of acme/x cannot be compared: $KEY is not set | here",
+        Severity.WARNING,
+    )
+    plan = Plan(
+        "s", changes=(_change("x", Action.DELETE, cost=Cost(SPOT, None)),), diagnostics=(warning,)
+    )
+    lines = render_markdown(plan).splitlines()
+    assert lines[2] == (
+        "- endpoints/\\_settings.yaml:1:1: warning: secrets of acme/x cannot be compared: $KEY is "
+        "not set \\| here"
+    )
