@@ -160,3 +160,32 @@ def test_stack_totals_sum_every_endpoint(hardware: Fleet) -> None:
 
 def test_a_plan_without_costs_has_no_totals() -> None:
     assert totals(Plan("s", changes=(_change("x", Action.CREATE, CPU),))) is None
+
+
+def test_an_update_of_a_paused_endpoint_stays_free(hardware: Fleet) -> None:
+    paused = replace(L4, min_replica=0, max_replica=0)
+    plan = _plan(
+        hardware,
+        [_live("asleep", paused, EndpointState.PAUSED)],
+        _change("asleep", Action.UPDATE, replace(paused, tags=("new",))),
+    )
+    cost = plan.changes[0].cost
+    assert cost is not None and cost.after is not None and cost.after.stopped
+    assert cost.monthly_before == cost.monthly_after == Range(0, 0)
+
+
+def test_a_namespace_whose_hardware_was_not_read_is_unknown(hardware: Fleet) -> None:
+    fleet = replace(
+        hardware,
+        endpoints={"elsewhere": (LiveEndpoint("elsewhere", "x", CPU, EndpointState.RUNNING),)},
+    )
+    change = ResourceChange(
+        "elsewhere", "x", Action.DELETE, (), Seen(exists=True), steps=(Action.DELETE,)
+    )
+    plan = with_costs(Plan("s", changes=(change,)), fleet)
+    cost = plan.changes[0].cost
+    assert cost is not None
+    assert cost.monthly_before is None and cost.monthly_after == Range(0, 0)
+    assert cost.delta is None
+    total = totals(plan)
+    assert total is not None and total.before is None and total.unknown == ("elsewhere/x",)
