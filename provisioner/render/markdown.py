@@ -20,7 +20,14 @@ from collections.abc import Sequence
 
 from provisioner.plan.cost import Footprint, Range
 from provisioner.plan.estimate import totals
-from provisioner.plan.model import Action, FieldChange, Plan, ReasonCode, ResourceChange
+from provisioner.plan.model import (
+    DEFAULT_BRANCH,
+    Action,
+    FieldChange,
+    Plan,
+    ReasonCode,
+    ResourceChange,
+)
 from provisioner.plan.review import ReviewWarning, WarningCode, review_warnings
 from provisioner.render.reasons import describe, short
 from provisioner.render.text import created_with, summary, value
@@ -185,7 +192,7 @@ def warning_text(warning: ReviewWarning) -> str:
     if code is WarningCode.PUBLIC_ACCESS:
         return "**Public**: anyone can call it, without a token."
     if code is WarningCode.UNPINNED_REVISION:
-        name = "the default branch" if warning.revision == "default branch" else warning.revision
+        name = f"the {DEFAULT_BRANCH}" if warning.revision == DEFAULT_BRANCH else warning.revision
         return (
             f"**Unpinned revision**: deploys {cell(str(name))} (not a 40-hex commit); a later "
             "apply deploys whatever it then points at."
