@@ -32,7 +32,7 @@ unit: $(STAMP)
 unit-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not slow" $(ARGS)
 
-# Regenerate the golden files (captured live.json, plan.json, plan.txt, diagnostics); review the diff.
+# Regenerate the golden files (captured live.json, plan.json, plan.txt, plan.md, diagnostics); review the diff.
 goldens: $(STAMP)
 	$(BIN)/pytest -q --update-goldens tests/plan tests/spec/test_invalid_cases.py
 

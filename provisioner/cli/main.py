@@ -33,6 +33,7 @@ COMMANDS = {
     "show": "provisioner.cli.show:show",
     "schema": "provisioner.cli.schema_cmd:schema",
     "plan": "provisioner.cli.plan_cmd:plan",
+    "show-plan": "provisioner.cli.show_plan_cmd:show_plan",
     "apply": "provisioner.cli.apply_cmd:apply",
     "status": "provisioner.cli.status:status",
     "import": "provisioner.cli.import_cmd:import_",

@@ -59,6 +59,17 @@ format_option = click.option(
 )
 
 
+plan_format_option = click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "markdown", "json"]),
+    default=None,
+    help="text (default) for a terminal or a CI log; markdown for a pull-request comment (a "
+    "summary, a table with each endpoint's monthly cost, details per endpoint); json for "
+    "pipelines (the saved plan's document; env values that look secret are masked).",
+)
+
+
 def examples(*commands: str) -> str:
     """A command's `--help` epilog: examples that run as shown (`\b` keeps click from
     re-wrapping them)."""

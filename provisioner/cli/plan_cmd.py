@@ -8,20 +8,20 @@ from pathlib import Path
 import click
 
 from provisioner.apply.workflow import plan_stack
-from provisioner.cli.colour import echo_plan
 from provisioner.cli.context import Context
 from provisioner.cli.options import (
     allow_mass_delete_option,
     api_url_option,
     dir_option,
     examples,
+    plan_format_option,
     resend_secrets_option,
     target_option,
 )
+from provisioner.cli.plan_view import chosen_format, echo_plan_as
 from provisioner.cli.session import connect, load, show_diagnostics
 from provisioner.plan.document import dumps
-from provisioner.render.json_plan import render_json
-from provisioner.render.text import render_plan
+from provisioner.plan.estimate import with_costs
 from provisioner.spec.diagnostics import Mark, ProvisionerError
 
 
@@ -31,6 +31,7 @@ from provisioner.spec.diagnostics import Mark, ProvisionerError
         "provisioner plan --out plan.json   # then: provisioner apply plan.json",
         "provisioner plan --detailed-exitcode || [ $? -eq 2 ]   # CI: 2 means changes",
         "provisioner plan --json | jq '.changes[].reasons'",
+        "provisioner plan --format markdown > plan.md   # a pull-request comment",
     )
 )
 @dir_option
@@ -43,12 +44,13 @@ from provisioner.spec.diagnostics import Mark, ProvisionerError
 @resend_secrets_option
 @allow_mass_delete_option
 @target_option
+@plan_format_option
 @click.option(
     "--json",
     "as_json",
     is_flag=True,
-    help="Print the plan as JSON instead of text (env values that look secret are masked; a "
-    "plan saved with --out keeps them, as apply sends them).",
+    help="The same as --format json (env values that look secret are masked; a plan saved "
+    "with --out keeps them, as apply sends them).",
 )
 @click.option(
     "--detailed-exitcode",
@@ -64,12 +66,14 @@ def plan(
     resend_secrets: bool,
     allow_mass_delete: bool,
     targets: tuple[str, ...],
+    output: str | None,
     as_json: bool,
     detailed_exitcode: bool,
 ) -> None:
     """Compare the specs under --dir with the live endpoints and print the changes."""
+    view = chosen_format(output, as_json)
     session = connect(context, load(spec_dir), api_url)
-    result, _ = plan_stack(
+    result, fleet = plan_stack(
         session.stack,
         session.api,
         session.identity,
@@ -83,10 +87,9 @@ def plan(
     show_diagnostics(result.diagnostics)
     if result.errors:
         raise SystemExit(1)
-    if as_json:
-        click.echo(render_json(result), nl=False)
-    else:
-        echo_plan(context, render_plan(result))
+    # The cost is worked out now, from the prices just read, and kept in a saved plan.
+    result = with_costs(result, fleet)
+    echo_plan_as(context, result, view)
     if out is not None:
         try:
             out.write_text(dumps(result), encoding="utf-8")

@@ -14,11 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, fields
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from provisioner.hub.models import Config, Image, LiveEndpoint, PrivateLink
 from provisioner.plan import ownership
+from provisioner.plan.cost import HOURS_PER_MONTH, Cost, Footprint, Range
+from provisioner.plan.estimate import totals
 from provisioner.plan.model import (
     Action,
     FieldChange,
@@ -29,9 +32,20 @@ from provisioner.plan.model import (
     Seen,
     SpecDir,
 )
+from provisioner.plan.review import actions, review_warnings
 from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 
-FORMAT_VERSION = "1.3"  # 1.1: state_serial; 1.2: targets; 1.3: spec_dir
+# 1.1: state_serial; 1.2: targets; 1.3: spec_dir; 1.4: per change `actions`, `cost`, `warnings`,
+# and the stack's `cost` totals. The JSON Schema of this document is `plan.schema.json`.
+FORMAT_VERSION = "1.4"
+
+
+def plan_schema() -> dict[str, Any]:
+    """The JSON Schema of the document `plan_to_json` writes (`plan.schema.json`, package data;
+    `provisioner schema --kind plan`)."""
+    text = resources.files("provisioner.plan").joinpath("plan.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 class PlanFormatError(ValueError):
@@ -127,12 +141,75 @@ def _reason_from_json(data: dict[str, Any]) -> Reason:
     )
 
 
+def _range_to_json(monthly: Range | None) -> dict[str, float] | None:
+    return None if monthly is None else {"low": monthly.low, "high": monthly.high}
+
+
+def _cost_to_json(cost: Cost | None) -> dict[str, Any] | None:
+    """The footprints (what a saved plan is read back from) and the monthly figures derived
+    from them (for pipelines: `null` is an unknown price, never 0)."""
+    if cost is None:
+        return None
+    return {
+        "before": None if cost.before is None else asdict(cost.before),
+        "after": None if cost.after is None else asdict(cost.after),
+        "monthly_before": _range_to_json(cost.monthly_before),
+        "monthly_after": _range_to_json(cost.monthly_after),
+        "monthly_delta": _range_to_json(cost.delta),
+    }
+
+
+def _footprint_from_json(data: Any, where: str) -> Footprint | None:
+    if data is None:
+        return None
+    unknown = set(_object(data, where)) - {f.name for f in fields(Footprint)}
+    if unknown:
+        raise PlanFormatError(f"unknown cost keys {sorted(unknown)}")
+    return Footprint(**data)
+
+
+def _cost_from_json(data: Any, where: str) -> Cost | None:
+    if data is None:
+        return None
+    data = _object(data, where)
+    return Cost(
+        before=_footprint_from_json(data.get("before"), f"{where}.before"),
+        after=_footprint_from_json(data.get("after"), f"{where}.after"),
+    )
+
+
+def _warning_to_json(change: ResourceChange) -> list[dict[str, Any]]:
+    found = []
+    for warning in review_warnings(change):
+        data: dict[str, Any] = {"code": warning.code.value}
+        if warning.revision is not None:
+            data["revision"] = warning.revision
+        if warning.gpus_after is not None:
+            data["gpus"] = {"before": warning.gpus_before, "after": warning.gpus_after}
+        found.append(data)
+    return found
+
+
+def _totals_to_json(plan: Plan) -> dict[str, Any] | None:
+    found = totals(plan)
+    if found is None:
+        return None
+    return {
+        "monthly_before": _range_to_json(found.before),
+        "monthly_after": _range_to_json(found.after),
+        "monthly_delta": _range_to_json(found.delta),
+        "unknown": list(found.unknown),
+        "hours_per_month": HOURS_PER_MONTH,
+    }
+
+
 def _change_to_json(change: ResourceChange) -> dict[str, Any]:
     return {
         "address": change.address,
         "namespace": change.namespace,
         "name": change.name,
         "action": change.action.value,
+        "actions": list(actions(change)),
         "steps": [s.value for s in change.steps],
         "reasons": [_reason_to_json(r) for r in change.reasons],
         "drift": change.drift,
@@ -147,6 +224,8 @@ def _change_to_json(change: ResourceChange) -> dict[str, Any]:
         if change.secrets is None
         else dict(sorted(change.secrets.items())),
         "revision_from": change.revision_from,
+        "cost": _cost_to_json(change.cost),
+        "warnings": _warning_to_json(change),
     }
 
 
@@ -176,6 +255,7 @@ def _change_from_json(data: dict[str, Any], where: str) -> ResourceChange:
         protected=data["protected"],
         refused=data["refused"],
         revision_from=data.get("revision_from"),
+        cost=_cost_from_json(data.get("cost"), f"{where}.cost"),
     )
 
 
@@ -216,6 +296,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "targets": list(plan.targets),
         "spec_dir": None if plan.spec_dir is None else asdict(plan.spec_dir),
         "summary": {action.value: counts[action] for action in Action},
+        "cost": _totals_to_json(plan),
         "changes": [_change_to_json(c) for c in plan.changes],
         "diagnostics": [_diagnostic_to_json(d) for d in plan.diagnostics],
     }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioner.hub.models import Config
+from provisioner.plan.cost import Cost
 from provisioner.spec.diagnostics import Diagnostic, Severity
 
 
@@ -136,6 +137,8 @@ class ResourceChange:
     # The name `desired.revision` (a commit) was resolved from at plan time: the declared
     # revision, or `DEFAULT_BRANCH` when the spec declares none; None when nothing was resolved.
     revision_from: str | None = None
+    # Its monthly cost before and after (`plan/estimate.py`); None: not estimated.
+    cost: Cost | None = None
 
     @property
     def address(self) -> str:

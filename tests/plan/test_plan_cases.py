@@ -1,9 +1,10 @@
 """Planner golden cases: each `tests/cases/plan/<case>/` holds `case.yaml` (the specs to plan, the
-specs applied before, the changes made outside provisioner, plan options) and three outputs:
+specs applied before, the changes made outside provisioner, plan options) and four outputs:
 `live.json` (the raw `GET /v2/endpoint/{ns}` listing that `tests/support/capture.py` captured from
-the emulator), and the expected `plan.json` and `plan.txt`. See tests/README.md.
+the emulator), and the expected `plan.json`, `plan.txt` and `plan.md` (the pull-request comment).
+See tests/README.md.
 
-Regenerate all three with `make goldens` (`pytest --update-goldens`) and review the diff.
+Regenerate all four with `make goldens` (`pytest --update-goldens`) and review the diff.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from provisioner.hub.client import hardware_from_client
 from provisioner.hub.models import Fleet
 from provisioner.hub.normalise import endpoint_from_raw
 from provisioner.plan.document import dumps, loads
+from provisioner.plan.estimate import with_costs
 from provisioner.plan.model import Plan
 from provisioner.plan.planner import PlanOptions, build_plan
+from provisioner.render.markdown import render_markdown
 from provisioner.render.text import render_plan
 from provisioner.spec.stack import load_stack
 from tests.support.capture import (
@@ -69,10 +72,10 @@ def plan_case(case: Case, work: Path, monkeypatch: pytest.MonkeyPatch) -> Plan:
     stack, diagnostics = load_stack(Path("endpoints"))
     assert not diagnostics.has_errors, [str(d) for d in diagnostics]
     specs = stack.resolved_specs(TOKEN_USER)
-    return build_plan(
-        specs,
-        fleet_from(case.path / "live.json"),
-        PlanOptions(stack.settings.stack, **case.options),
+    fleet = fleet_from(case.path / "live.json")
+    # As `provisioner plan` does: each change's cost, from the live fleet and its prices.
+    return with_costs(
+        build_plan(specs, fleet, PlanOptions(stack.settings.stack, **case.options)), fleet
     )
 
 
@@ -103,12 +106,14 @@ def test_plan_case(
     if update_goldens:
         (path / "live.json").write_text(captured(case))
     plan = plan_case(case, tmp_path / "plan", monkeypatch)
-    as_json, as_text = dumps(plan), render_plan(plan)
+    as_json, as_text, as_markdown = dumps(plan), render_plan(plan), render_markdown(plan)
     if update_goldens:
         (path / "plan.json").write_text(as_json)
         (path / "plan.txt").write_text(as_text)
+        (path / "plan.md").write_text(as_markdown)
     assert as_json == (path / "plan.json").read_text()
     assert as_text == (path / "plan.txt").read_text()
+    assert as_markdown == (path / "plan.md").read_text()
     # The saved form reads back to the same plan.
     assert loads(as_json) == plan
 
