@@ -37,7 +37,9 @@ from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError
 from provisioner.hub.live import read_fleet, resolve_commits
 from provisioner.hub.models import Fleet, Identity, Secrets, is_commit
+from provisioner.plan.cost_policy import check_cost_policies
 from provisioner.plan.document import PlanFormatError, loads
+from provisioner.plan.estimate import with_costs
 from provisioner.plan.model import Plan, SecretsSeen, SpecDir
 from provisioner.plan.planner import PlanOptions, build_plan
 from provisioner.plan.safety import (
@@ -192,7 +194,10 @@ def plan_stack(
     )
     where = Mark(stack.settings.file or display_path(stack.root))
     named = {f"{s.namespace}/{s.name}" for s in specs if str(s.source.file) not in broken}
-    whole = hold_unreadable(build_plan(specs, fleet, options, seen), named=named, broken=broken)
+    # Costs from the prices just read: the cost policies need them, and a saved plan keeps them.
+    planned = with_costs(build_plan(specs, fleet, options, seen), fleet)
+    planned = check_cost_policies(planned, stack.settings.policies, where=where)
+    whole = hold_unreadable(planned, named=named, broken=broken)
     plan = guard_mass_deletion(
         recheck_quota(whole, select(whole, targets, where=where), specs, fleet),
         where=where,

@@ -21,7 +21,6 @@ from provisioner.cli.options import (
 from provisioner.cli.plan_view import chosen_format, echo_plan_as
 from provisioner.cli.session import connect, load, show_diagnostics
 from provisioner.plan.document import dumps
-from provisioner.plan.estimate import with_costs
 from provisioner.spec.diagnostics import Mark, ProvisionerError
 
 
@@ -73,7 +72,7 @@ def plan(
     """Compare the specs under --dir with the live endpoints and print the changes."""
     view = chosen_format(output, as_json)
     session = connect(context, load(spec_dir), api_url)
-    result, fleet = plan_stack(
+    result, _ = plan_stack(
         session.stack,
         session.api,
         session.identity,
@@ -87,8 +86,6 @@ def plan(
     show_diagnostics(result.diagnostics)
     if result.errors:
         raise SystemExit(1)
-    # The cost is worked out now, from the prices just read, and kept in a saved plan.
-    result = with_costs(result, fleet)
     echo_plan_as(context, result, view)
     if out is not None:
         try:

@@ -40,6 +40,9 @@ class Policies:
     forbid_public: bool = False
     # Folders relative to the spec directory, as `PurePosixPath`s (`.` is the whole stack).
     require_scale_to_zero: tuple[PurePosixPath, ...] = ()
+    # USD a month at max_replicas; checked on the plan (`plan.cost_policy`), which has prices.
+    max_monthly_cost_per_endpoint: float | None = None
+    max_monthly_cost: float | None = None
 
 
 NO_POLICIES = Policies()
@@ -97,6 +100,8 @@ def parse(
         require_pinned_revision=bool(block.get("require_pinned_revision", False)),
         forbid_public=bool(block.get("forbid_public", False)),
         require_scale_to_zero=tuple(folders),
+        max_monthly_cost_per_endpoint=block.get("max_monthly_cost_per_endpoint"),
+        max_monthly_cost=block.get("max_monthly_cost"),
     )
     return policies, found
 

@@ -79,3 +79,41 @@ def test_an_endpoint_breaking_a_new_policy_can_still_be_seen_released_and_destro
     assert destroyed.code == 0, destroyed.text
     assert ("DELETE", "/v2/endpoint/acme/pub") in mutations(emulator)
     assert set(live(emulator)) == {"other"}
+
+
+GPU = {
+    "accelerator": "gpu",
+    "instance_type": "nvidia-l4",
+    "instance_size": "x1",
+}
+
+
+def test_cost_policies_refuse_an_endpoint_or_a_stack_over_budget_before_any_change(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """Prices come from the namespace's hardware list (nvidia-l4 x1: $584.00 a month per
+    replica in the emulator), counted at max_replicas: a limit checked by plan and apply."""
+    specs = tmp_path / "endpoints"
+    _stack(specs, policies="policies:\n  max_monthly_cost_per_endpoint: 1000\n")
+    write_spec(specs, "cheap")
+    spec = write_spec(specs, "gpu", compute=GPU, scaling={"min_replicas": 1, "max_replicas": 2})
+    emulator.clear_requests()
+    for command in (("plan",), ("apply", "--auto-approve")):
+        result = cli(*command, "--dir", str(specs))
+        assert result.code == 1, result.text
+        assert (
+            f"{spec}:1:7: error: acme/gpu would cost up to $1,168.00 a month at max_replicas, "
+            "more than policies.max_monthly_cost_per_endpoint allows ($1,000.00)"
+        ) in result.err
+    assert mutations(emulator) == []
+    # Within the limit at one replica: it applies.
+    write_spec(specs, "gpu", compute=GPU, scaling={"min_replicas": 1, "max_replicas": 1})
+    apply_ok(cli, specs)
+
+    # A stack limit counts every endpoint together.
+    _stack(specs, policies="policies:\n  max_monthly_cost: 600\n")
+    write_spec(specs, "more", compute={"instance_size": "x4"})
+    over = cli("plan", "--dir", str(specs))
+    assert over.code == 1
+    assert "more than policies.max_monthly_cost allows ($600.00)" in over.err
+    assert f"{specs / '_settings.yaml'}:1:1: error: stack 'team' would cost up to $" in over.err
