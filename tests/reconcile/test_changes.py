@@ -215,6 +215,9 @@ def test_a_token_shaped_env_value_under_an_ordinary_name_is_never_printed(
     specs = tmp_path / "endpoints"
     write_spec(specs, "svc", namespace="acme", model={"env": {"FOO": TOKEN_SHAPED}})
     assert "model.env.FOO looks like a secret" in cli("validate", "--dir", str(specs)).err
+    for view in ("text", "markdown", "json"):  # a create shows the whole configuration
+        created = cli("plan", "--dir", str(specs), "--format", view)
+        assert created.code == 0 and TOKEN_SHAPED not in created.text, view
     applied = cli("apply", "--dir", str(specs), "--auto-approve")
     assert applied.code == 0, applied.text
     assert TOKEN_SHAPED not in applied.text
@@ -224,7 +227,10 @@ def test_a_token_shaped_env_value_under_an_ordinary_name_is_never_printed(
     assert plan.code == 0, plan.text
     assert "~ model.env.FOO: (sensitive)" in plan.out
     as_json = cli("plan", "--dir", str(specs), "--json")
-    for text in (plan.text, as_json.text, saved.read_text()):
+    markdown = cli("plan", "--dir", str(specs), "--format", "markdown")
+    assert "(sensitive" in markdown.out
+    shown = [cli("show-plan", str(saved), "--format", v).text for v in ("text", "markdown")]
+    for text in (plan.text, as_json.text, markdown.text, saved.read_text(), *shown):
         assert TOKEN_SHAPED not in text
     (field,) = json.loads(as_json.out)["changes"][0]["fields"]
     assert field["sensitive"] is True and field["before"] == "(sensitive)"

@@ -60,6 +60,9 @@ def test_no_output_or_file_ever_holds_the_token_or_a_secret(
     cli("show", "--dir", str(specs))
     cli("plan", "--dir", str(specs), "--json")
     cli("plan", "--dir", str(specs), "--out", str(saved))
+    cli("plan", "--dir", str(specs), "--format", "markdown")
+    for view in ("text", "markdown", "json"):
+        cli("show-plan", str(saved), "--format", view)
     assert cli("apply", str(saved), "--dir", str(specs), "--auto-approve").code == 0
     assert cli("apply", "--dir", str(specs), "--auto-approve", "--resend-secrets").code == 0
     cli("status", "--dir", str(specs))
