@@ -39,3 +39,33 @@ def test_every_command_s_help_shows_examples_that_name_the_command(
         examples = shown.out.split("Examples:", 1)
         assert len(examples) == 2, f"`provisioner {name} --help` has no examples"
         assert f"provisioner {name} " in examples[1], name
+
+
+def test_the_command_list_matches_each_command_and_imports_none_of_them() -> None:
+    """`provisioner --help` lists every command with its own first sentence, from a table, so
+    it imports no command module and no HTTP client (start-up cost)."""
+    import subprocess
+    import sys
+
+    import click
+
+    from provisioner.cli.main import COMMAND_TABLE, cli
+
+    context = click.Context(cli)
+    for name, (_, summary) in COMMAND_TABLE.items():
+        command = cli.get_command(context, name)
+        assert command is not None
+        assert command.get_short_help_str(limit=10_000) == summary, name
+    probe = (
+        "import sys\n"
+        "from provisioner.cli.main import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "loaded = [m for m in sys.modules if m.startswith(('huggingface_hub', 'httpx'))]\n"
+        "loaded += [m for m in sys.modules if m.startswith('provisioner.cli.') and "
+        "m.endswith(('_cmd', 'validate', 'show', 'status'))]\n"
+        "print('LOADED:' + ','.join(loaded))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip().splitlines()[-1] == "LOADED:", done.stdout

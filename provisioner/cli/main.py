@@ -27,29 +27,86 @@ from provisioner.render.diagnostics import render_error
 from provisioner.spec.diagnostics import ProvisionerError
 from provisioner.spec.secrets import redact
 
-# name -> "module:attribute", in the order `--help` lists them.
-COMMANDS = {
-    "validate": "provisioner.cli.validate:validate",
-    "show": "provisioner.cli.show:show",
-    "schema": "provisioner.cli.schema_cmd:schema",
-    "plan": "provisioner.cli.plan_cmd:plan",
-    "show-plan": "provisioner.cli.show_plan_cmd:show_plan",
-    "apply": "provisioner.cli.apply_cmd:apply",
-    "status": "provisioner.cli.status:status",
-    "import": "provisioner.cli.import_cmd:import_",
-    "hardware": "provisioner.cli.hardware_cmd:hardware",
-    "destroy": "provisioner.cli.destroy_cmd:destroy",
-    "release": "provisioner.cli.release_cmd:release_",
-    "state": "provisioner.cli.state_cmd:state",
-    "history": "provisioner.cli.state_cmd:history",
-    "emulator": "provisioner.cli.emulator_cmd:emulator",
-    "hf": "provisioner.cli.hf_cmd:hf",
+# name -> ("module:attribute", the one-line help `provisioner --help` shows), in the order
+# `--help` lists them. The line is kept here so that `--help` imports no command (and so not
+# huggingface_hub); a test holds it equal to each command's own first sentence.
+COMMAND_TABLE = {
+    "validate": (
+        "provisioner.cli.validate:validate",
+        "Check every spec under --dir: schema, cross-field rules, duplicates, policies.",
+    ),
+    "show": (
+        "provisioner.cli.show:show",
+        "Print the merged spec of NAMES (default: all), with _defaults.yaml and defaults applied.",
+    ),
+    "schema": (
+        "provisioner.cli.schema_cmd:schema",
+        "Print the JSON Schema (Draft 2020-12) that specs are validated against.",
+    ),
+    "plan": (
+        "provisioner.cli.plan_cmd:plan",
+        "Compare the specs under --dir with the live endpoints and print the changes.",
+    ),
+    "show-plan": (
+        "provisioner.cli.show_plan_cmd:show_plan",
+        "Print the plan saved in FILE (by `plan --out`) as text, markdown or json; no API call.",
+    ),
+    "apply": (
+        "provisioner.cli.apply_cmd:apply",
+        "Make the live endpoints match the specs under --dir (or exactly the saved PLAN_FILE).",
+    ),
+    "status": (
+        "provisioner.cli.status:status",
+        "Table of the stack's endpoints: state, replicas, URL, and drift from the specs.",
+    ),
+    "import": (
+        "provisioner.cli.import_cmd:import_",
+        "Write a minimal spec into --dir for each existing endpoint NAME (or --all).",
+    ),
+    "hardware": (
+        "provisioner.cli.hardware_cmd:hardware",
+        "What a namespace can deploy: vendor, region, instance, price per hour, quota.",
+    ),
+    "destroy": ("provisioner.cli.destroy_cmd:destroy", "Delete every endpoint this stack manages."),
+    "release": (
+        "provisioner.cli.release_cmd:release_",
+        "Stop managing the endpoints NAME (or NAMESPACE/NAME) without deleting them.",
+    ),
+    "state": (
+        "provisioner.cli.state_cmd:state",
+        "The stack's state: secret fingerprints, what was last applied, the lock.",
+    ),
+    "history": (
+        "provisioner.cli.state_cmd:history",
+        "Who applied what and when: the newest applies and destroys of the stack first.",
+    ),
+    "emulator": (
+        "provisioner.cli.emulator_cmd:emulator",
+        "Run a local emulator of the Hugging Face Inference Endpoints API.",
+    ),
+    "hf": (
+        "provisioner.cli.hf_cmd:hf",
+        "Run `hf ARGS` (huggingface_hub's CLI) against --api-url, e.g. the emulator: "
+        "`provisioner hf --api-url http://127.0.0.1:8790 endpoints ls --namespace acme`.",
+    ),
 }
+COMMANDS = {name: target for name, (target, _) in COMMAND_TABLE.items()}
 
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list, from `COMMAND_TABLE`: no command module is imported for it."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMAND_TABLE)
+        # A stand-in command of the same help shortens it exactly as click shortens the real one.
+        rows = [
+            (name, click.Command(name, help=summary).get_short_help_str(limit))
+            for name, (_, summary) in COMMAND_TABLE.items()
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
