@@ -3,7 +3,6 @@ error (issue: reliability and security, "crashes after changes were sent")."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -61,9 +60,7 @@ def test_a_huge_folder_is_refused_quickly_instead_of_walked(
     monkeypatch.setattr(discover, "MAX_ENTRIES", 50)
     write(chdir, {"e/a.yaml": "name: a\nmodel: {repository: gpt2}\n" + COMPUTE})
     write(chdir, {f"e/notes/{i}.txt": "" for i in range(60)})
-    started = time.monotonic()
-    result = validate(capsys, "e")
-    assert time.monotonic() - started < 10
+    result = validate(capsys, "e")  # refused after MAX_ENTRIES entries, not walked to the end
     assert result.code == 1
     assert result.err == (
         "e:1:1: error: more than 50 files and folders below this folder: it is not a spec "
@@ -71,12 +68,12 @@ def test_a_huge_folder_is_refused_quickly_instead_of_walked(
     )
 
 
-def test_the_root_folder_is_refused_within_seconds(
+def test_the_root_folder_is_refused_after_a_bounded_walk(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The walk stops at MAX_ENTRIES entries (a count, not a clock: pytest-timeout catches a
+    walk that would not stop)."""
     monkeypatch.chdir("/")
-    started = time.monotonic()
     result = validate(capsys, "/")
-    assert time.monotonic() - started < 20
     assert result.code == 1
     assert "more than 10000 files and folders below this folder" in result.err
