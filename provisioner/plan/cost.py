@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from provisioner.hub.models import Config, EndpointState, Hardware
+from provisioner.plan.hardware import hardware_row
 
 HOURS_PER_MONTH = 730
 
@@ -111,24 +112,8 @@ class Totals:
         return None if self.before is None or self.after is None else self.after - self.before
 
 
-def _row(config: Config, hardware: Sequence[Hardware]) -> Hardware | None:
-    wanted = (
-        config.vendor,
-        config.region,
-        config.accelerator,
-        config.instance_type,
-        config.instance_size,
-    )
-    for row in hardware:
-        if (row.vendor, row.region, row.accelerator, row.instance_type, row.instance_size) == (
-            wanted
-        ):
-            return row
-    return None
-
-
 def footprint(config: Config, hardware: Sequence[Hardware], *, stopped: bool) -> Footprint:
-    row = _row(config, hardware)
+    row = hardware_row(config, hardware)
     return Footprint(
         vendor=config.vendor,
         region=config.region,

@@ -9,9 +9,27 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from provisioner.hub.models import Hardware
+from provisioner.hub.models import Config, Hardware
 from provisioner.spec.diagnostics import Diagnostic
 from provisioner.spec.model import EndpointSpec
+
+
+def hardware_row(config: Config, hardware: Sequence[Hardware]) -> Hardware | None:
+    """The namespace's hardware listing row `config` runs on (vendor, region, accelerator,
+    instance type and size), or None when the listing does not show it."""
+    wanted = (
+        config.vendor,
+        config.region,
+        config.accelerator,
+        config.instance_type,
+        config.instance_size,
+    )
+    for row in hardware:
+        if (row.vendor, row.region, row.accelerator, row.instance_type, row.instance_size) == (
+            wanted
+        ):
+            return row
+    return None
 
 
 def _listing(values: Sequence[str]) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 
 from provisioner.hub.models import Config, EndpointState, Fleet, Hardware, LiveEndpoint
 from provisioner.plan.desired import resumed_config
+from provisioner.plan.hardware import hardware_row
 from provisioner.plan.model import Action, ResourceChange
 from provisioner.spec.diagnostics import Diagnostic, Mark
 from provisioner.spec.model import EndpointSpec
@@ -49,16 +50,8 @@ class _Share:
 def _accelerators(config: Config, hardware: Sequence[Hardware]) -> int:
     """Accelerators per replica; 1 for hardware the listing does not show (as the service
     counts an endpoint whose instance left the matrix)."""
-    for row in hardware:
-        if (row.vendor, row.region, row.accelerator, row.instance_type, row.instance_size) == (
-            config.vendor,
-            config.region,
-            config.accelerator,
-            config.instance_type,
-            config.instance_size,
-        ):
-            return row.num_accelerators
-    return 1
+    row = hardware_row(config, hardware)
+    return 1 if row is None else row.num_accelerators
 
 
 def _key(namespace: str, config: Config) -> QuotaKey:
