@@ -16,18 +16,21 @@ def _unreadable(change: ResourceChange) -> bool:
     return any(r.code is ReasonCode.SPEC_UNREADABLE_KEPT for r in change.reasons)
 
 
+# The table's SPEC column for each `_sync` word; `differs` and `drift` also name the fields.
+_SPEC_COLUMN = {
+    "unknown": "unknown: a spec file cannot be read",
+    "kept-protected": "no spec (protected, kept)",
+    "in-sync": "in sync",
+    "no-spec": "no spec (apply deletes it)",
+    "not-created": "not created yet",
+}
+
+
 def _spec_column(change: ResourceChange) -> str:
-    if _unreadable(change):
-        return "unknown: a spec file cannot be read"
-    if change.refused:
-        return "no spec (protected, kept)"
-    if change.action is Action.NOOP:
-        return "in sync"
-    if change.action is Action.DELETE:
-        return "no spec (apply deletes it)"
-    if change.action is Action.CREATE:
-        return "not created yet"
-    what = "changed outside provisioner" if change.drift else f"apply will {change.action.value}"
+    sync = _sync(change)
+    if sync in _SPEC_COLUMN:
+        return _SPEC_COLUMN[sync]
+    what = "changed outside provisioner" if sync == "drift" else f"apply will {change.action.value}"
     fields = names([f.path for f in change.fields])
     return f"{what}: {fields}" if fields else what
 
