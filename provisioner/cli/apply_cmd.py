@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from provisioner.apply.workflow import load_saved_plan, plan_stack, saved_spec_dir
+from provisioner.apply.workflow import load_saved_plan, saved_spec_dir
 from provisioner.cli.colour import echo_plan
 from provisioner.cli.context import Context
 from provisioner.cli.options import (
@@ -18,7 +18,7 @@ from provisioner.cli.options import (
     target_option,
 )
 from provisioner.cli.run import execute, run_options
-from provisioner.cli.session import Session, connect, load, show_diagnostics
+from provisioner.cli.session import Session, connect, load
 from provisioner.plan.model import Plan
 from provisioner.plan.safety import FLAG
 from provisioner.render.text import render_plan
@@ -31,26 +31,6 @@ def _saved(session: Session, path: Path) -> Plan:
     return load_saved_plan(
         path, session.stack, session.api, session.identity, session.store, plan_command=again
     )
-
-
-def _fresh(
-    session: Session, *, resend_secrets: bool, allow_mass_delete: bool, targets: tuple[str, ...]
-) -> Plan:
-    plan, _ = plan_stack(
-        session.stack,
-        session.api,
-        session.identity,
-        resend_secrets=resend_secrets,
-        allow_mass_delete=allow_mass_delete,
-        store=session.store,
-        environ=session.context.environ,
-        targets=targets,
-        command_options=session.selector,
-    )
-    show_diagnostics(plan.diagnostics)
-    if plan.errors:
-        raise SystemExit(1)
-    return plan
 
 
 @click.command(
@@ -101,8 +81,7 @@ def apply(
         if plan_file is not None:
             plan = _saved(session, plan_file)
         else:
-            plan = _fresh(
-                session,
+            plan = session.checked_plan(
                 resend_secrets=resend_secrets,
                 allow_mass_delete=allow_mass_delete,
                 targets=targets,

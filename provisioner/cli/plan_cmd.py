@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from provisioner.apply.workflow import plan_stack
 from provisioner.cli.context import Context
 from provisioner.cli.options import (
     allow_mass_delete_option,
@@ -19,7 +18,7 @@ from provisioner.cli.options import (
     target_option,
 )
 from provisioner.cli.plan_view import chosen_format, echo_plan_as
-from provisioner.cli.session import connect, load, show_diagnostics
+from provisioner.cli.session import connect, load
 from provisioner.plan.document import dumps
 from provisioner.spec.diagnostics import Mark, ProvisionerError
 
@@ -72,20 +71,9 @@ def plan(
     """Compare the specs under --dir with the live endpoints and print the changes."""
     view = chosen_format(output, as_json)
     session = connect(context, load(spec_dir), api_url)
-    result, _ = plan_stack(
-        session.stack,
-        session.api,
-        session.identity,
-        resend_secrets=resend_secrets,
-        allow_mass_delete=allow_mass_delete,
-        store=session.store,
-        environ=context.environ,
-        targets=targets,
-        command_options=session.selector,
+    result = session.checked_plan(
+        resend_secrets=resend_secrets, allow_mass_delete=allow_mass_delete, targets=targets
     )
-    show_diagnostics(result.diagnostics)
-    if result.errors:
-        raise SystemExit(1)
     echo_plan_as(context, result, view)
     if out is not None:
         try:

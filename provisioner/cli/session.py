@@ -15,11 +15,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import click
 
 from provisioner.apply.recording import Actor
-from provisioner.apply.workflow import Recording, identify
+from provisioner.apply.workflow import Planned, Recording, identify, plan_stack
 from provisioner.cli.actor import actor
 from provisioner.cli.context import Context
 from provisioner.hub.api import EndpointsApi
@@ -27,6 +28,7 @@ from provisioner.hub.client import DEFAULT_API_URL, resolve_connection
 from provisioner.hub.errors import ApiError
 from provisioner.hub.models import Identity
 from provisioner.hub.retry import Retrier
+from provisioner.plan.model import Plan
 from provisioner.render.diagnostics import render_diagnostics
 from provisioner.spec.backend import ENVIRONMENT, BackendConfig, parse_url
 from provisioner.spec.diagnostics import (
@@ -73,6 +75,28 @@ class Session:
         return actor(
             context.environ, root=self.stack.root, host=context.hostname(), pid=context.pid()
         )
+
+    def planned(self, **planning: Any) -> Planned:
+        """`plan_stack` for this stack and API, comparing secrets with this state and this
+        environment, its hints repeating the options that chose them; `planning` is the rest
+        of `plan_stack`'s options (targets, broken files, the flags of plan and apply)."""
+        return plan_stack(
+            self.stack,
+            self.api,
+            self.identity,
+            store=self.store,
+            environ=self.context.environ,
+            command_options=self.selector,
+            **planning,
+        )
+
+    def checked_plan(self, **planning: Any) -> Plan:
+        """The plan, its diagnostics shown; exit 1 (nothing changed) when it has errors."""
+        plan, _ = self.planned(**planning)
+        show_diagnostics(plan.diagnostics)
+        if plan.errors:
+            raise SystemExit(1)
+        return plan
 
     @property
     def recording(self) -> Recording:

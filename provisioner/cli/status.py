@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from provisioner.apply.workflow import plan_stack
 from provisioner.cli.context import Context
 from provisioner.cli.options import api_url_option, dir_option, examples, format_option
 from provisioner.cli.session import connect, load_partial, show_diagnostics
@@ -25,15 +24,7 @@ def status(context: Context, spec_dir: Path, api_url: str | None, output: str) -
     # A broken spec is reported, not fatal: the live endpoints are still worth seeing.
     stack, broken = load_partial(spec_dir, warn=True)
     session = connect(context, stack, api_url)
-    plan, fleet = plan_stack(
-        session.stack,
-        session.api,
-        session.identity,
-        store=session.store,
-        environ=context.environ,
-        broken=broken,
-        command_options=session.selector,
-    )
+    plan, fleet = session.planned(broken=broken)
     show_diagnostics(plan.diagnostics)
     if output == "json":
         click.echo(render_status_json(plan, fleet), nl=False)
