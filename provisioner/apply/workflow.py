@@ -36,7 +36,7 @@ from provisioner.apply.waiter import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Waiter
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError
 from provisioner.hub.live import read_fleet, resolve_commits
-from provisioner.hub.models import Fleet, Identity, Secrets, is_commit
+from provisioner.hub.models import Commit, Fleet, Identity, Secrets, is_commit
 from provisioner.plan.cost_policy import check_cost_policies
 from provisioner.plan.document import PlanFormatError, loads
 from provisioner.plan.estimate import with_costs
@@ -109,32 +109,40 @@ def read_live(api: EndpointsApi, identity: Identity, *, required: Iterable[str])
 
 def revisions_to_resolve(
     specs: Sequence[EndpointSpec], fleet: Fleet
-) -> set[tuple[str, str | None]]:
-    """Each spec's (repository, revision), and the branch or tag name a live endpoint of the
-    same repository reports instead of a commit, if the service echoes names: the diff compares
-    commits on both sides."""
+) -> tuple[set[tuple[str, str | None]], dict[tuple[str, str | None], Commit]]:
+    """What to ask the Hub: each spec's (repository, revision), and the branch or tag name a
+    live endpoint of the same repository reports instead of a commit, if the service echoes
+    names (the diff compares commits on both sides). And what needs no call: a spec pinned to
+    the commit its live endpoint already runs (the common case of a large, settled fleet)."""
     live = fleet.index()
     wanted: set[tuple[str, str | None]] = set()
+    deployed: dict[tuple[str, str | None], Commit] = {}
     for spec in specs:
-        repository = spec.model.repository
-        wanted.add((repository, spec.model.revision))
+        repository, pinned = spec.model.repository, spec.model.revision
         found = live.get((spec.namespace or "", spec.name))
         if found is None or found.config.repository != repository:
+            wanted.add((repository, pinned))
             continue
         revision = found.config.revision
+        if pinned is not None and pinned == revision and is_commit(pinned):
+            deployed[(repository, pinned)] = Commit(sha=pinned)
+            continue
+        wanted.add((repository, pinned))
         if revision and not is_commit(revision):
             wanted.add((repository, revision))
-    return wanted
+    return wanted - deployed.keys(), deployed
 
 
 def resolve_revisions(api: EndpointsApi, specs: Sequence[EndpointSpec], fleet: Fleet) -> Fleet:
     """`fleet` with the commits of every revision the plan compares (one model info call per
-    distinct repository and revision), so what is reviewed is a commit, not a moving name."""
+    distinct repository and revision not already running), so what is reviewed is a commit,
+    not a moving name."""
+    wanted, deployed = revisions_to_resolve(specs, fleet)
     try:
-        commits = resolve_commits(api, revisions_to_resolve(specs, fleet))
+        commits = resolve_commits(api, wanted)
     except ApiError as error:
         raise ProvisionerError.because(f"cannot resolve model revisions: {error}") from error
-    return replace(fleet, commits=commits)
+    return replace(fleet, commits={**deployed, **commits})
 
 
 def read_state(store: StateStore) -> StackState:
