@@ -30,12 +30,22 @@ T = TypeVar("T")
 READ_PARALLELISM = 8
 
 
-def _concurrently(calls: dict[K, Callable[[], T]]) -> dict[K, Future[T]]:
+def concurrently(
+    calls: dict[K, Callable[[], T]], *, limit: int = READ_PARALLELISM
+) -> dict[K, Future[T]]:
     """Run every call on a small pool and wait for all; the caller reads `.result()` (which
     re-raises) in its own order, so errors surface as they would one by one."""
     if not calls:
         return {}
-    with ThreadPoolExecutor(max_workers=min(READ_PARALLELISM, len(calls))) as pool:
+    if len(calls) == 1:  # no thread for a single call
+        ((key, call),) = calls.items()
+        future: Future[T] = Future()
+        try:
+            future.set_result(call())
+        except Exception as error:
+            future.set_exception(error)
+        return {key: future}
+    with ThreadPoolExecutor(max_workers=min(limit, len(calls))) as pool:
         return {key: pool.submit(call) for key, call in calls.items()}
 
 
@@ -55,7 +65,7 @@ def read_fleet(
         calls[("list", namespace)] = partial(api.list_endpoints, namespace)
     for namespace in required:
         calls[("hardware", namespace)] = partial(_hardware, api, namespace)
-    done = _concurrently(calls)
+    done = concurrently(calls)
     listings: dict[str, Listing] = {}
     hardware: dict[str, tuple[Hardware, ...]] = {}
     for namespace in required:
@@ -88,7 +98,7 @@ def resolve_commits(api: EndpointsApi, wanted: Iterable[tuple[str, str | None]])
     planner to report at the spec that names it; any other failure raises."""
     commits: dict[tuple[str, str | None], Commit] = {}
     ordered = sorted(set(wanted), key=lambda k: (k[0], k[1] or ""))
-    done = _concurrently({key: partial(api.model_commit, *key) for key in ordered})
+    done = concurrently({key: partial(api.model_commit, *key) for key in ordered})
     for repository, revision in ordered:
         try:
             sha = done[(repository, revision)].result()
