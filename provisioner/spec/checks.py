@@ -12,7 +12,7 @@ from typing import Any
 
 from provisioner.spec.convert import structure
 from provisioner.spec.defaults import with_defaults
-from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
+from provisioner.spec.diagnostics import Diagnostic, Severity
 from provisioner.spec.loader import Document, KeyPath
 from provisioner.spec.model import (
     ENGINE_OPTIONS,
@@ -262,8 +262,7 @@ def rules(doc: Document) -> list[Diagnostic]:
 
 
 def _source(doc: Document) -> Source:
-    marks: dict[KeyPath, Mark] = {path: located.value for path, located in doc.marks.items()}
-    return Source(file=doc.file, document=doc.index, marks=marks)
+    return Source(file=doc.file, document=doc.index, marks=doc.marks)
 
 
 def build(doc: Document, *, default_namespace: str | None) -> EndpointSpec:

@@ -42,7 +42,7 @@ def bounded(message: str) -> str:
     return clip(_LONG_WORD.sub(lambda found: clip(found.group()), message), MAX_MESSAGE)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Mark:
     """A position in a user's file; line and column are 1-based, as editors count."""
 

@@ -41,7 +41,7 @@ _PLAIN_TAGS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Located:
     """Where a value sits, and for a mapping entry, where its key sits."""
 

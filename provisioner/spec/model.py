@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from provisioner.spec.diagnostics import Mark
-from provisioner.spec.loader import KeyPath
+from provisioner.spec.loader import KeyPath, Located
 
 # Re-exported for plan.fields, which imports it from here; it lives in spec.secrets.
 
@@ -202,13 +202,14 @@ class Source:
 
     file: Path
     document: int
-    marks: Mapping[KeyPath, Mark]
+    # The loaded document's own marks (shared, not copied: a large stack keeps one per spec).
+    marks: Mapping[KeyPath, Mark | Located]
 
     def mark(self, *path: str | int) -> Mark:
         for end in range(len(path), -1, -1):
             found = self.marks.get(path[:end])
             if found is not None:
-                return found
+                return found.value if isinstance(found, Located) else found
         return Mark(self.file)
 
 
