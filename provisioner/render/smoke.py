@@ -18,7 +18,8 @@ def smoke_line(result: SmokeResult) -> str:
     the next line, or `- ...: smoke test not run: why`."""
     address = result.address
     if result.verdict is Verdict.PASSED:
-        return f"  ✓ {address}: smoke test passed ({result.status})"
+        note = f", {result.detail}" if result.detail else ""
+        return f"  ✓ {address}: smoke test passed ({result.status}{note})"
     if result.verdict is Verdict.NOT_RUN:
         return f"  - {address}: smoke test not run: {result.detail}"
     line = f"  ✗ {address}: smoke test failed: {result.detail}"

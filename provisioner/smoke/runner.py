@@ -39,7 +39,7 @@ class Verdict(enum.StrEnum):
 class SmokeResult:
     address: str
     verdict: Verdict
-    # Why it failed or was not run; empty when it passed.
+    # Why it failed or was not run; for a pass, a note ("woken from a cold start") or empty.
     detail: str = ""
     status: int | None = None
     # The answer's body, cut to BODY_LIMIT characters, secrets blanked; kept for a failure.
@@ -114,7 +114,9 @@ def run_smoke(
         delay = min(delay * 2, MAX_DELAY)
     problems = check(smoke.expect, answer.status, answer.text)
     if not problems:
-        return SmokeResult(address, Verdict.PASSED, status=answer.status, attempts=attempts)
+        woke = endpoint.state is EndpointState.SCALED_TO_ZERO or attempts > 1
+        note = "woken from a cold start" if woke else ""
+        return SmokeResult(address, Verdict.PASSED, note, status=answer.status, attempts=attempts)
     return SmokeResult(
         address,
         Verdict.FAILED,

@@ -37,7 +37,8 @@ PATH_SYNTAX = "names joined by '.', list indexes in brackets, e.g. [0].generated
 class SmokeExpect:
     status: int = DEFAULT_STATUS
     keys: tuple[str, ...] | None = None
-    schema: Mapping[str, Any] | bool | None = None
+    # A JSON Schema: a mapping, or true/false (`Any`: cattrs has no hook for that union).
+    schema: Any = None
 
 
 @dataclass(frozen=True, kw_only=True)
