@@ -19,7 +19,7 @@ from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError, NotFound
 from provisioner.hub.models import Identity, Secrets
 from provisioner.smoke.runner import SmokeResult, Verdict, hide, run_smoke
-from provisioner.spec.diagnostics import Diagnostic, ProvisionerError
+from provisioner.spec.diagnostics import Diagnostic, ProvisionerError, clip
 from provisioner.spec.model import EndpointSpec
 from provisioner.spec.secrets import looks_secret
 from provisioner.spec.smoke import SmokeSpec
@@ -99,9 +99,11 @@ def _chosen(
         else:
             chosen.append(found)
     if unknown:
+        known = ", ".join(sorted(s.name for s in specs)) or "none"
         raise ProvisionerError(
             *(Diagnostic(None, f"no spec in this stack is named {name!r}") for name in unknown),
-            note="Name a spec (NAME or NAMESPACE/NAME) of the stack under --dir; nothing was run.",
+            note=f"Name a spec (NAME or NAMESPACE/NAME) of the stack under --dir (its specs: "
+            f"{clip(known, 300)}); nothing was run.",
         )
     return chosen
 
