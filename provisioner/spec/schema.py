@@ -163,6 +163,14 @@ def _unknown_keys(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
         if not path and key == "name":
             yield (key,), True, "'name' cannot be set in _defaults.yaml: each spec names itself"
             continue
+        if not path and key == "smoke":
+            yield (
+                (key,),
+                True,
+                "'smoke' cannot be set in _defaults.yaml: a smoke test belongs to one endpoint "
+                "(its task, its answer); put it in that endpoint's spec",
+            )
+            continue
         hint = _suggest(key, allowed) or f" (allowed: {', '.join(allowed)})"
         yield (*path, key), True, f"{prefix}unknown key {shown(key)}{hint}"
 

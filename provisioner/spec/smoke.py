@@ -60,6 +60,8 @@ def parse_path(text: str) -> tuple[KeyStep, ...]:
             steps.append(int(index.group(1)))
             at = index.end()
             continue
+        if text[at] == "[":
+            raise ValueError(f"'[' at character {at + 1} must open an index such as [0]")
         if steps:
             if text[at] != ".":
                 raise ValueError(f"expected '.' or '[' at character {at + 1}")
