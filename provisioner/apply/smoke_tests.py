@@ -44,6 +44,14 @@ def smoke_after_apply(
 ) -> list[Outcome]:
     """`outcomes`, each tested change's with its smoke result (`tests`: address -> test)."""
     hidden = [value for s in secrets.values() for value in s.values.values()]
+    # Env values that look secret (validate warns about them) are blanked too.
+    hidden += [
+        value
+        for o in outcomes
+        if o.change.desired is not None
+        for name, value in o.change.desired.env.items()
+        if looks_secret(name, value)
+    ]
     results = []
     for outcome in outcomes:
         if not outcome.ok or not _tested(outcome, tests):

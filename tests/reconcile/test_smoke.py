@@ -297,3 +297,36 @@ def test_the_token_and_secret_values_never_appear_in_smoke_output(
         )
         assert CANARY_TOKEN not in result.text and secret not in result.text
         assert "*** ***" in result.text  # the echoed input, both values blanked
+
+
+def test_with_no_wait_the_smoke_tests_are_reported_not_run(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "chat", namespace="acme", smoke=smoke({"keys": ["[0].generated_text"]}))
+    result = apply(cli, specs, "--no-wait")
+    assert result.code == 0, result.text
+    assert (
+        "  - acme/chat: smoke test not run: apply did not wait for the endpoint to be ready "
+        "(--no-wait); run `provisioner smoke`" in result.out
+    )
+    assert endpoint_posts(emulator, "chat") == []
+
+
+def test_an_env_value_that_looks_secret_is_blanked_in_a_failing_answer(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    value = "env-secret-value-0123456789"
+    specs = tmp_path / "endpoints"
+    request = {"inputs": value, "parameters": {"max_new_tokens": 1, "return_full_text": True}}
+    write_spec(
+        specs,
+        "chat",
+        namespace="acme",
+        model={"env": {"DB_PASSWORD": value}},
+        smoke={"request": request, "expect": {"status": 201}},
+    )
+    for result in (apply(cli, specs), cli("smoke", "--dir", str(specs))):
+        assert result.code == 1
+        assert 'answer (200): [{"generated_text": "*** ' in result.err
+        assert value not in result.text
