@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from fnmatch import fnmatchcase
 
 from provisioner.apply.results import Outcome
 from provisioner.apply.waiter import RUNNING, target
@@ -87,33 +88,27 @@ def _run(
     return run_smoke(api, endpoint, test, clock=clock, sleep=sleep, secrets=hidden)
 
 
-def _chosen(
-    specs: Sequence[EndpointSpec], names: Sequence[str], default_namespace: str
-) -> list[EndpointSpec]:
-    """The specs `names` address (a name, or NAMESPACE/NAME), in the order given, or every
-    spec that declares a smoke test. A name no spec has is an error naming all of them."""
+def _chosen(specs: Sequence[EndpointSpec], names: Sequence[str]) -> list[EndpointSpec]:
+    """The specs `names` address, as `--target` does (a name or NAMESPACE/NAME, shell-style
+    globs allowed), in the stack's order; no names: every spec that declares a smoke test. A
+    name that matches no spec is an error naming all of them (a typo must not test nothing)."""
     if not names:
         return [s for s in specs if s.smoke is not None]
-    by_address = {f"{s.namespace}/{s.name}": s for s in specs}
-    chosen, unknown = [], []
-    for name in dict.fromkeys(names):
-        namespace, _, short = name.rpartition("/")
-        found = by_address.get(f"{namespace or default_namespace}/{short}")
-        if found is None and not namespace:
-            matches = [s for s in specs if s.name == short]
-            found = matches[0] if len(matches) == 1 else None
-        if found is None:
-            unknown.append(name)
-        else:
-            chosen.append(found)
+    patterns = tuple(dict.fromkeys(names))
+
+    def named(spec: EndpointSpec, pattern: str) -> bool:
+        address = f"{spec.namespace}/{spec.name}"
+        return fnmatchcase(spec.name, pattern) or fnmatchcase(address, pattern)
+
+    unknown = [p for p in patterns if not any(named(s, p) for s in specs)]
     if unknown:
         known = ", ".join(sorted(s.name for s in specs)) or "none"
         raise ProvisionerError(
             *(Diagnostic(None, f"no spec in this stack is named {name!r}") for name in unknown),
-            note=f"Name a spec (NAME or NAMESPACE/NAME) of the stack under --dir (its specs: "
-            f"{clip(known, 300)}); nothing was run.",
+            note=f"Name a spec (NAME or NAMESPACE/NAME, globs allowed) of the stack under --dir "
+            f"(its specs: {clip(known, 300)}); nothing was run.",
         )
-    return chosen
+    return [s for s in specs if any(named(s, p) for p in patterns)]
 
 
 def _secret_values(spec: EndpointSpec, environ: Mapping[str, str]) -> list[str]:
@@ -137,7 +132,7 @@ def smoke_stack(
     that has one) against its live endpoint. A named spec without `smoke:` is reported as not
     run; an endpoint that is not live fails."""
     specs = stack.resolved_specs(identity.user)
-    chosen = _chosen(specs, names, stack.default_namespace(identity.user))
+    chosen = _chosen(specs, names)
     hidden = [v for spec in specs for v in _secret_values(spec, environ)]
     results = []
     for spec in chosen:

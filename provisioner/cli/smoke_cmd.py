@@ -17,7 +17,7 @@ from provisioner.render.smoke import render_smoke_json, render_smoke_text
     "smoke",
     epilog=examples(
         "provisioner smoke --dir endpoints   # every spec with a smoke: test",
-        "provisioner smoke chat-assistant acme/review-sentiment",
+        "provisioner smoke flan-t5-summarizer 'acme/review-*'",
         "provisioner smoke --format json   # for a pipeline",
     ),
 )
