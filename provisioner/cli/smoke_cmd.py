@@ -36,7 +36,13 @@ from provisioner.render.smoke import render_smoke_json, render_smoke_text
 def smoke(
     context: Context, /, names: tuple[str, ...], spec_dir: Path, api_url: str | None, output: str
 ) -> None:
-    """Run the smoke tests of NAMES (default: every spec with `smoke:`) against their endpoints."""
+    """Run the smoke tests of NAMES (default: every spec with `smoke:`) against their endpoints.
+
+    NAME is a spec's name or NAMESPACE/NAME, shell-style globs allowed, as --target takes it.
+    Exit 0 when every test passed or was not run (a private or paused endpoint, a named spec
+    without `smoke:`), 1 when any failed. Nothing is changed, except that a scaled-to-zero
+    endpoint wakes up.
+    """
     session = connect(context, load(spec_dir, check_policies=False), api_url)
     results = smoke_stack(
         session.stack,
