@@ -33,6 +33,9 @@ export PROVISIONER_BACKEND="local:$STATE"             # lock, secret fingerprint
 step "$BIN/provisioner" validate --dir "$DIR"
 step "$BIN/provisioner" apply --dir "$DIR" --auto-approve
 step "$BIN/provisioner" status --dir "$DIR"
+step "$BIN/provisioner" smoke --dir "$DIR"
+echo
+echo "The summarizer's smoke test (smoke: in its spec) ran after apply and again on demand."
 step "$BIN/provisioner" plan --dir "$DIR" --detailed-exitcode
 echo
 echo "The second plan is empty: what was applied is exactly what the specs say."

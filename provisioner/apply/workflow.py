@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -32,6 +32,7 @@ from provisioner.apply.recording import (
     secrets_seen,
 )
 from provisioner.apply.results import Ledger, Outcome, Reporter
+from provisioner.apply.smoke_tests import smoke_after_apply
 from provisioner.apply.waiter import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Waiter
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError
@@ -51,6 +52,7 @@ from provisioner.plan.safety import (
 from provisioner.plan.targets import recheck_quota, select
 from provisioner.spec.diagnostics import Diagnostic, Mark, ProvisionerError, display_path
 from provisioner.spec.model import EndpointSpec
+from provisioner.spec.smoke import SmokeSpec
 from provisioner.spec.stack import Stack
 from provisioner.state.backend import BackendError
 from provisioner.state.model import StackState, StateFormatError
@@ -87,6 +89,9 @@ class ApplyOptions:
     interval: float = DEFAULT_INTERVAL
     # What a suggested command repeats to pick this stack and API (`--dir D --api-url U`).
     command_options: str = ""
+    # Smoke tests by endpoint address, run once a created, updated, replaced or resumed
+    # endpoint is ready (empty: none, as with `--no-smoke`).
+    smoke: Mapping[str, SmokeSpec] = field(default_factory=dict)
 
 
 def identify(api: EndpointsApi) -> Identity:
@@ -447,7 +452,9 @@ def _run(
     )
     outcomes = executor.run(plan)
     if not options.wait:
-        return outcomes
+        return smoke_after_apply(
+            api, outcomes, options.smoke, secrets=secrets, clock=clock, sleep=sleep, waited=False
+        )
     waiter = Waiter(
         api,
         reporter,
@@ -457,4 +464,6 @@ def _run(
         interval=options.interval,
         command_options=options.command_options,
     )
-    return waiter.wait(outcomes)
+    return smoke_after_apply(
+        api, waiter.wait(outcomes), options.smoke, secrets=secrets, clock=clock, sleep=sleep
+    )

@@ -56,6 +56,10 @@ COMMAND_TABLE = {
         "provisioner.cli.apply_cmd:apply",
         "Make the live endpoints match the specs under --dir (or exactly the saved PLAN_FILE).",
     ),
+    "smoke": (
+        "provisioner.cli.smoke_cmd:smoke",
+        "Run the smoke tests of NAMES (default: every spec with `smoke:`) against their endpoints.",
+    ),
     "status": (
         "provisioner.cli.status:status",
         "Table of the stack's endpoints: state, replicas, URL, and drift from the specs.",

@@ -25,6 +25,7 @@ from provisioner.spec.model import (
     Source,
 )
 from provisioner.spec.secrets import looks_secret
+from provisioner.spec.smoke import smoke_rules
 
 RESERVED_TAG_PREFIX = "provisioner"
 # The most conservative form of a tag (reference section 10, "Tags"): nothing documents which
@@ -251,6 +252,7 @@ _RULES: tuple[Callable[[Document, Mapping[str, Any]], Iterator[Diagnostic]], ...
     _env_rules,
     _access_rules,
     _tag_rules,
+    smoke_rules,
 )
 
 

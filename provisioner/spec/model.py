@@ -17,6 +17,7 @@ from typing import Any
 
 from provisioner.spec.diagnostics import Mark
 from provisioner.spec.loader import KeyPath, Located
+from provisioner.spec.smoke import SmokeSpec
 
 # Re-exported for plan.fields, which imports it from here; it lives in spec.secrets.
 
@@ -231,4 +232,6 @@ class EndpointSpec:
     protect: bool
     # Written only when true (`import` writes it); the schema's default is false.
     adopt: bool = False
+    # Checked after apply and by `provisioner smoke`; not part of the endpoint (nor its digest).
+    smoke: SmokeSpec | None = None
     source: Source = field(compare=False, repr=False)

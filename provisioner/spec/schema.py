@@ -61,6 +61,9 @@ def defaults_schema() -> dict[str, Any]:
         "the spec itself wins over all."
     )
     del schema["properties"]["name"]
+    # A smoke test's request and expected answer belong to one endpoint (its task, its model):
+    # deep-merged from a folder's defaults, half of one would silently combine with another.
+    del schema["properties"]["smoke"]
     return schema
 
 
@@ -159,6 +162,14 @@ def _unknown_keys(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
     for key in sorted(set(value) - set(allowed)):
         if not path and key == "name":
             yield (key,), True, "'name' cannot be set in _defaults.yaml: each spec names itself"
+            continue
+        if not path and key == "smoke":
+            yield (
+                (key,),
+                True,
+                "'smoke' cannot be set in _defaults.yaml: a smoke test belongs to one endpoint "
+                "(its task, its answer); put it in that endpoint's spec",
+            )
             continue
         hint = _suggest(key, allowed) or f" (allowed: {', '.join(allowed)})"
         yield (*path, key), True, f"{prefix}unknown key {shown(key)}{hint}"
