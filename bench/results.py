@@ -84,10 +84,11 @@ def markdown(rows: list[Row], environment: dict[str, Any]) -> str:
             f"| {_calls(r.calls)} | {targets} |"
         )
     env = environment
+    big = f" ({env.get('runs_at_5000')} at 5,000)" if any(r.size >= 5000 for r in rows) else ""
     foot = (
         f"\n{env['cpus']} CPUs, Python {env['python']}, commit {env['commit']}, emulator latency "
         f"{env['latency_ms']} ms, speed {env['speed']:g}x, median of {env['runs']} interleaved "
-        f"runs ({env.get('runs_at_5000', env['runs'])} at 5,000), whole run "
+        f"runs{big}, whole run "
         f"{env['total_seconds']:.0f} s, load average {env.get('load_average', '?')} at the end.\n"
     )
     return head + "\n".join(lines) + "\n" + foot
