@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DIR ?= endpoints
 
-.PHONY: venv test lint unit unit-fast goldens mutation acceptance demo validate plan apply emulator clean
+.PHONY: venv test lint unit unit-fast goldens mutation acceptance demo validate plan apply emulator bench bench-quick clean
 
 venv: $(STAMP)
 
@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check provisioner tests
-	$(BIN)/ruff format --check provisioner tests
+	$(BIN)/ruff check provisioner tests bench
+	$(BIN)/ruff format --check provisioner tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -57,6 +57,16 @@ mutation: $(STAMP)
 acceptance: $(STAMP)
 	PROVISIONER_ACCEPTANCE=1 $(BIN)/pytest -q -rfE -p no:cacheprovider --confcutdir=tests/acceptance \
 		tests/acceptance $(ARGS)
+
+# The benchmark (README "Performance"): provisioner against a per-endpoint reader (Terraform's way),
+# over the emulator with injected latency, as whole processes; prints the table and writes
+# bench/results.json and bench/results.md. BENCH_LATENCY_MS (50), BENCH_RUNS (3), BENCH_SPEED (5).
+# Under 10 minutes on 2 cores; `make bench-quick` (or BENCH_QUICK=1) is a 1-2 minute subset.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)
+	BENCH_QUICK=1 $(BIN)/python -m bench
 
 validate: $(STAMP)
 	$(BIN)/provisioner validate --dir $(DIR)

@@ -1,4 +1,5 @@
-"""The `/admin/...` routes: request log, faults, clock and reset, for tests and demos.
+"""The `/admin/...` routes: request log, faults, clock, reset and bulk seeding, for tests, demos
+and the benchmark.
 
 No auth, no latency, no faults, and not recorded in the request log (reading the log must not change
 it). Owns only the HTTP shape of these controls; each one delegates to the object that owns the
@@ -10,11 +11,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote
 
 from provisioner.emulator.clock import Clock
 from provisioner.emulator.faults import FaultError, Faults
 from provisioner.emulator.journal import Journal
+from provisioner.emulator.lifecycle import State
+from provisioner.emulator.schema import Spec, parse_create
 from provisioner.emulator.wire import ApiError, Request, Response, json_response
 
 
@@ -25,6 +29,7 @@ def handle_admin(
     faults: Faults,
     clock: Clock,
     reset: Callable[[], None],
+    seed: Callable[[str, list[Spec], State, str | None], int],
 ) -> Response:
     segs = [unquote(s) for s in req.path.strip("/").split("/")][1:]
     route = "/".join(segs)
@@ -43,6 +48,10 @@ def handle_admin(
             raise _not_allowed("POST")
         reset()
         return json_response(200, {"reset": True})
+    if route == "seed":
+        if req.method != "POST":
+            raise _not_allowed("POST")
+        return _seed(req, seed)
     raise ApiError(404, f"no admin route '/admin/{route}'", prefix=False)
 
 
@@ -81,6 +90,46 @@ def _clock(req: Request, clock: Clock) -> Response:
         raise _not_allowed("GET, POST")
     now = clock.now()
     return json_response(200, {"now": now, "time": clock.iso(now), "speed": clock.speed})
+
+
+# States a fleet can be seeded in; `pending` starts the create timeline (pending -> running).
+SEED_STATES = {
+    s.value: s for s in (State.RUNNING, State.PENDING, State.PAUSED, State.SCALED_TO_ZERO)
+}
+
+
+def _seed(req: Request, seed: Callable[[str, list[Spec], State, str | None], int]) -> Response:
+    """`POST /admin/seed` `{"namespace", "endpoints": [create bodies], "state"?, "by"?}`: load a
+    whole fleet in one call. Each body is checked as `POST /v2/endpoint/{ns}` checks it; any
+    error is a 400 (409 for names or quota) naming the index, and nothing is stored."""
+    body = _json(req)
+    if not isinstance(body, dict):
+        raise ApiError(400, 'expected {"namespace": str, "endpoints": [create bodies]}')
+    unknown = sorted(set(body) - {"namespace", "endpoints", "state", "by"})
+    if unknown:
+        raise ApiError(400, f"unknown keys: {', '.join(unknown)}")
+    namespace, endpoints = body.get("namespace"), body.get("endpoints")
+    if not isinstance(namespace, str) or not namespace or "/" in namespace:
+        raise ApiError(400, "namespace must be a non-empty string without '/'")
+    if not isinstance(endpoints, list):
+        raise ApiError(400, "endpoints must be a list of create bodies")
+    state_name = body.get("state", State.RUNNING.value)
+    if state_name not in SEED_STATES:
+        raise ApiError(400, f"state must be one of {', '.join(SEED_STATES)}, got {state_name!r}")
+    by = body.get("by")
+    if by is not None and (not isinstance(by, str) or not by):
+        raise ApiError(400, "by must be a non-empty string")
+    specs: list[Spec] = []
+    for i, item in enumerate(endpoints):
+        if not isinstance(item, dict):
+            raise ApiError(400, f"endpoints[{i}]: expected an object")
+        try:
+            specs.append(parse_create(json.dumps(item).encode()))
+        except ApiError as err:
+            raise ApiError(400, f"endpoints[{i}]: {err.message}") from err
+    count = seed(namespace, specs, SEED_STATES[state_name], by)
+    out: dict[str, Any] = {"namespace": namespace, "seeded": count, "state": state_name}
+    return json_response(201, out)
 
 
 def _json(req: Request) -> object:

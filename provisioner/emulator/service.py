@@ -26,10 +26,10 @@ from provisioner.emulator.config import EmulatorConfig
 from provisioner.emulator.faults import Faults, Injected, corrupt
 from provisioner.emulator.hardware import Hardware
 from provisioner.emulator.journal import Entry, Journal, redact_request
-from provisioner.emulator.lifecycle import Record
+from provisioner.emulator.lifecycle import Record, State
 from provisioner.emulator.models import Models, model_route
 from provisioner.emulator.render import encoded, render
-from provisioner.emulator.schema import parse_create, parse_update
+from provisioner.emulator.schema import Spec, parse_create, parse_update
 from provisioner.emulator.store import Store
 from provisioner.emulator.traffic import Traffic
 from provisioner.emulator.wire import ApiError, Request, Response, json_response
@@ -86,6 +86,7 @@ class Service:
                     faults=self.faults,
                     clock=self.clock,
                     reset=self.reset,
+                    seed=self.seed,
                 )
             )
         else:
@@ -101,6 +102,13 @@ class Service:
         self.faults.clear()
         self.journal.clear()
         self.models.reset()
+
+    def seed(self, namespace: str, specs: list[Spec], state: State, by: str | None) -> int:
+        """Bulk-load endpoints in `state` (`POST /admin/seed`); all or nothing."""
+        default = self.config.users[0].name if self.config.users else "admin"
+        creator = by if by is not None else default
+        with self.lock:
+            return self.store.seed(namespace, specs, state=state, by=creator, now=self.clock.now())
 
     def base_for(self, req: Request) -> str:
         # Build URLs from the Host the client used, so `status.url` works through any alias.

@@ -14,7 +14,7 @@ in a small set and settled before any quota is read.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from provisioner.emulator.config import Durations, Quotas
 from provisioner.emulator.faults import Faults, without
@@ -127,6 +127,64 @@ class Store:
         space[rec.name] = rec
         self._changed(rec, now)
         return rec
+
+    def seed(
+        self, namespace: str, specs: Sequence[Spec], *, state: State, by: str, now: float
+    ) -> int:
+        """Bulk-load endpoints (admin seeding): the records `create` would make, already in
+        `state` (`pending` starts the create timeline now). All or nothing: every spec is checked
+        (hardware, image, unique and free names, the namespace's quota in total) before any is
+        stored; the first failure raises with the index of the spec at fault."""
+        self._purge(now)
+        space = self._spaces.get(namespace, {})
+        seen: set[str] = set()
+        need: dict[QuotaKey, int] = {}
+        for i, spec in enumerate(specs):
+            name = spec["name"]
+            try:
+                compute = self._compute(spec)
+                if not compute.deployable:
+                    raise _unavailable(compute)
+                check_parallelism(
+                    spec["model"]["image"],
+                    accelerators=compute.num_accelerators,
+                    compute_id=compute.id,
+                )
+                if name in seen or name in space or (namespace, name) in self._reserved:
+                    raise conflict(f"Endpoint '{name}' already exists")
+            except ApiError as err:
+                raise ApiError(err.status, f"endpoints[{i}]: {err.message}") from err
+            seen.add(name)
+            if state not in QUOTA_FREE:
+                key = compute.quota_key
+                need[key] = need.get(key, 0) + _need(compute, spec)
+        self._settle_doomed(now)
+        for key, amount in need.items():
+            used, limit = self._usage.get((namespace, key), 0), self._limit(namespace, key)
+            if used + amount > limit:
+                raise conflict(
+                    f"Quota exceeded for {key[1]} on {key[0]} in namespace '{namespace}': "
+                    f"{used} of {limit} accelerators in use, {amount} more requested"
+                )
+        if state is State.PENDING:
+            timeline = deploy(now, self._d)
+        else:
+            timeline = still(now, state, url=state is not State.PAUSED)
+        space = self._spaces.setdefault(namespace, {})
+        for spec in specs:
+            rec = Record(
+                namespace=namespace,
+                name=spec["name"],
+                spec=with_replicas(spec, 0) if state is State.PAUSED else spec,
+                created_at=now,
+                created_by=by,
+                updated_at=now,
+                updated_by=by,
+                timeline=list(timeline),
+            )
+            space[rec.name] = rec
+            self._changed(rec, now)
+        return len(specs)
 
     def update(self, namespace: str, name: str, *, patch: Spec, by: str, now: float) -> Record:
         rec = self._live(namespace, name, now=now)

@@ -1,0 +1,161 @@
+"""The issue's targets, evaluated from measured figures: each gives PASS/FAIL and the figure.
+Pure functions over numbers, so they are tested without timing anything."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    ok: bool
+    figure: str
+
+    @property
+    def word(self) -> str:
+        return "PASS" if self.ok else "FAIL"
+
+
+def speedup(ours_wall: float, baseline_wall: float, *, at_least: float) -> Verdict:
+    ratio = baseline_wall / ours_wall if ours_wall > 0 else math.inf
+    return Verdict(
+        f"plan >= {at_least:g}x faster than the baseline", ratio >= at_least, f"{ratio:.1f}x"
+    )
+
+
+def cpu_per_spec(cpu_by_size: Mapping[int, float], *, limit_ms: float = 0.3) -> Verdict:
+    """Marginal planning CPU per spec: the slope between the smallest and largest sizes, so the
+    interpreter's start-up (a constant) is not spread over the specs."""
+    small, large = min(cpu_by_size), max(cpu_by_size)
+    slope = (cpu_by_size[large] - cpu_by_size[small]) / (large - small) * 1000
+    return Verdict(
+        f"planning CPU <= {limit_ms:g} ms/spec",
+        slope <= limit_ms,
+        f"{slope:.3f} ms/spec ({small}->{large})",
+    )
+
+
+def linear(cpu_by_size: Mapping[int, float], *, factor: float = 1.1) -> Verdict:
+    """10x the specs costs at most 11x the CPU: the marginal CPU per spec over the upper range
+    of sizes is at most 1.1x that over the lower range (growth is not super-linear)."""
+    sizes = sorted(cpu_by_size)
+    if len(sizes) < 3:
+        return Verdict("planning CPU linear", True, "n/a (needs 3 sizes)")
+    a, b, c = sizes[0], sizes[len(sizes) // 2], sizes[-1]
+    low = (cpu_by_size[b] - cpu_by_size[a]) / (b - a)
+    high = (cpu_by_size[c] - cpu_by_size[b]) / (c - b)
+    ratio = high / low if low > 0 else math.inf
+    return Verdict(
+        "planning CPU linear (10x specs <= 11x CPU)",
+        ratio <= factor,
+        f"marginal {b}->{c} / {a}->{b} = {ratio:.2f}",
+    )
+
+
+def plan_calls(
+    calls: Mapping[str, int],
+    lists: Mapping[str, int],
+    *,
+    namespaces: Sequence[str],
+    n: int,
+    page: int | None,
+) -> Verdict:
+    """One list per namespace (plus pages), one hardware listing, at most one whoami, no GET
+    per endpoint. provisioner also lists, once, every other namespace the token reaches (to find
+    endpoints of the stack elsewhere): those count as one list each too."""
+    pages = max(1, math.ceil(n / len(namespaces) / page)) if page else 1
+    per_endpoint = calls.get("GET /v2/endpoint/{ns}/{name}", 0)
+    hardware = sum(v for k, v in calls.items() if k.startswith("GET /v2/provider"))
+    whoami = calls.get("GET /api/whoami-v2", 0)
+    ok = (
+        all(ns in lists for ns in namespaces)
+        and all(v <= pages for v in lists.values())
+        and hardware <= 1
+        and whoami <= 1
+        and per_endpoint == 0
+    )
+    figure = (
+        f"lists {sum(lists.values())} over {len(lists)} ns, hardware {hardware}, "
+        f"whoami {whoami}, GET/endpoint {per_endpoint}"
+    )
+    return Verdict("calls: 1 list/ns, 1 hardware, <= 1 whoami", ok, figure)
+
+
+MUTATING = (
+    "POST /v2/endpoint/{ns}",
+    "PUT /v2/endpoint/{ns}/{name}",
+    "DELETE /v2/endpoint/{ns}/{name}",
+)
+
+
+def mutations(calls: Mapping[str, int], *, changes: int) -> Verdict:
+    sent = sum(
+        v
+        for k, v in calls.items()
+        if k in MUTATING or k.endswith(("/pause", "/resume", "/scale-to-zero"))
+    )
+    return Verdict(
+        "apply: 1 mutating call per change", sent == changes, f"{sent} for {changes} changes"
+    )
+
+
+def wait_lists(
+    lists: Mapping[str, int], calls: Mapping[str, int], *, namespaces: Sequence[str]
+) -> Verdict:
+    """Waiting reads lists, never one GET per endpoint, and every namespace it waits in as
+    often as the others (one list per namespace per tick)."""
+    per_endpoint = calls.get("GET /v2/endpoint/{ns}/{name}", 0)
+    counts = {lists.get(ns, 0) for ns in namespaces}
+    ok = per_endpoint == 0 and len(counts) == 1 and min(counts) > 1
+    return Verdict(
+        "waiting: 1 list/ns per tick, no GET/endpoint",
+        ok,
+        f"lists per waited ns {sorted(counts)}, GET/endpoint {per_endpoint}",
+    )
+
+
+def apply_creates(
+    wall: float, *, n: int, parallelism: int, rtt: float, ready: float, factor: float = 1.5
+) -> Verdict:
+    bound = math.ceil(n / parallelism) * rtt + ready
+    return Verdict(
+        f"apply {n} creates <= {factor:g}x (round trips + readiness)",
+        wall <= factor * bound,
+        f"{wall:.1f} s vs {factor:g} x {bound:.1f} s",
+    )
+
+
+def cold_start(wall: float, reference: float, *, what: str, factor: float = 2.0) -> Verdict:
+    ratio = wall / reference if reference > 0 else math.inf
+    return Verdict(
+        f"{what} <= {factor:g}x `python -c 'import yaml, click'`",
+        ratio <= factor,
+        f"{wall * 1000:.0f} ms = {ratio:.1f}x",
+    )
+
+
+HTTP_CLIENTS = ("requests", "httpx", "urllib3", "huggingface_hub")
+
+
+def no_http_client(imported: set[str]) -> Verdict:
+    found = sorted(m for m in HTTP_CLIENTS if m in imported)
+    return Verdict(
+        "validate imports no HTTP client", not found, ", ".join(found) if found else "none imported"
+    )
+
+
+def memory(rss_mib: float, *, n: int, limit: float = 100.0) -> Verdict:
+    return Verdict(f"plan peak RSS at {n} < {limit:g} MiB", rss_mib < limit, f"{rss_mib:.0f} MiB")
+
+
+def imported_modules(importtime_stderr: str) -> set[str]:
+    """Top-level module names from `python -X importtime` output."""
+    found = set()
+    for line in importtime_stderr.splitlines():
+        if line.startswith("import time:") and "|" in line and "[us]" not in line:
+            module = line.rsplit("|", 1)[1].strip()
+            found.add(module.split(".")[0])
+    return found

@@ -1,0 +1,161 @@
+"""The benchmark harness's logic (bench/): target evaluation, the results files, spec folders and
+seeding the emulator from them. Nothing here is timed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import fleet, targets
+from bench.emulator import calls_by_route, emulator_config, lists_by_namespace, route_of
+from bench.measure import Sample
+from bench.results import Figures, Row, write
+from provisioner.emulator import Emulator, EmulatorConfig
+from provisioner.emulator.config import load_config_file
+from tests.support.raw_http import call
+
+
+def test_targets_pass_and_fail_on_the_figures() -> None:
+    assert targets.speedup(1.0, 5.5, at_least=5).ok
+    assert not targets.speedup(2.0, 5.5, at_least=5).ok
+    assert targets.speedup(2.0, 5.5, at_least=5).figure == "2.8x"
+    # Slope (2.0 - 0.5) s over 4,900 specs: 0.306 ms/spec, just over 0.3.
+    assert not targets.cpu_per_spec({100: 0.5, 5000: 2.0}).ok
+    assert targets.cpu_per_spec({100: 0.5, 5000: 1.9}).ok
+    assert targets.linear({100: 0.5, 1000: 0.77, 5000: 1.97}).ok  # 0.3 ms/spec throughout
+    assert not targets.linear({100: 0.5, 1000: 0.77, 5000: 3.0}).ok  # dearer per spec at scale
+    assert targets.apply_creates(2.0, n=200, parallelism=8, rtt=0.05, ready=3.0).ok
+    assert not targets.apply_creates(9.0, n=200, parallelism=8, rtt=0.05, ready=3.0).ok
+    assert targets.memory(99.0, n=5000).ok and not targets.memory(100.0, n=5000).ok
+    assert targets.mutations(
+        {"POST /v2/endpoint/{ns}": 3, "GET /v2/endpoint/{ns}": 9}, changes=3
+    ).ok
+
+
+def test_call_targets_read_the_request_log_by_route() -> None:
+    log = [
+        {"method": "GET", "path": "/api/whoami-v2", "namespace": None},
+        {"method": "GET", "path": "/v2/provider/a", "namespace": "a"},
+        {"method": "GET", "path": "/v2/endpoint/a", "namespace": "a"},
+        {"method": "GET", "path": "/v2/endpoint/b", "namespace": "b"},
+        {"method": "PUT", "path": "/v2/endpoint/a/x", "namespace": "a"},
+        {"method": "GET", "path": "/endpoints/a/x/health", "namespace": "a"},
+    ]
+    calls, lists = calls_by_route(log), lists_by_namespace(log)
+    assert calls == {
+        "GET /api/whoami-v2": 1,
+        "GET /endpoints/{ns}/{name}/health": 1,
+        "GET /v2/endpoint/{ns}": 2,
+        "GET /v2/provider/{ns}": 1,
+        "PUT /v2/endpoint/{ns}/{name}": 1,
+    }
+    assert targets.plan_calls(calls, lists, namespaces=["a", "b"], n=10, page=None).ok
+    twice = {**calls, "GET /v2/provider/{ns}": 2}
+    assert not targets.plan_calls(twice, lists, namespaces=["a", "b"], n=10, page=None).ok
+    assert route_of({"method": "POST", "path": "/v2/endpoint/a/x/pause"}) == (
+        "POST /v2/endpoint/{ns}/{name}/pause"
+    )
+    assert not targets.wait_lists({"a": 4, "b": 2}, calls, namespaces=["a", "b"]).ok
+    assert targets.wait_lists({"a": 4, "b": 4, "c": 1}, calls, namespaces=["a", "b"]).ok
+
+
+def test_validate_http_clients_are_read_from_importtime_output() -> None:
+    stderr = (
+        "import time: self [us] | cumulative | imported package\n"
+        "import time:       120 |        120 |   yaml.reader\n"
+        "import time:       300 |       9000 | urllib3\n"
+    )
+    found = targets.imported_modules(stderr)
+    assert found == {"yaml", "urllib3"}
+    verdict = targets.no_http_client(found)
+    assert (verdict.ok, verdict.figure) == (False, "urllib3")
+
+
+def test_results_files_hold_every_row_and_the_environment(tmp_path: Path) -> None:
+    ours = Figures.of(
+        [
+            Sample(2.0, 1.0, 50.0, 0, ""),
+            Sample(4.0, 3.0, 60.0, 0, ""),
+            Sample(3.0, 2.0, 40.0, 0, ""),
+        ]
+    )
+    assert (ours.wall, ours.cpu, ours.rss_mib, ours.runs) == (3.0, 2.0, 60.0, 3)
+    base = Figures(wall=15.0, cpu=5.0, rss_mib=70.0, runs=3)
+    row = Row(
+        "plan, no change",
+        1000,
+        1,
+        ours,
+        base,
+        calls={"GET /v2/endpoint/{ns}": 1},
+        verdicts=[targets.speedup(ours.wall, base.wall, at_least=5)],
+    )
+    env = {
+        "cpus": 2,
+        "python": "3.11.7",
+        "commit": "abc1234",
+        "latency_ms": 50,
+        "speed": 5.0,
+        "runs": 3,
+        "total_seconds": 120.0,
+    }
+    json_path, md_path = write(tmp_path, [row], env)
+    doc = json.loads(json_path.read_text())
+    assert doc["environment"] == env
+    assert doc["summary"] == {"pass": 1, "fail": 0}
+    (saved,) = doc["rows"]
+    assert (saved["ratio"], saved["ours"]["wall"], saved["baseline"]["wall"]) == (5.0, 3.0, 15.0)
+    assert saved["verdicts"][0]["result"] == "PASS"
+    table = md_path.read_text()
+    assert "| plan, no change | 1,000 | 1 | 3.00 s | 2.00 s | 60 MiB | 15.00 s | 5.0x |" in table
+    assert "PASS plan >= 5x faster than the baseline: 5.0x" in table
+    assert "commit abc1234, emulator latency 50 ms" in table
+
+
+def test_spec_folders_spread_namespaces_and_changes(tmp_path: Path) -> None:
+    root = fleet.write_specs(tmp_path / "specs", 100, 5, with_changes=True)
+    specs = sorted(p for p in root.rglob("ep-*.yaml"))
+    assert len(specs) == 100
+    per_ns = {p.parent.name for p in specs}
+    assert per_ns == {f"bench-{k}" for k in range(5)}
+    grown = [p for p in specs if "max_replicas: 2" in p.read_text()]
+    assert len(grown) == 10
+    assert {p.parent.name for p in grown} == per_ns  # changes in every namespace
+
+
+def test_seeding_a_placement_from_a_template_body(
+    make_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(emulator_config(["bench-0", "bench-1"])))
+    emu = make_emulator(load_config_file(config_file, EmulatorConfig(speed=0.0)))
+    template = {
+        "name": fleet.TEMPLATE_NAME,
+        "type": "protected",
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": {
+            "accelerator": "cpu",
+            "instanceType": "intel-spr",
+            "instanceSize": "x2",
+            "scaling": {"minReplica": 1, "maxReplica": 1},
+        },
+        "model": {
+            "repository": "gpt2",
+            "framework": "pytorch",
+            "image": {"huggingface": {}},
+            "env": {"NAME": fleet.TEMPLATE_NAME},
+        },
+    }
+    for ns, names in fleet.placement(7, 2).items():
+        reply = call(
+            "POST",
+            f"{emu.url}/admin/seed",
+            {"namespace": ns, "endpoints": fleet.bodies(template, names)},
+            token=None,
+        )
+        assert reply.status == 201, reply.text
+    listed = call("GET", f"{emu.url}/v2/endpoint/bench-1").json()["items"]
+    assert sorted(i["name"] for i in listed) == ["ep-00001", "ep-00003", "ep-00005"]
+    assert {i["model"]["env"]["NAME"] == i["name"] for i in listed} == {True}
+    assert {i["status"]["state"] for i in listed} == {"running"}
