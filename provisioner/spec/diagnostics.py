@@ -153,9 +153,10 @@ class Diagnostics:
         return len(self._items)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=256)
 def _resolved(base: str) -> Path:
-    """The working directory, resolved once per run rather than once per file shown."""
+    """A folder (the working directory, a spec's folder), resolved once per run rather than
+    once per file shown."""
     return Path(base).resolve()
 
 
@@ -166,7 +167,10 @@ def display_path(path: Path, base: Path | None = None, *, follow_links: bool = T
     try:
         if not follow_links:
             return path.absolute().relative_to(base.absolute())
-        return path.resolve().relative_to(_resolved(str(base)))
+        # A file that is no link is its resolved folder plus its name: one lstat instead of
+        # resolving every component of every spec's path.
+        real = path.resolve() if path.is_symlink() else _resolved(str(path.parent)) / path.name
+        return real.relative_to(_resolved(str(base)))
     except (ValueError, RuntimeError, OSError):
         # Outside `base`, or a symbolic link loop (RuntimeError before Python 3.13, OSError
         # after): shown as given, and whoever reads it reports the loop.
