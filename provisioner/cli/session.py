@@ -13,6 +13,7 @@ import shlex
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,11 @@ class Session:
             context.environ, root=self.stack.root, host=context.hostname(), pid=context.pid()
         )
 
+    @cached_property
+    def now(self) -> datetime:
+        """The instant schedules are evaluated at, read once: `PROVISIONER_NOW`, else the clock."""
+        return schedule_now(self.context)
+
     def planned(self, **planning: Any) -> Planned:
         """`plan_stack` for this stack and API, comparing secrets with this state and this
         environment, its hints repeating the options that chose them; `planning` is the rest
@@ -87,6 +93,7 @@ class Session:
             store=self.store,
             environ=self.context.environ,
             command_options=self.selector,
+            now=self.now,
             **planning,
         )
 
@@ -155,6 +162,30 @@ def held_by(holder: LockInfo | None) -> str:
         f"held by {holder.who} on host {holder.host} (pid {holder.pid}) for "
         f"{holder.operation} since {holder.created}{ci}, lock ID {holder.id}"
     )
+
+
+NOW_VARIABLE = "PROVISIONER_NOW"
+
+
+def schedule_now(context: Context) -> datetime:
+    """`PROVISIONER_NOW` (ISO 8601 with an offset or `Z`: a fixed clock for schedules, in
+    tests, demos and reruns), else the context's clock. A value without an offset is refused:
+    which zone it means would be a guess."""
+    text = context.environ.get(NOW_VARIABLE, "").strip()
+    if not text:
+        return context.now()
+    try:
+        found = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ProvisionerError.because(
+            f"{NOW_VARIABLE}: {text!r} is not an ISO 8601 date and time "
+            "(e.g. 2027-03-26T19:00:00Z or 2027-03-26T20:00:00+01:00)"
+        ) from error
+    if found.tzinfo is None:
+        raise ProvisionerError.because(
+            f"{NOW_VARIABLE}: {text!r} has no UTC offset; add 'Z' or one such as '+01:00'"
+        )
+    return found.astimezone(UTC)
 
 
 def backend_config(stack: Stack, environ: dict[str, str] | None) -> BackendConfig:
