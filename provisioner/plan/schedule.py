@@ -85,12 +85,9 @@ def evaluate(schedule: Schedule, now: datetime) -> Decision:
     if current is None:
         upcoming = min(s.start for s in occurrences if s.start > now)
         return Decision(None, upcoming)
-    # A window that ends where another begins hands over: the change is when that one does.
-    until, window = current.end, current.window
-    for span in occurrences:
-        if span.start == until and span.window != window:
-            return Decision(window, until)
-    return Decision(window, until)
+    # A window that ends where another begins hands over there: that is a transition too (the
+    # replica bounds may change), though the endpoint keeps running.
+    return Decision(current.window, current.end)
 
 
 def week_share(schedule: Schedule, now: datetime) -> list[tuple[float, Window]]:
