@@ -141,3 +141,61 @@ def test_a_malformed_now_is_a_usage_error(tmp_path: Path, cli: Cli, emulator: Em
         assert f"PROVISIONER_NOW: {value!r} {words}" in result.err
         assert "Traceback" not in result.text
         assert mutations(emulator) == []
+
+
+def test_a_saved_plan_keeps_the_decision_it_was_made_with(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    _scheduled(specs)
+    assert (
+        cli("apply", "--dir", str(specs), "--auto-approve", ctx=_at(emulator, FRIDAY_MORNING)).code
+        == 0
+    )
+    saved = tmp_path / "plan.json"
+    made = cli("plan", "--dir", str(specs), "--out", str(saved), ctx=_at(emulator, FRIDAY_NIGHT))
+    assert made.code == 0, made.text
+    shown = cli("show-plan", str(saved), "--format", "markdown")
+    assert "Schedule: paused outside its schedule (Europe/Madrid)" in shown.out
+    # Applied on Monday morning, the plan still does what was reviewed: the pause.
+    emulator.clear_requests()
+    applied = cli("apply", str(saved), ctx=_at(emulator, MONDAY_MORNING))
+    assert applied.code == 0, applied.text
+    assert [m for m, _ in mutations(emulator)] == ["POST"]
+    assert live(emulator)["svc"]["status"]["state"] == "paused"
+
+
+def test_outside_scaled_to_zero_lowers_min_replicas_and_keeps_the_timeout(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(
+        specs,
+        "svc",
+        namespace="acme",
+        scaling={"min_replicas": 0, "max_replicas": 2, "scale_to_zero_timeout": 30},
+        schedule={
+            "timezone": "America/New_York",
+            "windows": [
+                {
+                    "days": ["mon", "tue", "wed", "thu", "fri"],
+                    "hours": "09:00-17:00",
+                    "min_replicas": 2,
+                }
+            ],
+            "outside": "scaled-to-zero",
+        },
+    )
+    inside = _at(emulator, "2027-03-24T14:00:00Z")  # Wed 10:00 EDT
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=inside).code == 0
+    scaling = live(emulator)["svc"]["compute"]["scaling"]
+    assert (scaling["minReplica"], scaling["maxReplica"]) == (2, 2)
+    outside = _at(emulator, "2027-03-24T21:00:00Z")  # Wed 17:00 EDT: the window has closed
+    plan = cli("plan", "--dir", str(specs), ctx=outside)
+    assert "scaling.min_replicas, scaling.scale_to_zero_timeout set by its schedule" in plan.out
+    assert "~ scaling.min_replicas: 2 -> 0" in plan.out
+    assert "scaled to zero (min_replicas 0) outside its schedule" in plan.out
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=outside).code == 0
+    scaling = live(emulator)["svc"]["compute"]["scaling"]
+    assert (scaling["minReplica"], scaling["scaleToZeroTimeout"]) == (0, 30)
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=outside).code == 0
