@@ -1,6 +1,6 @@
 """The GitHub Actions workflows in `.github/workflows/` (plan on pull requests, apply on merge,
-apply every 15 minutes for schedules, drift daily): actionlint finds nothing in them (with shellcheck on their `run:` scripts), and
-they keep the promises the README's GitOps guide makes."""
+apply every 15 minutes for schedules, drift daily): actionlint finds nothing in them (with
+shellcheck on their `run:` scripts), and they keep the promises the README's GitOps guide makes."""
 
 from __future__ import annotations
 
