@@ -6,7 +6,10 @@ with its reasons as codes plus the values their sentences need (`Reason`; the se
 endpoints; checks hardware against the namespace's hardware list, and what the plan adds
 against the namespace's quota (`plan.quota`). Revisions are compared and deployed as the
 commits the fleet's `commits` say they resolved to (read before planning); a repository or
-revision the Hub would not resolve is an error at the spec.
+revision the Hub would not resolve is an error at the spec. A spec with a `schedule:` is planned
+as its schedule has it at `PlanOptions.now` (`plan.schedule`), which the caller reads once; its
+tags still record the spec as written, so crossing a window's edge is a pause, a resume or a
+scaling update, never drift.
 """
 
 from __future__ import annotations
