@@ -19,6 +19,8 @@ from provisioner.spec.schema import endpoint_schema
 
 # Spec keys that say which endpoint and what to do with it, not how it is configured.
 NOT_CONFIGURATION = {"name", "namespace", "state", "adopt"}
+# `schedule:` decides `state` and the replica rows at plan time (`plan.schedule`): no row of its own.
+NOT_CONFIGURATION |= {"schedule.timezone", "schedule.windows", "schedule.outside"}
 
 
 def _schema_leaves(node: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
