@@ -19,7 +19,7 @@ from provisioner.spec.schema import endpoint_schema
 
 # Spec keys that say which endpoint and what to do with it, not how it is configured.
 NOT_CONFIGURATION = {"name", "namespace", "state", "adopt"}
-# `schedule:` decides `state` and the replica rows at plan time (`plan.schedule`): no row of its own.
+# `schedule:` decides `state` and the replica rows at plan time (`plan.schedule`): no row.
 NOT_CONFIGURATION |= {"schedule.timezone", "schedule.windows", "schedule.outside"}
 
 
