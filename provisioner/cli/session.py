@@ -54,6 +54,8 @@ class Session:
     identity: Identity
     # The API's base URL when it is not the real service's: a suggested command repeats it.
     api_url: str | None = None
+    # The instant schedules are evaluated at, read once (`schedule_now`) when connecting.
+    now: datetime | None = None
 
     @property
     def selector(self) -> str:
@@ -77,15 +79,11 @@ class Session:
             context.environ, root=self.stack.root, host=context.hostname(), pid=context.pid()
         )
 
-    @cached_property
-    def now(self) -> datetime:
-        """The instant schedules are evaluated at, read once: `PROVISIONER_NOW`, else the clock."""
-        return schedule_now(self.context)
-
     def planned(self, **planning: Any) -> Planned:
         """`plan_stack` for this stack and API, comparing secrets with this state and this
         environment, its hints repeating the options that chose them; `planning` is the rest
         of `plan_stack`'s options (targets, broken files, the flags of plan and apply)."""
+        now = self.now if self.now is not None else schedule_now(self.context)
         return plan_stack(
             self.stack,
             self.api,
@@ -93,7 +91,7 @@ class Session:
             store=self.store,
             environ=self.context.environ,
             command_options=self.selector,
-            now=self.now,
+            now=now,
             **planning,
         )
 
@@ -270,8 +268,10 @@ def _warn_directory_name(stack: Stack) -> None:
 
 
 def connect(context: Context, stack: Stack, api_url: str | None) -> Session:
-    """The API client for `api_url` (else the environment's), and who its token is."""
+    """The API client for `api_url` (else the environment's), who its token is, and the instant
+    schedules are evaluated at."""
     connection = resolve_connection(api_url, dict(context.environ))
+    now = schedule_now(context)  # a malformed PROVISIONER_NOW stops here, before any API call
 
     def on_retry(what: str, error: ApiError, delay: float) -> None:
         # The error names the call too ("create acme/x: 429 ..."): said once is enough.
@@ -283,4 +283,4 @@ def connect(context: Context, stack: Stack, api_url: str | None) -> Session:
     api = context.api_factory(connection, retrier)
     # Not the real service (a flag, or PROVISIONER_API_URL): suggested commands must say so.
     chosen = None if connection.api_url == DEFAULT_API_URL else connection.api_url
-    return Session(context, stack, api, identify(api), chosen)
+    return Session(context, stack, api, identify(api), chosen, now=now)
