@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+from provisioner.cli.context import Context
 from provisioner.emulator import Emulator
 from tests.reconcile.conftest import context_for
 from tests.reconcile.helpers import live, mutations, write_spec
@@ -37,7 +39,7 @@ def _scheduled(specs: Path, **extra: object) -> None:
     )
 
 
-def _at(emulator: Emulator, now: str) -> object:
+def _at(emulator: Emulator, now: str) -> Context:
     return context_for(emulator, PROVISIONER_NOW=now)
 
 
@@ -199,3 +201,17 @@ def test_outside_scaled_to_zero_lowers_min_replicas_and_keeps_the_timeout(
     scaling = live(emulator)["svc"]["compute"]["scaling"]
     assert (scaling["minReplica"], scaling["scaleToZeroTimeout"]) == (0, 30)
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=outside).code == 0
+
+
+def test_without_provisioner_now_the_clock_decides(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    _scheduled(specs)
+    clock = context_for(emulator)
+    clock.environ = {k: v for k, v in clock.environ.items() if k != "PROVISIONER_NOW"}
+    clock.now = lambda: datetime(2027, 3, 26, 19, 0, tzinfo=UTC)  # Friday 20:00 in Madrid
+    plan = cli("plan", "--dir", str(specs), ctx=clock)
+    assert plan.code == 0, plan.text
+    assert "create, then pause" in plan.out
+    assert "next window opens Mon 2027-03-29 08:00 CEST" in plan.out
