@@ -34,6 +34,9 @@ export PROVISIONER_NOW=2027-03-24T10:00:00Z           # schedules read this cloc
 step "$BIN/provisioner" validate --dir "$DIR"
 step "$BIN/provisioner" apply --dir "$DIR" --auto-approve
 step "$BIN/provisioner" status --dir "$DIR"
+step "$BIN/provisioner" smoke --dir "$DIR"
+echo
+echo "The summarizer's smoke test (smoke: in its spec) ran after apply and again on demand."
 step "$BIN/provisioner" plan --dir "$DIR" --detailed-exitcode
 echo
 echo "The second plan is empty: what was applied is exactly what the specs say."

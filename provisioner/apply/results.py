@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from provisioner.plan.model import Action, ResourceChange
+from provisioner.smoke.runner import SmokeResult, Verdict
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,13 @@ class Outcome:
     # Not ok, yet the service accepted every step: only waiting for it failed (a timeout, a
     # failed deployment). The endpoint was created or changed: it exists, and bills.
     accepted: bool = False
+    # The smoke test run after the change settled (None: none was run). A failed one makes the
+    # outcome not ok (apply exits 1) while the change itself was accepted and settled.
+    smoke: SmokeResult | None = None
+
+    @property
+    def smoke_failed(self) -> bool:
+        return self.smoke is not None and self.smoke.verdict is Verdict.FAILED
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,32 @@
 """Wait until every changed endpoint reaches its target: running with its health route answering
 200 (or scaled to zero, when min_replicas 0 allows it), paused, or gone.
 
-One list call per namespace per tick, never one GET per endpoint; a health probe only for
-endpoints that report running. Fails fast on `failed` / `updateFailed` with the service's
-message, and on an endpoint deleted under it (gone is final). Clock and sleep are injected.
+One list call per namespace per tick (the namespaces at once), never one GET per endpoint; a
+health probe only for endpoints that report running, all of a tick's probes at once. The pause
+between ticks adapts: it starts at `MIN_INTERVAL`, grows by half each tick in which nothing
+arrived, up to `interval`, and drops back when something does (endpoints made together tend to
+arrive together). Fails fast on `failed` / `updateFailed` with the service's message, and on an
+endpoint deleted under it (gone is final). Clock and sleep are injected.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from provisioner.apply.results import Outcome, Reporter, WaitRow
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError
+from provisioner.hub.live import concurrently
 from provisioner.hub.models import EndpointState, LiveEndpoint, Unreadable
 from provisioner.plan.model import Action, ResourceChange
 
 DEFAULT_TIMEOUT = 1800.0
+# The longest pause between two ticks, and the first one.
 DEFAULT_INTERVAL = 5.0
+MIN_INTERVAL = 0.5
+BACKOFF = 1.5
 
 RUNNING, PAUSED, GONE = "running", "paused", "gone"
 
@@ -39,6 +47,10 @@ def target(change: ResourceChange) -> str:
     return RUNNING
 
 
+# Health probes in flight at once: each is a GET to an endpoint's own URL, not to the API.
+PROBE_PARALLELISM = 16
+
+
 @dataclass
 class _Watch:
     change: ResourceChange
@@ -46,6 +58,10 @@ class _Watch:
     state: str = "unknown"
     done: bool = False
     error: str | None = None
+
+
+def watch_key(watch: _Watch) -> tuple[str, str]:
+    return (watch.change.namespace, watch.change.name)
 
 
 @dataclass
@@ -67,7 +83,9 @@ class Waiter:
         watches = {o.change.address: _Watch(o.change, target(o.change)) for o in outcomes if o.ok}
         started = self.clock()
         namespaces = sorted({w.change.namespace for w in watches.values()})
+        pause = min(MIN_INTERVAL, self.interval)
         while watches and not all(w.done for w in watches.values()):
+            finished = sum(w.done for w in watches.values())
             try:
                 live = self._list(namespaces)
             except ApiError as error:
@@ -75,9 +93,13 @@ class Waiter:
                     if not pending.done:
                         pending.done, pending.error = True, f"waiting stopped: {error}"
                 break
+            probes: list[tuple[_Watch, LiveEndpoint]] = []
             for watch in watches.values():
                 if not watch.done:
-                    self._check(watch, live.get((watch.change.namespace, watch.change.name)))
+                    running = self._check(watch, live.get(watch_key(watch)))
+                    if running is not None:
+                        probes.append((watch, running))
+            self._probe(probes)
             elapsed = self.clock() - started
             self.reporter.waiting(
                 [
@@ -97,7 +119,10 @@ class Waiter:
                             f"there: check `{self.command('status')}` or raise --timeout"
                         )
                 break
-            self.sleep(self.interval)
+            if sum(w.done for w in watches.values()) > finished:
+                pause = min(MIN_INTERVAL, self.interval)  # some arrived: the rest may be close
+            self.sleep(pause)
+            pause = min(pause * BACKOFF, self.interval)
         results = []
         for outcome in outcomes:
             watched = watches.get(outcome.change.address)
@@ -113,18 +138,36 @@ class Waiter:
 
     def _list(self, namespaces: list[str]) -> dict[tuple[str, str], LiveEndpoint | Unreadable]:
         found: dict[tuple[str, str], LiveEndpoint | Unreadable] = {}
+        listings = concurrently({ns: partial(self.api.list_endpoints, ns) for ns in namespaces})
         for namespace in namespaces:
-            listing = self.api.list_endpoints(namespace)
+            listing = listings[namespace].result()
             # Listed but unreadable is not gone: wait on (a delete is not done yet either).
             found.update({(namespace, u.name): u for u in listing.unreadable if u.name})
             found.update({(e.namespace, e.name): e for e in listing.endpoints})
         return found
 
-    def _check(self, watch: _Watch, endpoint: LiveEndpoint | Unreadable | None) -> None:
+    def _probe(self, probes: list[tuple[_Watch, LiveEndpoint]]) -> None:
+        """Health probes of the endpoints that report running, at once: one slow container must
+        not hold up the news of the others."""
+        codes = concurrently(
+            {watch.change.address: partial(self.api.health, ep) for watch, ep in probes},
+            limit=PROBE_PARALLELISM,
+        )
+        for watch, _ in probes:
+            code = codes[watch.change.address].result()
+            watch.done = code == 200
+            if not watch.done:
+                watch.state = f"running, health {code or 'unreachable'}"
+
+    def _check(
+        self, watch: _Watch, endpoint: LiveEndpoint | Unreadable | None
+    ) -> LiveEndpoint | None:
+        """Update `watch` from the listed `endpoint`; the endpoint when only its health route
+        can tell whether it is ready."""
         address = watch.change.address
         if isinstance(endpoint, Unreadable):
             watch.state = f"unreadable ({endpoint.problem})"
-            return
+            return None
         if endpoint is None:
             # Gone is final: nothing brings a deleted endpoint back, so waiting out the timeout
             # for someone else's delete would only end in "it may still get there".
@@ -135,11 +178,11 @@ class Waiter:
                     f"(by someone or something else): it is gone; run `{self.command('plan')}` "
                     "to see what it would take to create it again"
                 )
-            return
+            return None
         state = endpoint.state
         watch.state = state.value
         if watch.target == GONE:
-            return
+            return None
         if state is EndpointState.FAILED:
             watch.done = True
             watch.error = f"{address} failed to deploy: {endpoint.message or 'no message'}"
@@ -154,7 +197,5 @@ class Waiter:
             if endpoint.config.type == "private":
                 watch.done = True  # reachable only through PrivateLink: nothing to probe
             else:
-                code = self.api.health(endpoint)
-                watch.done = code == 200
-                if not watch.done:
-                    watch.state = f"running, health {code or 'unreachable'}"
+                return endpoint
+        return None

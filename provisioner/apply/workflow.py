@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -33,11 +33,12 @@ from provisioner.apply.recording import (
     secrets_seen,
 )
 from provisioner.apply.results import Ledger, Outcome, Reporter
+from provisioner.apply.smoke_tests import smoke_after_apply
 from provisioner.apply.waiter import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Waiter
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError
 from provisioner.hub.live import read_fleet, resolve_commits
-from provisioner.hub.models import Fleet, Identity, Secrets, is_commit
+from provisioner.hub.models import Commit, Fleet, Identity, Secrets, is_commit
 from provisioner.plan.cost_policy import check_cost_policies
 from provisioner.plan.document import PlanFormatError, loads
 from provisioner.plan.estimate import with_costs
@@ -52,6 +53,7 @@ from provisioner.plan.safety import (
 from provisioner.plan.targets import recheck_quota, select
 from provisioner.spec.diagnostics import Diagnostic, Mark, ProvisionerError, display_path
 from provisioner.spec.model import EndpointSpec
+from provisioner.spec.smoke import SmokeSpec
 from provisioner.spec.stack import Stack
 from provisioner.state.backend import BackendError
 from provisioner.state.model import StackState, StateFormatError
@@ -88,6 +90,9 @@ class ApplyOptions:
     interval: float = DEFAULT_INTERVAL
     # What a suggested command repeats to pick this stack and API (`--dir D --api-url U`).
     command_options: str = ""
+    # Smoke tests by endpoint address, run once a created, updated, replaced or resumed
+    # endpoint is ready (empty: none, as with `--no-smoke`).
+    smoke: Mapping[str, SmokeSpec] = field(default_factory=dict)
 
 
 def identify(api: EndpointsApi) -> Identity:
@@ -110,32 +115,40 @@ def read_live(api: EndpointsApi, identity: Identity, *, required: Iterable[str])
 
 def revisions_to_resolve(
     specs: Sequence[EndpointSpec], fleet: Fleet
-) -> set[tuple[str, str | None]]:
-    """Each spec's (repository, revision), and the branch or tag name a live endpoint of the
-    same repository reports instead of a commit, if the service echoes names: the diff compares
-    commits on both sides."""
+) -> tuple[set[tuple[str, str | None]], dict[tuple[str, str | None], Commit]]:
+    """What to ask the Hub: each spec's (repository, revision), and the branch or tag name a
+    live endpoint of the same repository reports instead of a commit, if the service echoes
+    names (the diff compares commits on both sides). And what needs no call: a spec pinned to
+    the commit its live endpoint already runs (the common case of a large, settled fleet)."""
     live = fleet.index()
     wanted: set[tuple[str, str | None]] = set()
+    deployed: dict[tuple[str, str | None], Commit] = {}
     for spec in specs:
-        repository = spec.model.repository
-        wanted.add((repository, spec.model.revision))
+        repository, pinned = spec.model.repository, spec.model.revision
         found = live.get((spec.namespace or "", spec.name))
         if found is None or found.config.repository != repository:
+            wanted.add((repository, pinned))
             continue
         revision = found.config.revision
+        if pinned is not None and pinned == revision and is_commit(pinned):
+            deployed[(repository, pinned)] = Commit(sha=pinned)
+            continue
+        wanted.add((repository, pinned))
         if revision and not is_commit(revision):
             wanted.add((repository, revision))
-    return wanted
+    return wanted - deployed.keys(), deployed
 
 
 def resolve_revisions(api: EndpointsApi, specs: Sequence[EndpointSpec], fleet: Fleet) -> Fleet:
     """`fleet` with the commits of every revision the plan compares (one model info call per
-    distinct repository and revision), so what is reviewed is a commit, not a moving name."""
+    distinct repository and revision not already running), so what is reviewed is a commit,
+    not a moving name."""
+    wanted, deployed = revisions_to_resolve(specs, fleet)
     try:
-        commits = resolve_commits(api, revisions_to_resolve(specs, fleet))
+        commits = resolve_commits(api, wanted)
     except ApiError as error:
         raise ProvisionerError.because(f"cannot resolve model revisions: {error}") from error
-    return replace(fleet, commits=commits)
+    return replace(fleet, commits={**deployed, **commits})
 
 
 def read_state(store: StateStore) -> StackState:
@@ -443,7 +456,9 @@ def _run(
     )
     outcomes = executor.run(plan)
     if not options.wait:
-        return outcomes
+        return smoke_after_apply(
+            api, outcomes, options.smoke, secrets=secrets, clock=clock, sleep=sleep, waited=False
+        )
     waiter = Waiter(
         api,
         reporter,
@@ -453,4 +468,6 @@ def _run(
         interval=options.interval,
         command_options=options.command_options,
     )
-    return waiter.wait(outcomes)
+    return smoke_after_apply(
+        api, waiter.wait(outcomes), options.smoke, secrets=secrets, clock=clock, sleep=sleep
+    )

@@ -17,7 +17,7 @@ from provisioner.cli.options import (
     resend_secrets_option,
     target_option,
 )
-from provisioner.cli.run import execute, run_options
+from provisioner.cli.run import execute, run_options, smoke_option
 from provisioner.cli.session import Session, connect, load
 from provisioner.plan.model import Plan
 from provisioner.plan.safety import FLAG
@@ -39,10 +39,12 @@ def _saved(session: Session, path: Path) -> Plan:
         "provisioner apply --auto-approve --lock-timeout 600   # CI",
         "provisioner apply plan.json   # exactly the saved, reviewed plan",
         "provisioner apply --target 'chat-*'",
+        "provisioner apply --no-smoke   # skip the specs' smoke tests",
     )
 )
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @run_options
+@smoke_option
 @resend_secrets_option
 @allow_mass_delete_option
 @target_option

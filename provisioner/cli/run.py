@@ -21,6 +21,7 @@ from provisioner.plan.model import Plan
 from provisioner.render.reasons import counted
 from provisioner.render.summary import render_interrupted, render_summary
 from provisioner.spec.diagnostics import ProvisionerError
+from provisioner.spec.smoke import SmokeSpec
 
 # A week: far beyond any deploy, short enough that a typo (an extra zero or two) is refused.
 MAX_TIMEOUT = 7 * 24 * 3600.0
@@ -86,6 +87,15 @@ RUN_OPTIONS = [
 ]
 
 
+smoke_option = click.option(
+    "--smoke/--no-smoke",
+    default=True,
+    show_default=True,
+    help="Run the smoke test (`smoke:` in a spec) of each endpoint created, updated, replaced "
+    "or resumed, once it is ready; a failing one makes apply exit 1.",
+)
+
+
 def run_options(function: click.decorators.FC) -> click.decorators.FC:
     for option in reversed(RUN_OPTIONS):
         function = option(function)
@@ -124,6 +134,12 @@ def reporter(context: Context) -> Reporter:
     return TtyReporter() if context.is_tty() else PlainReporter()
 
 
+def smoke_tests(session: Session) -> dict[str, SmokeSpec]:
+    """The stack's smoke tests, by endpoint address."""
+    specs = session.stack.resolved_specs(session.identity.user)
+    return {f"{s.namespace}/{s.name}": s.smoke for s in specs if s.smoke is not None}
+
+
 def execute(
     session: Session,
     plan: Plan,
@@ -134,6 +150,7 @@ def execute(
     wait: bool,
     timeout: float,
     lock_timeout: float = 0,
+    smoke: bool = False,
 ) -> None:
     """Apply the plan with this terminal's collaborators, record it in the stack's state (the
     caller holds its lock), print the summary; exit 1 on failure."""
@@ -151,6 +168,7 @@ def execute(
         timeout=timeout,
         interval=context.wait_interval,
         command_options=session.selector,
+        smoke=smoke_tests(session) if smoke else {},
     )
     try:
         outcomes = apply_plan(

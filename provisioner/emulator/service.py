@@ -65,7 +65,11 @@ class Service:
         self.base_url = "http://127.0.0.1"
         self._sleep = sleep
         self._traffic = Traffic(
-            store=self.store, directory=self.directory, lock=self.lock, clock=self.clock
+            store=self.store,
+            directory=self.directory,
+            lock=self.lock,
+            clock=self.clock,
+            sleep=sleep,
         )
 
     # --- entry point --------------------------------------------------------------------------

@@ -5,10 +5,18 @@ Importing it costs nothing (no `huggingface_hub`); `provisioner.hub.client.HubAp
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import Protocol
+from collections.abc import Collection, Mapping
+from typing import Any, Protocol
 
-from provisioner.hub.models import Config, Hardware, Identity, Listing, LiveEndpoint, Secrets
+from provisioner.hub.models import (
+    Answer,
+    Config,
+    Hardware,
+    Identity,
+    Listing,
+    LiveEndpoint,
+    Secrets,
+)
 
 
 class EndpointsApi(Protocol):
@@ -35,3 +43,6 @@ class EndpointsApi(Protocol):
     def delete_endpoint(self, namespace: str, name: str) -> None: ...
     def health(self, endpoint: LiveEndpoint) -> int: ...
     def model_commit(self, repository: str, revision: str | None) -> str: ...
+    def post_to_endpoint(
+        self, endpoint: LiveEndpoint, body: Mapping[str, Any], *, scale_up_timeout: float
+    ) -> Answer: ...

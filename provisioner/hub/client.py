@@ -12,7 +12,7 @@ import functools
 import logging
 import socket
 import sys
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -33,7 +33,15 @@ from provisioner.hub.errors import (
     Unreachable,
     classify,
 )
-from provisioner.hub.models import Config, Hardware, Identity, Listing, LiveEndpoint, Secrets
+from provisioner.hub.models import (
+    Answer,
+    Config,
+    Hardware,
+    Identity,
+    Listing,
+    LiveEndpoint,
+    Secrets,
+)
 from provisioner.hub.normalise import (
     create_arguments,
     endpoint_from_raw,
@@ -405,6 +413,34 @@ class HubApi:
             return get_session().get(url, headers=build_hf_headers(token=self._token)).status_code
         except httpx2.TransportError:
             return 0
+
+    def post_to_endpoint(
+        self, endpoint: LiveEndpoint, body: Mapping[str, Any], *, scale_up_timeout: float
+    ) -> Answer:
+        """POST `body` as JSON to the endpoint's URL, as a client of the model would, with the
+        documented `X-Scale-Up-Timeout` (a scaled-to-zero endpoint then holds the request while
+        a replica starts, instead of answering 503). Any status is an answer, not an error;
+        not retried (the smoke runner decides what a 503 means). The token is blanked out of
+        the answer's text, should the endpoint echo the request's headers."""
+        what = f"smoke test of {endpoint.address}"
+        if endpoint.url is None:
+            raise ApiError(f"{what}: the endpoint has no URL")
+        headers = build_hf_headers(token=self._token)
+        headers["X-Scale-Up-Timeout"] = f"{scale_up_timeout:.0f}"
+        # The service may hold the request for the whole scale-up timeout: read for longer.
+        timeout = httpx2.Timeout(scale_up_timeout + 60.0, connect=10.0)
+        try:
+            response = get_session().post(
+                endpoint.url, headers=headers, json=dict(body), timeout=timeout
+            )
+        except httpx2.LocalProtocolError as exc:
+            raise ApiError(f"{what}: the request could not be sent: {type(exc).__name__}") from exc
+        except httpx2.TransportError as exc:
+            raise _transport_error(what, exc) from exc
+        text = response.text
+        if self._token:
+            text = text.replace(self._token, "***")
+        return Answer(response.status_code, text)
 
     def model_commit(self, repository: str, revision: str | None) -> str:
         """The commit `revision` (None: the default branch) of model `repository` is at now,

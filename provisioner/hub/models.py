@@ -98,6 +98,15 @@ class LiveEndpoint:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """What an endpoint's own URL answered a request (a smoke test): the status and the body as
+    text, the caller's token blanked out of it."""
+
+    status: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Unreadable:
     """An item of a list response that cannot be read as an endpoint (a key the client requires
     is missing, or has the wrong type). It is named, so that nothing is planned for its name.

@@ -120,8 +120,11 @@ def default_image(spec: EndpointSpec) -> Image:
 
 
 def applied_digest(spec: EndpointSpec) -> str:
-    """Digest of everything the spec declares (secret values are not part of a spec)."""
-    return ownership.digest(effective(spec))
+    """Digest of everything the spec declares about the endpoint (secret values are not part
+    of a spec; its smoke test is not part of the endpoint: adding one changes nothing live)."""
+    declared = effective(spec)
+    declared.pop("smoke", None)
+    return ownership.digest(declared)
 
 
 @dataclass(frozen=True)

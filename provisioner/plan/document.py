@@ -80,8 +80,15 @@ def _text(data: dict[str, Any], key: str, where: str) -> str:
     return value
 
 
+_CONFIG_FIELDS = tuple(f.name for f in fields(Config))
+
+
 def config_to_json(config: Config) -> dict[str, Any]:
-    data = asdict(config)
+    # By hand, not `asdict`: it deep-copies every leaf, and this runs for every endpoint of
+    # every plan (the fingerprint of what was seen). Every non-scalar field is rebuilt below.
+    data = {name: getattr(config, name) for name in _CONFIG_FIELDS}
+    link = config.private_link
+    data["private_link"] = None if link is None else asdict(link)
     data["image"] = {
         "variant": config.image.variant,
         "fields": dict(config.image.fields),

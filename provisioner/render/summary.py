@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 
 from provisioner.apply.results import Outcome
 from provisioner.plan.model import Action, ResourceChange
+from provisioner.render.reasons import counted
+from provisioner.render.smoke import smoke_line
 
 DONE = {
     Action.CREATE: "created",
@@ -26,14 +28,21 @@ def counts_line(outcomes: Sequence[Outcome], words: Mapping[Action, str] = DONE)
     (`1 created (not settled)`): the endpoint exists and bills. With failures and nothing done,
     `none finished`: a failed change may have done part of its steps (a replacement that
     deleted but could not create), so "nothing changed" could lie."""
-    done = Counter(o.change.action for o in outcomes if o.ok)
-    unsettled = Counter(o.change.action for o in outcomes if o.accepted and not o.ok)
+    done = Counter(o.change.action for o in outcomes if o.ok or o.smoke_failed)
+    unsettled = Counter(
+        o.change.action for o in outcomes if o.accepted and not o.ok and not o.smoke_failed
+    )
     failed = sum(1 for o in outcomes if not o.ok and not o.accepted)
+    smoke_failed = sum(1 for o in outcomes if o.smoke_failed)
     parts = [f"{n} {words[action]}" for action, n in done.items() if n]
     parts += [f"{n} {words[action]} (not settled)" for action, n in unsettled.items() if n]
     nothing = "none finished" if failed else "nothing changed"
     line = ", ".join(parts) or nothing
-    return f"{line}; {failed} failed" if failed else line
+    if failed:
+        line += f"; {failed} failed"
+    if smoke_failed:
+        line += f"; {counted(smoke_failed, 'smoke test')} failed"
+    return line
 
 
 def after_address(address: str, error: str) -> str:
@@ -50,6 +59,8 @@ def after_address(address: str, error: str) -> str:
 def _failure(outcome: Outcome) -> str:
     """`✗ acme/a: create accepted, but did not become running within 30s (...)`: the address
     once, and what the service did take."""
+    if outcome.smoke is not None and outcome.smoke_failed:
+        return smoke_line(outcome.smoke)
     what = after_address(outcome.change.address, outcome.error or "failed")
     if outcome.accepted:
         return f"  ✗ {outcome.change.address}: {outcome.change.action.value} accepted, but {what}"
@@ -63,10 +74,20 @@ def render_summary(
     finish, and what that leaves behind."""
     failed = [o for o in outcomes if not o.ok]
     title = verb.capitalize()
+    smoked = [smoke_line(o.smoke) for o in outcomes if o.smoke is not None and o.ok]
     if not failed:
-        return f"\n{title} complete: {counts_line(outcomes, words)}.\n"
-    lines = [f"\n{title} incomplete: {counts_line(outcomes, words)}.", *map(_failure, failed)]
-    if any(o.accepted for o in failed):
+        return "\n".join([f"\n{title} complete: {counts_line(outcomes, words)}.", *smoked]) + "\n"
+    lines = [
+        f"\n{title} incomplete: {counts_line(outcomes, words)}.",
+        *smoked,
+        *map(_failure, failed),
+    ]
+    if any(o.smoke_failed for o in failed):
+        lines.append(
+            "A failed smoke test leaves its change in place: fix the endpoint or its `smoke:`, "
+            "then check again with `provisioner smoke NAME`."
+        )
+    if any(o.accepted and not o.smoke_failed for o in failed):
         lines.append(
             "An endpoint that did not settle exists all the same: `provisioner status` shows "
             "where it stands, and the next plan names it."

@@ -12,7 +12,7 @@ from typing import Any
 
 from provisioner.spec.convert import structure
 from provisioner.spec.defaults import with_defaults
-from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
+from provisioner.spec.diagnostics import Diagnostic, Severity
 from provisioner.spec.loader import Document, KeyPath
 from provisioner.spec.model import (
     ENGINE_OPTIONS,
@@ -26,6 +26,7 @@ from provisioner.spec.model import (
 )
 from provisioner.spec.schedule import days_as_list, schedule_rules
 from provisioner.spec.secrets import looks_secret
+from provisioner.spec.smoke import smoke_rules
 
 RESERVED_TAG_PREFIX = "provisioner"
 # The most conservative form of a tag (reference section 10, "Tags"): nothing documents which
@@ -253,6 +254,7 @@ _RULES: tuple[Callable[[Document, Mapping[str, Any]], Iterator[Diagnostic]], ...
     _access_rules,
     _tag_rules,
     schedule_rules,
+    smoke_rules,
 )
 
 
@@ -264,8 +266,7 @@ def rules(doc: Document) -> list[Diagnostic]:
 
 
 def _source(doc: Document) -> Source:
-    marks: dict[KeyPath, Mark] = {path: located.value for path, located in doc.marks.items()}
-    return Source(file=doc.file, document=doc.index, marks=marks)
+    return Source(file=doc.file, document=doc.index, marks=doc.marks)
 
 
 def build(doc: Document, *, default_namespace: str | None) -> EndpointSpec:

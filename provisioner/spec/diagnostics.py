@@ -42,7 +42,7 @@ def bounded(message: str) -> str:
     return clip(_LONG_WORD.sub(lambda found: clip(found.group()), message), MAX_MESSAGE)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Mark:
     """A position in a user's file; line and column are 1-based, as editors count."""
 
@@ -153,6 +153,12 @@ class Diagnostics:
         return len(self._items)
 
 
+@functools.lru_cache(maxsize=8)
+def _resolved(base: str) -> Path:
+    """The working directory, resolved once per run rather than once per file shown."""
+    return Path(base).resolve()
+
+
 def display_path(path: Path, base: Path | None = None, *, follow_links: bool = True) -> Path:
     """The path as the user would type it: relative to `base` (the working directory) if inside.
     With `follow_links=False`, a symbolic link is shown as itself, not as what it leads to."""
@@ -160,7 +166,7 @@ def display_path(path: Path, base: Path | None = None, *, follow_links: bool = T
     try:
         if not follow_links:
             return path.absolute().relative_to(base.absolute())
-        return path.resolve().relative_to(base.resolve())
+        return path.resolve().relative_to(_resolved(str(base)))
     except (ValueError, RuntimeError, OSError):
         # Outside `base`, or a symbolic link loop (RuntimeError before Python 3.13, OSError
         # after): shown as given, and whoever reads it reports the loop.

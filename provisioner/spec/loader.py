@@ -33,6 +33,7 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_VALUES_PER_DOCUMENT = 20_000
 MAX_DEPTH = 64
 
+_STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _PLAIN_TAGS = frozenset(
@@ -40,7 +41,7 @@ _PLAIN_TAGS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Located:
     """Where a value sits, and for a mapping entry, where its key sits."""
 
@@ -118,6 +119,8 @@ class _Converter:
             self.fail(node, f"unsupported YAML tag {node.tag!r}")
 
     def _scalar(self, node: ScalarNode) -> Any:
+        if node.tag == _STR_TAG:
+            return node.value  # what SafeConstructor makes of it, without its bookkeeping
         if node.tag == _TIMESTAMP_TAG:
             # Dates are not a spec type; keep the text so the schema can say what it expected.
             return node.value
@@ -151,8 +154,12 @@ class _Converter:
         self._check_tag(node)
         result: dict[str, Any] = {}
         seen: dict[str, Mark] = {}
-        explicit = {id(k) for k, _ in node.value}
-        for key_node, value_node in self._entries(node, depth):
+        entries = self._entries(node, depth)
+        # Keys pulled in by `<<` may repeat explicit ones (those win, silently); only explicit
+        # keys can be duplicates.
+        merges = any(k.tag == _MERGE_TAG for k, _ in node.value)
+        explicit = {id(k) for k, _ in node.value} if merges else None
+        for key_node, value_node in entries:
             if not isinstance(key_node, ScalarNode):
                 self.fail(key_node, "mapping keys must be plain strings")
                 continue
@@ -162,7 +169,7 @@ class _Converter:
                 continue
             key_mark = _mark(self.file, key_node)
             if key in seen:
-                if id(key_node) in explicit:
+                if explicit is None or id(key_node) in explicit:
                     self.fail(
                         key_node,
                         f"duplicate key {key!r} (first defined at line {seen[key].line}); "
@@ -208,7 +215,19 @@ def _too_deep(text: str, file: Path) -> Diagnostic:
     return Diagnostic(Mark(file), f"nesting deeper than {MAX_DEPTH} levels")  # pragma: no cover
 
 
+# libyaml's composer (5x faster than the pure-Python one) builds the same nodes with the same
+# marks, and stops at 1,000 levels of nesting instead of recursing out of stack. Its error texts
+# differ, so a file it rejects is composed again by the pure-Python loader, whose messages the
+# diagnostics quote.
+_FAST_LOADER: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+
+
 def _compose(text: str, file: Path) -> list[Node | None]:
+    if _FAST_LOADER is not None:
+        try:
+            return list(yaml.compose_all(text, Loader=_FAST_LOADER))
+        except yaml.YAMLError:
+            pass  # report it with the pure-Python loader's words and marks
     try:
         return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except RecursionError:

@@ -16,8 +16,9 @@ from types import MappingProxyType
 from typing import Any
 
 from provisioner.spec.diagnostics import Mark
-from provisioner.spec.loader import KeyPath
+from provisioner.spec.loader import KeyPath, Located
 from provisioner.spec.schedule import Schedule
+from provisioner.spec.smoke import SmokeSpec
 
 # Re-exported for plan.fields, which imports it from here; it lives in spec.secrets.
 
@@ -203,13 +204,14 @@ class Source:
 
     file: Path
     document: int
-    marks: Mapping[KeyPath, Mark]
+    # The loaded document's own marks (shared, not copied: a large stack keeps one per spec).
+    marks: Mapping[KeyPath, Mark | Located]
 
     def mark(self, *path: str | int) -> Mark:
         for end in range(len(path), -1, -1):
             found = self.marks.get(path[:end])
             if found is not None:
-                return found
+                return found.value if isinstance(found, Located) else found
         return Mark(self.file)
 
 
@@ -233,4 +235,6 @@ class EndpointSpec:
     protect: bool
     # Written only when true (`import` writes it); the schema's default is false.
     adopt: bool = False
+    # Checked after apply and by `provisioner smoke`; not part of the endpoint (nor its digest).
+    smoke: SmokeSpec | None = None
     source: Source = field(compare=False, repr=False)

@@ -263,6 +263,11 @@ def _not_a_directory(root: Path) -> str:
     return "spec directory not found" if not root.exists() else "not a directory"
 
 
+# From this many files on, documents are first checked by the compiled schema, whose ~50 ms of
+# compiling pays for itself (jsonschema takes ~0.4 ms per document, the compiled one ~0.02 ms).
+FAST_SCHEMA_MIN_FILES = 128
+
+
 def load_stack(root: Path, *, check_policies: bool = True) -> tuple[Stack, Diagnostics]:
     """Load, merge, check and build every spec under `root`.
 
@@ -280,6 +285,7 @@ def load_stack(root: Path, *, check_policies: bool = True) -> tuple[Stack, Diagn
     defaults = _load_defaults(files, diagnostics)
     documents: list[MergedDocument] = []
     inherited: dict[Diagnostic, list[Path]] = {}
+    fast_schema = len(files) >= FAST_SCHEMA_MIN_FILES
     for path in files:
         if path.name.startswith("_"):
             _warn_underscore(path, diagnostics, root)
@@ -301,7 +307,7 @@ def load_stack(root: Path, *, check_policies: bool = True) -> tuple[Stack, Diagn
             if chain is None:
                 continue
             merged = merge_documents(chain, document)
-            spec = _check(merged, settings, diagnostics, inherited)
+            spec = _check(merged, settings, diagnostics, inherited, fast_schema=fast_schema)
             if spec is not None and check_policies:
                 folder = PurePosixPath(path.parent.relative_to(root).as_posix())
                 found = violations(spec, settings.policies, folder=folder)
@@ -344,8 +350,13 @@ def _check(
     settings: Settings,
     diagnostics: Diagnostics,
     inherited: dict[Diagnostic, list[Path]],
+    *,
+    fast_schema: bool,
 ) -> EndpointSpec | None:
-    found = [*schema.check(document, schema.endpoint_schema()), *checks.rules(document)]
+    if fast_schema and schema.plainly_valid(document):
+        found = checks.rules(document)
+    else:
+        found = [*schema.check(document, schema.endpoint_schema()), *checks.rules(document)]
     _report(found, document, diagnostics, inherited)
     if any(d.severity is Severity.ERROR for d in found):
         return None

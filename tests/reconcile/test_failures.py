@@ -431,8 +431,8 @@ def test_waiting_shows_each_endpoint_state_target_and_time_and_marks_a_failure(
     assert waiting == [
         "… acme/doomed: pending (target running, 0s)",
         "… acme/good: pending (target running, 0s)",
-        "… acme/doomed: initializing (target running, 5s)",
-        "… acme/good: initializing (target running, 5s)",
+        "… acme/doomed: initializing (target running, 4s)",
+        "… acme/good: initializing (target running, 4s)",
         "✗ acme/doomed: failed (target running, 15s)",
         "✓ acme/good: running (target running, 15s)",
     ], result.out

@@ -128,3 +128,30 @@ def test_unreadable_repositories_and_unknown_revisions_are_errors_at_the_spec(
     assert mutations(emulator) == []
     resolved = [r["path"] for r in emulator.requests() if r["path"].startswith("/api/models/")]
     assert len(resolved) == len(set(resolved)) == 4  # once per (repository, revision)
+
+
+def test_a_spec_pinned_to_the_commit_it_runs_costs_no_model_info_call(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """A settled fleet of pinned specs plans without one Hub call per endpoint; a changed pin
+    and an unpinned spec are still resolved."""
+    specs = tmp_path / "endpoints"
+    main = hub_commit(emulator, "gpt2", "main")
+    for name in ("a", "b", "c"):
+        write_spec(specs, name, namespace="acme", model={"revision": main})
+    write_spec(specs, "floating", namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    emulator.clear_requests()
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+    resolved = [r["path"] for r in emulator.requests() if r["path"].startswith("/api/models/")]
+    assert resolved == ["/api/models/gpt2"]  # the unpinned spec's default branch, once
+    new = emulator.move_branch("gpt2", "main")
+    write_spec(specs, "b", namespace="acme", model={"revision": new})
+    emulator.clear_requests()
+    plan = cli("plan", "--dir", str(specs), "--detailed-exitcode")
+    assert plan.code == 2, plan.text
+    assert f"~ model.revision: {main[:7]} -> {new[:7]}" in plan.out
+    resolved = sorted(
+        r["path"] for r in emulator.requests() if r["path"].startswith("/api/models/")
+    )
+    assert resolved == ["/api/models/gpt2", f"/api/models/gpt2/revision/{new}"]

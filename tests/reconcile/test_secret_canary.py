@@ -66,6 +66,13 @@ def test_no_output_or_file_ever_holds_the_token_or_a_secret(
     assert cli("apply", str(saved), "--dir", str(specs), "--auto-approve").code == 0
     assert cli("apply", "--dir", str(specs), "--auto-approve", "--resend-secrets").code == 0
     cli("status", "--dir", str(specs))
+    # A smoke test whose model echoes its input, the token and the secret: a failing answer is
+    # shown, both blanked.
+    echo = {"inputs": f"{TOKEN} {SECRET}", "parameters": {"return_full_text": True}}
+    smoke = {"request": echo, "expect": {"status": 201}}
+    write_spec(specs, "svc", namespace="acme", model={"secrets": secrets}, smoke=smoke)
+    for output in ("text", "json"):
+        assert cli("smoke", "--dir", str(specs), "--format", output).code == 1
     for listing in (
         ("history",),
         ("history", "--json"),

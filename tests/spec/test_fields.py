@@ -17,10 +17,10 @@ from provisioner.spec.defaults import default_of, with_defaults
 from provisioner.spec.fields import BY_SPEC, FIELDS, Field, Flag, Mode, field_of
 from provisioner.spec.schema import endpoint_schema
 
-# Spec keys that say which endpoint and what to do with it, not how it is configured.
-NOT_CONFIGURATION = {"name", "namespace", "state", "adopt"}
-# `schedule:` decides `state` and the replica rows at plan time (`plan.schedule`): no row.
-NOT_CONFIGURATION |= {"schedule.timezone", "schedule.windows", "schedule.outside"}
+# Spec keys that say which endpoint and what to do with it, not how it is configured (`smoke`:
+# a test run against it, never sent to the API; `schedule`: decides `state` and the replica rows
+# at plan time, `plan.schedule`).
+NOT_CONFIGURATION = {"name", "namespace", "state", "adopt", "smoke", "schedule"}
 
 
 def _schema_leaves(node: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
@@ -44,7 +44,7 @@ def missing_rows(rows: Sequence[Field]) -> list[str]:
     leaves = [
         leaf
         for leaf in SCHEMA_LEAVES
-        if leaf not in NOT_CONFIGURATION and not any(row.covers(leaf) for row in rows)
+        if leaf.split(".")[0] not in NOT_CONFIGURATION and not any(row.covers(leaf) for row in rows)
     ]
     return sorted(config) + leaves
 
