@@ -29,6 +29,7 @@ export PROVISIONER_API_URL="$URL"
 export HF_TOKEN=hf_demo                               # the emulator's demo user
 export SUPPORT_ASSISTANT_API_KEY=demo-secret-value    # a secret the LLM example reads from the environment
 export PROVISIONER_BACKEND="local:$STATE"             # lock, secret fingerprints, history
+export PROVISIONER_NOW=2027-03-24T10:00:00Z           # schedules read this clock: Wed 11:00 in Madrid
 
 step "$BIN/provisioner" validate --dir "$DIR"
 step "$BIN/provisioner" apply --dir "$DIR" --auto-approve
@@ -44,3 +45,7 @@ export SUPPORT_ASSISTANT_API_KEY=rotated-demo-secret
 step "$BIN/provisioner" plan --dir "$DIR" --detailed-exitcode || [ $? -eq 2 ]
 echo
 echo "Only a secret's value changed: the state's fingerprint of it shows the update, never the value."
+export SUPPORT_ASSISTANT_API_KEY=demo-secret-value
+echo
+echo "flan-t5-summarizer runs mon-fri 08:00-20:00 Madrid time. On Friday at 20:00 its schedule pauses it:"
+step env PROVISIONER_NOW=2027-03-26T19:00:00Z "$BIN/provisioner" plan --dir "$DIR" --detailed-exitcode || [ $? -eq 2 ]

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import FIXED_NOW
+
 # Before huggingface_hub is imported anywhere (it reads these once, at import time): a private
 # HF_HOME, no update check, and a dead local endpoint so a stray call fails at once instead of
 # waiting on the network.
@@ -27,6 +29,7 @@ os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
 os.environ.pop("HF_TOKEN", None)
 os.environ.pop("HF_HUB_OFFLINE", None)  # offline mode would block the emulator too
+os.environ["PROVISIONER_NOW"] = FIXED_NOW  # schedules: see tests/support
 
 from huggingface_hub import HfApi, constants
 from huggingface_hub import _inference_endpoints as hub_endpoints

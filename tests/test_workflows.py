@@ -1,6 +1,6 @@
 """The GitHub Actions workflows in `.github/workflows/` (plan on pull requests, apply on merge,
-drift daily): actionlint finds nothing in them (with shellcheck on their `run:` scripts), and
-they keep the promises the README's GitOps guide makes."""
+apply every 15 minutes for schedules, drift daily): actionlint finds nothing in them (with
+shellcheck on their `run:` scripts), and they keep the promises the README's GitOps guide makes."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ def test_actionlint_finds_nothing_in_any_workflow() -> None:
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
 
 
-def test_there_are_the_three_workflows() -> None:
-    assert [f.name for f in FILES] == ["apply.yml", "drift.yml", "plan.yml"]
+def test_there_are_the_four_workflows() -> None:
+    assert [f.name for f in FILES] == ["apply.yml", "drift.yml", "plan.yml", "scheduled-apply.yml"]
 
 
 def _steps(workflow: dict[Any, Any]) -> list[dict[str, Any]]:
@@ -59,6 +59,17 @@ def test_merges_queue_and_an_apply_is_never_cancelled() -> None:
     assert apply["concurrency"] == {"group": "provisioner-apply", "cancel-in-progress": False}
     assert apply[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads `on` as true
     assert "provisioner apply --auto-approve --lock-timeout 600" in _runs(apply)
+
+
+def test_schedules_are_applied_every_15_minutes_in_the_apply_queue() -> None:
+    scheduled = _load("scheduled-apply.yml")
+    assert scheduled[True]["schedule"] == [{"cron": "*/15 * * * *"}]
+    # The same queue as a merge's apply: the two never overlap, neither is cancelled.
+    assert scheduled["concurrency"] == _load("apply.yml")["concurrency"]
+    assert scheduled["permissions"] == {"contents": "read"}
+    runs = _runs(scheduled)
+    assert "provisioner apply --auto-approve --lock-timeout 600" in runs
+    assert "PROVISIONER_NOW" not in str(scheduled["jobs"]["apply"]["env"])
 
 
 def test_a_pull_request_plan_is_one_sticky_comment_and_fails_only_on_errors() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -182,6 +183,7 @@ def plan_stack(
     targets: Sequence[str] = (),
     broken: Collection[str] = (),
     command_options: str | None = None,
+    now: datetime | None = None,
 ) -> Planned:
     """Compare the stack's specs with what is live (and, given the `store`, the secret values
     in `environ` with the fingerprints of those last applied). Spec problems found only now
@@ -190,7 +192,8 @@ def plan_stack(
     `broken`: spec files that could not be read (`status`, `destroy`): no endpoint is deleted
     unless a spec from another file names it (`safety.hold_unreadable`). A command a
     diagnostic suggests repeats `command_options` (default: `--dir` with the stack's folder)
-    so that it works as printed."""
+    so that it works as printed. `now`: the instant `schedule:` is evaluated at (the caller
+    reads the clock once)."""
     specs = stack.resolved_specs(identity.user)
     default = stack.default_namespace(identity.user)
     seen = None if store is None else _secrets_seen(store, specs, environ or {})
@@ -204,6 +207,7 @@ def plan_stack(
         destroy=destroy,
         resend_secrets=resend_secrets,
         command_options=command_options,
+        now=now,
     )
     where = Mark(stack.settings.file or display_path(stack.root))
     named = {f"{s.namespace}/{s.name}" for s in specs if str(s.source.file) not in broken}

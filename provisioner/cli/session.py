@@ -13,6 +13,7 @@ import shlex
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,8 @@ class Session:
     identity: Identity
     # The API's base URL when it is not the real service's: a suggested command repeats it.
     api_url: str | None = None
+    # The instant schedules are evaluated at, read once (`schedule_now`) when connecting.
+    now: datetime | None = None
 
     @property
     def selector(self) -> str:
@@ -80,6 +83,7 @@ class Session:
         """`plan_stack` for this stack and API, comparing secrets with this state and this
         environment, its hints repeating the options that chose them; `planning` is the rest
         of `plan_stack`'s options (targets, broken files, the flags of plan and apply)."""
+        now = self.now if self.now is not None else schedule_now(self.context)
         return plan_stack(
             self.stack,
             self.api,
@@ -87,6 +91,7 @@ class Session:
             store=self.store,
             environ=self.context.environ,
             command_options=self.selector,
+            now=now,
             **planning,
         )
 
@@ -155,6 +160,30 @@ def held_by(holder: LockInfo | None) -> str:
         f"held by {holder.who} on host {holder.host} (pid {holder.pid}) for "
         f"{holder.operation} since {holder.created}{ci}, lock ID {holder.id}"
     )
+
+
+NOW_VARIABLE = "PROVISIONER_NOW"
+
+
+def schedule_now(context: Context) -> datetime:
+    """`PROVISIONER_NOW` (ISO 8601 with an offset or `Z`: a fixed clock for schedules, in
+    tests, demos and reruns), else the context's clock. A value without an offset is refused:
+    which zone it means would be a guess."""
+    text = context.environ.get(NOW_VARIABLE, "").strip()
+    if not text:
+        return context.now()
+    try:
+        found = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ProvisionerError.because(
+            f"{NOW_VARIABLE}: {text!r} is not an ISO 8601 date and time "
+            "(e.g. 2027-03-26T19:00:00Z or 2027-03-26T20:00:00+01:00)"
+        ) from error
+    if found.tzinfo is None:
+        raise ProvisionerError.because(
+            f"{NOW_VARIABLE}: {text!r} has no UTC offset; add 'Z' or one such as '+01:00'"
+        )
+    return found.astimezone(UTC)
 
 
 def backend_config(stack: Stack, environ: dict[str, str] | None) -> BackendConfig:
@@ -239,8 +268,10 @@ def _warn_directory_name(stack: Stack) -> None:
 
 
 def connect(context: Context, stack: Stack, api_url: str | None) -> Session:
-    """The API client for `api_url` (else the environment's), and who its token is."""
+    """The API client for `api_url` (else the environment's), who its token is, and the instant
+    schedules are evaluated at."""
     connection = resolve_connection(api_url, dict(context.environ))
+    now = schedule_now(context)  # a malformed PROVISIONER_NOW stops here, before any API call
 
     def on_retry(what: str, error: ApiError, delay: float) -> None:
         # The error names the call too ("create acme/x: 429 ..."): said once is enough.
@@ -252,4 +283,4 @@ def connect(context: Context, stack: Stack, api_url: str | None) -> Session:
     api = context.api_factory(connection, retrier)
     # Not the real service (a flag, or PROVISIONER_API_URL): suggested commands must say so.
     chosen = None if connection.api_url == DEFAULT_API_URL else connection.api_url
-    return Session(context, stack, api, identify(api), chosen)
+    return Session(context, stack, api, identify(api), chosen, now=now)

@@ -59,14 +59,22 @@ class Footprint:
     stopped: bool = False  # paused or failed: runs no replica
     price_per_hour: float | None = None
     accelerators: int | None = None  # per replica, from the listing; None: not listed
+    # A scheduled endpoint: (share of the week, min replicas, max replicas) for each window
+    # and for the time outside them (paused: 0, 0); the shares add up to 1. Empty: the
+    # replica range above holds all month.
+    week: tuple[tuple[float, int, int], ...] = ()
 
     @property
     def monthly(self) -> Range | None:
-        if self.stopped:
+        if self.stopped and not self.week:
             return ZERO
         if self.price_per_hour is None:
             return None
         hourly = self.price_per_hour * HOURS_PER_MONTH
+        if self.week:
+            low = sum(share * low for share, low, _ in self.week)
+            high = sum(share * high for share, _, high in self.week)
+            return Range(round(low * hourly, 2), round(high * hourly, 2))
         return Range(round(self.min_replicas * hourly, 2), round(self.max_replicas * hourly, 2))
 
     @property
@@ -112,7 +120,13 @@ class Totals:
         return None if self.before is None or self.after is None else self.after - self.before
 
 
-def footprint(config: Config, hardware: Sequence[Hardware], *, stopped: bool) -> Footprint:
+def footprint(
+    config: Config,
+    hardware: Sequence[Hardware],
+    *,
+    stopped: bool,
+    week: tuple[tuple[float, int, int], ...] = (),
+) -> Footprint:
     row = hardware_row(config, hardware)
     return Footprint(
         vendor=config.vendor,
@@ -125,4 +139,5 @@ def footprint(config: Config, hardware: Sequence[Hardware], *, stopped: bool) ->
         stopped=stopped,
         price_per_hour=None if row is None else row.price_per_hour,
         accelerators=None if row is None else row.num_accelerators,
+        week=week,
     )

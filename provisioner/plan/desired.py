@@ -135,12 +135,14 @@ class Target:
 
     stack: str
     commit: str | None = None
+    # The digest the tags record, when it is not the spec's own: a scheduled spec is planned
+    # as its schedule has it at `now`, but records the spec as written (`plan.schedule`).
+    digest: str | None = None
 
 
-def _tags(spec: EndpointSpec, user: tuple[str, ...], *, stack: str) -> tuple[str, ...]:
-    return ownership.tags_for(
-        user, stack=stack, protected=spec.protect, applied=applied_digest(spec)
-    )
+def _tags(spec: EndpointSpec, user: tuple[str, ...], *, to: Target) -> tuple[str, ...]:
+    applied = to.digest or applied_digest(spec)
+    return ownership.tags_for(user, stack=to.stack, protected=spec.protect, applied=applied)
 
 
 def declared(spec: EndpointSpec, row: Field) -> Any:
@@ -169,14 +171,16 @@ _CREATE: Mapping[str, Created] = {
     "model.secrets": lambda spec, to: {"secret_keys": frozenset(spec.model.secrets or {})},
     "scaling.metric": lambda spec, to: {"metric": _metric(spec)},
     "private_link": lambda spec, to: {"private_link": _private_link(spec)},
-    "tags": lambda spec, to: {"tags": _tags(spec, tuple(sorted(spec.tags or ())), stack=to.stack)},
+    "tags": lambda spec, to: {"tags": _tags(spec, tuple(sorted(spec.tags or ())), to=to)},
     "protect": lambda spec, to: {},  # a tag: see "tags"
 }
 
 
-def create_config(spec: EndpointSpec, *, stack: str, commit: str | None = None) -> Config:
+def create_config(
+    spec: EndpointSpec, *, stack: str, commit: str | None = None, digest: str | None = None
+) -> Config:
     values: dict[str, Any] = {}
-    target = Target(stack, commit)
+    target = Target(stack, commit, digest)
     for row in FIELDS:
         handler = _CREATE.get(row.spec)
         if handler is not None:
@@ -217,7 +221,7 @@ def _update_measure(spec: EndpointSpec, live: Config) -> dict[str, Any]:
 
 def _update_tags(spec: EndpointSpec, live: Config, to: Target) -> dict[str, Any]:
     user = tuple(sorted(spec.tags)) if spec.tags is not None else ownership.user_tags(live.tags)
-    return {"tags": _tags(spec, user, stack=to.stack)}
+    return {"tags": _tags(spec, user, to=to)}
 
 
 def _update_revision(spec: EndpointSpec, live: Config, to: Target) -> str | None:
@@ -291,7 +295,12 @@ def resumed_config(live: Config) -> Config:
 
 
 def update_config(
-    spec: EndpointSpec, live: Config, *, stack: str, commit: str | None = None
+    spec: EndpointSpec,
+    live: Config,
+    *,
+    stack: str,
+    commit: str | None = None,
+    digest: str | None = None,
 ) -> Config:
     """The complete configuration an update sends: declared values over the live ones.
 
@@ -300,7 +309,7 @@ def update_config(
     replacement keep their live values (an update never changes them); so do the replica rows
     when the spec says paused, because an update carrying counts >= 1 resumes an endpoint."""
     values: dict[str, Any] = {}
-    target = Target(stack, commit)
+    target = Target(stack, commit, digest)
     stays_paused = spec.state is DesiredState.PAUSED
     for row in FIELDS:
         if stays_paused and Flag.REPLICAS in row.flags:

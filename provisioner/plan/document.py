@@ -29,6 +29,7 @@ from provisioner.plan.model import (
     Reason,
     ReasonCode,
     ResourceChange,
+    ScheduleNote,
     Seen,
     SpecDir,
 )
@@ -36,8 +37,9 @@ from provisioner.plan.review import actions, review_warnings
 from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 
 # 1.1: state_serial; 1.2: targets; 1.3: spec_dir; 1.4: per change `actions`, `cost`, `warnings`,
-# and the stack's `cost` totals. The JSON Schema of this document is `plan.schema.json`.
-FORMAT_VERSION = "1.4"
+# and the stack's `cost` totals; 1.5: `now`, per change `schedule`, per footprint `week`.
+# The JSON Schema of this document is `plan.schema.json`.
+FORMAT_VERSION = "1.5"
 
 
 def plan_schema() -> dict[str, Any]:
@@ -172,7 +174,8 @@ def _footprint_from_json(data: Any, where: str) -> Footprint | None:
     unknown = set(_object(data, where)) - {f.name for f in fields(Footprint)}
     if unknown:
         raise PlanFormatError(f"unknown cost keys {sorted(unknown)}")
-    return Footprint(**data)
+    week = tuple(tuple(share) for share in _array(data.get("week", []), f"{where}.week"))
+    return Footprint(**{**data, "week": week})
 
 
 def _cost_from_json(data: Any, where: str) -> Cost | None:
@@ -233,7 +236,25 @@ def _change_to_json(change: ResourceChange) -> dict[str, Any]:
         "revision_from": change.revision_from,
         "cost": _cost_to_json(change.cost),
         "warnings": _warning_to_json(change),
+        "schedule": None if change.schedule is None else _note_to_json(change.schedule),
     }
+
+
+def _note_to_json(note: ScheduleNote) -> dict[str, Any]:
+    data = asdict(note)
+    data["week"] = [list(share) for share in note.week]
+    return data
+
+
+def _note_from_json(data: Any, where: str) -> ScheduleNote | None:
+    if data is None:
+        return None
+    data = _object(data, where)
+    unknown = set(data) - {f.name for f in fields(ScheduleNote)}
+    if unknown:
+        raise PlanFormatError(f"unknown schedule keys {sorted(unknown)}")
+    week = tuple(tuple(share) for share in _array(data.get("week", []), f"{where}.week"))
+    return ScheduleNote(**{**data, "week": week})
 
 
 def _change_from_json(data: dict[str, Any], where: str) -> ResourceChange:
@@ -263,6 +284,7 @@ def _change_from_json(data: dict[str, Any], where: str) -> ResourceChange:
         refused=data["refused"],
         revision_from=data.get("revision_from"),
         cost=_cost_from_json(data.get("cost"), f"{where}.cost"),
+        schedule=_note_from_json(data.get("schedule"), f"{where}.schedule"),
     )
 
 
@@ -302,6 +324,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "state_serial": plan.state_serial,
         "targets": list(plan.targets),
         "spec_dir": None if plan.spec_dir is None else asdict(plan.spec_dir),
+        "now": plan.now,
         "summary": {action.value: counts[action] for action in Action},
         "cost": _totals_to_json(plan),
         "changes": [_change_to_json(c) for c in plan.changes],
@@ -347,6 +370,7 @@ def plan_from_json(data: Any) -> Plan:
             state_serial=_serial(data.get("state_serial")),
             targets=tuple(str(t) for t in _array(data.get("targets", []), "targets")),
             spec_dir=_spec_dir(data.get("spec_dir")),
+            now=None if data.get("now") is None else str(data["now"]),
             changes=tuple(
                 _change_from_json(_object(c, f"changes[{i}]"), f"changes[{i}]")
                 for i, c in enumerate(changes)

@@ -35,15 +35,23 @@ def _after(change: ResourceChange, live: LiveEndpoint | None) -> tuple[Config, b
 
 def change_cost(change: ResourceChange, live: LiveEndpoint | None, fleet: Fleet) -> Cost:
     hardware = fleet.hardware.get(change.namespace, ())
+    # A scheduled endpoint costs its share of the week in each window (and outside them), not
+    # what it runs at this instant; the live one too when it runs under this same schedule.
+    week = change.schedule.week if change.schedule is not None else ()
     before = (
         None
         if live is None
-        else footprint(live.config, hardware, stopped=live.state in NOT_RUNNING)
+        else footprint(
+            live.config,
+            hardware,
+            stopped=live.state in NOT_RUNNING,
+            week=week if change.schedule is not None and change.schedule.in_force else (),
+        )
     )
     after = _after(change, live)
     return Cost(
         before=before,
-        after=None if after is None else footprint(after[0], hardware, stopped=after[1]),
+        after=None if after is None else footprint(after[0], hardware, stopped=after[1], week=week),
     )
 
 

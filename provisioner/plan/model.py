@@ -52,6 +52,10 @@ class ReasonCode(enum.StrEnum):
     RESUME_DECLARED = "resume-declared"  # state: running declared, it is paused
     PAUSED_OUTSIDE = "paused-outside"  # applied running, someone paused it
     SCALED_TO_ZERO_RESUME = "scaled-to-zero-resume"  # at zero although min_replicas > 0
+    # `schedule:` decided it at the plan's `now` (the change's `schedule` says which window)
+    SCHEDULE_PAUSE = "schedule-pause"  # outside every window, `outside: paused`
+    SCHEDULE_RESUME = "schedule-resume"  # a window opened
+    SCHEDULE_SCALING = "schedule-scaling"  # the replica bounds of the window, or outside (paths)
     # replace (exactly one)
     FAILED_REPLACE = "failed-replace"  # in state failed (message): only a new one helps
     FORCES_REPLACEMENT = "forces-replacement"  # fields that cannot change in place (paths)
@@ -113,6 +117,28 @@ class Seen:
 
 
 @dataclass(frozen=True)
+class ScheduleNote:
+    """What an endpoint's `schedule:` decided at the plan's `now`; the renderers word it.
+
+    `state` is running, paused or scaled-to-zero; `window` the label of the window holding
+    (None: outside every window); `until` the next instant (UTC, ISO 8601) at which that
+    changes, and `until_local` the same on the zone's clock (`Fri 20:00 CET`). `kill_switch`:
+    the spec says `state: paused`, which wins over the schedule (no `until` then). `week`:
+    (share of the week, min, max replicas) per window and outside them, for the cost estimate;
+    `in_force`: the live endpoint was last applied from this same spec, schedule included, so
+    its cost today is the scheduled one too."""
+
+    timezone: str
+    state: str
+    window: str | None = None
+    until: str | None = None
+    until_local: str | None = None
+    kill_switch: bool = False
+    week: tuple[tuple[float, int, int], ...] = ()
+    in_force: bool = False
+
+
+@dataclass(frozen=True)
 class ResourceChange:
     namespace: str
     name: str
@@ -139,6 +165,8 @@ class ResourceChange:
     revision_from: str | None = None
     # Its monthly cost before and after (`plan/estimate.py`); None: not estimated.
     cost: Cost | None = None
+    # What its schedule decided (None: no `schedule:`).
+    schedule: ScheduleNote | None = None
 
     @property
     def address(self) -> str:
@@ -191,6 +219,8 @@ class Plan:
     targets: tuple[str, ...] = ()
     # Where the stack's specs were read from; None when not planned from a folder (tests).
     spec_dir: SpecDir | None = None
+    # The instant schedules were evaluated at (UTC, ISO 8601); None: no spec has a schedule.
+    now: str | None = None
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

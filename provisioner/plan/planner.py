@@ -6,13 +6,17 @@ with its reasons as codes plus the values their sentences need (`Reason`; the se
 endpoints; checks hardware against the namespace's hardware list, and what the plan adds
 against the namespace's quota (`plan.quota`). Revisions are compared and deployed as the
 commits the fleet's `commits` say they resolved to (read before planning); a repository or
-revision the Hub would not resolve is an error at the spec.
+revision the Hub would not resolve is an error at the spec. A spec with a `schedule:` is planned
+as its schedule has it at `PlanOptions.now` (`plan.schedule`), which the caller reads once; its
+tags still record the spec as written, so crossing a window's edge is a pause, a resume or a
+scaling update, never drift.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from provisioner.hub.models import (
     Commit,
@@ -42,10 +46,12 @@ from provisioner.plan.model import (
     Reason,
     ReasonCode,
     ResourceChange,
+    ScheduleNote,
     SecretsSeen,
     Seen,
 )
 from provisioner.plan.quota import check_quota
+from provisioner.plan.schedule import iso, scheduled
 from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 from provisioner.spec.fields import Flag, has_flag
 from provisioner.spec.model import DesiredState, EndpointSpec
@@ -60,9 +66,16 @@ class PlanOptions:
     # What a suggested command repeats to pick this stack and API (`--dir D --api-url U`): the
     # caller's to say, so the command works as printed; the planner cannot know it.
     command_options: str = ""
+    # The instant schedules are evaluated at: the caller's clock (or `PROVISIONER_NOW`), read
+    # once; the planner never reads one. Needed only when a spec has a `schedule:`.
+    now: datetime | None = None
 
 
 REVISION = "model.revision"
+# What a schedule changes between windows: differences there are the schedule's, not drift.
+SCHEDULED_PATHS = frozenset(
+    {"scaling.min_replicas", "scaling.max_replicas", "scaling.scale_to_zero_timeout"}
+)
 # States an endpoint passes through on its way to running: it exists (and bills) but has not
 # settled; a plan that finds one says so rather than a bare "matches".
 SETTLING = frozenset({EndpointState.PENDING, EndpointState.INITIALIZING, EndpointState.UPDATING})
@@ -148,8 +161,12 @@ def _state_step(spec: EndpointSpec, live: LiveEndpoint) -> Action | None:
 
 
 def _state_reason(
-    spec: EndpointSpec, live: LiveEndpoint, step: Action | None, *, drift: bool
+    spec: EndpointSpec, live: LiveEndpoint, step: Action | None, *, drift: bool, by_schedule: bool
 ) -> Reason | None:
+    if by_schedule and step is Action.PAUSE:
+        return Reason(ReasonCode.SCHEDULE_PAUSE, state=live.state.value)
+    if by_schedule and step is Action.RESUME and live.state is EndpointState.PAUSED:
+        return Reason(ReasonCode.SCHEDULE_RESUME)
     if step is Action.PAUSE:
         code = ReasonCode.RESUMED_OUTSIDE if drift else ReasonCode.PAUSE_DECLARED
         return Reason(code, state=live.state.value)
@@ -204,6 +221,8 @@ class _InPlace:
     secrets_changed: tuple[str, ...]
     drift: bool  # it changed although the spec did not: someone changed it by hand
     moved: bool = False  # its revision's name resolves to another commit than it runs
+    # its schedule (not a kill switch) decides its state and replica bounds
+    by_schedule: bool = False
 
     @property
     def update(self) -> bool:
@@ -231,10 +250,16 @@ class _InPlace:
         if self.moved:
             reasons.append(Reason(ReasonCode.REVISION_MOVED, paths=(REVISION,)))
         others = tuple(f.path for f in self.fields if not (self.moved and f.path == REVISION))
+        timed = tuple(p for p in others if self.by_schedule and p in SCHEDULED_PATHS)
+        others = tuple(p for p in others if p not in timed)
+        if timed:
+            reasons.append(Reason(ReasonCode.SCHEDULE_SCALING, paths=timed))
         if others:
             code = ReasonCode.CHANGED_OUTSIDE if self.drift else ReasonCode.FIELDS_DIFFER
             reasons.append(Reason(code, paths=others))
-        state = _state_reason(spec, live, self.state_step, drift=self.drift)
+        state = _state_reason(
+            spec, live, self.state_step, drift=self.drift, by_schedule=self.by_schedule
+        )
         return (*reasons, state) if state else tuple(reasons)
 
 
@@ -244,9 +269,35 @@ class _Planner:
     fleet: Fleet
     secrets: SecretsSeen
 
+    notes: dict[tuple[str, str], ScheduleNote] = field(default_factory=dict)
+    # The digest the tags record, per scheduled spec: of the spec as written (`plan.schedule`).
+    digests: dict[tuple[str, str], str] = field(default_factory=dict)
+
     def __post_init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
         self.changes: list[ResourceChange] = []
+
+    def digest(self, spec: EndpointSpec) -> str:
+        return self.digests.get((spec.namespace or "", spec.name)) or applied_digest(spec)
+
+    def by_schedule(self, spec: EndpointSpec) -> bool:
+        note = self.notes.get((spec.namespace or "", spec.name))
+        return note is not None and not note.kill_switch
+
+    def scheduled(self, spec: EndpointSpec, live: LiveEndpoint | None) -> EndpointSpec:
+        """The spec as its schedule has it at the plan's `now` (itself without a schedule)."""
+        if spec.schedule is None:
+            return spec
+        if self.options.now is None:
+            raise ValueError(f"spec {spec.name} has a schedule but the plan was given no `now`")
+        digest = applied_digest(spec)
+        in_force = live is not None and ownership.applied_digest(live.config.tags) == digest
+        resolved, note = scheduled(spec, self.options.now, in_force=in_force)
+        key = (spec.namespace or "", spec.name)
+        self.digests[key] = digest
+        if note is not None:
+            self.notes[key] = note
+        return resolved
 
     def error(self, mark: Mark, message: str) -> None:
         self.diagnostics.append(Diagnostic(mark, message))
@@ -324,7 +375,12 @@ class _Planner:
                 reasons,
                 _seen(None),
                 steps=steps,
-                desired=create_config(spec, stack=self.options.stack, commit=self.commit(spec)),
+                desired=create_config(
+                    spec,
+                    stack=self.options.stack,
+                    commit=self.commit(spec),
+                    digest=self.digest(spec),
+                ),
                 secrets=_secret_refs(spec),
                 source=str(spec.source.mark("name")),
                 protected=spec.protect,
@@ -367,7 +423,12 @@ class _Planner:
                 _seen(live),
                 steps=steps,
                 fields=tuple(fields),
-                desired=create_config(spec, stack=self.options.stack, commit=self.commit(spec)),
+                desired=create_config(
+                    spec,
+                    stack=self.options.stack,
+                    commit=self.commit(spec),
+                    digest=self.digest(spec),
+                ),
                 secrets=_secret_refs(spec),
                 source=str(spec.source.mark("name")),
                 revision_from=self.revision_from(spec),
@@ -439,6 +500,10 @@ class _Planner:
         moved = self.commit(spec) is not None and not is_commit(spec.model.revision)
         moved = moved and any(f.path == REVISION for f in fields)
         others = [f for f in fields if not (moved and f.path == REVISION)]
+        timed = self.by_schedule(spec)
+        if timed:
+            # What the schedule moves (state, replica bounds) is never drift: it is due.
+            others = [f for f in others if f.path not in SCHEDULED_PATHS]
         what = _InPlace(
             fields=tuple(fields),
             state_step=step,
@@ -447,9 +512,10 @@ class _Planner:
             retry=live.state is EndpointState.UPDATE_FAILED,
             resend=self.options.resend_secrets and bool(spec.model.secrets),
             secrets_changed=self.secrets_changed(spec, live.address),
-            drift=bool(others or step)
-            and ownership.applied_digest(live.config.tags) == applied_digest(spec),
+            drift=bool(others or (step and not timed))
+            and ownership.applied_digest(live.config.tags) == self.digest(spec),
             moved=moved,
+            by_schedule=timed,
         )
         if not what.update and step is None:
             self.changes.append(self.noop(spec, live))
@@ -466,7 +532,13 @@ class _Planner:
         )
         # Planned against the endpoint as the pause or resume before the update leaves it.
         desired = (
-            update_config(spec, found.config, stack=self.options.stack, commit=self.commit(spec))
+            update_config(
+                spec,
+                found.config,
+                stack=self.options.stack,
+                commit=self.commit(spec),
+                digest=self.digest(spec),
+            )
             if what.update
             else None
         )
@@ -574,6 +646,7 @@ class _Planner:
         live_by_key = self.fleet.index()
         wanted: set[tuple[str, str]] = set()
         desired = self.unreadable(desired)
+        resolved: list[EndpointSpec] = []
         if not self.options.destroy:
             for spec in sorted(desired, key=lambda s: (s.namespace or "", s.name)):
                 if spec.namespace is None:
@@ -581,6 +654,8 @@ class _Planner:
                 key = (spec.namespace, spec.name)
                 wanted.add(key)
                 live = live_by_key.get(key)
+                spec = self.scheduled(spec, live)
+                resolved.append(spec)
                 if live is None:
                     self.create(spec)
                 else:
@@ -589,10 +664,19 @@ class _Planner:
         for key, live in sorted(live_by_key.items()):
             if key not in wanted and ownership.owner(live.config.tags) == self.options.stack:
                 self.orphan(live, declared.get(key))
-        self.diagnostics.extend(check_quota(self.changes, desired, self.fleet))
+        # Paused by its schedule, an endpoint holds no quota: counted as planned.
+        self.diagnostics.extend(check_quota(self.changes, resolved or desired, self.fleet))
+        changes = [
+            replace(c, schedule=self.notes[(c.namespace, c.name)])
+            if (c.namespace, c.name) in self.notes
+            else c
+            for c in self.changes
+        ]
+        now = self.options.now
         return Plan(
             stack=self.options.stack,
-            changes=tuple(sorted(self.changes, key=lambda c: (c.namespace, c.name))),
+            changes=tuple(sorted(changes, key=lambda c: (c.namespace, c.name))),
+            now=None if now is None or not self.notes else iso(now),
             diagnostics=tuple(sorted(self.diagnostics)),
             destroy=self.options.destroy,
             namespaces=tuple(sorted(self.fleet.endpoints)),

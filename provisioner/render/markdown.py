@@ -29,7 +29,7 @@ from provisioner.plan.model import (
     ResourceChange,
 )
 from provisioner.plan.review import ReviewWarning, WarningCode, review_warnings
-from provisioner.render.reasons import describe, short
+from provisioner.render.reasons import describe, schedule_line, short
 from provisioner.render.text import created_with, summary, value
 
 # GitHub refuses a comment over 65,536 characters; keep room for what a pipeline adds around it.
@@ -265,6 +265,8 @@ def details(change: ResourceChange) -> str:
     ]
     if change.source:
         lines[-1] += f" Spec: {code(change.source)}."
+    if change.schedule is not None:
+        lines += ["", f"Schedule: {cell(schedule_line(change.schedule), limit=1000)}."]
     if change.action is Action.CREATE and change.desired is not None:
         lines += ["", cell(summary(change.desired, change.revision_from), limit=1000)]
     if warnings:
@@ -331,8 +333,19 @@ def _diagnostics(plan: Plan) -> list[str]:
     return lines
 
 
+def _schedules(plan: Plan) -> list[str]:
+    """Unchanged endpoints with a schedule, one line each: a plan with nothing to do still says
+    which are paused (or running) because of it."""
+    found = [c for c in plan.changes if c.schedule is not None and not (c.is_change or c.refused)]
+    if not found:
+        return []
+    lines = ["", f"Schedules at `{plan.now}`, unchanged:"]
+    lines += [f"- `{c.address}`: {cell(schedule_line(c.schedule))}" for c in found if c.schedule]
+    return lines
+
+
 def render_markdown(plan: Plan, *, budget: int = BUDGET) -> str:
-    lines = [_summary(plan), *_diagnostics(plan)]
+    lines = [_summary(plan), *_diagnostics(plan), *_schedules(plan)]
     if plan.targets:
         lines += [
             "",

@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from provisioner.hub.models import is_commit
-from provisioner.plan.model import DEFAULT_BRANCH, Reason, ReasonCode, ResourceChange
+from provisioner.plan.model import (
+    DEFAULT_BRANCH,
+    Reason,
+    ReasonCode,
+    ResourceChange,
+    ScheduleNote,
+)
 
 Sentence = Callable[[Reason, ResourceChange], str]
 
@@ -123,6 +129,9 @@ SENTENCES: dict[ReasonCode, Sentence] = {
     ReasonCode.SCALED_TO_ZERO_RESUME: lambda r, _: (
         f"scaled to zero although min_replicas is {r.min_replicas}: resumed"
     ),
+    ReasonCode.SCHEDULE_PAUSE: lambda r, _: f"paused by its schedule, it is {r.state}",
+    ReasonCode.SCHEDULE_RESUME: _fixed("resumed by its schedule, it is paused"),
+    ReasonCode.SCHEDULE_SCALING: lambda r, _: f"{names(r.paths)} set by its schedule",
     ReasonCode.FAILED_REPLACE: _failed,
     ReasonCode.FORCES_REPLACEMENT: _forces_replacement,
     ReasonCode.SPEC_REMOVED: _fixed("its spec was removed"),
@@ -153,3 +162,18 @@ def describe(change: ResourceChange) -> str:
         separator = ", " if reason.code in QUALIFIERS else "; "
         text += (separator if text else "") + sentence(reason, change)
     return text
+
+
+def _when(note: ScheduleNote) -> str:
+    return f"{note.until_local} ({note.until})"
+
+
+def schedule_line(note: ScheduleNote) -> str:
+    """What a schedule decided, in one line: `running: window mon-fri 08:00-20:00
+    Europe/Madrid until Fri 2027-03-26 20:00 CET (2027-03-26T19:00:00Z)`."""
+    if note.kill_switch:
+        return "paused: state: paused declared, which wins over its schedule"
+    if note.window is not None:
+        return f"running: window {note.window} {note.timezone} until {_when(note)}"
+    how = "paused" if note.state == "paused" else "scaled to zero (min_replicas 0)"
+    return f"{how} outside its schedule ({note.timezone}); next window opens {_when(note)}"

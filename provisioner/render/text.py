@@ -22,7 +22,7 @@ from provisioner.plan.model import (
     ReasonCode,
     ResourceChange,
 )
-from provisioner.render.reasons import describe, short
+from provisioner.render.reasons import describe, schedule_line, short
 from provisioner.spec.secrets import looks_secret
 
 SYMBOLS = {
@@ -170,6 +170,8 @@ def render_change(change: ResourceChange, *, indent: str = "  ") -> list[str]:
     if flags:
         head += f" ({', '.join(flags)})"
     lines = [head, f"{indent}    {describe(change)}"]
+    if change.schedule is not None:
+        lines.append(f"{indent}    schedule: {schedule_line(change.schedule)}")
     if change.source:
         lines.append(f"{indent}    spec: {change.source}")
     if change.action is Action.CREATE and change.desired is not None:
@@ -226,7 +228,19 @@ def render_plan(plan: Plan) -> str:
         lines.append(f"No changes: {unchanged} {noun}.{_settling(plan)}")
     else:
         lines.append(counts_line(plan))
+    lines.extend(_unchanged_schedules(plan))
     return "\n".join(lines) + "\n"
+
+
+def _unchanged_schedules(plan: Plan) -> list[str]:
+    """One line per unchanged endpoint with a schedule: a plan with nothing to do still says
+    which are paused (or running) because of it, and until when."""
+    found = [c for c in plan.changes if c.schedule is not None and not (c.is_change or c.refused)]
+    if not found:
+        return []
+    lines = [f"Schedules (at {plan.now}):"]
+    lines += [f"  {c.address}: {schedule_line(c.schedule)}" for c in found if c.schedule]
+    return lines
 
 
 def render_release(plan: Plan) -> str:

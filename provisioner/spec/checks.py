@@ -24,6 +24,7 @@ from provisioner.spec.model import (
     Engine,
     Source,
 )
+from provisioner.spec.schedule import days_as_list, schedule_rules
 from provisioner.spec.secrets import looks_secret
 from provisioner.spec.smoke import smoke_rules
 
@@ -252,6 +253,7 @@ _RULES: tuple[Callable[[Document, Mapping[str, Any]], Iterator[Diagnostic]], ...
     _env_rules,
     _access_rules,
     _tag_rules,
+    schedule_rules,
     smoke_rules,
 )
 
@@ -272,4 +274,10 @@ def build(doc: Document, *, default_namespace: str | None) -> EndpointSpec:
     data = with_defaults(doc.data)
     if default_namespace is not None:
         data.setdefault("namespace", default_namespace)
+    if isinstance(data.get("schedule"), dict):
+        windows = [
+            {**window, "days": days_as_list(window["days"])}
+            for window in data["schedule"]["windows"]
+        ]
+        data["schedule"] = {**data["schedule"], "windows": windows}
     return structure(data, source=_source(doc))

@@ -17,6 +17,7 @@ from typing import Any
 
 from provisioner.spec.diagnostics import Mark
 from provisioner.spec.loader import KeyPath, Located
+from provisioner.spec.schedule import Schedule
 from provisioner.spec.smoke import SmokeSpec
 
 # Re-exported for plan.fields, which imports it from here; it lives in spec.secrets.
@@ -228,6 +229,8 @@ class EndpointSpec:
     route: Route | None = None
     cache_http_responses: bool | None = None
     state: DesiredState
+    # When it runs (`spec.schedule`); `state: paused` wins over it.
+    schedule: Schedule | None = None
     tags: tuple[str, ...] | None = None
     protect: bool
     # Written only when true (`import` writes it); the schema's default is false.

@@ -236,7 +236,11 @@ def _empty_mapping(error: ValidationError, path: KeyPath, prefix: str) -> _Found
 
 
 def _empty_list(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
-    # Only policies' lists have a minimum: an empty allow-list would allow nothing.
+    if path[:1] == ("schedule",):
+        # A schedule with no window (or a window on no day) would never run the endpoint.
+        yield path, False, f"{prefix}must list at least one; remove `schedule:` to run always"
+        return
+    # Policies' lists: an empty allow-list would allow nothing.
     yield path, False, f"{prefix}must list at least one value; remove it to allow any"
 
 

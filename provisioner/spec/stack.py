@@ -147,12 +147,18 @@ def _backend(document: Document, data: dict[str, Any], diagnostics: Diagnostics)
         return LOCAL
 
 
-def _merge(base: Any, over: Any) -> Any:
+# Top-level keys a spec replaces whole rather than merging into its defaults: a schedule is one
+# decision (windows merged from two files could overlap or run when neither file says so).
+_REPLACED_WHOLE = frozenset({"schedule"})
+
+
+def _merge(base: Any, over: Any, *, top: bool = False) -> Any:
     """Mappings merge key by key; anything else from `over` replaces `base` whole."""
     if isinstance(base, dict) and isinstance(over, dict):
         merged = dict(base)
         for key, value in over.items():
-            merged[key] = _merge(base[key], value) if key in base else value
+            whole = top and key in _REPLACED_WHOLE
+            merged[key] = _merge(base[key], value) if key in base and not whole else value
         return merged
     return over
 
@@ -162,7 +168,7 @@ def merge_documents(layers: Iterable[Document], spec: Document) -> Document:
     data: Any = {}
     marks: dict[KeyPath, Located] = {}
     for layer in [*layers, spec]:
-        data = _merge(data, layer.data)
+        data = _merge(data, layer.data, top=True)
         marks.update(layer.marks)
     return Document(spec.file, spec.index, data, marks)
 

@@ -10,7 +10,7 @@ import pytest
 from provisioner.hub.models import Config, EndpointState, Fleet, Image, LiveEndpoint
 from provisioner.plan.cost import HOURS_PER_MONTH, Range
 from provisioner.plan.estimate import totals, with_costs
-from provisioner.plan.model import Action, Plan, ResourceChange, Seen
+from provisioner.plan.model import Action, Plan, ResourceChange, ScheduleNote, Seen
 from tests.plan.test_plan_cases import ROOT, fleet_from
 
 NS = "acme"
@@ -189,3 +189,26 @@ def test_a_namespace_whose_hardware_was_not_read_is_unknown(hardware: Fleet) -> 
     assert cost.delta is None
     total = totals(plan)
     assert total is not None and total.before is None and total.unknown == ("elsewhere/x",)
+
+
+def test_a_scheduled_endpoint_costs_its_share_of_the_week(hardware: Fleet) -> None:
+    # 60 of 168 hours at 1..3 replicas, the rest scaled to zero (0..3): 0.067 x 730 = 48.91.
+    week = ((60 / 168, 1, 3), (108 / 168, 0, 3))
+    note = ScheduleNote("Europe/Madrid", "running", window="mon-fri 08:00-20:00", week=week)
+    plan = _plan(hardware, [], _change("new", Action.CREATE, CPU, schedule=note))
+    cost = plan.changes[0].cost
+    assert cost is not None and cost.monthly_after == Range(17.47, 146.73)
+    # Paused outside: the rest of the week costs nothing, whatever state it is in now.
+    paused = replace(note, state="paused", window=None, week=((60 / 168, 1, 3), (108 / 168, 0, 0)))
+    live = _live("old", CPU, EndpointState.PAUSED)
+    plan = _plan(hardware, [live], _change("old", Action.NOOP, schedule=paused))
+    cost = plan.changes[0].cost
+    assert cost is not None and cost.monthly_after == Range(17.47, 52.4)
+    # The live endpoint was not under this schedule yet (not `in_force`): it costs what it
+    # runs now (paused: 0); once applied, before and after are both the scheduled estimate.
+    assert cost.monthly_before == Range(0, 0)
+    plan = _plan(
+        hardware, [live], _change("old", Action.NOOP, schedule=replace(paused, in_force=True))
+    )
+    cost = plan.changes[0].cost
+    assert cost is not None and cost.delta == Range(0, 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from provisioner.render.markdown import render_markdown
 from provisioner.render.text import render_plan
 from provisioner.spec.stack import load_stack
 from tests.support.capture import (
+    CASE_NOW,
     ROOT,
     Case,
     capture,
@@ -74,9 +76,14 @@ def plan_case(case: Case, work: Path, monkeypatch: pytest.MonkeyPatch) -> Plan:
     specs = stack.resolved_specs(TOKEN_USER)
     fleet = fleet_from(case.path / "live.json")
     # As `provisioner plan` does: each change's cost, from the live fleet and its prices.
-    return with_costs(
-        build_plan(specs, fleet, PlanOptions(stack.settings.stack, **case.options)), fleet
-    )
+    options = {**case.options, "now": _now(case.options.get("now", CASE_NOW))}
+    return with_costs(build_plan(specs, fleet, PlanOptions(stack.settings.stack, **options)), fleet)
+
+
+def _now(value: object) -> datetime:
+    """A case's `now` (YAML may have read it as a timestamp already), as an aware instant."""
+    found = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
 @pytest.fixture

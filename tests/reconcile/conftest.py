@@ -14,7 +14,7 @@ import pytest
 
 from provisioner.cli.context import Context
 from provisioner.emulator import Emulator
-from tests.support import HF_CLI
+from tests.support import FIXED_NOW, HF_CLI
 from tests.support.cli import Result, run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "endpoints"
@@ -35,6 +35,7 @@ def context_for(emu: Emulator, **environ: str) -> Context:
             "HF_TOKEN": "hf_demo",
             "PROVISIONER_API_URL": emu.url,
             "SUPPORT_ASSISTANT_API_KEY": SECRET_VALUE,
+            "PROVISIONER_NOW": FIXED_NOW,
             **environ,
         },
         sleep=emu.advance,

@@ -131,3 +131,31 @@ def test_several_documents_per_file(chdir: Path) -> None:
     assert not diagnostics.has_errors
     assert [(s.name, s.source.document) for s in stack.specs] == [("a", 0), ("b", 1)]
     assert str(stack.specs[1].source.mark("name")) == "e/two.yaml:5:7"
+
+
+def test_a_schedule_from_defaults_is_replaced_whole_not_merged(chdir: Path) -> None:
+    office = (
+        "schedule:\n  timezone: Europe/Madrid\n  outside: scaled-to-zero\n  windows:\n"
+        "    - {days: mon-fri, hours: '08:00-20:00'}\n"
+        "scaling: {min_replicas: 0, max_replicas: 1, scale_to_zero_timeout: 15}\n"
+    )
+    write(
+        chdir,
+        {
+            "endpoints/_defaults.yaml": COMPUTE + office,
+            "endpoints/inherits.yaml": "name: inherits\nmodel: {repository: gpt2}\n",
+            # Its own schedule: not one window more, and not the defaults' `outside`.
+            "endpoints/own.yaml": "name: own\nmodel: {repository: gpt2}\nschedule:\n"
+            "  timezone: America/New_York\n  windows:\n    - {days: sat, hours: '10:00-12:00'}\n",
+        },
+    )
+    stack, diagnostics = load_stack(Path("endpoints"))
+    assert list(diagnostics) == []
+    by_name = {s.name: s for s in stack.specs}
+    inherited = by_name["inherits"].schedule
+    assert inherited is not None and inherited.timezone == "Europe/Madrid"
+    assert inherited.outside.value == "scaled-to-zero"
+    own = by_name["own"].schedule
+    assert own is not None and own.timezone == "America/New_York"
+    assert [(w.days, w.hours) for w in own.windows] == [(("sat",), "10:00-12:00")]
+    assert own.outside.value == "paused"

@@ -40,6 +40,7 @@ from provisioner.emulator import Emulator, EmulatorConfig
 from provisioner.hub.models import Commit
 from provisioner.spec.model import EndpointSpec
 from provisioner.spec.stack import load_stack
+from tests.support import FIXED_NOW
 
 ROOT = Path(__file__).resolve().parents[1] / "cases" / "plan"
 EXAMPLES = Path(__file__).resolve().parents[2] / "endpoints"
@@ -51,6 +52,9 @@ LISTED_HOST = "127.0.0.1:8790"
 TOKEN, TOKEN_USER = "hf_demo", "demo"
 # Secrets the example specs read from the environment of `apply`.
 SECRETS = {"SUPPORT_ASSISTANT_API_KEY": "capture-secret", "LLM_HUB_TOKEN": "capture-token"}
+# The instant schedules are evaluated at, in every apply a capture runs and every case's plan
+# (a case may set its own `options: {now: ...}`).
+CASE_NOW = FIXED_NOW
 # An endpoint made by hand (`create` in `outside`): what the client needs beyond the name.
 BY_HAND: dict[str, Any] = {
     "repository": "gpt2",
@@ -161,7 +165,12 @@ def write_specs(specs: Specs, target: Path) -> Path:
 
 def _context(emu: Emulator) -> Context:
     return Context(
-        environ={"HF_TOKEN": TOKEN, "PROVISIONER_API_URL": emu.url, **SECRETS},
+        environ={
+            "HF_TOKEN": TOKEN,
+            "PROVISIONER_API_URL": emu.url,
+            "PROVISIONER_NOW": CASE_NOW,
+            **SECRETS,
+        },
         sleep=emu.advance,
         clock=emu.now,
         rng=random.Random(0),
