@@ -11,6 +11,7 @@ service does not say (secret names, if it leaves them out) stays unknown (None),
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
@@ -39,10 +40,18 @@ def _strings(value: Any) -> tuple[str, ...] | None:
 
 
 # How a plain row's raw value becomes its `Config` attribute, by the attribute's declared type.
+def _text(value: Any) -> str:
+    """A string of the configuration, interned when short: a fleet repeats the same vendors,
+    regions, types, frameworks and tasks thousands of times, and the plan keeps them all."""
+    text = str(value)
+    return sys.intern(text) if len(text) <= INTERN_MAX else text
+
+
+INTERN_MAX = 64
 _COERCE: Mapping[str, Callable[[Any], Any]] = {
-    "str": lambda v: "" if v is None else str(v),
+    "str": lambda v: "" if v is None else _text(v),
     "int": lambda v: int(v or 0),
-    "str | None": lambda v: None if v is None else str(v),
+    "str | None": lambda v: None if v is None else _text(v),
     "int | None": lambda v: None if v is None else int(v),
     "bool | None": lambda v: v if isinstance(v, bool) else None,
     "tuple[str, ...] | None": _strings,

@@ -68,13 +68,12 @@ class MergedDocument:
 
 @dataclass(frozen=True)
 class Stack:
+    """The specs that loaded without error. The documents they came from are not kept (a large
+    stack's YAML values and marks are half its memory): each spec's `source` keeps its marks."""
+
     root: Path
     settings: Settings
-    documents: tuple[MergedDocument, ...]
-
-    @property
-    def specs(self) -> tuple[EndpointSpec, ...]:
-        return tuple(d.spec for d in self.documents if d.spec is not None)
+    specs: tuple[EndpointSpec, ...]
 
     def default_namespace(self, token_user: str) -> str:
         """A spec without `namespace:` goes here: the settings' namespace, else the user's."""
@@ -315,7 +314,8 @@ def load_stack(root: Path, *, check_policies: bool = True) -> tuple[Stack, Diagn
             documents.append(MergedDocument(merged, spec))
     diagnostics.extend(_inherited_by(inherited))
     _duplicates(documents, settings, diagnostics)
-    return Stack(root, settings, tuple(documents)), diagnostics
+    specs = tuple(d.spec for d in documents if d.spec is not None)
+    return Stack(root, settings, specs), diagnostics
 
 
 def _inherited_by(inherited: dict[Diagnostic, list[Path]]) -> list[Diagnostic]:

@@ -13,16 +13,26 @@ from hypothesis import strategies as st
 
 from provisioner.spec import schema
 from provisioner.spec.loader import Document, load_file
-from provisioner.spec.stack import FAST_SCHEMA_MIN_FILES, load_stack
+from provisioner.spec.stack import FAST_SCHEMA_MIN_FILES, load_stack, merge_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "endpoints"
 
 
 def _examples() -> list[dict[str, Any]]:
-    stack, diagnostics = load_stack(EXAMPLES)
-    assert not diagnostics.has_errors
-    return [merged.document.data for merged in stack.documents]
+    """The examples as the schema sees them: each spec over its `_defaults.yaml` chain."""
+    files = sorted(EXAMPLES.rglob("*.yaml"))
+    defaults = {p.parent: load_file(p)[0][0] for p in files if p.name == "_defaults.yaml"}
+    merged = []
+    for path in files:
+        if path.name.startswith("_"):
+            continue
+        chain = [
+            defaults[f] for f in sorted(defaults, key=lambda f: len(f.parts)) if f in path.parents
+        ]
+        merged.append(merge_documents(chain, load_file(path)[0][0]).data)
+    assert len(merged) == 5
+    return merged
 
 
 def _document(data: Any) -> Document:
