@@ -285,6 +285,9 @@ def load_stack(root: Path, *, check_policies: bool = True) -> tuple[Stack, Diagn
     documents: list[MergedDocument] = []
     inherited: dict[Diagnostic, list[Path]] = {}
     fast_schema = len(files) >= FAST_SCHEMA_MIN_FILES
+    # Per folder, not per file: a large stack has thousands of specs in a few folders.
+    chains: dict[Path, list[Document] | None] = {}
+    folders: dict[Path, PurePosixPath] = {}
     for path in files:
         if path.name.startswith("_"):
             _warn_underscore(path, diagnostics, root)
@@ -294,7 +297,10 @@ def load_stack(root: Path, *, check_policies: bool = True) -> tuple[Stack, Diagn
         diagnostics.extend(errors)
         if not loaded and not errors:
             diagnostics.error(Mark(shown), "file is empty: it declares no endpoint")
-        chain = _defaults_chain(path, root, defaults)
+        if path.parent not in chains:
+            chains[path.parent] = _defaults_chain(path, root, defaults)
+            folders[path.parent] = PurePosixPath(path.parent.relative_to(root).as_posix())
+        chain = chains[path.parent]
         for document in loaded:
             if not isinstance(document.data, dict):
                 diagnostics.error(
@@ -308,8 +314,7 @@ def load_stack(root: Path, *, check_policies: bool = True) -> tuple[Stack, Diagn
             merged = merge_documents(chain, document)
             spec = _check(merged, settings, diagnostics, inherited, fast_schema=fast_schema)
             if spec is not None and check_policies:
-                folder = PurePosixPath(path.parent.relative_to(root).as_posix())
-                found = violations(spec, settings.policies, folder=folder)
+                found = violations(spec, settings.policies, folder=folders[path.parent])
                 _report(found, merged, diagnostics, inherited)
             documents.append(MergedDocument(merged, spec))
     diagnostics.extend(_inherited_by(inherited))
