@@ -189,6 +189,7 @@ def execute(
     if not plan.has_changes:
         return
     ok = all(o.ok for o in outcomes)
-    click.echo(render_summary(outcomes, verb=verb), err=not ok, nl=False)
+    summary = render_summary(outcomes, verb=verb, command_options=session.selector)
+    click.echo(summary, err=not ok, nl=False)
     if not ok:
         raise SystemExit(1)

@@ -68,10 +68,15 @@ def _failure(outcome: Outcome) -> str:
 
 
 def render_summary(
-    outcomes: Sequence[Outcome], *, verb: str, words: Mapping[Action, str] = DONE
+    outcomes: Sequence[Outcome],
+    *,
+    verb: str,
+    words: Mapping[Action, str] = DONE,
+    command_options: str = "",
 ) -> str:
     """`Apply complete: ...`, or `Apply incomplete: ...` with one line per change that did not
-    finish, and what that leaves behind."""
+    finish, and what that leaves behind. `command_options` (`--dir D --api-url U`) is repeated
+    in the commands it suggests."""
     failed = [o for o in outcomes if not o.ok]
     title = verb.capitalize()
     smoked = [smoke_line(o.smoke) for o in outcomes if o.smoke is not None and o.ok]
@@ -82,10 +87,12 @@ def render_summary(
         *smoked,
         *map(_failure, failed),
     ]
-    if any(o.smoke_failed for o in failed):
+    smoke_failed = [o.change.address for o in failed if o.smoke_failed]
+    if smoke_failed:
+        again = " ".join(["provisioner smoke", *smoke_failed, command_options]).rstrip()
         lines.append(
             "A failed smoke test leaves its change in place: fix the endpoint or its `smoke:`, "
-            "then check again with `provisioner smoke NAME`."
+            f"then check again with `{again}`."
         )
     if any(o.accepted and not o.smoke_failed for o in failed):
         lines.append(

@@ -5,6 +5,8 @@ sleep, so a cold start's retries move emulated time, never real time."""
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -64,7 +66,13 @@ def test_a_failing_smoke_test_exits_1_and_the_other_endpoint_is_created_all_the_
     assert "  ✓ acme/good: smoke test passed (200)" in result.err
     assert "  ✗ acme/bad: smoke test failed: status 200, expected 201" in result.err
     assert '      answer (200): [{"generated_text": ' in result.err
-    assert "check again with `provisioner smoke NAME`" in result.err
+    # The suggested command works as printed: it names the endpoint and repeats --dir.
+    hint = re.search(r"check again with `(provisioner smoke [^`]*)`", result.err)
+    assert hint is not None, result.err
+    assert hint.group(1).startswith(f"provisioner smoke acme/bad --dir {shlex.quote(str(specs))}")
+    again = cli(*shlex.split(hint.group(1))[1:])
+    assert again.code == 1
+    assert "✗ acme/bad: smoke test failed: status 200, expected 201" in again.out + again.err
     endpoints = live(emulator)
     assert {n: e["status"]["state"] for n, e in endpoints.items()} == {
         "good": "running",
