@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
+from functools import partial
 
 from provisioner.apply.results import Outcome
 from provisioner.apply.waiter import RUNNING, target
 from provisioner.hub.api import EndpointsApi
-from provisioner.hub.errors import ApiError, NotFound
-from provisioner.hub.models import Identity, Secrets
+from provisioner.hub.errors import ApiError
+from provisioner.hub.live import concurrently
+from provisioner.hub.models import Identity, LiveEndpoint, Secrets
 from provisioner.smoke.runner import SmokeResult, Verdict, hide, run_smoke
 from provisioner.spec.diagnostics import Diagnostic, ProvisionerError, clip
 from provisioner.spec.model import EndpointSpec
@@ -26,6 +28,7 @@ from provisioner.spec.secrets import looks_secret
 from provisioner.spec.smoke import SmokeSpec
 from provisioner.spec.stack import Stack
 
+SMOKE_PARALLELISM = 8
 NO_WAIT = "apply did not wait for the endpoint to be ready (--no-wait); run `provisioner smoke`"
 
 
@@ -53,16 +56,26 @@ def smoke_after_apply(
         for name, value in o.change.desired.env.items()
         if looks_secret(name, value)
     ]
+    chosen = {o.change.address: o for o in outcomes if o.ok and _tested(o, tests)}
+    runs = _run_all(
+        api,
+        [(o.change.namespace, o.change.name, tests[a]) for a, o in chosen.items()]
+        if waited
+        else [],
+        hidden,
+        clock=clock,
+        sleep=sleep,
+    )
     results = []
     for outcome in outcomes:
-        if not outcome.ok or not _tested(outcome, tests):
+        if outcome.change.address not in chosen:
             results.append(outcome)
             continue
         address = outcome.change.address
         if not waited:
             result = SmokeResult(address, Verdict.NOT_RUN, NO_WAIT)
         else:
-            result = _run(api, outcome, tests[address], hidden, clock=clock, sleep=sleep)
+            result = runs[address]
         if result.verdict is Verdict.FAILED:
             error = f"smoke test failed: {result.detail}"
             results.append(replace(outcome, ok=False, error=error, accepted=True, smoke=result))
@@ -71,21 +84,43 @@ def smoke_after_apply(
     return results
 
 
-def _run(
+def _run_all(
     api: EndpointsApi,
-    outcome: Outcome,
-    test: SmokeSpec,
+    tests: Sequence[tuple[str, str, SmokeSpec]],
     hidden: list[str],
     *,
     clock: Callable[[], float],
     sleep: Callable[[float], None],
-) -> SmokeResult:
-    change = outcome.change
-    try:
-        endpoint = api.get_endpoint(change.namespace, change.name)
-    except ApiError as error:
-        return SmokeResult(change.address, Verdict.FAILED, hide(str(error), hidden))
-    return run_smoke(api, endpoint, test, clock=clock, sleep=sleep, secrets=hidden)
+) -> dict[str, SmokeResult]:
+    """Each (namespace, name, test), by address: the endpoints read with one list per namespace
+    (never a GET each), then the tests run at once, 8 in flight (one endpoint's cold start must
+    not hold up the others)."""
+    namespaces = sorted({namespace for namespace, _, _ in tests})
+    lists = concurrently({ns: partial(api.list_endpoints, ns) for ns in namespaces})
+    found: dict[str, LiveEndpoint] = {}
+    unread: dict[str, str] = {}
+    for namespace in namespaces:
+        try:
+            found.update({e.address: e for e in lists[namespace].result().endpoints})
+        except ApiError as error:
+            unread[namespace] = hide(str(error), hidden)
+    results: dict[str, SmokeResult] = {}
+    calls: dict[str, Callable[[], SmokeResult]] = {}
+    for namespace, name, test in tests:
+        address = f"{namespace}/{name}"
+        endpoint = found.get(address)
+        if namespace in unread:
+            results[address] = SmokeResult(address, Verdict.FAILED, unread[namespace])
+        elif endpoint is None:
+            results[address] = SmokeResult(
+                address, Verdict.FAILED, "no such endpoint: apply the stack first"
+            )
+        else:
+            calls[address] = partial(
+                run_smoke, api, endpoint, test, clock=clock, sleep=sleep, secrets=hidden
+            )
+    done = concurrently(calls, limit=SMOKE_PARALLELISM)
+    return {**results, **{address: future.result() for address, future in done.items()}}
 
 
 def _chosen(specs: Sequence[EndpointSpec], names: Sequence[str]) -> list[EndpointSpec]:
@@ -134,24 +169,13 @@ def smoke_stack(
     specs = stack.resolved_specs(identity.user)
     chosen = _chosen(specs, names)
     hidden = [v for spec in specs for v in _secret_values(spec, environ)]
+    runnable = [(s.namespace or "", s.name, s.smoke) for s in chosen if s.smoke is not None]
+    ran = _run_all(api, runnable, hidden, clock=clock, sleep=sleep)
     results = []
     for spec in chosen:
         address = f"{spec.namespace}/{spec.name}"
         if spec.smoke is None:
             results.append(SmokeResult(address, Verdict.NOT_RUN, "its spec has no smoke: test"))
-            continue
-        assert spec.namespace is not None  # resolved_specs fills it in
-        try:
-            endpoint = api.get_endpoint(spec.namespace, spec.name)
-        except NotFound:
-            results.append(
-                SmokeResult(address, Verdict.FAILED, "no such endpoint: apply the stack first")
-            )
-            continue
-        except ApiError as error:
-            results.append(SmokeResult(address, Verdict.FAILED, hide(str(error), hidden)))
-            continue
-        results.append(
-            run_smoke(api, endpoint, spec.smoke, clock=clock, sleep=sleep, secrets=hidden)
-        )
+        else:
+            results.append(ran[address])
     return results

@@ -7,14 +7,19 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from provisioner.cli.context import _hub_api
 from provisioner.emulator import Emulator, EmulatorConfig
 from provisioner.emulator.config import OrgConfig, TokenConfig, UserConfig
+from provisioner.hub.client import Connection
+from provisioner.hub.retry import Retrier
 from tests.reconcile.conftest import context_for
 from tests.reconcile.helpers import live, write_spec
 from tests.support.cli import Result, run
@@ -340,3 +345,41 @@ def test_an_env_value_that_looks_secret_is_blanked_in_a_failing_answer(
         assert result.code == 1
         assert 'answer (200): [{"generated_text": "*** ' in result.err
         assert value not in result.text
+
+
+class _PostsTogether:
+    """The real client, except that a smoke request waits until `expected` are in flight at
+    once: tests sent one after another never get there, and the barrier breaks."""
+
+    def __init__(self, api: Any, expected: int) -> None:
+        self._api = api
+        self._barrier = threading.Barrier(expected, timeout=20)
+
+    def post_to_endpoint(self, *args: Any, **kwargs: Any) -> Any:
+        self._barrier.wait()
+        return self._api.post_to_endpoint(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._api, name)
+
+
+def test_smoke_tests_read_each_namespace_once_and_run_together(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """Three tests on demand: one list call (no GET per endpoint), three requests in flight at
+    once (one endpoint's cold start does not hold up the others)."""
+    specs = tmp_path / "endpoints"
+    for name in ("a", "b", "c"):
+        write_spec(specs, name, namespace="acme", smoke=smoke({"keys": ["[0].generated_text"]}))
+    assert apply(cli, specs, "--no-smoke").code == 0
+    emulator.clear_requests()
+
+    def api_factory(connection: Connection, retrier: Retrier) -> Any:
+        return _PostsTogether(_hub_api(connection, retrier), expected=3)
+
+    ctx = replace(context_for(emulator), api_factory=api_factory)
+    result = cli("smoke", "--dir", str(specs), ctx=ctx)
+    assert result.code == 0, result.text
+    assert result.out.count("smoke test passed (200)") == 3
+    reads = [r["path"] for r in emulator.requests() if r["method"] == "GET"]
+    assert [p for p in reads if p.startswith("/v2/endpoint/acme")] == ["/v2/endpoint/acme"]
