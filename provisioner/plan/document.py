@@ -236,11 +236,11 @@ def _change_to_json(change: ResourceChange) -> dict[str, Any]:
         "revision_from": change.revision_from,
         "cost": _cost_to_json(change.cost),
         "warnings": _warning_to_json(change),
-        "schedule": None if change.schedule is None else _note_to_json(change.schedule),
+        "schedule": None if change.schedule is None else note_to_json(change.schedule),
     }
 
 
-def _note_to_json(note: ScheduleNote) -> dict[str, Any]:
+def note_to_json(note: ScheduleNote) -> dict[str, Any]:
     data = asdict(note)
     data["week"] = [list(share) for share in note.week]
     return data

@@ -8,8 +8,9 @@ import json
 from typing import Any
 
 from provisioner.hub.models import Fleet, LiveEndpoint
+from provisioner.plan.document import note_to_json
 from provisioner.plan.model import Action, Plan, ReasonCode, ResourceChange
-from provisioner.render.reasons import names
+from provisioner.render.reasons import names, schedule_line
 
 
 def _unreadable(change: ResourceChange) -> bool:
@@ -65,10 +66,18 @@ def render_status(plan: Plan, fleet: Fleet, *, plan_command: str = "provisioner 
     differ = "differs from its spec" if pending == 1 else "differ from their specs"
     verdict = f"{pending} {differ}: run `{plan_command}`." if pending else "all in sync."
     count = len(plan.changes)
-    return f"{_table(rows)}\n\n{count} endpoint{'' if count == 1 else 's'}; {verdict}\n"
+    text = f"{_table(rows)}\n\n{count} endpoint{'' if count == 1 else 's'}; {verdict}\n"
+    scheduled = [c for c in plan.changes if c.schedule is not None]
+    if scheduled:
+        text += f"\nSchedules (at {plan.now}):\n"
+        text += "".join(
+            f"  {c.address}: {schedule_line(c.schedule)}\n" for c in scheduled if c.schedule
+        )
+    return text
 
 
-STATUS_FORMAT_VERSION = "1"
+# 1.1: per endpoint `schedule` (what its schedule decides now, as in the JSON plan), and `now`.
+STATUS_FORMAT_VERSION = "1.1"
 
 
 def _sync(change: ResourceChange) -> str:
@@ -110,6 +119,7 @@ def _endpoint_json(change: ResourceChange, endpoint: LiveEndpoint | None) -> dic
         "fields": [f.path for f in change.fields],
         "protected": change.protected,
         "spec": change.source,
+        "schedule": None if change.schedule is None else note_to_json(change.schedule),
     }
 
 
@@ -119,6 +129,7 @@ def render_status_json(plan: Plan, fleet: Fleet) -> str:
     document = {
         "format_version": STATUS_FORMAT_VERSION,
         "stack": plan.stack,
+        "now": plan.now,
         "namespaces": list(plan.namespaces),
         "in_sync": not plan.has_changes,
         "endpoints": [

@@ -215,3 +215,32 @@ def test_without_provisioner_now_the_clock_decides(
     assert plan.code == 0, plan.text
     assert "create, then pause" in plan.out
     assert "next window opens Mon 2027-03-29 08:00 CEST" in plan.out
+
+
+def test_status_says_what_each_schedule_decides_and_until_when(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    _scheduled(specs)
+    write_spec(specs, "plain", namespace="acme")
+    assert (
+        cli("apply", "--dir", str(specs), "--auto-approve", ctx=_at(emulator, FRIDAY_NIGHT)).code
+        == 0
+    )
+    status = cli("status", "--dir", str(specs), ctx=_at(emulator, FRIDAY_NIGHT))
+    assert status.code == 0, status.text
+    assert "all in sync." in status.out
+    assert (
+        "Schedules (at 2027-03-26T19:00:00Z):\n"
+        "  acme/svc: paused outside its schedule (Europe/Madrid); next window opens "
+        "Mon 2027-03-29 08:00 CEST (2027-03-29T06:00:00Z)\n"
+    ) in status.out
+    assert "acme/plain:" not in status.out.split("Schedules")[1]
+    document = json.loads(
+        cli("status", "--dir", str(specs), "--format", "json", ctx=_at(emulator, FRIDAY_NIGHT)).out
+    )
+    assert document["now"] == "2027-03-26T19:00:00Z"
+    entries = {e["address"]: e for e in document["endpoints"]}
+    assert entries["acme/plain"]["schedule"] is None
+    svc = entries["acme/svc"]["schedule"]
+    assert (svc["state"], svc["window"], svc["until"]) == ("paused", None, "2027-03-29T06:00:00Z")

@@ -28,18 +28,19 @@ def test_status_as_json_has_one_entry_per_endpoint_with_stable_keys(
     result = cli("status", "--dir", str(specs), "--format", "json")
     assert result.code == 0, result.text
     document = json.loads(result.out)
-    assert document["format_version"] == "1" and document["stack"] == "team"
+    assert document["format_version"] == "1.1" and document["stack"] == "team"
     assert document["in_sync"] is False
     entries = {e["address"]: e for e in document["endpoints"]}
     assert list(entries) == ["acme/a", "acme/b", "acme/c"]
     a, b, c = entries["acme/a"], entries["acme/b"], entries["acme/c"]
     assert set(a) == {
         "address", "namespace", "name", "state", "replicas", "url", "in_sync", "sync",
-        "drift", "action", "reasons", "fields", "protected", "spec",
+        "drift", "action", "reasons", "fields", "protected", "spec", "schedule",
     }  # fmt: skip
     assert a["state"] == "running" and a["in_sync"] is True and a["sync"] == "in-sync"
     assert a["replicas"] == {"ready": 1, "target": 1, "min": 1, "max": 1}
     assert a["url"].startswith("http") and a["reasons"] == ["matches"]
+    assert a["schedule"] is None  # no schedule: (see test_schedules for one)
     assert b["drift"] is True and b["sync"] == "drift" and b["reasons"] == ["changed-outside"]
     assert b["fields"] == ["scaling.max_replicas"]
     assert c["state"] is None and c["replicas"] is None and c["reasons"] == ["does-not-exist"]
