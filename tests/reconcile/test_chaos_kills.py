@@ -62,6 +62,19 @@ def _mutating(emulator: Emulator) -> list[dict[str, Any]]:
     ]
 
 
+def _settled(emulator: Emulator) -> int:
+    """The count of mutating requests once it stops moving: a killed apply's requests may still
+    be in the emulator (40 ms of latency each) and would otherwise count as the next apply's,
+    which would then be signalled before it even started."""
+    count = len(_mutating(emulator))
+    while True:
+        time.sleep(0.25)
+        now = len(_mutating(emulator))
+        if now == count:
+            return count
+        count = now
+
+
 def _apply(
     emulator: Emulator,
     folder: Path,
@@ -82,7 +95,7 @@ def _apply(
     )
     command = [sys.executable, "-m", "provisioner", "apply", "--dir", str(folder)]
     command += ["--auto-approve", "--parallelism", str(parallelism)]
-    before = len(_mutating(emulator))
+    before = _settled(emulator)
     proc = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
