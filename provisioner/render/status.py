@@ -10,7 +10,8 @@ from typing import Any
 from provisioner.hub.models import Fleet, LiveEndpoint
 from provisioner.plan.document import note_to_json
 from provisioner.plan.model import Action, Plan, ReasonCode, ResourceChange
-from provisioner.render.reasons import names, schedule_line
+from provisioner.render.reasons import names
+from provisioner.render.text import schedules_block
 
 
 def _unreadable(change: ResourceChange) -> bool:
@@ -67,12 +68,9 @@ def render_status(plan: Plan, fleet: Fleet, *, plan_command: str = "provisioner 
     verdict = f"{pending} {differ}: run `{plan_command}`." if pending else "all in sync."
     count = len(plan.changes)
     text = f"{_table(rows)}\n\n{count} endpoint{'' if count == 1 else 's'}; {verdict}\n"
-    scheduled = [c for c in plan.changes if c.schedule is not None]
-    if scheduled:
-        text += f"\nSchedules (at {plan.now}):\n"
-        text += "".join(
-            f"  {c.address}: {schedule_line(c.schedule)}\n" for c in scheduled if c.schedule
-        )
+    block = schedules_block(plan, plan.changes)
+    if block:
+        text += "\n" + "\n".join(block) + "\n"
     return text
 
 

@@ -10,6 +10,7 @@ secret masked). Secret values never exist in a plan, and a sensitive field rende
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from provisioner.hub.models import Config
@@ -235,12 +236,15 @@ def render_plan(plan: Plan) -> str:
 def _unchanged_schedules(plan: Plan) -> list[str]:
     """One line per unchanged endpoint with a schedule: a plan with nothing to do still says
     which are paused (or running) because of it, and until when."""
-    found = [c for c in plan.changes if c.schedule is not None and not (c.is_change or c.refused)]
+    return schedules_block(plan, [c for c in plan.changes if not (c.is_change or c.refused)])
+
+
+def schedules_block(plan: Plan, changes: Sequence[ResourceChange]) -> list[str]:
+    """`Schedules (at NOW):`, then what each scheduled one of `changes` decides (plan, status)."""
+    found = [(c.address, c.schedule) for c in changes if c.schedule is not None]
     if not found:
         return []
-    lines = [f"Schedules (at {plan.now}):"]
-    lines += [f"  {c.address}: {schedule_line(c.schedule)}" for c in found if c.schedule]
-    return lines
+    return [f"Schedules (at {plan.now}):", *(f"  {a}: {schedule_line(n)}" for a, n in found)]
 
 
 def render_release(plan: Plan) -> str:

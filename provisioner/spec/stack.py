@@ -60,7 +60,8 @@ class Settings:
 
 @dataclass(frozen=True)
 class MergedDocument:
-    """A spec document after its `_defaults.yaml` chain was merged in: what `show` prints."""
+    """A spec document after its `_defaults.yaml` chain was merged in, while the stack loads
+    (duplicates are found on the documents, so that a spec with other mistakes takes part)."""
 
     document: Document
     spec: EndpointSpec | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,26 @@ def plans_clean(cli: Callable[..., Result], specs: Path) -> None:
     """`plan --detailed-exitcode` of `specs`, which must find nothing to change."""
     result = cli("plan", "--dir", str(specs), "--detailed-exitcode")
     assert result.code == 0, result.text
+
+
+class Together:
+    """The real API client, except that each call of `method` waits until `expected` calls are
+    in flight at once: calls made one after another never get there, and the barrier breaks
+    (the test then fails). `met` is True once they all were."""
+
+    def __init__(self, api: Any, method: str, expected: int) -> None:
+        self._api, self._method = api, method
+        self._barrier = threading.Barrier(expected, timeout=20)
+        self.met = False
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._api, name)
+        if name != self._method:
+            return found
+
+        def held(*args: Any, **kwargs: Any) -> Any:
+            self._barrier.wait()
+            self.met = True
+            return found(*args, **kwargs)
+
+        return held

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +20,7 @@ from provisioner.emulator.config import OrgConfig, TokenConfig, UserConfig
 from provisioner.hub.client import Connection
 from provisioner.hub.retry import Retrier
 from tests.reconcile.conftest import context_for
-from tests.reconcile.helpers import live, write_spec
+from tests.reconcile.helpers import Together, live, write_spec
 from tests.support.cli import Result, run
 
 Cli = Callable[..., Result]
@@ -347,22 +346,6 @@ def test_an_env_value_that_looks_secret_is_blanked_in_a_failing_answer(
         assert value not in result.text
 
 
-class _PostsTogether:
-    """The real client, except that a smoke request waits until `expected` are in flight at
-    once: tests sent one after another never get there, and the barrier breaks."""
-
-    def __init__(self, api: Any, expected: int) -> None:
-        self._api = api
-        self._barrier = threading.Barrier(expected, timeout=20)
-
-    def post_to_endpoint(self, *args: Any, **kwargs: Any) -> Any:
-        self._barrier.wait()
-        return self._api.post_to_endpoint(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._api, name)
-
-
 def test_smoke_tests_read_each_namespace_once_and_run_together(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
@@ -375,7 +358,7 @@ def test_smoke_tests_read_each_namespace_once_and_run_together(
     emulator.clear_requests()
 
     def api_factory(connection: Connection, retrier: Retrier) -> Any:
-        return _PostsTogether(_hub_api(connection, retrier), expected=3)
+        return Together(_hub_api(connection, retrier), "post_to_endpoint", expected=3)
 
     ctx = replace(context_for(emulator), api_factory=api_factory)
     result = cli("smoke", "--dir", str(specs), ctx=ctx)

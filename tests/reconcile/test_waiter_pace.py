@@ -4,11 +4,9 @@ the emulator's (frozen, moved by the waiter's sleep), so the figures are exact, 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from provisioner.cli.context import _hub_api
 from provisioner.emulator import Emulator, EmulatorConfig
@@ -17,7 +15,7 @@ from provisioner.hub.api import EndpointsApi
 from provisioner.hub.client import Connection
 from provisioner.hub.retry import Retrier
 from tests.reconcile.conftest import context_for
-from tests.reconcile.helpers import write_spec
+from tests.reconcile.helpers import Together, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -59,24 +57,6 @@ def test_a_long_wait_backs_off_to_the_interval_and_not_below(
     assert _ticks(emu) <= 2 + 120 / 5 + 6  # the plan's list, then about one per 5 s
 
 
-class _ProbesTogether:
-    """The real API client, except that a health probe waits until `expected` probes are in
-    flight at once: probes sent one after another never get there, and the barrier breaks."""
-
-    def __init__(self, api: EndpointsApi, expected: int) -> None:
-        self._api = api
-        self._barrier = threading.Barrier(expected, timeout=20)
-        self.together = 0
-
-    def health(self, endpoint: Any) -> int | None:
-        self._barrier.wait()
-        self.together = self._barrier.parties
-        return self._api.health(endpoint)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._api, name)
-
-
 def test_the_health_probes_of_one_tick_are_sent_at_once(
     tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
 ) -> None:
@@ -84,14 +64,14 @@ def test_the_health_probes_of_one_tick_are_sent_at_once(
     specs = tmp_path / "endpoints"
     for name in ("a", "b", "c"):
         write_spec(specs, name, namespace="acme")
-    wrapped: list[_ProbesTogether] = []
+    wrapped: list[Together] = []
 
     def api_factory(connection: Connection, retrier: Retrier) -> EndpointsApi:
-        wrapped.append(_ProbesTogether(_hub_api(connection, retrier), expected=3))
+        wrapped.append(Together(_hub_api(connection, retrier), "health", expected=3))
         return wrapped[-1]  # type: ignore[return-value]
 
     ctx = replace(context_for(emu), api_factory=api_factory)
     result = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
     assert result.code == 0, result.text
-    assert [w.together for w in wrapped if w.together] == [3]
+    assert [w.met for w in wrapped] == [True]
     assert result.out.count(": running (target running") == 3
