@@ -8,7 +8,8 @@ meanwhile. S3 does not know when a holder dies: a killed holder's lock stays unt
 `force_unlock` with its id. The store must support conditional writes (AWS S3 does since 2024, and
 moto); an S3-compatible store that ignored the headers would let two writers both win.
 
-boto3 is optional (`pip install 'provisioner[s3]'`) and imported when an S3 backend is opened.
+boto3 is optional (`pip install 'hf-endpoints-provisioner[s3]'`) and imported when an S3 backend
+is opened.
 Credentials, region and endpoint come from the arguments when given, else from boto3's own
 resolution (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ~/.aws/config, instance roles...).
 Transient failures are retried by botocore's "standard" retry mode (AWS_MAX_ATTEMPTS applies).
@@ -43,7 +44,7 @@ _REGION_CODES = frozenset(
 )
 # What a store answers when it does not know conditional deletes (older S3-compatible stores).
 _UNSUPPORTED_CODES = frozenset({"NotImplemented", "InvalidArgument", "InvalidRequest"})
-_INSTALL = "the S3 backend needs boto3: pip install 'provisioner[s3]'"
+_INSTALL = "the S3 backend needs boto3: pip install 'hf-endpoints-provisioner[s3]'"
 
 
 class _Answer(Exception):
