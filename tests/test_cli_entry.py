@@ -1,10 +1,13 @@
 """The console script and `python -m provisioner` both reach the click group."""
 
+import importlib.metadata
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from provisioner import __version__
 
 BIN = Path(sys.executable).parent
 
@@ -23,7 +26,9 @@ def test_console_script_reports_version() -> None:
     out = subprocess.run(
         [str(BIN / "provisioner"), "--version"], capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "provisioner, version 0.1.0"
+    assert out.stdout.strip() == f"provisioner {__version__} (the hf-endpoints-provisioner package)"
+    # One version: what the installed distribution says is what the code says.
+    assert importlib.metadata.version("hf-endpoints-provisioner") == __version__
 
 
 def test_every_command_s_help_shows_examples_that_name_the_command(

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from provisioner import __version__
 from provisioner.apply.results import Outcome
 from provisioner.hub.models import Secrets
 from provisioner.plan.diff import SENSITIVE
@@ -157,4 +158,5 @@ def history_record(
         git_branch=actor.git_branch,
         serial=serial,
         actions=actions,
+        provisioner_version=__version__,
     )

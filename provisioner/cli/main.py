@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 import click
 
-from provisioner import __version__
+from provisioner import DISTRIBUTION, __version__
 from provisioner.cli.context import Context
 from provisioner.render.diagnostics import render_error
 from provisioner.spec.diagnostics import ProvisionerError
@@ -163,7 +163,12 @@ def _single_dash(error: click.NoSuchOption, argv: list[str]) -> click.UsageError
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="provisioner")
+@click.version_option(
+    __version__,
+    prog_name="provisioner",
+    # The distribution's name too: `pip install provisioner` is an unrelated package.
+    message=f"%(prog)s %(version)s (the {DISTRIBUTION} package)",
+)
 def cli() -> None:
     """Declare Hugging Face Inference Endpoints in YAML; plan and apply changes."""
 

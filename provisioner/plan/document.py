@@ -37,9 +37,9 @@ from provisioner.plan.review import actions, review_warnings
 from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 
 # 1.1: state_serial; 1.2: targets; 1.3: spec_dir; 1.4: per change `actions`, `cost`, `warnings`,
-# and the stack's `cost` totals; 1.5: `now`, per change `schedule`, per footprint `week`.
-# The JSON Schema of this document is `plan.schema.json`.
-FORMAT_VERSION = "1.5"
+# and the stack's `cost` totals; 1.5: `now`, per change `schedule`, per footprint `week`;
+# 1.6: `provisioner_version`. The JSON Schema of this document is `plan.schema.json`.
+FORMAT_VERSION = "1.6"
 
 
 def plan_schema() -> dict[str, Any]:
@@ -318,6 +318,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
     counts = plan.counts()
     return {
         "format_version": FORMAT_VERSION,
+        "provisioner_version": plan.provisioner_version,
         "stack": plan.stack,
         "destroy": plan.destroy,
         "namespaces": list(plan.namespaces),
@@ -371,6 +372,11 @@ def plan_from_json(data: Any) -> Plan:
             targets=tuple(str(t) for t in _array(data.get("targets", []), "targets")),
             spec_dir=_spec_dir(data.get("spec_dir")),
             now=None if data.get("now") is None else str(data["now"]),
+            provisioner_version=(
+                None
+                if data.get("provisioner_version") is None
+                else str(data["provisioner_version"])
+            ),
             changes=tuple(
                 _change_from_json(_object(c, f"changes[{i}]"), f"changes[{i}]")
                 for i, c in enumerate(changes)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from provisioner import __version__
 from provisioner.hub.models import Config
 from provisioner.plan.cost import Cost
 from provisioner.spec.diagnostics import Diagnostic, Severity
@@ -221,6 +222,9 @@ class Plan:
     spec_dir: SpecDir | None = None
     # The instant schedules were evaluated at (UTC, ISO 8601); None: no spec has a schedule.
     now: str | None = None
+    # The provisioner that made the plan (a saved plan keeps its maker's; None: a plan saved
+    # before 1.6, which did not record it).
+    provisioner_version: str | None = __version__
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FORMAT_VERSION = "1.0"
+# History records: 1.1 adds `provisioner_version` (the version that applied). Both are read.
+HISTORY_FORMAT_VERSION = "1.1"
+HISTORY_FORMATS_READ = ("1.0", HISTORY_FORMAT_VERSION)
 STATE_KEY = "state.json"
 FINGERPRINT_KEY = "fingerprint.key"
 HISTORY_PREFIX = "history/"
@@ -139,10 +142,13 @@ class HistoryRecord:
     git_branch: str | None = None
     serial: int | None = None  # the state serial this apply wrote
     actions: tuple[Action, ...] = ()
+    # The provisioner that applied (None in a 1.0 record, written before it was recorded).
+    provisioner_version: str | None = None
 
     def dumps(self) -> bytes:
         document = {
-            "format_version": FORMAT_VERSION,
+            "format_version": HISTORY_FORMAT_VERSION,
+            "provisioner_version": self.provisioner_version,
             "id": self.id,
             "operation": self.operation,
             "started": self.started,
@@ -160,7 +166,7 @@ class HistoryRecord:
     def loads(cls, data: bytes, *, where: str) -> HistoryRecord:
         try:
             raw = json.loads(data)
-            if raw.get("format_version") != FORMAT_VERSION:
+            if raw.get("format_version") not in HISTORY_FORMATS_READ:
                 raise StateFormatError(f"{where}: history format {raw.get('format_version')!r}")
             git = raw.get("git") or {}
             return cls(
@@ -174,6 +180,7 @@ class HistoryRecord:
                 git_commit=git.get("commit"),
                 git_branch=git.get("branch"),
                 serial=raw.get("serial"),
+                provisioner_version=raw.get("provisioner_version"),
                 actions=tuple(
                     Action(
                         address=str(a["address"]),

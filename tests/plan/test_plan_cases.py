@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from huggingface_hub import HfApi, InferenceEndpointHardware
 
+from provisioner import __version__
 from provisioner.emulator import Emulator
 from provisioner.hub.client import hardware_from_client
 from provisioner.hub.models import Fleet
 from provisioner.hub.normalise import endpoint_from_raw
-from provisioner.plan.document import dumps, loads
+from provisioner.plan.document import dumps, loads, plan_from_json, plan_to_json
 from provisioner.plan.estimate import with_costs
 from provisioner.plan.model import Plan
 from provisioner.plan.planner import PlanOptions, build_plan
@@ -77,7 +79,11 @@ def plan_case(case: Case, work: Path, monkeypatch: pytest.MonkeyPatch) -> Plan:
     fleet = fleet_from(case.path / "live.json")
     # As `provisioner plan` does: each change's cost, from the live fleet and its prices.
     options = {**case.options, "now": _now(case.options.get("now", CASE_NOW))}
-    return with_costs(build_plan(specs, fleet, PlanOptions(stack.settings.stack, **options)), fleet)
+    plan = with_costs(build_plan(specs, fleet, PlanOptions(stack.settings.stack, **options)), fleet)
+    # The goldens hold a fixed version, so that a release does not rewrite all of them; the
+    # real one is asserted below (test_a_plan_records_the_version_that_made_it).
+    assert plan.provisioner_version == __version__
+    return replace(plan, provisioner_version=GOLDEN_VERSION)
 
 
 def _now(value: object) -> datetime:
@@ -142,3 +148,19 @@ def test_provider_json_is_the_emulators_hardware_listing(
     if update_goldens:
         (ROOT / "provider.json").write_text(listing)
     assert listing == (ROOT / "provider.json").read_text(), "run `make goldens`"
+
+
+GOLDEN_VERSION = "0.0.0+golden"
+
+
+def test_a_plan_records_the_version_that_made_it_and_a_saved_plan_keeps_its_own() -> None:
+    assert json.loads(dumps(Plan(stack="s")))["provisioner_version"] == __version__
+    # show-plan of a plan made by another version shows (and re-saves) that version.
+    older = loads(dumps(Plan(stack="s", provisioner_version="0.1.9")))
+    assert older.provisioner_version == "0.1.9"
+    assert json.loads(dumps(older))["provisioner_version"] == "0.1.9"
+    # A plan saved before 1.6 did not record it.
+    document = plan_to_json(Plan(stack="s"))
+    del document["provisioner_version"]
+    document["format_version"] = "1.5"
+    assert plan_from_json(document).provisioner_version is None

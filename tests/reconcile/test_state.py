@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from provisioner import __version__
 from provisioner.emulator import Emulator
 from provisioner.state.backend import LockInfo
 from provisioner.state.local import LocalBackend
@@ -135,6 +136,7 @@ def test_history_records_who_applied_what(tmp_path: Path, cli: Cli, emulator: Em
     listed = cli("history", "--dir", str(specs), "--json", ctx=ctx)
     records = [json.loads(line) for line in listed.out.splitlines()]
     assert [r["serial"] for r in records] == [2, 1]  # newest first
+    assert {r["provisioner_version"] for r in records} == {__version__}
     assert records[1]["actions"] == [{"address": "acme/svc", "action": "create", "outcome": "ok"}]
 
 
