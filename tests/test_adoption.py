@@ -1,0 +1,224 @@
+"""A team's repository is the test: the tool as a team gets it, outside this checkout.
+
+The sdist and the wheel are built as the release workflow builds them (`python -m build`), pass
+the index's metadata check (`twine check --strict`), and the wheel is installed into a fresh
+virtualenv in a temporary folder. From there, in an empty git repository that holds nothing but
+what `provisioner init` writes: `--version`, `init`, `validate`, `plan` and `apply` against the
+emulator the wheel ships, and the GitHub Action's script, with nothing of this checkout on the
+path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from provisioner import DISTRIBUTION, __version__
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+# Building and installing take a minute or two on a loaded 2-core machine (pip resolves the
+# dependencies from its cache or the index); nothing here waits on a clock of its own.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+def _run(
+    command: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a user's shell: none of this checkout's Python on any path."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PYTHON", "VIRTUAL_ENV", "PROVISIONER_", "HF_", "PYTEST"))
+    }
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(str(CHECKOUT))
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass(frozen=True)
+class Built:
+    wheel: Path
+    sdist: Path
+    log: str
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    out = tmp_path_factory.mktemp("dist")
+    done = _run([sys.executable, "-m", "build", "--outdir", str(out), str(CHECKOUT)], cwd=out)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (wheel,) = out.glob("*.whl")
+    (sdist,) = out.glob("*.tar.gz")
+    return Built(wheel, sdist, done.stdout + done.stderr)
+
+
+def test_the_distribution_is_ours_builds_without_warnings_and_passes_twine_check(
+    built: Built,
+) -> None:
+    assert built.wheel.name == f"hf_endpoints_provisioner-{__version__}-py3-none-any.whl"
+    assert built.sdist.name == f"hf_endpoints_provisioner-{__version__}.tar.gz"
+    # setuptools' deprecation of the `license` table (and any other) is gone.
+    assert "Deprecat" not in built.log, built.log[-3000:]
+    checked = _run(
+        [sys.executable, "-m", "twine", "check", "--strict", str(built.wheel), str(built.sdist)],
+        cwd=built.wheel.parent,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    with zipfile.ZipFile(built.wheel) as wheel:
+        names = set(wheel.namelist())
+        metadata = wheel.read(f"hf_endpoints_provisioner-{__version__}.dist-info/METADATA").decode()
+    assert f"Name: {DISTRIBUTION}\n" in metadata and f"Version: {__version__}\n" in metadata
+    assert "License-Expression: Apache-2.0\n" in metadata
+    assert "Provides-Extra: s3\n" in metadata
+    # What a team installs (no extra, or `[s3]`) brings none of the dev extra's tools.
+    installs = [
+        line
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:") and 'extra == "dev"' not in line
+    ]
+    assert installs and not any(re.search(r"pytest|mypy|ruff|moto|mutmut", i) for i in installs)
+    # What the installed tool reads at run time is in the wheel.
+    for data in (
+        "provisioner/spec/endpoint.schema.json",
+        "provisioner/spec/settings.schema.json",
+        "provisioner/plan/plan.schema.json",
+        "provisioner/emulator/hardware.json",
+    ):
+        assert data in names, data
+
+
+@dataclass(frozen=True)
+class Installed:
+    bin: Path
+    env: dict[str, str]
+
+    def run(self, *args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+        return _run([str(self.bin / "provisioner"), *args], cwd=cwd, env={**self.env, **env})
+
+
+@pytest.fixture(scope="module")
+def installed(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """The wheel in a fresh virtualenv outside the checkout, as `pip install` gives it."""
+    home = tmp_path_factory.mktemp("user")
+    venv = home / "venv"
+    env = _clean_env(HOME=str(home))
+    made = _run([sys.executable, "-m", "venv", str(venv)], cwd=home, env=env)
+    assert made.returncode == 0, made.stderr
+    pip = _run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"{built.wheel}[s3]"],
+        cwd=home,
+        env=env,
+    )
+    assert pip.returncode == 0, pip.stdout[-3000:] + pip.stderr[-3000:]
+    return Installed(venv / "bin", env)
+
+
+def test_the_installed_tool_is_the_wheel_not_this_checkout(
+    installed: Installed, tmp_path: Path
+) -> None:
+    version = installed.run("--version", cwd=tmp_path)
+    assert (version.returncode, version.stdout.strip()) == (
+        0,
+        f"provisioner {__version__} (the {DISTRIBUTION} package)",
+    )
+    where = _run(
+        [str(installed.bin / "python"), "-c", "import provisioner; print(provisioner.__file__)"],
+        cwd=tmp_path,
+        env=installed.env,
+    )
+    assert where.returncode == 0, where.stderr
+    assert not where.stdout.strip().startswith(str(CHECKOUT))
+    assert where.stdout.strip().startswith(str(installed.bin.parent))
+    # No dev tool came with it.
+    assert not (installed.bin / "pytest").exists()
+    assert not (installed.bin / "mutmut").exists()
+
+
+@pytest.fixture
+def emulator_url(installed: Installed, tmp_path: Path) -> Iterator[str]:
+    """The emulator the wheel ships, as a user starts it (`provisioner emulator`)."""
+    process = subprocess.Popen(
+        [str(installed.bin / "provisioner"), "emulator", "--port", "0", "--speed", "50"],
+        cwd=tmp_path,
+        env=installed.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url), url
+        yield url
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+def _git(repo: Path, *args: str) -> None:
+    done = _run(["git", *args], cwd=repo)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_team_gets_from_an_empty_repository_to_an_applied_stack(
+    installed: Installed, emulator_url: str, tmp_path: Path
+) -> None:
+    repo = tmp_path / "specs"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "config", "user.email", "team@example.com")
+    _git(repo, "config", "user.name", "team")
+
+    init = installed.run("init", "--namespace", "acme", cwd=repo)
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert "Traceback" not in init.stderr
+    # Everything a team needs is now in its repository, nothing copied by hand.
+    for path in (
+        "endpoints/_settings.yaml",
+        ".pre-commit-config.yaml",
+        ".gitignore",
+        ".github/workflows/provisioner-plan.yml",
+        ".github/workflows/provisioner-apply.yml",
+    ):
+        assert (repo / path).is_file(), (path, init.stdout)
+    workflows = "\n".join(p.read_text() for p in (repo / ".github" / "workflows").glob("*.yml"))
+    assert "make " not in workflows and "[dev]" not in workflows
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "provisioner init")
+
+    validated = installed.run("validate", cwd=repo)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+
+    api = {"PROVISIONER_API_URL": emulator_url, "HF_TOKEN": "hf_demo"}
+    planned = installed.run("plan", "--detailed-exitcode", "--out", "plan.json", cwd=repo, **api)
+    assert planned.returncode == 2, planned.stdout + planned.stderr
+    assert "google/flan-t5-base" in planned.stdout
+    assert json.loads((repo / "plan.json").read_text())["provisioner_version"] == __version__
+
+    applied = installed.run("apply", "plan.json", "--auto-approve", cwd=repo, **api)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "Apply complete" in applied.stdout + applied.stderr
+
+    again = installed.run("plan", "--detailed-exitcode", cwd=repo, **api)
+    assert again.returncode == 0, again.stdout + again.stderr
+    # The local state and the saved plan stay out of git, as init's .gitignore says.
+    status = _run(["git", "status", "--porcelain"], cwd=repo)
+    assert status.stdout == "", status.stdout
