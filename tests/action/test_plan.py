@@ -73,9 +73,7 @@ def test_a_plan_with_changes_passes_and_keeps_one_comment_updated_on_every_push(
     # The comment lookup followed the pages (2 per page here) and sent the token in a header.
     listed = [r for r in github.requests("GET") if r.path.endswith("/comments")]
     assert len(listed) >= 3
-    assert {r.authorization for r in github.requests()} == {
-        "Bearer ghs_fakeGitHubToken0123456789"
-    }
+    assert {r.authorization for r in github.requests()} == {"Bearer ghs_fakeGitHubToken0123456789"}
     assert "ghs_fakeGitHubToken0123456789" not in first.log + second.log
 
 
@@ -117,7 +115,7 @@ def test_a_bad_spec_fails_with_its_location_in_the_comment_and_no_plan(
 def test_a_fork_gets_validate_only_a_notice_and_no_comment(
     tmp_path: Path, emulator: Emulator, github: FakeGitHub, run_action: Run
 ) -> None:
-    specs = _specs(tmp_path, "chat")
+    _specs(tmp_path, "chat")
 
     run = run_action(emulator, command="plan", event=pull_request_event(fork=True))
 
@@ -134,7 +132,7 @@ def test_a_fork_gets_validate_only_a_notice_and_no_comment(
 def test_a_push_event_plans_into_the_summary_without_a_comment(
     tmp_path: Path, emulator: Emulator, github: FakeGitHub, run_action: Run
 ) -> None:
-    specs = _specs(tmp_path, "chat")
+    _specs(tmp_path, "chat")
 
     run = run_action(emulator, command="plan", event={}, event_name="push")
 
