@@ -83,7 +83,8 @@ def test_without_boto3_the_message_says_what_to_install(monkeypatch: pytest.Monk
     monkeypatch.setitem(sys.modules, "boto3", None)  # what `import boto3` sees when absent
     with pytest.raises(BackendError) as failed:
         S3Backend("acme-state", "prod")
-    assert str(failed.value) == "the S3 backend needs boto3: pip install 'hf-endpoints-provisioner[s3]'"
+    needs = "the S3 backend needs boto3: pip install 'hf-endpoints-provisioner[s3]'"
+    assert str(failed.value) == needs
 
 
 def test_the_location_of_a_bucket_root() -> None:
