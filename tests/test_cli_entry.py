@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from provisioner import __version__
+
 BIN = Path(sys.executable).parent
 
 # Each test starts a Python process.
@@ -23,7 +25,7 @@ def test_console_script_reports_version() -> None:
     out = subprocess.run(
         [str(BIN / "provisioner"), "--version"], capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "provisioner, version 0.1.0"
+    assert out.stdout.strip() == f"provisioner, version {__version__}"
 
 
 def test_every_command_s_help_shows_examples_that_name_the_command(

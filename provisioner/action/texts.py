@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 
 COMMENT_LIMIT = 65_536
-# Room for the heading, the footer and the cut note around the plan.
-_COMMENT_BUDGET = COMMENT_LIMIT - 2_000
 ISSUE_BUDGET = 60_000
 
 PLAN_MARKER = "<!-- provisioner-plan -->"
@@ -87,16 +85,14 @@ def plan_comment(
     artifact: str,
 ) -> str:
     """The sticky pull-request comment: hidden markers, the verdict, the plan or the errors."""
-    body, _ = plan_body(
-        code=code, markdown=markdown, log=log, budget=_COMMENT_BUDGET, artifact=artifact
+    head = (
+        f"{plan_comment_prefix(directory)}### provisioner plan `{directory}`: {verdict(code)}\n\n"
     )
-    comment = (
-        f"{plan_comment_prefix(directory)}"
-        f"### provisioner plan `{directory}`: {verdict(code)}\n\n"
-        f"{body.rstrip()}\n\n{_footer(sha, run_url)}\n"
-    )
-    assert len(comment) <= COMMENT_LIMIT, len(comment)
-    return comment
+    footer = f"\n\n{_footer(sha, run_url)}\n"
+    # What is left for the plan, with room for the cut note (a few hundred characters).
+    budget = COMMENT_LIMIT - len(head) - len(footer) - 500
+    body, _ = plan_body(code=code, markdown=markdown, log=log, budget=budget, artifact=artifact)
+    return head + body.rstrip() + footer
 
 
 def plan_summary(
