@@ -1,0 +1,282 @@
+"""The four things the action does (`command:` plan, apply, drift, validate), each a function of
+one `Session` returning a `Result` (the step's outputs). The CLI decides; these only run it, tell
+the runner what it said and keep the pull request's comment and the drift issue up to date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from provisioner.action import texts
+from provisioner.action.github import GitHub, GitHubError
+from provisioner.action.inputs import Inputs, Runner, from_fork, pull_request
+from provisioner.action.workflow import Completed, Workflow, run_cli
+
+
+@dataclass(frozen=True)
+class Session:
+    inputs: Inputs
+    runner: Runner
+    workflow: Workflow
+    # The CLI's environment (workflow.cli_environment): the only place secret values go.
+    cli_env: Mapping[str, str] = field(repr=False)
+    github: Callable[[], GitHub]
+
+
+@dataclass(frozen=True)
+class Result:
+    """The step's outputs; `failed` makes action.yml's last step fail the job."""
+
+    code: int
+    failed: bool
+    plan_path: str = ""
+    markdown_path: str = ""
+    comment_url: str = ""
+    issue_url: str = ""
+    artifact: str = ""
+
+    def outputs(self) -> dict[str, str]:
+        return {
+            "exit-code": str(self.code),
+            "has-changes": "true" if self.code == 2 else "false",
+            "failed": "true" if self.failed else "false",
+            "plan-path": self.plan_path,
+            "markdown-path": self.markdown_path,
+            "comment-url": self.comment_url,
+            "issue-url": self.issue_url,
+            "artifact-name": self.artifact,
+        }
+
+
+def artifact_name(directory: str) -> str:
+    """One artifact per stack: `provisioner-plan`, or `provisioner-plan-<dir>` for another dir."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", directory).strip("-.")
+    return "provisioner-plan" if slug in ("", "endpoints") else f"provisioner-plan-{slug}"
+
+
+def plan_folder(runner: Runner, directory: str) -> Path:
+    """Where a stack's saved plan and its markdown go: `$RUNNER_TEMP/provisioner/<artifact>/`."""
+    return runner.temp / "provisioner" / artifact_name(directory)
+
+
+def _run(session: Session, *args: str, echo_stdout: bool = True) -> Completed:
+    return run_cli(list(args), env=session.cli_env, echo_stdout=echo_stdout)
+
+
+def _api_failure(session: Session, what: str, error: GitHubError, permission: str) -> None:
+    hint = (
+        f"; the workflow's token needs `permissions: {permission}`"
+        if error.status in (401, 403, 404)
+        else ""
+    )
+    session.workflow.error(f"could not {what}: {error}{hint}", title="provisioner: GitHub API")
+
+
+def validate(session: Session) -> Result:
+    directory = session.inputs.directory
+    done = _run(session, "validate", "--dir", directory, *session.inputs.args)
+    session.workflow.summary(
+        texts.command_summary(
+            command="validate", directory=directory, code=done.code, output=done.text
+        )
+    )
+    if done.code != 0:
+        session.workflow.error(
+            f"provisioner validate found errors in {directory}: see the log above",
+            title="provisioner validate",
+        )
+    return Result(code=done.code, failed=done.code != 0)
+
+
+def plan(session: Session) -> Result:
+    inputs, runner, workflow = session.inputs, session.runner, session.workflow
+    directory = inputs.directory
+    artifact = artifact_name(directory)
+    pr = pull_request(runner)
+    checked = _run(session, "validate", "--dir", directory)
+    if pr is not None and from_fork(pr):
+        workflow.notice(
+            "pull requests from forks get no secrets, so only validate ran; a maintainer can push "
+            "the branch to this repository to get a plan",
+            title="plan skipped",
+        )
+        note = "_Plan skipped: a pull request from a fork gets no secrets; only validate ran._"
+        workflow.summary(
+            texts.command_summary(
+                command="validate",
+                directory=directory,
+                code=checked.code,
+                output=checked.text,
+            )
+            + f"\n{note}\n"
+        )
+        if checked.code != 0:
+            workflow.error(f"provisioner validate found errors in {directory}", title="validate")
+        return Result(code=checked.code, failed=checked.code != 0)
+
+    folder = plan_folder(runner, directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    saved, rendered = folder / "plan.json", folder / "plan.md"
+    for stale in (saved, rendered):
+        stale.unlink(missing_ok=True)
+    if checked.code != 0:
+        code, markdown, log = checked.code, "", checked.text
+    else:
+        done = _run(
+            session,
+            *("plan", "--dir", directory, "--detailed-exitcode", "--out", str(saved)),
+            *("--format", "markdown", *inputs.args),
+            echo_stdout=False,
+        )
+        code, markdown, log = done.code, done.stdout, done.stderr
+        if markdown:
+            workflow.group("The plan (markdown, as in the comment)", markdown)
+    ok = code in (0, 2)
+    if ok and markdown:
+        rendered.write_text(markdown, encoding="utf-8")
+    workflow.summary(
+        texts.plan_summary(
+            directory=directory, code=code, markdown=markdown, log=log, artifact=artifact
+        )
+    )
+    result = Result(
+        code=code,
+        failed=not ok,
+        plan_path=str(saved.resolve()) if ok and saved.is_file() else "",
+        markdown_path=str(rendered.resolve()) if ok and rendered.is_file() else "",
+        artifact=artifact,
+    )
+    if not ok:
+        workflow.error(
+            f"provisioner plan exited {code}: see the errors above (a spec, a policy, or the "
+            "API); nothing is applied until they are fixed",
+            title="plan failed",
+        )
+    if pr is None or not inputs.comment:
+        return result
+    body = texts.plan_comment(
+        directory=directory,
+        code=code,
+        markdown=markdown,
+        log=log,
+        sha=str((pr.get("head") or {}).get("sha") or runner.sha),
+        run_url=runner.run_url,
+        artifact=artifact,
+    )
+    try:
+        url = _sticky_comment(session, int(pr["number"]), body)
+    except GitHubError as error:
+        _api_failure(session, "post the plan comment", error, "pull-requests: write")
+        return replace(result, failed=True)
+    return replace(result, comment_url=url)
+
+
+def _sticky_comment(session: Session, number: int, body: str) -> str:
+    """Update this stack's plan comment (found by its markers and its author, so a comment that
+    quotes the marker is never taken for it), or create it; its URL."""
+    github = session.github()
+    prefix = texts.plan_comment_prefix(session.inputs.directory)
+    author = session.inputs.comment_author
+    for comment in github.issue_comments(number):
+        login = (comment.get("user") or {}).get("login")
+        if login == author and str(comment.get("body", "")).startswith(prefix):
+            return str(github.update_comment(int(comment["id"]), body).get("html_url", ""))
+    return str(github.create_comment(number, body).get("html_url", ""))
+
+
+def apply(session: Session) -> Result:
+    directory = session.inputs.directory
+    checked = _run(session, "validate", "--dir", directory)
+    if checked.code != 0:
+        done = checked
+    else:
+        done = _run(
+            session,
+            *("apply", "--dir", directory, "--auto-approve", "--lock-timeout", "600"),
+            *session.inputs.args,
+        )
+    session.workflow.summary(
+        texts.command_summary(
+            command="apply", directory=directory, code=done.code, output=done.text
+        )
+    )
+    if done.code != 0:
+        session.workflow.error(
+            f"provisioner apply exited {done.code}: see the log above (nothing is applied while "
+            "a spec or a policy is wrong; a failed change is retried by the next apply)",
+            title="apply failed",
+        )
+    return Result(code=done.code, failed=done.code != 0)
+
+
+def drift(session: Session) -> Result:
+    """`plan --detailed-exitcode` on the default branch: 2 opens (or comments on) this stack's
+    issue labelled `provisioner-drift` and fails; 0 closes it; anything else fails."""
+    inputs, runner, workflow = session.inputs, session.runner, session.workflow
+    directory = inputs.directory
+    done = _run(session, "plan", "--dir", directory, "--detailed-exitcode", *inputs.args)
+    workflow.summary(
+        texts.command_summary(
+            command="drift", directory=directory, code=done.code, output=done.text
+        )
+    )
+    if done.code not in (0, 2):
+        workflow.error(
+            f"provisioner plan could not compare the fleet with the specs (exit {done.code}): "
+            "see the errors above",
+            title="plan failed",
+        )
+        return Result(code=done.code, failed=True)
+    try:
+        github = session.github()
+        issue = _drift_issue(github, directory)
+        if done.code == 0:
+            if issue is not None:
+                github.create_comment(
+                    int(issue["number"]),
+                    texts.drift_closed(directory=directory, run_url=runner.run_url),
+                )
+                github.close_issue(int(issue["number"]))
+            return Result(code=0, failed=False)
+        body = texts.drift_body(
+            directory=directory, ref_name=runner.ref_name, plan=done.stdout, run_url=runner.run_url
+        )
+        if issue is not None:
+            github.create_comment(int(issue["number"]), body)
+            url = str(issue.get("html_url", ""))
+        else:
+            github.ensure_label(
+                texts.DRIFT_LABEL, color="d93f0b", description="Live endpoints differ from main"
+            )
+            made = github.create_issue(texts.drift_title(directory), body, [texts.DRIFT_LABEL])
+            url = str(made.get("html_url", ""))
+    except GitHubError as error:
+        _api_failure(session, "update the drift issue", error, "issues: write")
+        return Result(code=done.code, failed=True)
+    workflow.error(
+        f"the live endpoints differ from the specs in {directory}; see the plan above and the "
+        f"open '{texts.DRIFT_LABEL}' issue",
+        title="drift",
+    )
+    return Result(code=2, failed=True, issue_url=url)
+
+
+def _drift_issue(github: GitHub, directory: str) -> dict[str, Any] | None:
+    marker = texts.dir_marker(directory)
+    for issue in github.open_issues(texts.DRIFT_LABEL):
+        body = str(issue.get("body") or "")
+        if body.startswith(texts.DRIFT_MARKER) and marker in body:
+            return issue
+    return None
+
+
+COMMANDS: dict[str, Callable[[Session], Result]] = {
+    "plan": plan,
+    "apply": apply,
+    "drift": drift,
+    "validate": validate,
+}

@@ -1,0 +1,156 @@
+"""The words the action writes: the verdicts, the pull-request comment, the job summaries and the
+drift issue. Pure functions of their arguments (no I/O, no clock, no environment), so the
+limits (a comment holds 65,536 characters) are kept here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import re
+
+COMMENT_LIMIT = 65_536
+ISSUE_BUDGET = 60_000
+
+PLAN_MARKER = "<!-- provisioner-plan -->"
+DRIFT_MARKER = "<!-- provisioner-drift -->"
+DRIFT_LABEL = "provisioner-drift"
+
+VERDICTS = {
+    0: "no changes",
+    2: "changes to apply on merge",
+}
+ERRORS = "errors: nothing will be applied until they are fixed"
+
+
+def verdict(code: int) -> str:
+    return VERDICTS.get(code, ERRORS)
+
+
+def dir_marker(directory: str) -> str:
+    """The second hidden line: which stack a comment or an issue is about (one per stack)."""
+    return f"<!-- dir: {directory} -->"
+
+
+def plan_comment_prefix(directory: str) -> str:
+    """How the sticky comment starts, and so how it is found again."""
+    return f"{PLAN_MARKER}\n{dir_marker(directory)}\n"
+
+
+def code_block(text: str) -> str:
+    """`text` in a fenced block whose fence no run of backticks inside can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text.rstrip()}\n{fence}"
+
+
+def cut(text: str, budget: int) -> tuple[str, bool]:
+    """At most `budget` characters of `text`, cut at a line's end; and whether it was cut."""
+    if len(text) <= budget:
+        return text, False
+    head = text[:budget]
+    newline = head.rfind("\n")
+    return (head[: newline + 1] if newline > 0 else head), True
+
+
+def _footer(sha: str, run_url: str) -> str:
+    parts = [f"commit {sha}" if sha else "", f"run {run_url}" if run_url else ""]
+    shown = ", ".join(part for part in parts if part)
+    return f"<sub>{shown}</sub>" if shown else ""
+
+
+def plan_body(
+    *, code: int, markdown: str, log: str, budget: int, artifact: str
+) -> tuple[str, bool]:
+    """The plan (exit 0 or 2) or the errors (exit 1), cut to `budget`: the markdown plan, or the
+    log in a code block; and whether it was cut."""
+    if code in VERDICTS:
+        text, was_cut = cut(markdown, budget)
+        if was_cut:
+            text += f"\n_(cut: the whole plan is in the run's `{artifact}` artifact)_\n"
+        return text, was_cut
+    text, was_cut = cut(log or "(provisioner printed nothing)", budget)
+    block = code_block(text)
+    if was_cut:
+        block += "\n_(cut: the job log has every error)_"
+    return block, was_cut
+
+
+def plan_comment(
+    *,
+    directory: str,
+    code: int,
+    markdown: str,
+    log: str,
+    sha: str,
+    run_url: str,
+    artifact: str,
+) -> str:
+    """The sticky pull-request comment: hidden markers, the verdict, the plan or the errors."""
+    head = (
+        f"{plan_comment_prefix(directory)}### provisioner plan `{directory}`: {verdict(code)}\n\n"
+    )
+    footer = f"\n\n{_footer(sha, run_url)}\n"
+    # What is left for the plan, with room for the cut note (a few hundred characters).
+    budget = COMMENT_LIMIT - len(head) - len(footer) - 500
+    body, _ = plan_body(code=code, markdown=markdown, log=log, budget=budget, artifact=artifact)
+    return head + body.rstrip() + footer
+
+
+def plan_summary(
+    *, directory: str, code: int, markdown: str, log: str, artifact: str, note: str = ""
+) -> str:
+    body, _ = plan_body(code=code, markdown=markdown, log=log, budget=800_000, artifact=artifact)
+    lines = [f"## provisioner plan `{directory}`: {verdict(code)}", ""]
+    if note:
+        lines += [note, ""]
+    return "\n".join(lines) + body.rstrip() + "\n"
+
+
+def command_summary(*, command: str, directory: str, code: int, output: str) -> str:
+    """`apply`, `validate` or `drift`: the verdict and what the command printed."""
+    if command == "apply":
+        outcome = "applied" if code == 0 else f"failed (exit {code})"
+    elif command == "validate":
+        outcome = "every spec is valid" if code == 0 else f"errors (exit {code})"
+    else:
+        outcome = {
+            0: "the live endpoints match the specs",
+            2: "drift: the live endpoints differ",
+        }.get(code, f"errors (exit {code}): the fleet was not compared")
+    return _command_summary(command, directory, outcome, output)
+
+
+def _command_summary(command: str, directory: str, outcome: str, output: str) -> str:
+    text, was_cut = cut(output or "(provisioner printed nothing)", 800_000)
+    note = "\n_(cut: the job log has the rest)_" if was_cut else ""
+    return f"## provisioner {command} `{directory}`: {outcome}\n\n{code_block(text)}{note}\n"
+
+
+def drift_title(directory: str) -> str:
+    return f"provisioner: the live endpoints of `{directory}` differ from the specs"
+
+
+def drift_body(*, directory: str, ref_name: str, plan: str, run_url: str) -> str:
+    """The drift issue (and each later comment on it while the drift lasts)."""
+    text, was_cut = cut(plan, ISSUE_BUDGET)
+    where = f" on `{ref_name}`" if ref_name else ""
+    lines = [
+        DRIFT_MARKER,
+        dir_marker(directory),
+        f"The live endpoints differ from the specs in `{directory}`{where} "
+        f"(found by {run_url or 'a drift run'}).",
+        "Either someone changed them outside provisioner (web UI, `hf endpoints`), or a merge's "
+        "apply did not finish. Review the plan, then run the apply workflow (it repairs the "
+        "drift) or change the specs to match.",
+        "",
+        code_block(text),
+    ]
+    if was_cut:
+        lines.append("_(cut: the job log has the whole plan)_")
+    return "\n".join(lines) + "\n"
+
+
+def drift_closed(*, directory: str, run_url: str) -> str:
+    return (
+        f"The live endpoints match the specs in `{directory}` again "
+        f"({run_url or 'a drift run'}); closing."
+    )
