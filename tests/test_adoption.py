@@ -19,10 +19,13 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from provisioner import DISTRIBUTION, __version__
+from tests.action.conftest import PR_NUMBER, pull_request_event, read_outputs
+from tests.action.fake_github import FakeGitHub
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -222,3 +225,69 @@ def test_a_team_gets_from_an_empty_repository_to_an_applied_stack(
     # The local state and the saved plan stay out of git, as init's .gitignore says.
     status = _run(["git", "status", "--porcelain"], cwd=repo)
     assert status.stdout == "", status.stdout
+
+
+def _initialised(installed: Installed, tmp_path: Path) -> Path:
+    repo = tmp_path / "specs"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    init = installed.run("init", "--namespace", "acme", cwd=repo)
+    assert init.returncode == 0, init.stdout + init.stderr
+    return repo
+
+
+def test_the_action_s_script_from_the_wheel_comments_the_plan_then_applies_on_merge(
+    installed: Installed, emulator_url: str, tmp_path: Path
+) -> None:
+    """What the workflows init wrote do on GitHub, step by step: the Action's script (from the
+    wheel, as action.yml runs it) plans a pull request into one comment, then applies on merge."""
+    repo = _initialised(installed, tmp_path)
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    with FakeGitHub("acme/specs") as github:
+
+        def action(command: str, event_name: str, event: dict[str, Any]) -> dict[str, str]:
+            call = tmp_path / f"{command}-{event_name}"
+            call.mkdir()
+            (call / "event.json").write_text(json.dumps(event))
+            env = {
+                **installed.env,
+                "GITHUB_OUTPUT": str(call / "output"),
+                "GITHUB_STEP_SUMMARY": str(call / "summary.md"),
+                "GITHUB_EVENT_PATH": str(call / "event.json"),
+                "GITHUB_EVENT_NAME": event_name,
+                "GITHUB_REPOSITORY": "acme/specs",
+                "GITHUB_SERVER_URL": "https://github.test",
+                "GITHUB_API_URL": github.url,
+                "GITHUB_RUN_ID": "1",
+                "GITHUB_SHA": "0" * 40,
+                "GITHUB_WORKSPACE": str(repo),
+                "RUNNER_TEMP": str(runner_temp),
+                "INPUT_COMMAND": command,
+                "INPUT_DIR": "endpoints",
+                "INPUT_HF_TOKEN": "hf_demo",
+                "INPUT_GITHUB_TOKEN": "ghs_fakeGitHubToken0123456789",
+                "INPUT_API_URL": emulator_url,
+                "INPUT_COMMENT": "true",
+            }
+            done = _run(
+                [str(installed.bin / "python"), "-m", "provisioner.action"], cwd=repo, env=env
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            outputs = read_outputs(call / "output")
+            outputs["summary"] = (call / "summary.md").read_text()
+            return outputs
+
+        planned = action("plan", "pull_request", pull_request_event())
+        assert (planned["exit-code"], planned["has-changes"]) == ("2", "true")
+        assert Path(planned["plan-path"]).is_file()
+        (comment,) = github.comments(PR_NUMBER)
+        assert comment["body"].startswith("<!-- provisioner-plan -->")
+        assert "google/flan-t5-base" in comment["body"]
+        assert "google/flan-t5-base" in planned["summary"]
+
+        applied = action("apply", "push", {"ref": "refs/heads/main"})
+        assert applied["exit-code"] == "0", applied
+        drift = action("drift", "schedule", {})
+        assert (drift["exit-code"], drift["has-changes"]) == ("0", "false")
+        assert github.issues() == []
