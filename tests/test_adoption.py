@@ -291,3 +291,33 @@ def test_the_action_s_script_from_the_wheel_comments_the_plan_then_applies_on_me
         drift = action("drift", "schedule", {})
         assert (drift["exit-code"], drift["has-changes"]) == ("0", "false")
         assert github.issues() == []
+
+
+def _dev_tool(name: str) -> str:
+    """A checker of the dev extra (beside this Python): what a team would run in its own CI."""
+    tool = Path(sys.executable).parent / name
+    if not tool.is_file():
+        pytest.fail(f"{name} is not installed: `pip install -e '.[dev]'`")
+    return str(tool)
+
+
+def test_what_init_writes_passes_zizmor_and_actionlint_in_the_team_s_repository(
+    installed: Installed, tmp_path: Path
+) -> None:
+    repo = _initialised(installed, tmp_path)
+    assert installed.run("init", "--schedules", cwd=repo).returncode == 0
+    # zizmor finds the policy init wrote (.github/zizmor.yml) by itself, as in the team's CI.
+    audited = _run(
+        [_dev_tool("zizmor"), "--offline", "--no-progress", "--color=never", "."], cwd=repo
+    )
+    assert audited.returncode == 0, audited.stdout + audited.stderr
+    assert "No findings to report" in audited.stdout + audited.stderr
+    linted = _run(
+        [
+            _dev_tool("actionlint"),
+            "-no-color",
+            f"-shellcheck={_dev_tool('shellcheck')}",
+        ],
+        cwd=repo,
+    )
+    assert (linted.returncode, linted.stdout + linted.stderr) == (0, "")

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from huggingface_hub import HfApi
 
 from provisioner import REPOSITORY, __version__
 from provisioner.emulator import Emulator
 from provisioner.spec.schema import endpoint_schema
 from tests.reconcile.conftest import context_for
+from tests.reconcile.helpers import unmanaged
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -179,3 +181,14 @@ def test_dir_that_is_a_file_is_one_clear_error(repo: Path, cli: Cli) -> None:
     (repo / "notes.txt").write_text("x")
     done = cli("init", "notes.txt")
     assert (done.code, done.err.strip()) == (1, "error: notes.txt is a file, not a folder")
+
+
+def test_specs_imported_after_init_point_their_modeline_at_its_schema(
+    repo: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    unmanaged(hub_for(emulator), "legacy")
+    assert cli("init", "--namespace", "acme").code == 0
+    imported = cli("import", "legacy", ctx=context_for(emulator))
+    assert imported.code == 0, imported.text
+    first = (repo / "endpoints" / "legacy.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../schemas/endpoint.schema.json"
