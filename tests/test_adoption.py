@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from provisioner import DISTRIBUTION, __version__
-from tests.action.conftest import PR_NUMBER, pull_request_event, read_outputs
+from tests.action.conftest import HEAD_SHA, PR_NUMBER, pull_request_event, read_outputs
 from tests.action.fake_github import FakeGitHub
 
 CHECKOUT = Path(__file__).resolve().parents[1]
@@ -277,6 +277,7 @@ def test_the_action_s_script_from_the_wheel_comments_the_plan_then_applies_on_me
             assert done.returncode == 0, done.stdout + done.stderr
             outputs = read_outputs(call / "output")
             outputs["summary"] = (call / "summary.md").read_text()
+            outputs["log"] = done.stdout + done.stderr
             return outputs
 
         planned = action("plan", "pull_request", pull_request_event())
@@ -287,8 +288,11 @@ def test_the_action_s_script_from_the_wheel_comments_the_plan_then_applies_on_me
         assert "google/flan-t5-base" in comment["body"]
         assert "google/flan-t5-base" in planned["summary"]
 
+        # Merged: the push's apply holds its plan to the digest the comment showed.
+        github.merge(PR_NUMBER, merge_commit_sha="0" * 40, head_sha=HEAD_SHA)
         applied = action("apply", "push", {"ref": "refs/heads/main"})
         assert applied["exit-code"] == "0", applied
+        assert "Applying only the plan reviewed in" in applied["log"]
         drift = action("drift", "schedule", {})
         assert (drift["exit-code"], drift["has-changes"]) == ("0", "false")
         assert github.issues() == []

@@ -193,7 +193,7 @@ def _job(workflow: dict[Any, Any]) -> dict[str, Any]:
 def test_least_privilege_per_workflow() -> None:
     expected = {
         "plan": {"contents": "read", "pull-requests": "write", "id-token": "write"},
-        "apply": {"contents": "read", "id-token": "write"},
+        "apply": {"contents": "read", "pull-requests": "read", "id-token": "write"},
         "schedule": {"contents": "read", "id-token": "write"},
         "drift": {"contents": "read", "issues": "write", "id-token": "write"},
     }

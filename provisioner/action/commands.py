@@ -188,15 +188,76 @@ def _sticky_comment(session: Session, number: int, body: str) -> str:
     return str(github.create_comment(number, body).get("html_url", ""))
 
 
+class NotReviewed(Exception):
+    """Why a pushed commit has no reviewed plan to hold its apply to."""
+
+
+def _reviewed_digest(session: Session) -> tuple[str, str]:
+    """The changes digest the merged pull request's plan comment showed for this stack, and
+    that pull request's URL. Only the digest is taken from the comment (the pull request's own
+    job wrote it): the apply plans again with this released tool, on the merged commit, and
+    goes on only if its own plan has that digest."""
+    runner, github = session.runner, session.github()
+    merged = [
+        pr
+        for pr in github.pulls_of_commit(runner.sha)
+        if pr.get("merged_at") and pr.get("merge_commit_sha") == runner.sha
+    ]
+    if not merged:
+        raise NotReviewed(
+            f"commit {runner.sha[:12]} reached {runner.ref_name or 'the branch'} without a merged "
+            "pull request (a direct push), so no review saw its plan"
+        )
+    pr = merged[0]
+    number, url = int(pr["number"]), str(pr.get("html_url", f"#{pr['number']}"))
+    prefix = texts.plan_comment_prefix(session.inputs.directory)
+    author = session.inputs.comment_author
+    comments = [
+        str(c.get("body", ""))
+        for c in github.issue_comments(number)
+        if (c.get("user") or {}).get("login") == author
+        and str(c.get("body", "")).startswith(prefix)
+    ]
+    if not comments:
+        raise NotReviewed(
+            f"pull request {url} has no plan comment for {session.inputs.directory} (its plan "
+            "workflow did not run or did not finish)"
+        )
+    digest, head = texts.reviewed(comments[0])
+    if digest is None:
+        raise NotReviewed(
+            f"the plan comment of pull request {url} shows no plan (its plan had errors)"
+        )
+    last = str((pr.get("head") or {}).get("sha") or "")
+    if head is not None and last and not last.startswith(head):
+        raise NotReviewed(
+            f"the plan comment of pull request {url} is for commit {head[:12]}, but its last "
+            f"commit is {last[:12]}: the plan of that push did not finish"
+        )
+    return digest, url
+
+
 def apply(session: Session) -> Result:
     directory = session.inputs.directory
     checked = _run(session, "validate", "--dir", directory)
+    review: tuple[str, ...] = ()
+    if checked.code == 0 and session.inputs.require_review and session.runner.event_name == "push":
+        try:
+            digest, url = _reviewed_digest(session)
+        except NotReviewed as why:
+            return _unreviewed(session, str(why))
+        except GitHubError as error:
+            _api_failure(session, "find the reviewed plan", error, "pull-requests: read")
+            return Result(code=1, failed=True)
+        session.workflow.log(f"Applying only the plan reviewed in {url} ({digest})")
+        review = ("--reviewed-digest", digest)
     if checked.code != 0:
         done = checked
     else:
         done = _run(
             session,
             *("apply", "--dir", directory, "--auto-approve", "--lock-timeout", "600"),
+            *review,
             *session.inputs.args,
         )
     session.workflow.summary(
@@ -211,6 +272,21 @@ def apply(session: Session) -> Result:
             title="apply failed",
         )
     return Result(code=done.code, failed=done.code != 0)
+
+
+def _unreviewed(session: Session, why: str) -> Result:
+    message = (
+        f"{why}. Nothing was applied: an apply on push changes only what a pull request's plan "
+        "showed. Merge the change through a pull request, or run the apply workflow by hand "
+        "(workflow_dispatch) after reading `provisioner plan`"
+    )
+    session.workflow.error(message, title="provisioner apply: not reviewed")
+    session.workflow.summary(
+        texts.command_summary(
+            command="apply", directory=session.inputs.directory, code=1, output=message
+        )
+    )
+    return Result(code=1, failed=True)
 
 
 def drift(session: Session) -> Result:

@@ -51,6 +51,10 @@ class GitHub:
 
     # -- the calls ---------------------------------------------------------------------------
 
+    def pulls_of_commit(self, sha: str) -> Iterator[dict[str, Any]]:
+        """The pull requests a commit belongs to (for a merge commit: the one merged)."""
+        yield from self._pages(f"/repos/{self._repo}/commits/{sha}/pulls?per_page=100")
+
     def issue_comments(self, number: int) -> Iterator[dict[str, Any]]:
         yield from self._pages(f"/repos/{self._repo}/issues/{number}/comments?per_page=100")
 

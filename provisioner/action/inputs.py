@@ -41,6 +41,8 @@ class Inputs:
     github_token: str = field(repr=False)
     comment: bool
     comment_author: str
+    # apply on a push: only the changes the merged pull request's plan comment showed.
+    require_review: bool
     backend: str
     api_url: str
     args: tuple[str, ...]
@@ -112,6 +114,9 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
     comment = environ.get("INPUT_COMMENT", "true").strip().lower()
     if comment not in ("true", "false"):
         raise InputError(f"the `comment` input must be true or false; got {comment!r}")
+    review = environ.get("INPUT_REQUIRE_REVIEW", "true").strip().lower()
+    if review not in ("true", "false"):
+        raise InputError(f"the `require-review` input must be true or false; got {review!r}")
     try:
         args = tuple(shlex.split(environ.get("INPUT_ARGS", "")))
     except ValueError as error:
@@ -124,6 +129,7 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
         github_token=environ.get("INPUT_GITHUB_TOKEN", "").strip(),
         comment=comment == "true",
         comment_author=environ.get("INPUT_COMMENT_AUTHOR", "").strip() or "github-actions[bot]",
+        require_review=review == "true",
         backend=environ.get("INPUT_BACKEND", "").strip(),
         api_url=environ.get("INPUT_API_URL", "").strip(),
         args=args,

@@ -30,6 +30,16 @@ def dir_marker(directory: str) -> str:
     return f"<!-- dir: {directory} -->"
 
 
+DIGEST_MARKER = re.compile(r"<!-- provisioner-changes-digest: (sha256:[0-9a-f]{64}) -->")
+HEAD_MARKER = re.compile(r"<!-- provisioner-head: ([0-9a-f]{7,64}) -->")
+
+
+def reviewed(body: str) -> tuple[str | None, str | None]:
+    """The changes digest and the head commit a plan comment records (None: not there)."""
+    digest, head = DIGEST_MARKER.search(body), HEAD_MARKER.search(body)
+    return (digest[1] if digest else None, head[1] if head else None)
+
+
 def plan_comment_prefix(directory: str) -> str:
     """How the sticky comment starts, and so how it is found again."""
     return f"{PLAN_MARKER}\n{dir_marker(directory)}\n"
@@ -85,8 +95,15 @@ def plan_comment(
     artifact: str,
 ) -> str:
     """The sticky pull-request comment: hidden markers, the verdict, the plan or the errors."""
+    # The digest and the commit up front, where no cut of the plan can reach: the merge's
+    # apply reads them (`apply --reviewed-digest`).
+    digest = DIGEST_MARKER.search(markdown) if code in (0, 2) else None
+    markers = (f"{digest[0]}\n" if digest else "") + (
+        f"<!-- provisioner-head: {sha} -->\n" if re.fullmatch(r"[0-9a-f]{7,64}", sha) else ""
+    )
     head = (
-        f"{plan_comment_prefix(directory)}### provisioner plan `{directory}`: {verdict(code)}\n\n"
+        f"{plan_comment_prefix(directory)}{markers}"
+        f"### provisioner plan `{directory}`: {verdict(code)}\n\n"
     )
     footer = f"\n\n{_footer(sha, run_url)}\n"
     # What is left for the plan, with room for the cut note (a few hundred characters).

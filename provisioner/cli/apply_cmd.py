@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from provisioner.cli.options import (
 )
 from provisioner.cli.run import execute, run_options, smoke_option
 from provisioner.cli.session import Session, connect, load
+from provisioner.plan.document import changes_digest
 from provisioner.plan.model import Plan
 from provisioner.plan.safety import FLAG
 from provisioner.render.text import render_plan
@@ -33,6 +35,24 @@ def _saved(session: Session, path: Path) -> Plan:
     )
 
 
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def _as_reviewed(plan: Plan, reviewed: str) -> None:
+    """Refuse, before anything is sent, a plan other than the one a review saw."""
+    now = changes_digest(plan)
+    if now == reviewed:
+        return
+    raise ProvisionerError.because(
+        f"this plan is not the one that was reviewed: its changes digest is {now}, the review "
+        f"saw {reviewed}. Nothing was changed",
+        note="since the review a spec changed (another merge), an endpoint was changed outside "
+        "provisioner, or a revision moved upstream: the plan above is what would be applied "
+        "now. To apply it, get it reviewed (push to the pull request or re-run its plan, then "
+        "merge), or read it and apply by hand",
+    )
+
+
 @click.command(
     epilog=examples(
         "provisioner apply --dir endpoints",
@@ -40,6 +60,7 @@ def _saved(session: Session, path: Path) -> Plan:
         "provisioner apply plan.json   # exactly the saved, reviewed plan",
         "provisioner apply --target 'chat-*'",
         "provisioner apply --no-smoke   # skip the specs' smoke tests",
+        "provisioner apply --auto-approve --reviewed-digest sha256:...   # only what was reviewed",
     )
 )
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
@@ -48,6 +69,14 @@ def _saved(session: Session, path: Path) -> Plan:
 @resend_secrets_option
 @allow_mass_delete_option
 @target_option
+@click.option(
+    "--reviewed-digest",
+    envvar="PROVISIONER_REVIEWED_DIGEST",
+    default=None,
+    metavar="sha256:HEX",
+    help="Apply only if the plan's changes digest is this one (the digest the reviewed plan "
+    "showed); otherwise change nothing and exit 1 (env: PROVISIONER_REVIEWED_DIGEST).",
+)
 @click.pass_obj
 def apply(
     context: Context,
@@ -58,9 +87,15 @@ def apply(
     resend_secrets: bool,
     allow_mass_delete: bool,
     targets: tuple[str, ...],
+    reviewed_digest: str | None,
     **run: Any,
 ) -> None:
     """Make the live endpoints match the specs under --dir (or exactly the saved PLAN_FILE)."""
+    if reviewed_digest is not None and not DIGEST.fullmatch(reviewed_digest):
+        raise click.BadParameter(
+            "a changes digest is 'sha256:' and 64 hexadecimal digits, as a plan prints it",
+            param_hint="--reviewed-digest",
+        )
     planning = (
         (resend_secrets, "--resend-secrets"),
         (allow_mass_delete, FLAG),
@@ -89,6 +124,8 @@ def apply(
                 targets=targets,
             )
         echo_plan(context, render_plan(plan))
+        if reviewed_digest is not None:
+            _as_reviewed(plan, reviewed_digest)
         # As Terraform's `apply PLANFILE`: saving the plan was its review, so it is approved.
         run["auto_approve"] = run["auto_approve"] or plan_file is not None
         execute(session, plan, verb="apply", **run)

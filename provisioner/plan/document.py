@@ -38,7 +38,8 @@ from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 
 # 1.1: state_serial; 1.2: targets; 1.3: spec_dir; 1.4: per change `actions`, `cost`, `warnings`,
 # and the stack's `cost` totals; 1.5: `now`, per change `schedule`, per footprint `week`;
-# 1.6: `provisioner_version`. The JSON Schema of this document is `plan.schema.json`.
+# 1.6: `provisioner_version`, `changes_digest`. The JSON Schema of this document is
+# `plan.schema.json`.
 FORMAT_VERSION = "1.6"
 
 
@@ -240,6 +241,41 @@ def _change_to_json(change: ResourceChange) -> dict[str, Any]:
     }
 
 
+# In a markdown plan (a pull-request comment): `<!-- provisioner-changes-digest: sha256:... -->`.
+DIGEST_MARKER = "provisioner-changes-digest:"
+
+
+def changes_digest(plan: Plan) -> str:
+    """A digest of what applying `plan` would do, and of nothing else: each change's endpoint,
+    action and steps, the fields that differ (before and after), the complete configuration it
+    sends (every revision resolved to its commit) and where its secrets come from. Not when
+    the plan was made, by which version, its costs, reasons or what else was seen: a plan made
+    again of the same specs and the same live endpoints has the same digest, and any change
+    in what would be done (a spec, a hand edit of an endpoint, a branch that moved upstream)
+    gives another. `apply --reviewed-digest` compares it with the one a review saw."""
+    changes = [
+        {
+            "address": change.address,
+            "action": change.action.value,
+            "steps": [step.value for step in change.steps],
+            "fields": [[f.path, f.before, f.after, f.sensitive] for f in change.fields],
+            "desired": None if change.desired is None else config_to_json(change.desired),
+            "sends": sorted(change.sends),
+            "secrets_from_env": None
+            if change.secrets is None
+            else dict(sorted(change.secrets.items())),
+        }
+        for change in sorted(plan.actionable, key=lambda c: c.address)
+    ]
+    body = json.dumps(
+        {"stack": plan.stack, "destroy": plan.destroy, "changes": changes},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+
+
 def note_to_json(note: ScheduleNote) -> dict[str, Any]:
     data = asdict(note)
     data["week"] = [list(share) for share in note.week]
@@ -326,6 +362,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "targets": list(plan.targets),
         "spec_dir": None if plan.spec_dir is None else asdict(plan.spec_dir),
         "now": plan.now,
+        "changes_digest": changes_digest(plan),
         "summary": {action.value: counts[action] for action in Action},
         "cost": _totals_to_json(plan),
         "changes": [_change_to_json(c) for c in plan.changes],

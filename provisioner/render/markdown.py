@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from provisioner.plan.cost import Footprint, Range
+from provisioner.plan.document import DIGEST_MARKER, changes_digest
 from provisioner.plan.estimate import totals
 from provisioner.plan.model import (
     DEFAULT_BRANCH,
@@ -353,8 +354,8 @@ def render_markdown(plan: Plan, *, budget: int = BUDGET) -> str:
         ]
     listed = _order([c for c in plan.changes if c.is_change or c.refused])
     if not listed:
-        return "\n".join(lines) + "\n"
-    note_room = 400  # the closing note, when anything is left out
+        return "\n".join([*lines, "", _digest_line(plan)]) + "\n"
+    note_room = 600  # the closing note, when anything is left out, and the digest line
     size = sum(len(line) + 1 for line in lines) + len(TABLE_HEAD) + note_room
     rows: list[str] = []
     for change in listed[:MAX_TABLE_ROWS]:
@@ -384,4 +385,12 @@ def render_markdown(plan: Plan, *, budget: int = BUDGET) -> str:
             f"_The details of {left} more endpoint(s) are left out to fit a comment; "
             "`provisioner show-plan PLAN` (or `plan`) shows every change._",
         ]
+    lines += ["", _digest_line(plan)]
     return "\n".join(lines) + "\n"
+
+
+def _digest_line(plan: Plan) -> str:
+    """What a merge's apply checks against (`apply --reviewed-digest`): shown, and in a hidden
+    marker a script finds without parsing the rest."""
+    digest = changes_digest(plan)
+    return f"<sub>Changes digest: `{digest}`</sub><!-- {DIGEST_MARKER} {digest} -->"

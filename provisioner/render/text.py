@@ -15,6 +15,7 @@ from typing import Any
 
 from provisioner.hub.models import Config
 from provisioner.plan import ownership
+from provisioner.plan.document import changes_digest
 from provisioner.plan.model import (
     DEFAULT_BRANCH,
     Action,
@@ -229,6 +230,7 @@ def render_plan(plan: Plan) -> str:
         lines.append(f"No changes: {unchanged} {noun}.{_settling(plan)}")
     else:
         lines.append(counts_line(plan))
+        lines.append(f"Changes digest: {changes_digest(plan)}")
     lines.extend(_unchanged_schedules(plan))
     return "\n".join(lines) + "\n"
 

@@ -33,6 +33,7 @@ class State:
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # issue -> comments
     issues: list[dict[str, Any]] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    pulls: list[dict[str, Any]] = field(default_factory=list)  # merged pull requests
     requests: list[Recorded] = field(default_factory=list)
     next_id: int = 1000
 
@@ -56,6 +57,18 @@ class FakeGitHub:
         self._thread.join()
 
     # -- what a test arranges and reads --------------------------------------------------------
+
+    def merge(self, number: int, *, merge_commit_sha: str, head_sha: str) -> None:
+        """Pull request `number` (whose last commit is `head_sha`) merged as `merge_commit_sha`."""
+        self.state.pulls.append(
+            {
+                "number": number,
+                "html_url": f"https://github.test/{self.state.repository}/pull/{number}",
+                "merged_at": "2027-03-24T10:00:00Z",
+                "merge_commit_sha": merge_commit_sha,
+                "head": {"sha": head_sha},
+            }
+        )
 
     def add_comment(self, issue: int, body: str, login: str = BOT) -> dict[str, Any]:
         with self.lock:
@@ -93,6 +106,10 @@ class FakeGitHub:
             return 404, {"message": "Not Found"}
         route = path[len(repo) :]
         page = int(query.get("page", ["1"])[0])
+        if (found := re.fullmatch(r"/commits/([0-9a-f]+)/pulls", route)) and method == "GET":
+            sha = found[1]
+            listed = [p for p in self.state.pulls if p["merge_commit_sha"] == sha]
+            return "page", listed, page
         if found := re.fullmatch(r"/issues/(\d+)/comments", route):
             issue = int(found[1])
             if method == "GET":

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from provisioner.emulator import Emulator
-from tests.action.conftest import PR_NUMBER, Run
+from tests.action.conftest import HEAD_SHA, PR_NUMBER, Run
 from tests.action.fake_github import FakeGitHub
 from tests.reconcile.helpers import write_spec
 
@@ -30,6 +30,7 @@ def test_every_secret_value_is_masked_given_to_provisioner_and_printed_nowhere(
     given = json.dumps({"SUPPORT_API_KEY": SECRET, "SUPPORT_PEM": MULTILINE, "UNUSED": SECOND})
 
     plan = run_action(instant_emulator, command="plan", secrets=given)
+    github.merge(PR_NUMBER, merge_commit_sha=HEAD_SHA, head_sha=HEAD_SHA)
     push = {"event": {}, "event_name": "push"}
     apply = run_action(instant_emulator, command="apply", secrets=given, **push)
 
