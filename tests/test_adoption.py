@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import zipfile
@@ -296,3 +297,81 @@ def test_the_action_s_script_from_the_wheel_comments_the_plan_then_applies_on_me
         drift = action("drift", "schedule", {})
         assert (drift["exit-code"], drift["has-changes"]) == ("0", "false")
         assert github.issues() == []
+
+
+def _dev_tool(name: str) -> str:
+    """A checker of the dev extra (beside this Python): what a team would run in its own CI."""
+    tool = Path(sys.executable).parent / name
+    if not tool.is_file():
+        pytest.fail(f"{name} is not installed: `pip install -e '.[dev]'`")
+    return str(tool)
+
+
+def test_what_init_writes_passes_zizmor_and_actionlint_in_the_team_s_repository(
+    installed: Installed, tmp_path: Path
+) -> None:
+    repo = _initialised(installed, tmp_path)
+    assert installed.run("init", "--schedules", cwd=repo).returncode == 0
+    # zizmor finds the policy init wrote (.github/zizmor.yml) by itself, as in the team's CI.
+    audited = _run(
+        [_dev_tool("zizmor"), "--offline", "--no-progress", "--color=never", "."], cwd=repo
+    )
+    assert audited.returncode == 0, audited.stdout + audited.stderr
+    assert "No findings to report" in audited.stdout + audited.stderr
+    linted = _run(
+        [
+            _dev_tool("actionlint"),
+            "-no-color",
+            f"-shellcheck={_dev_tool('shellcheck')}",
+        ],
+        cwd=repo,
+    )
+    assert (linted.returncode, linted.stdout + linted.stderr) == (0, "")
+
+
+def _console_blocks(section: str) -> list[list[str]]:
+    """The commands of each ```console block of the README's `section`, comments dropped."""
+    readme = (CHECKOUT / "README.md").read_text()
+    start = readme.index(f"\n## {section}\n")
+    end = readme.index("\n## ", start + 1)
+    blocks = re.findall(r"```console\n(.*?)```", readme[start:end], flags=re.DOTALL)
+    return [
+        [line.split("  #")[0].rstrip() for line in block.splitlines() if line.strip()]
+        for block in blocks
+    ]
+
+
+def test_the_readme_s_adopt_section_works_as_printed(installed: Installed, tmp_path: Path) -> None:
+    """The commands of "Adopt it in your repository", run as printed in a shell whose
+    `provisioner` is the installed wheel. Two stand-ins, said here: the install line installs
+    the wheel just built (the release is not on the index yet), and the emulator listens on a
+    free port instead of 8790 (the same text, another number)."""
+    setup, trial = _console_blocks("Adopt it in your repository")
+    assert setup[0] == "pip install 'hf-endpoints-provisioner[s3]'"
+    assert trial[1].startswith("provisioner emulator --config emulator.json &")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    script = "\n".join(
+        [
+            "set -euo pipefail",
+            f'export PATH="{installed.bin}:$PATH"',
+            "mkdir my-endpoints && git -C my-endpoints init -q",
+            *setup[1:],
+            *(line.replace("8790", port) for line in trial),
+        ]
+    )
+    script = script.replace(
+        "provisioner emulator --config emulator.json &",
+        f"provisioner emulator --config emulator.json --port {port} --speed 50 > emulator.log &"
+        "\nEMULATOR=$!; trap 'kill $EMULATOR' EXIT"
+        f"\nfor _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:{port}/ && break;"
+        " sleep 0.1; done",
+    )
+    done = _run(["bash", "-c", script], cwd=tmp_path, env=installed.env)
+    assert done.returncode == 0, script + "\n" + done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert "endpoints: 1 endpoint spec valid (stack 'my-endpoints')" in out
+    assert "+ my-org/flan-t5-base: create" in out
+    assert "Apply complete: 1 created." in out
+    assert "my-org/flan-t5-base  running" in out

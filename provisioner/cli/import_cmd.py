@@ -34,17 +34,22 @@ MODELINE = "# yaml-language-server: $schema={path}\n"
 # Where the schema is not in the repository (provisioner installed from PyPI): a path to it
 # would name this machine's virtualenv, so the header says how to get one instead.
 NO_MODELINE = (
-    "# Editor schema: run `provisioner schema > endpoint.schema.json` in the repository and\n"
-    "# point a `yaml-language-server` modeline here at it, by a path relative to this file.\n"
+    "# Editor schema: `mkdir -p schemas && provisioner schema > schemas/endpoint.schema.json`\n"
+    "# at the repository's root (`provisioner init` writes it too); specs imported after that\n"
+    "# get a `yaml-language-server` modeline pointing at it.\n"
 )
 
 
 def _schema_line(target: Path) -> str:
-    """A modeline relative to the spec, when the shipped schema is in the same git repository
-    (it then works wherever the repository is cloned); else how to make one."""
+    """A modeline relative to the spec, when the repository holds the schema: the copy
+    `provisioner init` wrote (`schemas/`), or the shipped one in this checkout (it then works
+    wherever the repository is cloned); else how to make one."""
     shipped = Path(str(resources.files("provisioner.spec").joinpath(SCHEMA_FILE))).resolve()
     here = target.parent.resolve()
     root = git_root(here)
+    written = None if root is None else root / "schemas" / SCHEMA_FILE
+    if written is not None and written.is_file():
+        return MODELINE.format(path=Path(os.path.relpath(written, here)).as_posix())
     if root is None or not shipped.is_relative_to(root) or ".venv" in shipped.parts:
         return NO_MODELINE
     return MODELINE.format(path=Path(os.path.relpath(shipped, here)).as_posix())

@@ -33,6 +33,10 @@ from provisioner.spec.secrets import redact
 # `--help` lists them. The line is kept here so that `--help` imports no command (and so not
 # huggingface_hub); a test holds it equal to each command's own first sentence.
 COMMAND_TABLE = {
+    "init": (
+        "provisioner.cli.init_cmd:init",
+        "Scaffold a specs repository in DIR: settings, a starter spec, schemas, workflows, hooks.",
+    ),
     "validate": (
         "provisioner.cli.validate:validate",
         "Check every spec under --dir: schema, cross-field rules, duplicates, policies.",
