@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem
 
 from provisioner import DISTRIBUTION, REPOSITORY, __version__
 from provisioner.cli.options import examples
@@ -215,6 +216,8 @@ def _shown(path: Path) -> str:
     required=False,
     default=".",
     type=click.Path(path_type=Path),
+    # A folder (a file is refused with its own message below), so <TAB> offers folders only.
+    shell_complete=lambda ctx, param, incomplete: [CompletionItem(incomplete, type="dir")],
 )
 @click.option(
     "--stack",

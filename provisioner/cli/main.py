@@ -146,7 +146,9 @@ class LazyGroup(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
-        if name in COMMANDS or name.startswith("-"):
+        # While completing (resilient parsing), an unknown word completes to nothing, as in
+        # click: an error here would be printed into the user's command line at each <TAB>.
+        if name in COMMANDS or name.startswith("-") or ctx.resilient_parsing:
             return super().resolve_command(ctx, args)
         close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
         hint = f" Did you mean {close[0]!r}?" if close else ""
