@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -321,7 +322,11 @@ def _has_all(path: Path, wanted: str) -> bool:
 
 def _next_steps(directory: Path) -> None:
     specs = directory / SPEC_DIR
-    dir_option = "" if specs.resolve() == Path(SPEC_DIR).resolve() else f" --dir {_shown(specs)}"
+    dir_option = (
+        ""
+        if specs.resolve() == Path(SPEC_DIR).resolve()
+        else f" --dir {shlex.quote(_shown(specs))}"
+    )
     steps = [
         (f"provisioner validate{dir_option}", "checks the specs; no token needed"),
         (f"provisioner plan{dir_option}", "with HF_TOKEN set: what apply would create"),
