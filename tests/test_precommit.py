@@ -1,7 +1,7 @@
 """The `provisioner-validate` hook of `.pre-commit-hooks.yaml`, run as a user's pre-commit runs it.
 
 `pre-commit try-repo` installs this repository into pre-commit's own virtualenv (pip, from the
-index for the dependencies) and runs the hook in a specs repository. try-repo of a local path
+index for the dependencies) and runs the hook in a specs repository made by `provisioner init`. try-repo of a local path
 takes the repository's HEAD (or a shadow commit of uncommitted changes), so the test copies the
 working tree as it is into a fresh git repository first: what is tested is what is on disk, not
 the last commit.
@@ -33,18 +33,7 @@ _NOT_PUBLISHED = shutil.ignore_patterns(
     "acceptance-report.md",
 )
 
-SETTINGS = "stack: hooked\nnamespace: acme\n"
-SPEC = (
-    "name: chat\n"
-    "model:\n"
-    "  repository: gpt2\n"
-    "compute:\n"
-    "  vendor: aws\n"
-    "  region: us-east-1\n"
-    "  accelerator: cpu\n"
-    "  instance_type: intel-spr\n"
-    "  instance_size: x2\n"
-)
+PROVISIONER = Path(sys.executable).parent / "provisioner"
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -87,17 +76,20 @@ def _try_repo(hooks: Path, specs: Path, env: dict[str, str]) -> subprocess.Compl
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_the_hook_passes_a_valid_stack_and_reports_a_broken_spec_with_its_position(
+def test_the_hook_passes_what_init_wrote_and_reports_a_broken_spec_with_its_position(
     tmp_path: Path,
 ) -> None:
     hooks = tmp_path / "provisioner"
     shutil.copytree(CHECKOUT, hooks, ignore=_NOT_PUBLISHED)
     _repository(hooks)
 
+    # A specs repository as a user starts one: `provisioner init`, committed.
     specs = tmp_path / "specs"
-    (specs / "endpoints").mkdir(parents=True)
-    (specs / "endpoints" / "_settings.yaml").write_text(SETTINGS)
-    (specs / "endpoints" / "chat.yaml").write_text(SPEC)
+    subprocess.run(
+        [str(PROVISIONER), "init", str(specs), "--namespace", "acme"],
+        check=True,
+        capture_output=True,
+    )
     _repository(specs)
 
     env = {
@@ -114,11 +106,16 @@ def test_the_hook_passes_a_valid_stack_and_reports_a_broken_spec_with_its_positi
     assert "provisioner validate" in passed.stdout
     assert "Passed" in passed.stdout
 
-    # Line 9, column 18: the value of instance_size.
-    (specs / "endpoints" / "chat.yaml").write_text(SPEC.replace("x2", "huge"))
+    starter = specs / "endpoints" / "flan-t5-base.yaml"
+    lines = starter.read_text().splitlines(keepends=True)
+    row = next(i for i, line in enumerate(lines) if "instance_size:" in line)
+    column = lines[row].index("x2") + 1
+    lines[row] = lines[row].replace("x2", "huge")
+    starter.write_text("".join(lines))
     _git(specs, "commit", "-q", "-am", "break it")
     failed = _try_repo(hooks, specs, env)
     assert failed.returncode != 0, failed.stdout
     assert "Failed" in failed.stdout
-    assert "endpoints/chat.yaml:9:18: error: " in failed.stdout, failed.stdout
+    where = f"endpoints/flan-t5-base.yaml:{row + 1}:{column}: error: compute.instance_size: "
+    assert where in failed.stdout, failed.stdout
     assert "huge" in failed.stdout
