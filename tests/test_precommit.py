@@ -1,10 +1,10 @@
 """The `provisioner-validate` hook of `.pre-commit-hooks.yaml`, run as a user's pre-commit runs it.
 
 `pre-commit try-repo` installs this repository into pre-commit's own virtualenv (pip, from the
-index for the dependencies) and runs the hook in a specs repository made by `provisioner init`. try-repo of a local path
-takes the repository's HEAD (or a shadow commit of uncommitted changes), so the test copies the
-working tree as it is into a fresh git repository first: what is tested is what is on disk, not
-the last commit.
+index for the dependencies) and runs the hook in a specs repository made by `provisioner init`.
+try-repo of a local path takes the repository's HEAD (or a shadow commit of uncommitted
+changes), so the test copies the working tree as it is into a fresh git repository first: what
+is tested is what is on disk, not the last commit.
 """
 
 from __future__ import annotations
