@@ -105,6 +105,7 @@ def test_the_distribution_is_ours_builds_without_warnings_and_passes_twine_check
         "provisioner/spec/settings.schema.json",
         "provisioner/plan/plan.schema.json",
         "provisioner/emulator/hardware.json",
+        "provisioner/emulator/README.md",  # `provisioner emulator --readme`
     ):
         assert data in names, data
 
@@ -151,6 +152,10 @@ def test_the_installed_tool_is_the_wheel_not_this_checkout(
     assert where.returncode == 0, where.stderr
     assert not where.stdout.strip().startswith(str(CHECKOUT))
     assert where.stdout.strip().startswith(str(installed.bin.parent))
+    # The emulator's reference comes with it, read from the installed package.
+    readme = installed.run("emulator", "--readme", cwd=tmp_path)
+    assert readme.returncode == 0, readme.stderr
+    assert readme.stdout.startswith("# `provisioner.emulator`: ")
     # No dev tool came with it.
     assert not (installed.bin / "pytest").exists()
     assert not (installed.bin / "mutmut").exists()

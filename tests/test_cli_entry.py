@@ -38,7 +38,7 @@ def test_every_command_s_help_shows_examples_that_name_the_command(
     from provisioner.cli.main import COMMANDS
     from tests.support.cli import run
 
-    for name in [c for c in COMMANDS if c not in ("emulator", "hf", "state")]:
+    for name in [c for c in COMMANDS if c not in ("hf", "state")]:
         shown = run(capsys, name, "--help")
         assert shown.code == 0, (name, shown.err)
         examples = shown.out.split("Examples:", 1)

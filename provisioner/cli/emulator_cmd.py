@@ -7,6 +7,7 @@ are usage errors with a one-line message, never a traceback.
 
 from __future__ import annotations
 
+import importlib.resources
 import logging
 import signal
 import sys
@@ -17,11 +18,55 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from provisioner.cli.options import examples
+
 if TYPE_CHECKING:
     from provisioner.emulator import Emulator
 
+# The admin routes as `--help` lists them. Written here, not read from
+# `provisioner.emulator.admin.ROUTES` (the list the server answers from), so that `--help`
+# imports no emulator module; tests/emulator/test_emulator_help.py holds the two equal.
+ADMIN_HELP = (
+    ("GET|DELETE", "/admin/requests", "the request log, oldest first / clear it"),
+    ("GET|POST|DELETE", "/admin/faults", "scripted faults: list / add one / clear"),
+    ("GET|POST", "/admin/clock", 'emulated time / advance it: {"advance": seconds}'),
+    ("POST", "/admin/reset", "forget endpoints, faults and the request log"),
+    ("POST", "/admin/seed", 'load a fleet: {"namespace", "endpoints": [create bodies]}'),
+    ("POST", "/admin/models", 'add a model repository or move a branch: {"repository"}'),
+)
 
-@click.command("emulator")
+_EPILOG = (
+    "\b\nAdmin routes (no token; not in the request log):\n"
+    + "\n".join(f"  {methods:<16} {route:<16} {effect}" for methods, route, effect in ADMIN_HELP)
+    + "\n\n"
+    + examples(
+        "provisioner emulator",
+        "provisioner emulator --port 0 --speed 0 --data emulator.json",
+        "provisioner emulator --fault-rate 0.1 --seed 7 --latency-ms 50",
+        "provisioner emulator --readme | less",
+    )
+)
+
+
+def _readme_text() -> str:
+    """The emulator's README, as installed with the package (a wheel carries it)."""
+    # From the top package, already imported: naming `provisioner.emulator` would import it.
+    readme = importlib.resources.files("provisioner") / "emulator" / "README.md"
+    return readme.read_text(encoding="utf-8")
+
+
+def _print_readme(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    try:
+        text = _readme_text()
+    except OSError as err:
+        raise click.ClickException(f"the emulator's README is not installed: {err}") from err
+    click.echo(text, nl=not text.endswith("\n"))
+    ctx.exit(0)
+
+
+@click.command("emulator", epilog=_EPILOG)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
     "--port",
@@ -64,6 +109,14 @@ if TYPE_CHECKING:
     help="Probability of a random 429/500/503 on /v2 API calls.",
 )
 @click.option("--seed", type=int, help="Seed for the random faults (deterministic runs).")
+@click.option(
+    "--readme",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_readme,
+    help="Print the emulator's reference (routes, states, faults, config file) and exit.",
+)
 def emulator(
     *,
     host: str,
@@ -75,7 +128,20 @@ def emulator(
     fault_rate: float,
     seed: int | None,
 ) -> None:
-    """Run a local emulator of the Hugging Face Inference Endpoints API."""
+    """Run a local emulator of the Hugging Face Inference Endpoints API.
+
+    It prints its URL on stdout, then serves until Ctrl-C. Point provisioner (or `provisioner hf`)
+    at it:
+
+    \b
+      PROVISIONER_API_URL=http://127.0.0.1:8790 HF_TOKEN=hf_demo provisioner plan
+
+    By default the token hf_demo (user demo) may manage the namespace acme; --config FILE (JSON)
+    sets users, tokens, orgs, quotas and durations. Model repositories: gpt2,
+    Qwen/Qwen2.5-7B-Instruct and others the examples use are built in; `POST /admin/models
+    {"repository": "org/model"}` adds one (or moves a branch, as a push would). The full
+    reference: `provisioner emulator --readme`.
+    """
     emu = _build(
         speed=speed,
         latency_ms=latency_ms,

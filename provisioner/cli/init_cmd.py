@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem
 
 from provisioner import DISTRIBUTION, REPOSITORY, __version__
 from provisioner.cli.options import examples
@@ -215,6 +217,8 @@ def _shown(path: Path) -> str:
     required=False,
     default=".",
     type=click.Path(path_type=Path),
+    # A folder (a file is refused with its own message below), so <TAB> offers folders only.
+    shell_complete=lambda ctx, param, incomplete: [CompletionItem(incomplete, type="dir")],
 )
 @click.option(
     "--stack",
@@ -318,7 +322,11 @@ def _has_all(path: Path, wanted: str) -> bool:
 
 def _next_steps(directory: Path) -> None:
     specs = directory / SPEC_DIR
-    dir_option = "" if specs.resolve() == Path(SPEC_DIR).resolve() else f" --dir {_shown(specs)}"
+    dir_option = (
+        ""
+        if specs.resolve() == Path(SPEC_DIR).resolve()
+        else f" --dir {shlex.quote(_shown(specs))}"
+    )
     steps = [
         (f"provisioner validate{dir_option}", "checks the specs; no token needed"),
         (f"provisioner plan{dir_option}", "with HF_TOKEN set: what apply would create"),

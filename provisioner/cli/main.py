@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any, NoReturn
 
 import click
+from click.shell_completion import CompletionItem
 
 from provisioner import DISTRIBUTION, __version__
 from provisioner.cli.context import Context
@@ -93,6 +94,10 @@ COMMAND_TABLE = {
         "provisioner.cli.emulator_cmd:emulator",
         "Run a local emulator of the Hugging Face Inference Endpoints API.",
     ),
+    "completion": (
+        "provisioner.cli.completion_cmd:completion",
+        "Print the tab-completion script of SHELL (bash, zsh or fish) for provisioner.",
+    ),
     "hf": (
         "provisioner.cli.hf_cmd:hf",
         "Run `hf ARGS` (huggingface_hub's CLI) against --api-url, e.g. the emulator: "
@@ -117,6 +122,18 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """Tab completion of a command name (`provisioner pl<TAB>`), from `COMMAND_TABLE`: click's
+        own would import every command module to read its help. Options still complete as
+        click completes them (the group's own here; a command's once it is named, loaded)."""
+        names = [
+            CompletionItem(name, help=summary)
+            for name, (_, summary) in COMMAND_TABLE.items()
+            if name.startswith(incomplete)
+        ]
+        options = click.Command.shell_complete(self, ctx, incomplete)
+        return names + options
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
         if target is None:
@@ -129,7 +146,9 @@ class LazyGroup(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
-        if name in COMMANDS or name.startswith("-"):
+        # While completing (resilient parsing), an unknown word completes to nothing, as in
+        # click: an error here would be printed into the user's command line at each <TAB>.
+        if name in COMMANDS or name.startswith("-") or ctx.resilient_parsing:
             return super().resolve_command(ctx, args)
         close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
         hint = f" Did you mean {close[0]!r}?" if close else ""

@@ -21,6 +21,31 @@ from provisioner.emulator.lifecycle import State
 from provisioner.emulator.schema import Spec, parse_create
 from provisioner.emulator.wire import ApiError, Request, Response, json_response
 
+# Every admin route and the methods it answers: the one list. `handle_admin` answers 404 and 405
+# from it, and `provisioner emulator --help` lists it (tests/emulator/test_emulator_help.py holds
+# the help, this table and what the server answers equal). `/admin/models` is served by
+# `Models.admin` (the model repositories own their branches), the others below.
+ROUTES: dict[str, tuple[str, ...]] = {
+    "/admin/requests": ("GET", "DELETE"),
+    "/admin/faults": ("GET", "POST", "DELETE"),
+    "/admin/clock": ("GET", "POST"),
+    "/admin/reset": ("POST",),
+    "/admin/seed": ("POST",),
+    "/admin/models": ("POST",),
+}
+
+
+def check_route(req: Request) -> str:
+    """The admin route `req` asks for (`requests`, `faults` ...); 404 or 405 from `ROUTES`."""
+    segs = [unquote(s) for s in req.path.strip("/").split("/")][1:]
+    route = "/".join(segs)
+    allowed = ROUTES.get(f"/admin/{route}")
+    if allowed is None:
+        raise ApiError(404, f"no admin route '/admin/{route}'", prefix=False)
+    if req.method not in allowed:
+        raise _not_allowed(", ".join(allowed))
+    return route
+
 
 def handle_admin(
     req: Request,
@@ -31,27 +56,21 @@ def handle_admin(
     reset: Callable[[], None],
     seed: Callable[[str, list[Spec], State, str | None], int],
 ) -> Response:
-    segs = [unquote(s) for s in req.path.strip("/").split("/")][1:]
-    route = "/".join(segs)
+    route = check_route(req)
     if route == "requests":
         if req.method == "GET":
             return json_response(200, journal.entries())
-        if req.method == "DELETE":
-            return json_response(200, {"cleared": journal.clear()})
-        raise _not_allowed("GET, DELETE")
+        return json_response(200, {"cleared": journal.clear()})
     if route == "faults":
         return _faults(req, faults)
     if route == "clock":
         return _clock(req, clock)
     if route == "reset":
-        if req.method != "POST":
-            raise _not_allowed("POST")
         reset()
         return json_response(200, {"reset": True})
     if route == "seed":
-        if req.method != "POST":
-            raise _not_allowed("POST")
         return _seed(req, seed)
+    # In ROUTES but served elsewhere (`/admin/models`, by the service): never reached from it.
     raise ApiError(404, f"no admin route '/admin/{route}'", prefix=False)
 
 
@@ -64,10 +83,8 @@ def _faults(req: Request, faults: Faults) -> Response:
             return json_response(201, faults.add(_json(req)))
         except FaultError as err:
             raise ApiError(400, f"invalid fault: {err}") from err
-    if req.method == "DELETE":
-        faults.clear()
-        return json_response(200, {"cleared": True})
-    raise _not_allowed("GET, POST, DELETE")
+    faults.clear()
+    return json_response(200, {"cleared": True})
 
 
 def _clock(req: Request, clock: Clock) -> Response:
@@ -86,8 +103,6 @@ def _clock(req: Request, clock: Clock) -> Response:
             clock.advance(float(seconds))
         except ValueError as err:
             raise ApiError(400, str(err)) from err
-    elif req.method != "GET":
-        raise _not_allowed("GET, POST")
     now = clock.now()
     return json_response(200, {"now": now, "time": clock.iso(now), "speed": clock.speed})
 

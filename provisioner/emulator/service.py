@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from provisioner.emulator.admin import handle_admin
+from provisioner.emulator.admin import check_route, handle_admin
 from provisioner.emulator.auth import Directory
 from provisioner.emulator.clock import Clock
 from provisioner.emulator.config import EmulatorConfig
@@ -77,7 +77,7 @@ class Service:
     def handle(self, req: Request) -> Response:
         trace = req.header("x-amzn-trace-id") or req.header("x-request-id") or uuid.uuid4().hex
         if req.path == "/admin/models":
-            resp = _guard(lambda: self.models.admin(req, _admin_json(req)))
+            resp = _guard(lambda: self._admin_models(req))
         elif req.path == "/admin" or req.path.startswith("/admin/"):
             resp = _guard(
                 lambda: handle_admin(
@@ -94,6 +94,10 @@ class Service:
                 self._sleep(self.config.latency_ms / 1000)
             resp = self._serve(req, trace)
         return replace(resp, headers=(*resp.headers, ("x-request-id", trace)))
+
+    def _admin_models(self, req: Request) -> Response:
+        check_route(req)  # 405 before the body is read, as for every admin route
+        return self.models.admin(req, _admin_json(req))
 
     def reset(self) -> None:
         """Forget every endpoint, fault and logged request (the clock keeps running)."""

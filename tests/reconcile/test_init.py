@@ -4,6 +4,7 @@ at once; an existing repository keeps every file it had."""
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 from collections.abc import Callable
 from importlib import resources
@@ -162,6 +163,18 @@ def test_the_next_steps_work_as_printed_from_another_folder(repo: Path, cli: Cli
     assert validated.code == 0, validated.text
 
 
+def test_the_next_steps_are_quoted_for_a_folder_with_a_space(repo: Path, cli: Cli) -> None:
+    """Pasted into a shell, `--dir "Team Specs/endpoints"` is one argument, not two."""
+    done = cli("init", "Team Specs")
+    assert done.code == 0, done.text
+    for verb in ("validate", "plan", "apply"):
+        step = next(line for line in done.out.splitlines() if f"provisioner {verb}" in line)
+        command = shlex.split(step, comments=True)
+        assert command == ["provisioner", verb, "--dir", "Team Specs/endpoints"], step
+    validated = cli(*shlex.split(step.replace("apply", "validate"), comments=True)[1:])
+    assert validated.code == 0, validated.text
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -181,6 +194,18 @@ def test_dir_that_is_a_file_is_one_clear_error(repo: Path, cli: Cli) -> None:
     (repo / "notes.txt").write_text("x")
     done = cli("init", "notes.txt")
     assert (done.code, done.err.strip()) == (1, "error: notes.txt is a file, not a folder")
+
+
+def test_a_dir_that_cannot_be_written_is_one_clear_error(repo: Path, cli: Cli) -> None:
+    """A folder that cannot be made (here: below a file; as root, permissions would not stop
+    it) is one line naming the file, and what was written before it."""
+    (repo / "notes.txt").write_text("x")
+    done = cli("init", "notes.txt/specs")
+    assert done.code == 1
+    assert done.err.splitlines() == [
+        "error: cannot write notes.txt/specs/endpoints/_settings.yaml: Not a directory",
+        "written so far: nothing",
+    ]
 
 
 def test_specs_imported_after_init_point_their_modeline_at_its_schema(

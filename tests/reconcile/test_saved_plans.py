@@ -38,7 +38,7 @@ def test_saved_plan_applies_exactly_and_holds_no_secret(
     text = saved.read_text()
     assert SECRET_VALUE not in text
     assert '"SUPPORT_ASSISTANT_API_KEY"' in text  # where the value will come from
-    assert json.loads(text)["format_version"] == "1.5"
+    assert json.loads(text)["format_version"] == "1.6"
     # Editing the specs after planning changes nothing: the saved plan is what gets applied.
     (specs / "dev" / "dialogpt.yaml").unlink()
     result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
