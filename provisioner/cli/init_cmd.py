@@ -24,6 +24,7 @@ from provisioner.cli.options import examples
 from provisioner.spec.backend import parse_url
 from provisioner.spec.diagnostics import ProvisionerError
 from provisioner.spec.schema import defaults_schema, endpoint_schema, settings_schema
+from provisioner.state.open import git_root
 
 SPEC_DIR = "endpoints"  # the workflows' `dir:` and `paths:` name it too
 SCHEMA_DIR = "schemas"  # outside the spec directory: its discovery warns of other files
@@ -304,7 +305,24 @@ def init(
         click.echo(f"  kept     {planned.path} (exists)")
         if planned.hint is not None and not _has_all(directory / planned.path, planned.text):
             click.echo(f"           {planned.hint}", nl=False)
+    _outside_root(directory)
     _next_steps(directory)
+
+
+def _outside_root(directory: Path) -> None:
+    """GitHub reads workflows, and pre-commit its config, only at a repository's root (and the
+    workflows name `endpoints` relative to it): say so when DIR is a folder inside one."""
+    root = git_root(directory.resolve())
+    if root is None or root == directory.resolve():
+        return
+    click.echo(
+        f"warning: {_shown(directory.resolve())} is inside the git repository {_shown(root)}: "
+        "GitHub runs only the workflows in the root's .github/workflows/, pre-commit reads only "
+        "the root's .pre-commit-config.yaml, and the workflows plan `endpoints` at the root. "
+        "Run `provisioner init` at the root, or move these files there and set the Action's "
+        "`dir:` and `paths:` to this folder's endpoints/",
+        err=True,
+    )
 
 
 def _has_all(path: Path, wanted: str) -> bool:

@@ -161,6 +161,13 @@ def test_the_next_steps_work_as_printed_from_another_folder(repo: Path, cli: Cli
     assert command == ["provisioner", "validate", "--dir", "team-specs/endpoints"]
     validated = cli(*command[1:])
     assert validated.code == 0, validated.text
+    # A folder inside the repository: GitHub and pre-commit would not find what init wrote.
+    assert "warning: team-specs is inside the git repository .: GitHub runs only" in done.err
+
+
+def test_at_the_repository_s_root_there_is_nothing_to_warn_of(repo: Path, cli: Cli) -> None:
+    done = cli("init")
+    assert (done.code, done.err) == (0, "")
 
 
 def test_the_next_steps_are_quoted_for_a_folder_with_a_space(repo: Path, cli: Cli) -> None:
