@@ -22,8 +22,10 @@ from click.shell_completion import CompletionItem
 from provisioner import DISTRIBUTION, REPOSITORY, __version__
 from provisioner.cli.options import examples
 from provisioner.spec.backend import parse_url
-from provisioner.spec.diagnostics import ProvisionerError
+from provisioner.spec.diagnostics import Diagnostics, ProvisionerError
+from provisioner.spec.discover import yaml_files
 from provisioner.spec.schema import defaults_schema, endpoint_schema, settings_schema
+from provisioner.spec.stack import SETTINGS_NAMES, STACK_NAME_MAX
 from provisioner.state.open import git_root
 
 SPEC_DIR = "endpoints"  # the workflows' `dir:` and `paths:` name it too
@@ -128,7 +130,7 @@ def _scaffold(*, schedules: bool) -> list[Planned]:
 
 
 def _files(
-    stack: str, namespace: str | None, backend: str | None, *, schedules: bool
+    stack: str, namespace: str | None, backend: str | None, *, schedules: bool, settings_name: str
 ) -> list[Planned]:
     settings = SETTINGS.format(
         schema_dir=SCHEMA_DIR,
@@ -143,7 +145,7 @@ def _files(
     gitignore = "\n".join(GITIGNORE_LINES) + "\n"
     pre_commit = PRE_COMMIT.format(repository=REPOSITORY, version=__version__)
     return [
-        Planned(f"{SPEC_DIR}/_settings.yaml", settings),
+        Planned(f"{SPEC_DIR}/{settings_name}", settings),
         Planned(
             f"{SPEC_DIR}/{STARTER}.yaml", STARTER_SPEC.format(schema_dir=SCHEMA_DIR, name=STARTER)
         ),
@@ -168,7 +170,8 @@ def _indent(text: str) -> str:
 
 def default_stack(folder: Path) -> str:
     """A valid stack name from the repository's folder name (`ML Platform` -> `ml-platform`)."""
-    name = re.sub(r"[^a-z0-9]+", "-", folder.name.lower()).strip("-")[:40].strip("-")
+    name = re.sub(r"[^a-z0-9]+", "-", folder.name.lower()).strip("-")
+    name = name[:STACK_NAME_MAX].strip("-")
     return name or "endpoints"
 
 
@@ -193,10 +196,11 @@ def _checked(value: str | None, option: str, key: str) -> str | None:
 
 
 def _has_specs(folder: Path) -> bool:
-    """Whether the spec directory holds a spec already (an existing stack gets no starter)."""
-    return folder.is_dir() and any(
-        not path.name.startswith(("_", ".")) for path in folder.rglob("*.y*ml")
-    )
+    """Whether the spec directory holds a spec already (an existing stack gets no starter):
+    a YAML file as discovery finds them, whose name does not start with `_`."""
+    if not folder.is_dir():
+        return False
+    return any(not path.name.startswith("_") for path in yaml_files(folder, Diagnostics()))
 
 
 def _shown(path: Path) -> str:
@@ -257,9 +261,13 @@ def init(
     if directory.exists() and not directory.is_dir():
         raise ProvisionerError.because(f"{directory} is a file, not a folder")
     has_specs = _has_specs(directory / SPEC_DIR)
+    # `_settings.yml` counts as the settings file too: init never writes a second one.
+    settings_name = next(
+        (n for n in SETTINGS_NAMES if (directory / SPEC_DIR / n).exists()), SETTINGS_NAMES[0]
+    )
     # Specs without settings already form a stack named after their directory, and its
     # endpoints carry that name: another default would orphan them.
-    existing = has_specs and not (directory / SPEC_DIR / "_settings.yaml").exists()
+    existing = has_specs and not (directory / SPEC_DIR / settings_name).exists()
     stack = _checked(stack, "--stack", "stack") or (
         SPEC_DIR if existing else default_stack(directory.resolve())
     )
@@ -272,7 +280,9 @@ def init(
     created: list[Planned] = []
     kept: list[Planned] = []
     skipped = False
-    for planned in _files(stack, namespace, backend, schedules=schedules):
+    for planned in _files(
+        stack, namespace, backend, schedules=schedules, settings_name=settings_name
+    ):
         target = directory / planned.path
         if target.exists() or target.is_symlink():
             kept.append(planned)
@@ -291,7 +301,7 @@ def init(
             ) from error
         created.append(planned)
     where = _shown(directory.resolve())
-    settings = f"{SPEC_DIR}/_settings.yaml"
+    settings = f"{SPEC_DIR}/{settings_name}"
     named = f" (stack {stack!r})" if any(p.path == settings for p in created) else ""
     if created:
         click.echo(f"Initialised a provisioner repository in {where}{named}:")

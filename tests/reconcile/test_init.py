@@ -224,3 +224,18 @@ def test_specs_imported_after_init_point_their_modeline_at_its_schema(
     assert imported.code == 0, imported.text
     first = (repo / "endpoints" / "legacy.yaml").read_text().splitlines()[0]
     assert first == "# yaml-language-server: $schema=../schemas/endpoint.schema.json"
+
+
+def test_settings_named_yml_are_the_settings_and_no_second_file_is_written(
+    repo: Path, cli: Cli
+) -> None:
+    specs = repo / "endpoints"
+    specs.mkdir()
+    (specs / "_settings.yml").write_text("stack: team\n")
+    done = cli("init")
+    assert done.code == 0, done.text
+    assert not (specs / "_settings.yaml").exists()
+    assert "  kept     endpoints/_settings.yml (exists)\n" in done.out
+    validated = cli("validate")
+    assert validated.code == 0, validated.text
+    assert "(stack 'team')" in validated.out
