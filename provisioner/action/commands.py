@@ -175,16 +175,24 @@ def plan(session: Session) -> Result:
     return replace(result, comment_url=url)
 
 
-def _sticky_comment(session: Session, number: int, body: str) -> str:
-    """Update this stack's plan comment (found by its markers and its author, so a comment that
-    quotes the marker is never taken for it), or create it; its URL."""
-    github = session.github()
+def _plan_comment(session: Session, github: GitHub, number: int) -> dict[str, Any] | None:
+    """This stack's plan comment on pull request `number`, found by its markers and its author
+    (so a comment that quotes the marker is never taken for it); None when there is none."""
     prefix = texts.plan_comment_prefix(session.inputs.directory)
     author = session.inputs.comment_author
     for comment in github.issue_comments(number):
         login = (comment.get("user") or {}).get("login")
         if login == author and str(comment.get("body", "")).startswith(prefix):
-            return str(github.update_comment(int(comment["id"]), body).get("html_url", ""))
+            return comment
+    return None
+
+
+def _sticky_comment(session: Session, number: int, body: str) -> str:
+    """Update this stack's plan comment, or create it; its URL."""
+    github = session.github()
+    comment = _plan_comment(session, github, number)
+    if comment is not None:
+        return str(github.update_comment(int(comment["id"]), body).get("html_url", ""))
     return str(github.create_comment(number, body).get("html_url", ""))
 
 
@@ -210,20 +218,13 @@ def _reviewed_digest(session: Session) -> tuple[str, str]:
         )
     pr = merged[0]
     number, url = int(pr["number"]), str(pr.get("html_url", f"#{pr['number']}"))
-    prefix = texts.plan_comment_prefix(session.inputs.directory)
-    author = session.inputs.comment_author
-    comments = [
-        str(c.get("body", ""))
-        for c in github.issue_comments(number)
-        if (c.get("user") or {}).get("login") == author
-        and str(c.get("body", "")).startswith(prefix)
-    ]
-    if not comments:
+    comment = _plan_comment(session, github, number)
+    if comment is None:
         raise NotReviewed(
             f"pull request {url} has no plan comment for {session.inputs.directory} (its plan "
             "workflow did not run or did not finish)"
         )
-    digest, head = texts.reviewed(comments[0])
+    digest, head = texts.reviewed(str(comment.get("body", "")))
     if digest is None:
         raise NotReviewed(
             f"the plan comment of pull request {url} shows no plan (its plan had errors)"

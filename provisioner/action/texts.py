@@ -30,6 +30,8 @@ def dir_marker(directory: str) -> str:
     return f"<!-- dir: {directory} -->"
 
 
+# The marker `provisioner.plan.document.DIGEST_MARKER` names, as a markdown plan writes it
+# (spelt again here: this package imports nothing of the CLI's).
 DIGEST_MARKER = re.compile(r"<!-- provisioner-changes-digest: (sha256:[0-9a-f]{64}) -->")
 HEAD_MARKER = re.compile(r"<!-- provisioner-head: ([0-9a-f]{7,64}) -->")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from provisioner.cli.options import (
 )
 from provisioner.cli.run import execute, run_options, smoke_option
 from provisioner.cli.session import Session, connect, load
-from provisioner.plan.document import changes_digest
+from provisioner.plan.document import DIGEST_FORMAT, changes_digest
 from provisioner.plan.model import Plan
 from provisioner.plan.safety import FLAG
 from provisioner.render.text import render_plan
@@ -33,9 +32,6 @@ def _saved(session: Session, path: Path) -> Plan:
     return load_saved_plan(
         path, session.stack, session.api, session.identity, session.store, plan_command=again
     )
-
-
-DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def _as_reviewed(plan: Plan, reviewed: str) -> None:
@@ -91,7 +87,7 @@ def apply(
     **run: Any,
 ) -> None:
     """Make the live endpoints match the specs under --dir (or exactly the saved PLAN_FILE)."""
-    if reviewed_digest is not None and not DIGEST.fullmatch(reviewed_digest):
+    if reviewed_digest is not None and not DIGEST_FORMAT.fullmatch(reviewed_digest):
         raise click.BadParameter(
             "a changes digest is 'sha256:' and 64 hexadecimal digits, as a plan prints it",
             param_hint="--reviewed-digest",

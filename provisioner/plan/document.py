@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, fields
 from importlib import resources
 from pathlib import Path
@@ -243,6 +244,8 @@ def _change_to_json(change: ResourceChange) -> dict[str, Any]:
 
 # In a markdown plan (a pull-request comment): `<!-- provisioner-changes-digest: sha256:... -->`.
 DIGEST_MARKER = "provisioner-changes-digest:"
+# How a changes digest is written (plan.schema.json's `changes_digest` pattern says the same).
+DIGEST_FORMAT = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def changes_digest(plan: Plan) -> str:
