@@ -238,10 +238,16 @@ def _reviewed_digest(session: Session) -> tuple[str, str]:
     return digest, url
 
 
+# How each event's apply runs: nobody watches a merge's or a schedule's (a suspended stack
+# changes nothing), and a schedule's makes only the schedules' changes; a person started a
+# workflow_dispatch.
+UNATTENDED = {"push": ("--unattended",), "schedule": ("--scheduled",)}
+
+
 def apply(session: Session) -> Result:
     directory = session.inputs.directory
     checked = _run(session, "validate", "--dir", directory)
-    review: tuple[str, ...] = ()
+    review: tuple[str, ...] = UNATTENDED.get(session.runner.event_name, ())
     if checked.code == 0 and session.inputs.require_review and session.runner.event_name == "push":
         try:
             digest, url = _reviewed_digest(session)
@@ -251,7 +257,7 @@ def apply(session: Session) -> Result:
             _api_failure(session, "find the reviewed plan", error, "pull-requests: read")
             return Result(code=1, failed=True)
         session.workflow.log(f"Applying only the plan reviewed in {url} ({digest})")
-        review = ("--reviewed-digest", digest)
+        review = (*review, "--reviewed-digest", digest)
     if checked.code != 0:
         done = checked
     else:
@@ -266,6 +272,9 @@ def apply(session: Session) -> Result:
             command="apply", directory=directory, code=done.code, output=done.text
         )
     )
+    left = texts.left_alone(done.stdout)
+    if left is not None:
+        session.workflow.warning(left, title="provisioner: drift left alone")
     if done.code != 0:
         session.workflow.error(
             f"provisioner apply exited {done.code}: see the log above (nothing is applied while "

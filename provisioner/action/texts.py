@@ -173,3 +173,12 @@ def drift_closed(*, directory: str, run_url: str) -> str:
         f"The live endpoints match the specs in `{directory}` again "
         f"({run_url or 'a drift run'}); closing."
     )
+
+
+def left_alone(output: str) -> str | None:
+    """The line of a scheduled apply's output that says how many endpoints it left differing
+    from their specs (`render.text.held_note`'s twin), for a warning annotation."""
+    for line in output.splitlines():
+        if line.startswith("Left alone: "):
+            return line
+    return None

@@ -14,9 +14,10 @@ from typing import Any
 from provisioner import __version__
 from provisioner.apply.results import Outcome
 from provisioner.hub.models import Secrets
+from provisioner.plan import ownership
 from provisioner.plan.diff import SENSITIVE
 from provisioner.plan.document import config_to_json
-from provisioner.plan.model import Action, Plan, ResourceChange, SecretsSeen
+from provisioner.plan.model import Action, Plan, ReasonCode, ResourceChange, SecretsSeen
 from provisioner.spec.model import EndpointSpec
 from provisioner.spec.secrets import looks_secret
 from provisioner.state.model import (
@@ -85,6 +86,15 @@ def _fingerprints(
     return {name: fingerprint(key, change.address, name, v) for name, v in sent.values.items()}
 
 
+def _recreated_for(change: ResourceChange, before: EndpointRecord | None) -> str | None:
+    """The spec digest a failed endpoint was re-created for: this change's, when it replaces
+    one that failed (accepted, however the new one then fares), else the record's."""
+    failed = any(r.code is ReasonCode.FAILED_REPLACE for r in change.reasons)
+    if failed and change.desired is not None:
+        return ownership.applied_digest(change.desired.tags)
+    return None if before is None else before.recreated_for
+
+
 def next_state(
     state: StackState,
     outcomes: Sequence[Outcome],
@@ -111,6 +121,7 @@ def next_state(
             secrets=_fingerprints(change, sent.get(change.address), key, before),
             applied_at=at,
             applied_by=by,
+            recreated_for=_recreated_for(change, before),
         )
     return replace(state, endpoints=endpoints)
 

@@ -38,9 +38,9 @@ from provisioner.apply.waiter import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Waiter
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError
 from provisioner.hub.live import read_fleet, resolve_commits
-from provisioner.hub.models import Commit, Fleet, Identity, Secrets, is_commit
+from provisioner.hub.models import Commit, Config, Fleet, Identity, Secrets, is_commit
 from provisioner.plan.cost_policy import check_cost_policies
-from provisioner.plan.document import PlanFormatError, loads
+from provisioner.plan.document import PlanFormatError, config_from_json, loads
 from provisioner.plan.estimate import with_costs
 from provisioner.plan.model import Plan, SecretsSeen, SpecDir
 from provisioner.plan.planner import PlanOptions, build_plan
@@ -160,14 +160,34 @@ def read_state(store: StateStore) -> StackState:
 
 
 def _secrets_seen(
-    store: StateStore, specs: Sequence[EndpointSpec], environ: Mapping[str, str]
+    store: StateStore,
+    state: StackState,
+    specs: Sequence[EndpointSpec],
+    environ: Mapping[str, str],
 ) -> SecretsSeen:
-    state = read_state(store)
     try:
         key = store.fingerprint_key(create=False)
     except (BackendError, StateFormatError) as error:
         raise ProvisionerError.because(f"cannot read the state: {error}") from error
     return secrets_seen(specs, state, key, environ)
+
+
+def recreations(state: StackState) -> dict[str, str]:
+    """The spec digest each failed endpoint was last re-created for, by address."""
+    return {a: r.recreated_for for a, r in state.endpoints.items() if r.recreated_for}
+
+
+def applied_configs(state: StackState) -> dict[str, Config]:
+    """The configuration the state recorded as last applied, by address: what a live field is
+    compared with to tell a hand change. A record this version cannot read is left out (its
+    endpoint is then judged by its tags alone, as without a state)."""
+    applied = {}
+    for address, record in state.endpoints.items():
+        try:
+            applied[address] = config_from_json(dict(record.spec))
+        except (PlanFormatError, KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return applied
 
 
 def plan_stack(
@@ -184,6 +204,8 @@ def plan_stack(
     broken: Collection[str] = (),
     command_options: str | None = None,
     now: datetime | None = None,
+    scheduled_only: bool = False,
+    unattended: bool = False,
 ) -> Planned:
     """Compare the stack's specs with what is live (and, given the `store`, the secret values
     in `environ` with the fingerprints of those last applied). Spec problems found only now
@@ -193,10 +215,14 @@ def plan_stack(
     unless a spec from another file names it (`safety.hold_unreadable`). A command a
     diagnostic suggests repeats `command_options` (default: `--dir` with the stack's folder)
     so that it works as printed. `now`: the instant `schedule:` is evaluated at (the caller
-    reads the clock once)."""
+    reads the clock once). `scheduled_only`: a scheduled run of a stack without `self_heal`
+    (`PlanOptions.scheduled_only`)."""
     specs = stack.resolved_specs(identity.user)
     default = stack.default_namespace(identity.user)
-    seen = None if store is None else _secrets_seen(store, specs, environ or {})
+    state = None if store is None else read_state(store)
+    seen = None
+    if store is not None and state is not None:
+        seen = _secrets_seen(store, state, specs, environ or {})
     fleet = read_live(api, identity, required={s.namespace or default for s in specs} | {default})
     if not destroy:
         fleet = resolve_revisions(api, specs, fleet)
@@ -208,11 +234,15 @@ def plan_stack(
         resend_secrets=resend_secrets,
         command_options=command_options,
         now=now,
+        scheduled_only=scheduled_only,
+        unattended=unattended,
     )
     where = Mark(stack.settings.file or display_path(stack.root))
     named = {f"{s.namespace}/{s.name}" for s in specs if str(s.source.file) not in broken}
     # Costs from the prices just read: the cost policies need them, and a saved plan keeps them.
-    planned = with_costs(build_plan(specs, fleet, options, seen), fleet)
+    applied = {} if state is None else applied_configs(state)
+    recreated = {} if state is None else recreations(state)
+    planned = with_costs(build_plan(specs, fleet, options, seen, applied, recreated), fleet)
     planned = check_cost_policies(planned, stack.settings.policies, where=where)
     whole = hold_unreadable(planned, named=named, broken=broken)
     plan = guard_mass_deletion(

@@ -124,6 +124,7 @@ def applied_digest(spec: EndpointSpec) -> str:
     of a spec; its smoke test is not part of the endpoint: adding one changes nothing live)."""
     declared = effective(spec)
     declared.pop("smoke", None)
+    declared.pop("ignore_changes", None)
     return ownership.digest(declared)
 
 
@@ -301,13 +302,17 @@ def update_config(
     stack: str,
     commit: str | None = None,
     digest: str | None = None,
+    keep: frozenset[str] = frozenset(),
 ) -> Config:
     """The complete configuration an update sends: declared values over the live ones.
 
     `live` is the configuration the endpoint has when the update runs (after a pause or resume
     the plan runs first: `paused_config`, `resumed_config`). Fields that only change by
     replacement keep their live values (an update never changes them); so do the replica rows
-    when the spec says paused, because an update carrying counts >= 1 resumes an endpoint."""
+    when the spec says paused, because an update carrying counts >= 1 resumes an endpoint.
+    So do the rows in `keep` (their spec paths: `ignore_changes`, or what a scheduled run
+    leaves alone), as if the spec did not declare them; for tags, the user tags (the
+    ownership tags are the stack's), or all of them when `protect` is kept too."""
     values: dict[str, Any] = {}
     target = Target(stack, commit, digest)
     stays_paused = spec.state is DesiredState.PAUSED
@@ -316,6 +321,16 @@ def update_config(
             values[row.attr] = getattr(live, row.attr)
             continue
         handler = _UPDATE.get(row.spec)
+        if row.spec in keep:
+            if row.spec == "tags" and "protect" in keep:
+                values["tags"] = live.tags  # the stack's own tags kept too (a scheduled run)
+            elif row.spec == "tags":
+                values.update(_update_tags(replace(spec, tags=None), live, target))
+            else:
+                # A handler may set several attributes (the metric and its threshold).
+                attrs = handler(spec, live, target) if handler is not None else {row.attr: None}
+                values.update({attr: getattr(live, attr) for attr in attrs})
+            continue
         if handler is not None:
             values.update(handler(spec, live, target))
             continue

@@ -39,9 +39,10 @@ from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 
 # 1.1: state_serial; 1.2: targets; 1.3: spec_dir; 1.4: per change `actions`, `cost`, `warnings`,
 # and the stack's `cost` totals; 1.5: `now`, per change `schedule`, per footprint `week`;
-# 1.6: `provisioner_version`, `changes_digest`. The JSON Schema of this document is
-# `plan.schema.json`.
-FORMAT_VERSION = "1.6"
+# 1.6: `provisioner_version`, `changes_digest`; 1.7: per change `ignored` (ignore_changes),
+# `held` and `held_fields` (what a scheduled run leaves alone). The JSON Schema of this
+# document is `plan.schema.json`.
+FORMAT_VERSION = "1.7"
 
 
 def plan_schema() -> dict[str, Any]:
@@ -239,6 +240,9 @@ def _change_to_json(change: ResourceChange) -> dict[str, Any]:
         "cost": _cost_to_json(change.cost),
         "warnings": _warning_to_json(change),
         "schedule": None if change.schedule is None else note_to_json(change.schedule),
+        "ignored": [asdict(f) for f in change.ignored],
+        "held": [_reason_to_json(r) for r in change.held],
+        "held_fields": [asdict(f) for f in change.held_fields],
     }
 
 
@@ -313,7 +317,7 @@ def _change_from_json(data: dict[str, Any], where: str) -> ResourceChange:
         ),
         seen=Seen(**_object(data.get("seen"), f"{where}.seen")),
         steps=tuple(Action(s) for s in _array(data.get("steps"), f"{where}.steps")),
-        fields=tuple(FieldChange(**f) for f in _array(data.get("fields"), f"{where}.fields")),
+        fields=_field_changes(data.get("fields"), f"{where}.fields"),
         drift=data["drift"],
         desired=None if desired is None else config_from_json(_object(desired, f"{where}.desired")),
         sends=tuple(str(attr) for attr in data["sends"]),
@@ -324,7 +328,17 @@ def _change_from_json(data: dict[str, Any], where: str) -> ResourceChange:
         revision_from=data.get("revision_from"),
         cost=_cost_from_json(data.get("cost"), f"{where}.cost"),
         schedule=_note_from_json(data.get("schedule"), f"{where}.schedule"),
+        ignored=_field_changes(data.get("ignored", []), f"{where}.ignored"),
+        held=tuple(
+            _reason_from_json(_object(r, f"{where}.held[{i}]"))
+            for i, r in enumerate(_array(data.get("held", []), f"{where}.held"))
+        ),
+        held_fields=_field_changes(data.get("held_fields", []), f"{where}.held_fields"),
     )
+
+
+def _field_changes(data: Any, where: str) -> tuple[FieldChange, ...]:
+    return tuple(FieldChange(**f) for f in _array(data, where))
 
 
 def _diagnostic_to_json(diagnostic: Diagnostic) -> dict[str, Any]:

@@ -69,6 +69,12 @@ class ReasonCode(enum.StrEnum):
     SPEC_UNREADABLE_KEPT = "spec-unreadable-kept"
     # `provisioner release`: the stack's tags are removed, the endpoint is left running
     RELEASED = "released"
+    # failed (message) after an unattended run re-created it for this very spec: not
+    # re-created again unattended (held: what a person's apply would do)
+    FAILED_AGAIN = "failed-again"
+    # held by a scheduled run (no `self_heal`): a create, replacement or delete it leaves to an
+    # apply a person reviewed (what it would do: the change's `held`)
+    NOT_SCHEDULED = "not-scheduled"
     # no-op
     SCALED_TO_ZERO_IDLE = "scaled-to-zero-idle"  # at zero while idle, as min_replicas 0 allows
     # matches its spec but has not settled yet (pending, initializing, updating: state), say
@@ -168,6 +174,14 @@ class ResourceChange:
     cost: Cost | None = None
     # What its schedule decided (None: no `schedule:`).
     schedule: ScheduleNote | None = None
+    # Differences not planned because the spec's `ignore_changes` lists their field: shown,
+    # never applied, never part of the changes digest.
+    ignored: tuple[FieldChange, ...] = ()
+    # What a full apply would also do that this run does not (a scheduled run of a stack
+    # without `self_heal`: it changes only what the schedules say), as reasons, and the fields
+    # concerned: reported as drift, never applied, never part of the changes digest.
+    held: tuple[Reason, ...] = ()
+    held_fields: tuple[FieldChange, ...] = ()
 
     @property
     def address(self) -> str:
@@ -176,6 +190,11 @@ class ResourceChange:
     @property
     def is_change(self) -> bool:
         return self.action is not Action.NOOP
+
+    @property
+    def shown(self) -> bool:
+        """Listed in a plan: a change, a refusal, or a difference ignored or held."""
+        return self.is_change or self.refused or bool(self.ignored) or bool(self.held)
 
 
 @dataclass(frozen=True)
@@ -237,6 +256,11 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.actionable)
+
+    @property
+    def held(self) -> tuple[ResourceChange, ...]:
+        """The changes with something a full apply would do and this run does not."""
+        return tuple(c for c in self.changes if c.held)
 
     @property
     def refused(self) -> tuple[ResourceChange, ...]:

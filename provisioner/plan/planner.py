@@ -14,12 +14,13 @@ scaling update, never drift.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from provisioner.hub.models import (
     Commit,
+    Config,
     EndpointState,
     Fleet,
     LiveEndpoint,
@@ -35,7 +36,7 @@ from provisioner.plan.desired import (
     resumed_config,
     update_config,
 )
-from provisioner.plan.diff import diff
+from provisioner.plan.diff import SENSITIVE, diff
 from provisioner.plan.document import fingerprint
 from provisioner.plan.hardware import check_hardware
 from provisioner.plan.model import (
@@ -53,7 +54,7 @@ from provisioner.plan.model import (
 from provisioner.plan.quota import check_quota
 from provisioner.plan.schedule import iso, scheduled
 from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
-from provisioner.spec.fields import Flag, has_flag
+from provisioner.spec.fields import FIELDS, Flag, field_of, has_flag, rows_named
 from provisioner.spec.model import DesiredState, EndpointSpec
 
 
@@ -69,6 +70,14 @@ class PlanOptions:
     # The instant schedules are evaluated at: the caller's clock (or `PROVISIONER_NOW`), read
     # once; the planner never reads one. Needed only when a spec has a `schedule:`.
     now: datetime | None = None
+    # A scheduled run of a stack without `self_heal`: only what the schedules decide at `now`
+    # is planned (their pauses, resumes and replica bounds, where the endpoint still has the
+    # bounds last applied); every other difference is held: shown and reported as drift,
+    # never applied (`ResourceChange.held`).
+    scheduled_only: bool = False
+    # Nobody watches this run (a merge's or a schedule's apply): a failed endpoint already
+    # re-created once for its spec as it is (the state says) is not re-created again.
+    unattended: bool = False
 
 
 REVISION = "model.revision"
@@ -120,6 +129,38 @@ def _names(fields: Sequence[FieldChange]) -> str:
     shown = [f.path for f in fields[:3]]
     more = f" and {len(fields) - 3} more" if len(fields) > 3 else ""
     return ", ".join(shown) + more
+
+
+def _apart(
+    fields: Sequence[FieldChange], rows: frozenset[str]
+) -> tuple[list[FieldChange], tuple[FieldChange, ...]]:
+    """`fields` without those of the rows named (by `ignore_changes`), and those."""
+    if not rows:
+        return list(fields), ()
+    named = [f for f in fields if (row := field_of(f.path)) is not None and row.spec in rows]
+    return [f for f in fields if f not in named], tuple(named)
+
+
+def changed_outside(live: LiveEndpoint, applied: Config | None) -> frozenset[str]:
+    """The rows (spec paths) whose live value is not the one the state recorded as last
+    applied: someone changed them by hand. Replica counts of a paused endpoint (pausing zeroes
+    them) and env values the record masks are not compared; nothing without a record."""
+    if applied is None:
+        return frozenset()
+    paused = live.state is EndpointState.PAUSED
+    rows = set()
+    for row in FIELDS:
+        if paused and Flag.REPLICAS in row.flags:
+            continue
+        now, then = getattr(live.config, row.attr), getattr(applied, row.attr)
+        if row.attr == "env":
+            now = {k: v for k, v in now.items() if then.get(k) != SENSITIVE}
+            then = {k: v for k, v in then.items() if v != SENSITIVE}
+        if row.attr == "secret_keys" and (now is None or then is None):
+            continue
+        if now != then:
+            rows.add(row.spec)
+    return frozenset(rows)
 
 
 def _replacement(live: LiveEndpoint, fields: Sequence[FieldChange]) -> Reason | None:
@@ -223,6 +264,9 @@ class _InPlace:
     moved: bool = False  # its revision's name resolves to another commit than it runs
     # its schedule (not a kill switch) decides its state and replica bounds
     by_schedule: bool = False
+    # the rows whose live value is not the one last applied (the state's record): changed by
+    # hand, whether or not the spec changes them too
+    outside: frozenset[str] = frozenset()
 
     @property
     def update(self) -> bool:
@@ -250,17 +294,74 @@ class _InPlace:
         if self.moved:
             reasons.append(Reason(ReasonCode.REVISION_MOVED, paths=(REVISION,)))
         others = tuple(f.path for f in self.fields if not (self.moved and f.path == REVISION))
-        timed = tuple(p for p in others if self.by_schedule and p in SCHEDULED_PATHS)
+        timed = tuple(
+            p
+            for p in others
+            if self.by_schedule and p in SCHEDULED_PATHS and _row(p) not in self.outside
+        )
         others = tuple(p for p in others if p not in timed)
         if timed:
             reasons.append(Reason(ReasonCode.SCHEDULE_SCALING, paths=timed))
-        if others:
-            code = ReasonCode.CHANGED_OUTSIDE if self.drift else ReasonCode.FIELDS_DIFFER
-            reasons.append(Reason(code, paths=others))
+        by_hand = tuple(p for p in others if self.drift or _row(p) in self.outside)
+        declared = tuple(p for p in others if p not in by_hand)
+        if declared:
+            reasons.append(Reason(ReasonCode.FIELDS_DIFFER, paths=declared))
+        if by_hand:
+            reasons.append(Reason(ReasonCode.CHANGED_OUTSIDE, paths=by_hand))
         state = _state_reason(
             spec, live, self.state_step, drift=self.drift, by_schedule=self.by_schedule
         )
         return (*reasons, state) if state else tuple(reasons)
+
+
+def _scheduled_part(spec: EndpointSpec, live: LiveEndpoint, what: _InPlace) -> _InPlace:
+    """What of `what` a scheduled run without `self_heal` applies: the pause or resume its
+    schedule decides, and the replica bounds of its window where the endpoint still has those
+    last applied (a count changed by hand since is drift, left alone)."""
+    if not what.by_schedule:
+        return _InPlace((), None, False, False, False, False, (), False)
+    reason = _state_reason(spec, live, what.state_step, drift=False, by_schedule=True)
+    due = reason is not None and reason.code in _SCHEDULE_STEPS
+    return _InPlace(
+        fields=tuple(
+            f for f in what.fields if f.path in SCHEDULED_PATHS and f.path not in what.outside
+        ),
+        state_step=what.state_step if due else None,
+        adopting=False,
+        rewrite_tags=False,
+        retry=False,
+        resend=False,
+        secrets_changed=(),
+        drift=False,
+        by_schedule=True,
+        outside=what.outside,
+    )
+
+
+_SCHEDULE_STEPS = frozenset({ReasonCode.SCHEDULE_PAUSE, ReasonCode.SCHEDULE_RESUME})
+# What a scheduled run without `self_heal` never does: no schedule creates, replaces or deletes.
+_HELD = frozenset({Action.CREATE, Action.REPLACE, Action.DELETE})
+
+
+def _held(change: ResourceChange) -> ResourceChange:
+    """`change`, not made: what it would do kept as `held`, for the report."""
+    return replace(
+        change,
+        action=Action.NOOP,
+        steps=(),
+        reasons=(Reason(ReasonCode.NOT_SCHEDULED),),
+        desired=None,
+        sends=(),
+        secrets=None,
+        fields=(),
+        held=change.reasons,
+        held_fields=change.fields,
+    )
+
+
+def _row(path: str) -> str | None:
+    found = field_of(path)
+    return None if found is None else found.spec
 
 
 @dataclass
@@ -268,6 +369,10 @@ class _Planner:
     options: PlanOptions
     fleet: Fleet
     secrets: SecretsSeen
+    # What the state recorded as last applied, by address (none: planned without a state).
+    applied: Mapping[str, Config] = field(default_factory=dict)
+    # The spec digest each failed endpoint was last re-created for, by address (the state's).
+    recreated: Mapping[str, str] = field(default_factory=dict)
 
     notes: dict[tuple[str, str], ScheduleNote] = field(default_factory=dict)
     # The digest the tags record, per scheduled spec: of the spec as written (`plan.schedule`).
@@ -467,8 +572,11 @@ class _Planner:
         step = _state_step(spec, live)
         compared, commit = self.compared(live), self.commit(spec)
         found = _as_found(compared, step)
-        fields = diff(spec, found, commit=commit)
+        fields, ignored = _apart(diff(spec, found, commit=commit), rows_named(spec.ignore_changes))
         replacement = _replacement(live, fields)
+        if replacement is not None and self.recreated_once(spec, live, replacement):
+            self.changes.append(self.failed_again(spec, live, replacement))
+            return
         if replacement is not None:
             # A new endpoint: its fields compare with the old one as it is.
             self.replace(spec, live, diff(spec, compared, commit=commit), replacement)
@@ -484,7 +592,30 @@ class _Planner:
                 "without wiping them; change it with `hf endpoints update` and the credentials",
             )
             return
-        self.in_place(spec, live, found, fields, step=step, adopting=owner is None)
+        change = self.in_place(spec, live, found, fields, step=step, adopting=owner is None)
+        self.changes.append(replace(change, ignored=ignored))
+
+    def recreated_once(self, spec: EndpointSpec, live: LiveEndpoint, why: Reason) -> bool:
+        """A failed endpoint an unattended run already re-created once for this very spec: it
+        failed again, and doing the same again would only loop (delete, create, fail...)."""
+        return (
+            self.options.unattended
+            and why.code is ReasonCode.FAILED_REPLACE
+            and self.recreated.get(live.address) == self.digest(spec)
+        )
+
+    def failed_again(self, spec: EndpointSpec, live: LiveEndpoint, why: Reason) -> ResourceChange:
+        assert spec.namespace is not None
+        return ResourceChange(
+            spec.namespace,
+            spec.name,
+            Action.NOOP,
+            (Reason(ReasonCode.FAILED_AGAIN, message=live.message),),
+            _seen(live),
+            source=str(spec.source.mark("name")),
+            protected=_protected(spec, live),
+            held=(why,),
+        )
 
     def in_place(
         self,
@@ -495,15 +626,18 @@ class _Planner:
         *,
         step: Action | None,
         adopting: bool,
-    ) -> None:
+    ) -> ResourceChange:
         # A name that now resolves to another commit is not the endpoint changing by hand.
         moved = self.commit(spec) is not None and not is_commit(spec.model.revision)
         moved = moved and any(f.path == REVISION for f in fields)
         others = [f for f in fields if not (moved and f.path == REVISION)]
         timed = self.by_schedule(spec)
+        outside = changed_outside(self.compared(live), self.applied.get(live.address))
         if timed:
-            # What the schedule moves (state, replica bounds) is never drift: it is due.
-            others = [f for f in others if f.path not in SCHEDULED_PATHS]
+            # What the schedule moves (state, replica bounds) is never drift: it is due; unless
+            # it is not what was last applied either (changed by hand since).
+            others = [f for f in others if f.path not in SCHEDULED_PATHS or f.path in outside]
+        ignoring = rows_named(spec.ignore_changes)
         what = _InPlace(
             fields=tuple(fields),
             state_step=step,
@@ -511,19 +645,39 @@ class _Planner:
             rewrite_tags=ownership.needs_rewrite(live.config.tags),
             retry=live.state is EndpointState.UPDATE_FAILED,
             resend=self.options.resend_secrets and bool(spec.model.secrets),
-            secrets_changed=self.secrets_changed(spec, live.address),
+            secrets_changed=()
+            if "model.secrets" in ignoring
+            else self.secrets_changed(spec, live.address),
             drift=bool(others or (step and not timed))
             and ownership.applied_digest(live.config.tags) == self.digest(spec),
             moved=moved,
             by_schedule=timed,
+            outside=outside,
         )
-        if not what.update and step is None:
-            self.changes.append(self.noop(spec, live))
+        keep = ignoring
+        held: tuple[Reason, ...] = ()
+        held_fields: tuple[FieldChange, ...] = ()
+        if self.options.scheduled_only:
+            full = what.reasons(spec, live)
+            what = _scheduled_part(spec, live, what)
+            kept = set(what.reasons(spec, live))
+            held = tuple(r for r in full if r not in kept)
+            held_fields = tuple(f for f in fields if f not in what.fields)
+            keep = keep | {row.spec for row in FIELDS if row.spec not in SCHEDULED_PATHS}
+        if not what.update and what.state_step is None:
+            change = self.noop(spec, live)
         else:
-            self.changes.append(self.updated(spec, live, found, what))
+            change = self.updated(spec, live, found, what, keep=frozenset(keep))
+        return replace(change, held=held, held_fields=held_fields)
 
     def updated(
-        self, spec: EndpointSpec, live: LiveEndpoint, found: LiveEndpoint, what: _InPlace
+        self,
+        spec: EndpointSpec,
+        live: LiveEndpoint,
+        found: LiveEndpoint,
+        what: _InPlace,
+        *,
+        keep: frozenset[str] = frozenset(),
     ) -> ResourceChange:
         assert spec.namespace is not None
         steps = _state_steps(what.state_step, update=what.update)
@@ -538,6 +692,7 @@ class _Planner:
                 stack=self.options.stack,
                 commit=self.commit(spec),
                 digest=self.digest(spec),
+                keep=keep,
             )
             if what.update
             else None
@@ -664,6 +819,8 @@ class _Planner:
         for key, live in sorted(live_by_key.items()):
             if key not in wanted and ownership.owner(live.config.tags) == self.options.stack:
                 self.orphan(live, declared.get(key))
+        if self.options.scheduled_only:
+            self.changes = [_held(c) if c.action in _HELD else c for c in self.changes]
         # Paused by its schedule, an endpoint holds no quota: counted as planned.
         self.diagnostics.extend(check_quota(self.changes, resolved or desired, self.fleet))
         changes = [
@@ -688,8 +845,15 @@ def build_plan(
     fleet: Fleet,
     options: PlanOptions,
     secrets: SecretsSeen | None = None,
+    applied: Mapping[str, Config] | None = None,
+    recreated: Mapping[str, str] | None = None,
 ) -> Plan:
     """The plan that makes `fleet` match `desired` for stack `options.stack`. `secrets` is
-    what the stack's state knows of secret values (None: planned without a state)."""
-    plan = _Planner(options, fleet, secrets or SecretsSeen()).run(desired)
+    what the stack's state knows of secret values (None: planned without a state); `applied`,
+    the configuration it recorded as last applied to each endpoint, by address (a field whose
+    live value is not that one was changed by hand); `recreated`, the spec digest each failed
+    endpoint was last re-created for."""
+    plan = _Planner(options, fleet, secrets or SecretsSeen(), applied or {}, recreated or {}).run(
+        desired
+    )
     return plan if secrets is None else replace(plan, state_serial=secrets.serial)

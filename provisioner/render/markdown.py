@@ -31,7 +31,7 @@ from provisioner.plan.model import (
 )
 from provisioner.plan.review import ReviewWarning, WarningCode, review_warnings
 from provisioner.render.reasons import describe, schedule_line, short
-from provisioner.render.text import created_with, summary, value
+from provisioner.render.text import created_with, held_sentence, summary, value
 
 # GitHub refuses a comment over 65,536 characters; keep room for what a pipeline adds around it.
 GITHUB_LIMIT = 65_536
@@ -287,6 +287,16 @@ def details(change: ResourceChange) -> str:
     secrets = _secrets(change)
     if secrets:
         lines += ["", secrets]
+    if change.ignored:
+        fields = ", ".join(
+            f"{code(f.path)} {_json(f.before)} {ARROW} {_json(f.after)}"
+            if not f.sensitive
+            else code(f.path)
+            for f in change.ignored
+        )
+        lines += ["", f"Ignored (`ignore_changes`, left as it is live): {fields}."]
+    if change.held:
+        lines += ["", f"Left alone by this scheduled run: {cell(held_sentence(change))}."]
     lines += ["", "</details>"]
     return "\n".join(lines)
 
@@ -337,7 +347,7 @@ def _diagnostics(plan: Plan) -> list[str]:
 def _schedules(plan: Plan) -> list[str]:
     """Unchanged endpoints with a schedule, one line each: a plan with nothing to do still says
     which are paused (or running) because of it."""
-    found = [c for c in plan.changes if c.schedule is not None and not (c.is_change or c.refused)]
+    found = [c for c in plan.changes if c.schedule is not None and not c.shown]
     if not found:
         return []
     lines = ["", f"Schedules at `{plan.now}`, unchanged:"]
@@ -352,7 +362,7 @@ def render_markdown(plan: Plan, *, budget: int = BUDGET) -> str:
             "",
             f"Only {code('--target ' + ' '.join(plan.targets))}: other endpoints not shown.",
         ]
-    listed = _order([c for c in plan.changes if c.is_change or c.refused])
+    listed = _order([c for c in plan.changes if c.shown])
     if not listed:
         return "\n".join([*lines, "", _digest_line(plan)]) + "\n"
     note_room = 600  # the closing note, when anything is left out, and the digest line

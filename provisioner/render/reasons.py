@@ -139,6 +139,14 @@ SENTENCES: dict[ReasonCode, Sentence] = {
     ReasonCode.PROTECTED_KEPT: _fixed(
         "but it is protected: kept (apply it with 'protect: false' first to delete it)"
     ),
+    ReasonCode.FAILED_AGAIN: lambda r, _: (
+        "failed again after an unattended apply re-created it for this spec"
+        + (f" ({r.message})" if r.message else "")
+        + ": not re-created again unattended (change the spec, or apply by hand)"
+    ),
+    ReasonCode.NOT_SCHEDULED: _fixed(
+        "left alone: a scheduled run makes only the schedules' changes (no self_heal)"
+    ),
     ReasonCode.SCALED_TO_ZERO_IDLE: _fixed("scaled to zero while idle, as min_replicas 0 allows"),
     ReasonCode.MATCHES: _fixed("matches the spec"),
     ReasonCode.NOT_SETTLED: lambda r, _: f"but is not running yet ({r.state})",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from provisioner.hub.models import Config
@@ -183,7 +184,28 @@ def render_change(change: ResourceChange, *, indent: str = "  ") -> list[str]:
             lines.append(f"{indent}    secret {key}: (sensitive, from ${env})")
     else:
         lines.extend(f"{indent}    {_field(f, change.revision_from)}" for f in change.fields)
+    if change.ignored:
+        lines.append(f"{indent}    ignored (ignore_changes: left as it is live):")
+        lines.extend(f"{indent}      {_field(f)}" for f in change.ignored)
+    if change.held:
+        lines.append(f"{indent}    left alone by this scheduled run: {held_sentence(change)}")
+        lines.extend(f"{indent}      {_field(f, change.revision_from)}" for f in change.held_fields)
     return lines
+
+
+def held_sentence(change: ResourceChange) -> str:
+    """What a full apply would do to `change`'s endpoint that a scheduled run does not."""
+    return describe(replace(change, reasons=change.held, fields=change.held_fields))
+
+
+def held_note(plan: Plan) -> str:
+    """The closing line of a scheduled run's plan that leaves differences alone."""
+    held = plan.held
+    return (
+        f"Left alone: {len(held)} endpoint(s) differ from their specs, and this unattended run "
+        "does not change them (each says why above): the drift check reports them, and an "
+        "apply a person reviewed (a merge, `provisioner apply`) makes them."
+    )
 
 
 def counts_line(plan: Plan) -> str:
@@ -218,7 +240,7 @@ def render_plan(plan: Plan) -> str:
     if plan.targets:
         lines.append(f"Only --target {', '.join(plan.targets)}: the other endpoints are not shown.")
     lines.append("")
-    listed = [c for c in plan.changes if c.is_change or c.refused]
+    listed = [c for c in plan.changes if c.shown]
     for change in listed:
         lines.extend(render_change(change))
         lines.append("")
@@ -231,6 +253,8 @@ def render_plan(plan: Plan) -> str:
     else:
         lines.append(counts_line(plan))
         lines.append(f"Changes digest: {changes_digest(plan)}")
+    if plan.held:
+        lines.append(held_note(plan))
     lines.extend(_unchanged_schedules(plan))
     return "\n".join(lines) + "\n"
 
@@ -238,7 +262,7 @@ def render_plan(plan: Plan) -> str:
 def _unchanged_schedules(plan: Plan) -> list[str]:
     """One line per unchanged endpoint with a schedule: a plan with nothing to do still says
     which are paused (or running) because of it, and until when."""
-    return schedules_block(plan, [c for c in plan.changes if not (c.is_change or c.refused)])
+    return schedules_block(plan, [c for c in plan.changes if not c.shown])
 
 
 def schedules_block(plan: Plan, changes: Sequence[ResourceChange]) -> list[str]:

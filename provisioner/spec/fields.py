@@ -204,6 +204,17 @@ def field_of(path: str) -> Field | None:
     )
 
 
+# Sent together: the threshold means nothing without its metric.
+_TOGETHER = {"scaling.threshold": "scaling.metric", "scaling.metric": "scaling.threshold"}
+
+
+def rows_named(paths: Iterable[str]) -> frozenset[str]:
+    """The rows (by their `spec` path) that spec paths such as `ignore_changes` entries name:
+    `model.engine` is the image's row; the metric and its threshold go together."""
+    rows = {found.spec for path in paths if (found := field_of(path)) is not None}
+    return frozenset(rows | {_TOGETHER[r] for r in rows if r in _TOGETHER})
+
+
 def has_flag(paths: Iterable[str], flag: Flag) -> bool:
     """Whether any of these change paths belongs to a field with `flag`."""
     for path in paths:

@@ -237,4 +237,7 @@ class EndpointSpec:
     adopt: bool = False
     # Checked after apply and by `provisioner smoke`; not part of the endpoint (nor its digest).
     smoke: SmokeSpec | None = None
+    # Fields (spec paths of the field table) whose live value is left alone on an existing
+    # endpoint: a difference there is shown as ignored, never planned. Not part of its digest.
+    ignore_changes: tuple[str, ...] = ()
     source: Source = field(compare=False, repr=False)

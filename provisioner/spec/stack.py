@@ -48,6 +48,11 @@ class Settings:
     max_delete_percent: int | None = None
     backend: BackendConfig = LOCAL
     policies: Policies = NO_POLICIES
+    # A scheduled run may revert more than the schedules' changes (`self_heal: true`).
+    self_heal: bool = False
+    # `suspend:` as set (true, or the reason), and where: unattended applies change nothing.
+    suspend: bool | str = False
+    suspend_mark: Mark | None = None
 
     @property
     def delete_limit(self) -> int:
@@ -134,6 +139,9 @@ def _settings(root: Path, shown_root: Path, diagnostics: Diagnostics) -> Setting
         max_delete_percent=data.get("max_delete_percent"),
         backend=_backend(document, data, diagnostics),
         policies=rules,
+        self_heal=data.get("self_heal", False),
+        suspend=data.get("suspend", False),
+        suspend_mark=document.mark(("suspend",)) if "suspend" in data else None,
     )
 
 

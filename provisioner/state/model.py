@@ -50,14 +50,18 @@ class EndpointRecord:
     secrets: Mapping[str, str] | None
     applied_at: str
     applied_by: str
+    # The last-applied digest of the spec a failed endpoint was last re-created for: an
+    # unattended run re-creates it at most once per spec (absent in older records).
+    recreated_for: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "spec": self.spec,
             "secrets": None if self.secrets is None else dict(sorted(self.secrets.items())),
             "applied_at": self.applied_at,
             "applied_by": self.applied_by,
         }
+        return data if self.recreated_for is None else {**data, "recreated_for": self.recreated_for}
 
     @classmethod
     def from_json(cls, data: Any) -> EndpointRecord:
@@ -69,6 +73,7 @@ class EndpointRecord:
             secrets=None if secrets is None else dict(secrets),
             applied_at=str(data["applied_at"]),
             applied_by=str(data["applied_by"]),
+            recreated_for=None if data.get("recreated_for") is None else str(data["recreated_for"]),
         )
 
 

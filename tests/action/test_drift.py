@@ -45,7 +45,12 @@ def test_drift_opens_one_issue_comments_while_it_lasts_and_closes_it_after_an_ap
     (comment,) = github.comments(issue["number"])
     assert "acme/chat" in comment["body"]
 
-    applied = run_action(instant_emulator, command="apply", **scheduled)
+    # A scheduled apply leaves drift alone (it makes only schedule transitions); a person runs
+    # the apply workflow by hand to converge.
+    left = run_action(instant_emulator, command="apply", **scheduled)
+    assert left.outputs["exit-code"] == "0" and "Left alone: 1 endpoint(s)" in left.log
+    dispatched = {"event": {}, "event_name": "workflow_dispatch"}
+    applied = run_action(instant_emulator, command="apply", **dispatched)
     assert (applied.outputs["exit-code"], applied.outputs["failed"]) == ("0", "false"), applied.log
     assert "provisioner apply `endpoints`: applied" in applied.summary
 

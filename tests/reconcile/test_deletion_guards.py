@@ -97,9 +97,17 @@ def test_removing_a_minority_of_specs_needs_no_flag_and_the_share_is_configurabl
     assert refused.code == 1
     assert "_settings.yaml:1:1: error: this plan deletes 1 of the 3 endpoints" in refused.err
     assert "more than 20%" in refused.err
-    # `apply PLAN` never takes the flag: it is a planning decision, reviewed with the plan.
-    applied = cli("apply", "plan.json", "--dir", str(specs), "--allow-mass-delete")
-    assert applied.code == 1 and "pass it to `plan --out` instead" in applied.err
+    # A saved plan made with the flag is planned again at apply: the file cannot grant the
+    # flag, so whoever applies gives it again.
+    saved = specs.parent / "plan.json"
+    made = cli("plan", "--dir", str(specs), "--allow-mass-delete", "--out", str(saved))
+    assert made.code == 0, made.text
+    refused = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert refused.code == 1 and "more than 20%" in refused.err
+    assert "c" in live(emulator)
+    applied = cli("apply", str(saved), "--dir", str(specs), "--allow-mass-delete")
+    assert applied.code == 0, applied.text
+    assert set(live(emulator)) == {"a", "b"}
 
 
 def _rewrite(path: Path, edit: Callable[[dict[str, Any]], None], *, checksum: bool) -> None:

@@ -60,7 +60,7 @@ def test_a_moved_branch_is_an_update_to_its_new_commit(
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
 
 
-def test_a_saved_plan_deploys_the_reviewed_commit_after_the_branch_moved(
+def test_a_saved_plan_whose_branch_moved_is_refused_never_deployed_unreviewed(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = tmp_path / "endpoints"
@@ -71,12 +71,12 @@ def test_a_saved_plan_deploys_the_reviewed_commit_after_the_branch_moved(
     (change,) = json.loads(saved.read_text())["changes"]
     assert (change["desired"]["revision"], change["revision_from"]) == (reviewed, "main")
     moved = emulator.move_branch("gpt2", "main")
+    emulator.clear_requests()
     result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
-    assert result.code == 0, result.text
-    assert live(emulator)["svc"]["model"]["revision"] == reviewed
-    # The next plan sees where main is now.
-    plan = cli("plan", "--dir", str(specs))
-    assert f"~ model.revision: {reviewed[:7]} -> {moved[:7]} (main)" in plan.out
+    assert result.code == 1, result.text
+    assert "planned again now, the changes are not the saved plan's" in result.err
+    assert f"gpt2@main -> {moved[:7]}" in result.out  # what it would deploy now, shown
+    assert mutations(emulator) == [] and live(emulator) == {}
 
 
 def _put_revision(emu: Emulator, name: str, revision: str) -> None:

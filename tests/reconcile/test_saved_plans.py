@@ -7,6 +7,7 @@ import shlex
 import shutil
 import urllib.request
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,12 +39,65 @@ def test_saved_plan_applies_exactly_and_holds_no_secret(
     text = saved.read_text()
     assert SECRET_VALUE not in text
     assert '"SUPPORT_ASSISTANT_API_KEY"' in text  # where the value will come from
-    assert json.loads(text)["format_version"] == "1.6"
-    # Editing the specs after planning changes nothing: the saved plan is what gets applied.
-    (specs / "dev" / "dialogpt.yaml").unlink()
+    assert json.loads(text)["format_version"] == "1.7"
     result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
     assert result.code == 0, result.text
     assert "dialogpt-chat" in live(emulator)
+
+
+def test_a_saved_plan_whose_specs_changed_since_is_refused(
+    specs: Path, tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """Planned again from the specs here, the changes differ from the saved ones: nothing is
+    applied, and the plan as it would be now is shown."""
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    (specs / "dev" / "dialogpt.yaml").unlink()
+    emulator.clear_requests()
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert (
+        f"{saved}:1:1: error: planned again now, the changes are not the saved plan's" in result.err
+    )
+    assert "Make a new plan with `provisioner plan --dir" in result.err
+    assert mutations(emulator) == []
+
+
+def test_a_forged_saved_plan_with_a_valid_checksum_is_never_executed(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """Whoever can write the file (a pull request's job) can recompute its unkeyed checksum:
+    an endpoint added, a token placed in its env, a deletion the specs never asked for. Apply
+    plans again from its own specs and refuses a plan that is not theirs."""
+    from provisioner.plan.document import dumps, loads
+
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    write_spec(specs, "keep", namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "svc", namespace="acme", scaling={"min_replicas": 1, "max_replicas": 2})
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--dir", str(specs), "--out", str(saved)).code == 0
+    plan = loads(saved.read_text())
+    (update,) = plan.actionable
+    assert update.desired is not None
+    forged_env = {**update.desired.env, "STOLEN": "hf_exfiltrated"}
+    forged = replace(
+        plan,
+        changes=tuple(
+            replace(c, desired=replace(c.desired, env=forged_env), sends=("env", *c.sends))
+            if c is update
+            else c
+            for c in plan.changes
+        ),
+    )
+    saved.write_text(dumps(forged))  # a valid checksum: it is unkeyed
+    emulator.clear_requests()
+    result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
+    assert result.code == 1, result.text
+    assert "planned again now, the changes are not the saved plan's" in result.err
+    assert mutations(emulator) == []
+    assert "STOLEN" not in json.dumps(live(emulator))
 
 
 def test_stale_saved_plan_is_refused_naming_the_endpoint(

@@ -145,7 +145,7 @@ def test_a_malformed_now_is_a_usage_error(tmp_path: Path, cli: Cli, emulator: Em
         assert emulator.requests() == []  # stopped before reading anything
 
 
-def test_a_saved_plan_keeps_the_decision_it_was_made_with(
+def test_a_saved_plan_is_refused_once_its_schedule_decides_otherwise(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     specs = tmp_path / "endpoints"
@@ -159,9 +159,15 @@ def test_a_saved_plan_keeps_the_decision_it_was_made_with(
     assert made.code == 0, made.text
     shown = cli("show-plan", str(saved), "--format", "markdown")
     assert "Schedule: paused outside its schedule (Europe/Madrid)" in shown.out
-    # Applied on Monday morning, the plan still does what was reviewed: the pause.
+    # Applied on Monday morning, when the window is open, the pause it saved is not what the
+    # schedule says any more: nothing is changed.
     emulator.clear_requests()
-    applied = cli("apply", str(saved), ctx=_at(emulator, MONDAY_MORNING))
+    refused = cli("apply", str(saved), ctx=_at(emulator, MONDAY_MORNING))
+    assert refused.code == 1, refused.text
+    assert "planned again now, the changes are not the saved plan's" in refused.err
+    assert mutations(emulator) == []
+    # Applied while its decision holds, it makes the pause.
+    applied = cli("apply", str(saved), ctx=_at(emulator, FRIDAY_NIGHT))
     assert applied.code == 0, applied.text
     assert [m for m, _ in mutations(emulator)] == ["POST"]
     assert live(emulator)["svc"]["status"]["state"] == "paused"

@@ -20,7 +20,7 @@ from provisioner.spec.schema import endpoint_schema
 # Spec keys that say which endpoint and what to do with it, not how it is configured (`smoke`:
 # a test run against it, never sent to the API; `schedule`: decides `state` and the replica rows
 # at plan time, `plan.schedule`).
-NOT_CONFIGURATION = {"name", "namespace", "state", "adopt", "smoke", "schedule"}
+NOT_CONFIGURATION = {"name", "namespace", "state", "adopt", "smoke", "schedule", "ignore_changes"}
 
 
 def _schema_leaves(node: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
