@@ -165,6 +165,14 @@ def test_a_saved_plan_keeps_the_decision_it_was_made_with(
     assert applied.code == 0, applied.text
     assert [m for m, _ in mutations(emulator)] == ["POST"]
     assert live(emulator)["svc"]["status"]["state"] == "paused"
+    # The history says at which instant the schedules were evaluated: the plan's, not Monday's.
+    history = cli("history", "--dir", str(specs))
+    assert history.out.splitlines()[1] == "    schedules evaluated at 2027-03-26T19:00:00Z"
+    records = cli("history", "--dir", str(specs), "--json").out.splitlines()
+    assert [json.loads(r)["schedules_evaluated_at"] for r in records] == [
+        "2027-03-26T19:00:00Z",
+        "2027-03-26T08:00:00Z",  # FRIDAY_MORNING, in UTC
+    ]
 
 
 def test_outside_scaled_to_zero_lowers_min_replicas_and_keeps_the_timeout(
