@@ -300,11 +300,12 @@ def _unreviewed(session: Session, why: str) -> Result:
 
 
 def drift(session: Session) -> Result:
-    """`plan --detailed-exitcode` on the default branch: 2 opens (or comments on) this stack's
-    issue labelled `provisioner-drift` and fails; 0 closes it; anything else fails."""
+    """`plan --drift` on the default branch: 2 opens (or comments on) this stack's issue
+    labelled `provisioner-drift` and fails; 0 closes it; anything else fails. A schedule's
+    transition the scheduled apply has yet to make is not drift (`plan.drift`)."""
     inputs, runner, workflow = session.inputs, session.runner, session.workflow
     directory = inputs.directory
-    done = _run(session, "plan", "--dir", directory, "--detailed-exitcode", *inputs.args)
+    done = _run(session, "plan", "--dir", directory, "--drift", *inputs.args)
     workflow.summary(
         texts.command_summary(
             command="drift", directory=directory, code=done.code, output=done.text

@@ -159,7 +159,8 @@ def drift_body(*, directory: str, ref_name: str, plan: str, run_url: str) -> str
         f"(found by {run_url or 'a drift run'}).",
         "Either someone changed them outside provisioner (web UI, `hf endpoints`), or a merge's "
         "apply did not finish. Review the plan, then run the apply workflow (it repairs the "
-        "drift) or change the specs to match.",
+        "drift) or change the specs to match. (A pause, resume or scaling a `schedule:` is due "
+        "to make is shown in the plan but not counted: the scheduled apply makes it.)",
         "",
         code_block(text),
     ]

@@ -12,7 +12,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from provisioner import __version__
-from provisioner.apply.results import Outcome
+from provisioner.apply.results import Ledger, Outcome
+from provisioner.apply.smoke_tests import tested
+from provisioner.apply.waiter import GONE, target
 from provisioner.hub.models import Secrets
 from provisioner.plan import ownership
 from provisioner.plan.diff import SENSITIVE
@@ -20,6 +22,7 @@ from provisioner.plan.document import config_to_json
 from provisioner.plan.model import Action, Plan, ReasonCode, ResourceChange, SecretsSeen
 from provisioner.spec.model import EndpointSpec
 from provisioner.spec.secrets import looks_secret
+from provisioner.spec.smoke import SmokeSpec
 from provisioner.state.model import (
     Action as Done,
 )
@@ -41,6 +44,8 @@ class Actor:
     ci_url: str | None = None
     git_commit: str | None = None
     git_branch: str | None = None
+    # The checkout had uncommitted changes under the stack's folder (None: unknown).
+    git_dirty: bool | None = None
 
 
 def secrets_seen(
@@ -126,15 +131,50 @@ def next_state(
     return replace(state, endpoints=endpoints)
 
 
+def cut_short(
+    ledger: Ledger, *, wait: bool, smoke: Mapping[str, SmokeSpec]
+) -> tuple[dict[str, Outcome], dict[str, str]]:
+    """How far the changes of an interrupted apply got: the outcomes that were final, and the
+    changes the service accepted whose outcome had not finished (`wait`: it was to wait for
+    readiness; `smoke`: the smoke tests it was to run then), with what was still to come. A
+    change sent but not answered is in neither: it is interrupted too."""
+    final: dict[str, Outcome] = {}
+    unfinished: dict[str, str] = {}
+    done = ledger.settled if ledger.settled is not None else ledger.made
+    for outcome in list(ledger.outcomes.values()) if done is None else done:
+        change, address = outcome.change, outcome.change.address
+        row = ledger.waited.get(address)
+        if outcome.ok and wait and ledger.settled is None and (row is None or not row.done):
+            last = f" (last state: {row.state})" if row is not None else ""
+            unfinished[address] = (
+                f"accepted, but the apply was interrupted before it was {target(change)}{last}"
+            )
+        elif outcome.ok and wait and ledger.settled is None and row is not None and row.failed:
+            exists = row.state != GONE
+            final[address] = Outcome(change, ok=False, error=row.error, accepted=exists)
+        elif outcome.ok and wait and tested(outcome, smoke):
+            unfinished[address] = "settled, but the apply was interrupted before its smoke test"
+        else:
+            final[address] = outcome
+    return final, unfinished
+
+
 def history_actions(
-    plan: Plan, outcomes: Mapping[str, Outcome], sent: Mapping[str, Sequence[Action]]
+    plan: Plan,
+    outcomes: Mapping[str, Outcome],
+    sent: Mapping[str, Sequence[Action]],
+    unfinished: Mapping[str, str] | None = None,
 ) -> tuple[Done, ...]:
     """Each change of the plan and how it ended: ok or failed (with why), interrupted when some
-    of it was sent but it did not finish, not-started when nothing of it was."""
+    of it was sent but it did not finish (`unfinished`: accepted, with what was still to come),
+    not-started when nothing of it was."""
     actions = []
     for change in plan.actionable:
         outcome = outcomes.get(change.address)
-        if outcome is not None:
+        message: str | None
+        if unfinished and change.address in unfinished:
+            result, message = "interrupted", unfinished[change.address]
+        elif outcome is not None:
             result, message = ("ok", None) if outcome.ok else ("failed", outcome.error)
         else:
             result, message = ("interrupted" if change.address in sent else "not-started"), None
@@ -156,6 +196,7 @@ def history_record(
     finished: str,
     serial: int | None,
     operation: str | None = None,
+    interrupted: bool = False,
 ) -> HistoryRecord:
     return HistoryRecord(
         id=id,
@@ -167,7 +208,10 @@ def history_record(
         ci_url=actor.ci_url,
         git_commit=actor.git_commit,
         git_branch=actor.git_branch,
+        git_dirty=actor.git_dirty,
         serial=serial,
         actions=actions,
         provisioner_version=__version__,
+        interrupted=interrupted,
+        schedules_evaluated_at=plan.now,
     )

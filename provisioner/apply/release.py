@@ -114,5 +114,6 @@ def _record(
             finished=store.now(),
             serial=written.serial,
             operation=OPERATION,
+            interrupted=outcomes is None,
         )
     )

@@ -36,6 +36,7 @@ class WaitRow:
     elapsed: float
     done: bool = False
     failed: bool = False
+    error: str | None = None  # why it failed
 
 
 class Reporter(Protocol):
@@ -56,12 +57,18 @@ class SilentReporter:
 
 
 class Ledger:
-    """A reporter that also keeps what was sent, so an interrupted apply can say it."""
+    """A reporter that also keeps what was sent, so an interrupted apply can say it, and how far
+    each change got: its answer (`outcomes`), its last waiting row (`waited`), and the outcomes
+    of each stage once the stage is over (`made`: every change answered; `settled`: every
+    endpoint waited for), for the history of an apply cut short."""
 
     def __init__(self, inner: Reporter) -> None:
         self._inner = inner
         self.sent: dict[str, list[Action]] = {}
         self.outcomes: dict[str, Outcome] = {}
+        self.waited: dict[str, WaitRow] = {}
+        self.made: list[Outcome] | None = None
+        self.settled: list[Outcome] | None = None
 
     def step(self, change: ResourceChange, step: Action) -> None:
         self.sent.setdefault(change.address, []).append(step)
@@ -72,4 +79,5 @@ class Ledger:
         self._inner.finished(outcome)
 
     def waiting(self, rows: list[WaitRow]) -> None:
+        self.waited.update((row.address, row) for row in rows)
         self._inner.waiting(rows)

@@ -32,7 +32,8 @@ SMOKE_PARALLELISM = 8
 NO_WAIT = "apply did not wait for the endpoint to be ready (--no-wait); run `provisioner smoke`"
 
 
-def _tested(outcome: Outcome, tests: Mapping[str, SmokeSpec]) -> bool:
+def tested(outcome: Outcome, tests: Mapping[str, SmokeSpec]) -> bool:
+    """Whether apply smoke-tests this change once it settles (it leaves its endpoint running)."""
     return outcome.change.address in tests and target(outcome.change) == RUNNING
 
 
@@ -56,7 +57,7 @@ def smoke_after_apply(
         for name, value in o.change.desired.env.items()
         if looks_secret(name, value)
     ]
-    chosen = {o.change.address: o for o in outcomes if o.ok and _tested(o, tests)}
+    chosen = {o.change.address: o for o in outcomes if o.ok and tested(o, tests)}
     runs = _run_all(
         api,
         [(o.change.namespace, o.change.name, tests[a]) for a, o in chosen.items()]

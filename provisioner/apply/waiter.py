@@ -103,7 +103,7 @@ class Waiter:
             elapsed = self.clock() - started
             self.reporter.waiting(
                 [
-                    WaitRow(a, w.target, w.state, elapsed, w.done, w.error is not None)
+                    WaitRow(a, w.target, w.state, elapsed, w.done, w.error is not None, w.error)
                     for a, w in sorted(watches.items())
                 ]
             )

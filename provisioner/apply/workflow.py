@@ -27,6 +27,7 @@ from provisioner.apply.executor import DEFAULT_PARALLELISM, Executor
 from provisioner.apply.guard import foreign, resolve_secrets, stale
 from provisioner.apply.recording import (
     Actor,
+    cut_short,
     history_actions,
     history_record,
     next_state,
@@ -387,13 +388,15 @@ def _record(
     outcomes: Sequence[Outcome] | None,
     secrets: Mapping[str, Secrets],
     started: str,
+    options: ApplyOptions,
 ) -> None:
     """Write the state (over the version read: `StateConflict` if someone else wrote it) and
     append the history record. `outcomes` is None when the apply was interrupted.
 
     The records follow what the service accepted (the executor's outcomes): secrets sent to an
     endpoint that then failed to start are on it all the same. The history tells how each
-    change ended, waiting included."""
+    change ended, waiting included: of an interrupted apply, a change accepted but not yet
+    settled (or not yet smoke-tested) is interrupted, and so is the record."""
     store = recording.store
     accepted = list(ledger.outcomes.values())
     key = store.fingerprint_key(create=True)
@@ -411,16 +414,20 @@ def _record(
         except StateConflict:
             if attempt == STATE_WRITE_ATTEMPTS:
                 raise
-    final = {o.change.address: o for o in (accepted if outcomes is None else outcomes)}
+    if outcomes is None:
+        final, unfinished = cut_short(ledger, wait=options.wait, smoke=options.smoke)
+    else:
+        final, unfinished = {o.change.address: o for o in outcomes}, {}
     store.append(
         history_record(
             plan,
             recording.actor,
-            history_actions(plan, final, ledger.sent),
+            history_actions(plan, final, ledger.sent, unfinished),
             id=store.new_id(),
             started=started,
             finished=store.now(),
             serial=written.serial,
+            interrupted=outcomes is None,
         )
     )
 
@@ -443,16 +450,16 @@ def apply_plan(
         return []
     secrets = _secrets(plan, environ)
     collaborators.confirm(plan)
-    if recording is None:
-        return _run(api, plan, secrets, collaborators.reporter, collaborators, options)
     ledger = Ledger(collaborators.reporter)
+    if recording is None:
+        return _run(api, plan, secrets, ledger, collaborators, options)
     started = recording.store.now()
     outcomes = None
     try:
         outcomes = _run(api, plan, secrets, ledger, collaborators, options)
     finally:
         try:
-            _record(recording, plan, ledger, outcomes, secrets, started)
+            _record(recording, plan, ledger, outcomes, secrets, started, options)
         except (BackendError, StateFormatError) as error:
             failure = ProvisionerError.because(
                 f"the changes were made as reported, but the state at "
@@ -470,34 +477,38 @@ def _run(
     api: EndpointsApi,
     plan: Plan,
     secrets: Mapping[str, Secrets],
-    reporter: Reporter,
+    ledger: Ledger,
     collaborators: Collaborators,
     options: ApplyOptions,
 ) -> list[Outcome]:
+    """Make the changes, wait for them, smoke-test them; `ledger` learns each stage's outcomes
+    as it ends, so that an interrupted apply's history says which changes had not finished."""
     clock, sleep = collaborators.clock, collaborators.sleep
     executor = Executor(
         api,
         plan.stack,
         secrets,
-        reporter,
+        ledger,
         sleep=sleep,
         clock=clock,
         parallelism=options.parallelism,
     )
     outcomes = executor.run(plan)
+    ledger.made = outcomes
     if not options.wait:
         return smoke_after_apply(
             api, outcomes, options.smoke, secrets=secrets, clock=clock, sleep=sleep, waited=False
         )
     waiter = Waiter(
         api,
-        reporter,
+        ledger,
         sleep=sleep,
         clock=clock,
         timeout=options.timeout,
         interval=options.interval,
         command_options=options.command_options,
     )
+    ledger.settled = waiter.wait(outcomes)
     return smoke_after_apply(
-        api, waiter.wait(outcomes), options.smoke, secrets=secrets, clock=clock, sleep=sleep
+        api, ledger.settled, options.smoke, secrets=secrets, clock=clock, sleep=sleep
     )

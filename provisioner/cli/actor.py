@@ -1,6 +1,7 @@
 """Who is running this command, for the lock and the history: the user, the host, the process,
 the CI run's URL and the git commit and branch, from the CI's variables where there are some,
-else from the process and `git`.
+else from the process and `git`; and whether the stack's folder has uncommitted changes (`git`
+only: the CI's variables cannot say).
 """
 
 from __future__ import annotations
@@ -61,6 +62,24 @@ def _git(root: Path, *args: str) -> str | None:
     return out if done.returncode == 0 and out and out != "HEAD" else None
 
 
+def dirty(root: Path) -> bool | None:
+    """Whether the checkout has changes under `root` (the stack's folder) that its commit does
+    not hold: a modified, staged, deleted or new (untracked, not ignored) file. Files elsewhere
+    in the repository are not what this stack applies, so they do not count. None: unknown
+    (not a git checkout, or no `git`)."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(done.stdout.strip()) if done.returncode == 0 else None
+
+
 def _login() -> str:
     try:
         return getpass.getuser()
@@ -76,4 +95,5 @@ def actor(environ: Mapping[str, str], *, root: Path, host: str, pid: int) -> Act
         ci_url=ci_url(environ),
         git_commit=_first(environ, _COMMITS) or _git(root, "rev-parse", "HEAD"),
         git_branch=_first(environ, _BRANCHES) or _git(root, "rev-parse", "--abbrev-ref", "HEAD"),
+        git_dirty=dirty(root),
     )

@@ -227,8 +227,8 @@ GC_THRESHOLD = 50_000
 
 
 def main(argv: list[str] | None = None, context: Context | None = None) -> None:
-    """Run the CLI. Exit codes: 0 success, 1 error, 2 only for `plan --detailed-exitcode`, 130
-    interrupted (Ctrl-C), 143 terminated (SIGTERM).
+    """Run the CLI. Exit codes: 0 success, 1 error, 2 only for `plan --detailed-exitcode` (and
+    `--drift`), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 
     Usage errors exit 1 (not click's 2) so that a typo can never read as "changes present".
     """

@@ -20,6 +20,7 @@ from provisioner.cli.options import (
 from provisioner.cli.plan_view import chosen_format, echo_plan_as
 from provisioner.cli.session import connect, load
 from provisioner.plan.document import dumps
+from provisioner.plan.drift import drifted, scheduled
 from provisioner.spec.diagnostics import Mark, ProvisionerError
 
 
@@ -28,6 +29,7 @@ from provisioner.spec.diagnostics import Mark, ProvisionerError
         "provisioner plan --dir endpoints",
         "provisioner plan --out plan.json   # then: provisioner apply plan.json",
         "provisioner plan --detailed-exitcode || [ $? -eq 2 ]   # CI: 2 means changes",
+        "provisioner plan --drift   # a drift check: 2 means drift, schedules' edges aside",
         "provisioner plan --json | jq '.changes[].reasons'",
         "provisioner plan --format markdown > plan.md   # a pull-request comment",
     )
@@ -55,6 +57,13 @@ from provisioner.spec.diagnostics import Mark, ProvisionerError
     is_flag=True,
     help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
 )
+@click.option(
+    "--drift",
+    is_flag=True,
+    help="As --detailed-exitcode, but exit 2 only for differences that are not schedule "
+    "transitions now due (a window's edge the scheduled apply has yet to reach); the plan still "
+    "shows them.",
+)
 @click.pass_obj
 def plan(
     context: Context,
@@ -67,6 +76,7 @@ def plan(
     output: str | None,
     as_json: bool,
     detailed_exitcode: bool,
+    drift: bool,
 ) -> None:
     """Compare the specs under --dir with the live endpoints and print the changes."""
     view = chosen_format(output, as_json)
@@ -87,5 +97,15 @@ def plan(
             f"{session.command('apply')} {shlex.quote(str(out))}",
             err=True,
         )
-    if detailed_exitcode and result.has_changes:
+    if drift:
+        due = scheduled(result)
+        if due:
+            click.echo(
+                "Not counted as drift (due to a schedule, which the scheduled apply follows): "
+                + ", ".join(c.address for c in due),
+                err=True,
+            )
+        if drifted(result):
+            raise SystemExit(2)
+    elif detailed_exitcode and result.has_changes:
         raise SystemExit(2)

@@ -14,15 +14,18 @@ _SHORT_COMMIT = 12
 
 def _commit(record: HistoryRecord) -> str:
     if record.git_commit is None:
-        return ""
-    branch = f" ({record.git_branch})" if record.git_branch else ""
-    return f"  commit {record.git_commit[:_SHORT_COMMIT]}{branch}"
+        return "  no commit (dirty)" if record.git_dirty else ""
+    # Dirty: the stack's folder had uncommitted changes, so the commit is not all that applied.
+    about = [b for b in (record.git_branch, "dirty" if record.git_dirty else None) if b]
+    detail = f" ({', '.join(about)})" if about else ""
+    return f"  commit {record.git_commit[:_SHORT_COMMIT]}{detail}"
 
 
 def _tally(record: HistoryRecord) -> str:
     counts = Counter(a.outcome for a in record.actions)
     order = ("ok", "failed", "interrupted", "not-started")
-    return ", ".join(f"{counts[o]} {o}" for o in order if counts[o]) or "no changes"
+    tally = ", ".join(f"{counts[o]} {o}" for o in order if counts[o]) or "no changes"
+    return f"interrupted: {tally}" if record.interrupted else tally
 
 
 def render_history(records: Sequence[HistoryRecord], *, location: str) -> str:
@@ -36,6 +39,8 @@ def render_history(records: Sequence[HistoryRecord], *, location: str) -> str:
             f"{record.started}  {record.operation:<7}  {record.who}@{record.host}  "
             f"{_tally(record)}{serial}{_commit(record)}{ci}"
         )
+        if record.schedules_evaluated_at is not None:
+            lines.append(f"    schedules evaluated at {record.schedules_evaluated_at}")
         for action in record.actions:
             why = f": {action.message}" if action.message else ""
             lines.append(f"    {action.outcome:<11} {action.action:<7} {action.address}{why}")

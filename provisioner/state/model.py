@@ -5,7 +5,8 @@
   secret value: a fingerprint is an HMAC under a per-stack random key kept in the backend, so
   someone reading the state cannot test guesses without the key either.
 - `HistoryRecord` (`history/<time>-<id>.json`): one apply or destroy: who, when, from which
-  commit, and each change with its outcome.
+  commit (and whether its checkout had uncommitted changes), whether it was interrupted, the
+  instant its schedules were evaluated at, and each change with its outcome.
 
 Ownership is not here: it lives in tags on the endpoints, so a lost state file can never lose
 track of what a stack owns (it loses only the secret fingerprints and the history).
@@ -21,9 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FORMAT_VERSION = "1.0"
-# History records: 1.1 adds `provisioner_version` (the version that applied). Both are read.
-HISTORY_FORMAT_VERSION = "1.1"
-HISTORY_FORMATS_READ = ("1.0", HISTORY_FORMAT_VERSION)
+# History records: 1.1 adds `provisioner_version` (the version that applied); 1.2 `interrupted`,
+# `git.dirty` and `schedules_evaluated_at`. All three are read.
+HISTORY_FORMAT_VERSION = "1.2"
+HISTORY_FORMATS_READ = ("1.0", "1.1", HISTORY_FORMAT_VERSION)
+# What an action's outcome is when the run was cut short before it ended (or began).
+CUT_SHORT = ("interrupted", "not-started")
 STATE_KEY = "state.json"
 FINGERPRINT_KEY = "fingerprint.key"
 HISTORY_PREFIX = "history/"
@@ -149,6 +153,13 @@ class HistoryRecord:
     actions: tuple[Action, ...] = ()
     # The provisioner that applied (None in a 1.0 record, written before it was recorded).
     provisioner_version: str | None = None
+    # The run was cut short (Ctrl-C, SIGTERM): some changes may not have finished.
+    interrupted: bool = False
+    # The checkout applied from had uncommitted changes under the stack's folder: the commit
+    # is not all that was applied. None: unknown (no checkout, or a record before 1.2).
+    git_dirty: bool | None = None
+    # The instant the plan evaluated `schedule:` at (UTC, ISO 8601); None: no spec had one.
+    schedules_evaluated_at: str | None = None
 
     def dumps(self) -> bytes:
         document = {
@@ -161,7 +172,9 @@ class HistoryRecord:
             "who": self.who,
             "host": self.host,
             "ci_url": self.ci_url,
-            "git": {"commit": self.git_commit, "branch": self.git_branch},
+            "git": {"commit": self.git_commit, "branch": self.git_branch, "dirty": self.git_dirty},
+            "interrupted": self.interrupted,
+            "schedules_evaluated_at": self.schedules_evaluated_at,
             "serial": self.serial,
             "actions": [{k: v for k, v in vars(a).items() if v is not None} for a in self.actions],
         }
@@ -174,6 +187,22 @@ class HistoryRecord:
             if raw.get("format_version") not in HISTORY_FORMATS_READ:
                 raise StateFormatError(f"{where}: history format {raw.get('format_version')!r}")
             git = raw.get("git") or {}
+            actions = tuple(
+                Action(
+                    address=str(a["address"]),
+                    action=str(a["action"]),
+                    outcome=str(a["outcome"]),
+                    message=a.get("message"),
+                )
+                for a in raw["actions"]
+            )
+            dirty = git.get("dirty")
+            # Before 1.2 only an interrupted run left an action interrupted or not started
+            # (though one interrupted while waiting for readiness left them all ok).
+            interrupted = raw.get("interrupted", any(a.outcome in CUT_SHORT for a in actions))
+            if not isinstance(interrupted, bool) or not isinstance(dirty, bool | None):
+                raise TypeError("interrupted and git.dirty are true or false")
+            evaluated = raw.get("schedules_evaluated_at")
             return cls(
                 id=str(raw["id"]),
                 operation=str(raw["operation"]),
@@ -186,15 +215,10 @@ class HistoryRecord:
                 git_branch=git.get("branch"),
                 serial=raw.get("serial"),
                 provisioner_version=raw.get("provisioner_version"),
-                actions=tuple(
-                    Action(
-                        address=str(a["address"]),
-                        action=str(a["action"]),
-                        outcome=str(a["outcome"]),
-                        message=a.get("message"),
-                    )
-                    for a in raw["actions"]
-                ),
+                actions=actions,
+                interrupted=interrupted,
+                git_dirty=dirty,
+                schedules_evaluated_at=None if evaluated is None else str(evaluated),
             )
         except StateFormatError:
             raise

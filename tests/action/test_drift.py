@@ -11,7 +11,9 @@ import pytest
 from provisioner.emulator import Emulator
 from tests.action.conftest import Run
 from tests.action.fake_github import FakeGitHub
+from tests.reconcile.conftest import context_for
 from tests.reconcile.helpers import write_spec
+from tests.support.cli import run
 
 pytestmark = pytest.mark.slow
 
@@ -60,6 +62,31 @@ def test_drift_opens_one_issue_comments_while_it_lasts_and_closes_it_after_an_ap
     (closed,) = github.issues()
     assert closed["state"] == "closed"
     assert "match the specs in `endpoints` again" in github.comments(issue["number"])[-1]["body"]
+
+
+def test_a_schedules_due_edge_is_not_drift_and_opens_no_issue(
+    tmp_path: Path,
+    instant_emulator: Emulator,
+    github: FakeGitHub,
+    run_action: Run,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Applied inside its window; the drift run comes after the window closed, before the
+    scheduled apply paused it: the plan shows the pause, and no issue is opened."""
+    specs = tmp_path / "endpoints"
+    window = {"days": "mon-fri", "hours": "08:00-10:00"}  # FIXED_NOW is 11:00 in Madrid
+    schedule = {"timezone": "Europe/Madrid", "windows": [window], "outside": "paused"}
+    write_spec(specs, "chat", namespace="acme", schedule=schedule)
+    inside = context_for(instant_emulator, PROVISIONER_NOW="2027-03-24T08:30:00Z")
+    applied = run(capsys, "apply", "--dir", str(specs), "--auto-approve", context=inside)
+    assert applied.code == 0, applied.text
+
+    found = run_action(instant_emulator, command="drift", event={}, event_name="schedule")
+
+    assert (found.outputs["exit-code"], found.outputs["failed"]) == ("0", "false"), found.log
+    assert "acme/chat: pause" in found.log and "paused by its schedule" in found.log
+    assert "Not counted as drift" in found.log
+    assert github.issues() == [] and github.state.labels == []
 
 
 def test_drift_that_cannot_plan_fails_and_leaves_the_issues_alone(

@@ -254,3 +254,41 @@ def test_a_state_written_under_a_running_apply_is_merged_not_overwritten(
     assert kept.serial == 2
     assert kept.endpoints["acme/other"].applied_by == "bob"  # the other writer's record stays
     assert kept.endpoints["acme/svc"].applied_by == "alice"  # and this apply's is added
+
+
+class _InterruptedOnceAnswered(SilentReporter):
+    """Ctrl-C just after the service accepted the change, before any waiting began."""
+
+    def finished(self, outcome: Outcome) -> None:
+        raise KeyboardInterrupt
+
+
+def test_an_apply_interrupted_before_waiting_records_the_accepted_change_as_interrupted(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme")
+    api = connect(emulator)
+    stack = stack_of(specs)
+    now = lambda: datetime.now(UTC)  # noqa: E731
+    store = StateStore(LocalBackend(tmp_path / "state"), stack.settings.stack, now=now)
+    plan, _ = plan_stack(stack, api, identify(api), store=store)
+    with pytest.raises(KeyboardInterrupt):
+        apply_plan(
+            api,
+            plan,
+            {},
+            collaborators=Collaborators(
+                _InterruptedOnceAnswered(), clock=emulator.now, sleep=emulator.advance
+            ),
+            recording=Recording(store, Actor(who="alice", host="laptop", pid=1)),
+        )
+    (record,) = store.history()
+    assert record.interrupted
+    (action,) = record.actions
+    assert (action.outcome, action.message) == (
+        "interrupted",
+        "accepted, but the apply was interrupted before it was running",
+    )
+    # The state follows what the service accepted: the endpoint's record is there.
+    assert set(store.read().endpoints) == {"acme/svc"}

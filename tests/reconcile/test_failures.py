@@ -3,6 +3,7 @@ converges."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Callable
@@ -302,11 +303,83 @@ def test_ctrl_c_says_what_had_been_sent(tmp_path: Path, cli: Cli, emulator: Emul
     hint = f"provisioner plan --dir {specs} --api-url {emulator.url}"
     assert f"Run `{hint}` to see where each endpoint stands" in result.err
     assert cli(*hint.split()[1:]).code == 0  # the hint works as printed
-    # The interrupted apply released the lock and left its record: what it had sent.
+    # The interrupted apply released the lock and left its record: what it had sent, and that
+    # neither create had finished (both were still pending), never "2 ok".
     history = cli("history", "--dir", str(specs))
-    assert "2 ok" in history.out and "create  acme/a" in history.out, history.text
+    assert "interrupted: 2 interrupted" in history.out, history.text
+    assert (
+        "interrupted create  acme/a: accepted, but the apply was interrupted before it was "
+        "running (last state: pending)" in history.out
+    )
+    listed = cli("history", "--dir", str(specs), "--json").out.splitlines()
+    (record,) = [json.loads(line) for line in listed]
+    assert record["interrupted"] is True
+    assert [a["outcome"] for a in record["actions"]] == ["interrupted", "interrupted"]
+    # The state follows what the service accepted: both endpoints are recorded.
+    shown = cli("state", "show", "--dir", str(specs))
+    assert "acme/a: applied" in shown.out and "acme/b: applied" in shown.out, shown.text
     assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_ctrl_c_after_one_change_settled_records_it_ok_and_the_other_interrupted(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """A pause settles at once, a create takes a while: interrupted while waiting for the
+    create, the history says the pause is ok and the create interrupted."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "a", namespace="acme")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "a", namespace="acme", state="paused")
+    write_spec(specs, "b", namespace="acme")
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    ctx = replace(context_for(emulator), sleep=interrupt)
+    result = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+    assert result.code == 130, result.text
+    history = cli("history", "--dir", str(specs), "--limit", "1")
+    lines = history.out.splitlines()
+    assert "interrupted: 1 ok, 1 interrupted" in lines[0], history.text
+    assert lines[1:] == [
+        "    ok          pause   acme/a",
+        "    interrupted create  acme/b: accepted, but the apply was interrupted before it was "
+        "running (last state: pending)",
+    ]
+
+
+def test_ctrl_c_during_a_smoke_test_records_the_change_interrupted(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """Settled, but its smoke test (retrying a cold start's 503) is where Ctrl-C lands: the
+    change is interrupted, not ok; the other endpoint, which has no smoke test, is ok."""
+    specs = tmp_path / "endpoints"
+    smoke = {"request": {"inputs": "Say hello"}, "expect": {"status": 200}}
+    write_spec(specs, "chat", namespace="acme", smoke=smoke)
+    write_spec(specs, "plain", namespace="acme")
+    emulator.add_fault(
+        {"kind": "http", "method": "POST", "path": "/endpoints/acme/chat", "status": 503,
+         "count": 99}
+    )  # fmt: skip
+
+    def interrupt_once_running(seconds: float) -> None:
+        # The waiter sleeps only while something is not ready: once both run, it is the smoke
+        # test's retry that sleeps.
+        if {e["status"]["state"] for e in live(emulator).values()} == {"running"}:
+            raise KeyboardInterrupt
+        emulator.advance(seconds)
+
+    ctx = replace(context_for(emulator), sleep=interrupt_once_running)
+    result = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+    assert result.code == 130, result.text
+    lines = cli("history", "--dir", str(specs)).out.splitlines()
+    assert "interrupted: 1 ok, 1 interrupted" in lines[0], lines
+    assert lines[1:] == [
+        "    interrupted create  acme/chat: settled, but the apply was interrupted before its "
+        "smoke test",
+        "    ok          create  acme/plain",
+    ]
 
 
 def test_a_create_that_timed_out_is_reported_as_created_and_the_next_plan_names_it(

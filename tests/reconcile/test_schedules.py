@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from huggingface_hub import HfApi
+
 from provisioner.cli.context import Context
 from provisioner.emulator import Emulator
 from tests.reconcile.conftest import context_for
@@ -171,6 +173,14 @@ def test_a_saved_plan_is_refused_once_its_schedule_decides_otherwise(
     assert applied.code == 0, applied.text
     assert [m for m, _ in mutations(emulator)] == ["POST"]
     assert live(emulator)["svc"]["status"]["state"] == "paused"
+    # The history says at which instant the schedules were evaluated: the plan's, not Monday's.
+    history = cli("history", "--dir", str(specs))
+    assert history.out.splitlines()[1] == "    schedules evaluated at 2027-03-26T19:00:00Z"
+    records = cli("history", "--dir", str(specs), "--json").out.splitlines()
+    assert [json.loads(r)["schedules_evaluated_at"] for r in records] == [
+        "2027-03-26T19:00:00Z",
+        "2027-03-26T08:00:00Z",  # FRIDAY_MORNING, in UTC
+    ]
 
 
 def test_outside_scaled_to_zero_lowers_min_replicas_and_keeps_the_timeout(
@@ -250,3 +260,35 @@ def test_status_says_what_each_schedule_decides_and_until_when(
     assert entries["acme/plain"]["schedule"] is None
     svc = entries["acme/svc"]["schedule"]
     assert (svc["state"], svc["window"], svc["until"]) == ("paused", None, "2027-03-29T06:00:00Z")
+
+
+def test_a_drift_check_does_not_count_a_schedules_due_edge_but_counts_a_hand_change(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hf_api: HfApi
+) -> None:
+    """`plan --drift` after a window closed and before the scheduled apply paused: exit 0 (the
+    plan still shows the pause), where `--detailed-exitcode` exits 2. A change made by hand
+    is drift: exit 2, whatever the schedule is due to do too."""
+    specs = tmp_path / "endpoints"
+    _scheduled(specs)
+    write_spec(specs, "plain", namespace="acme")
+    morning = _at(emulator, FRIDAY_MORNING)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=morning).code == 0
+    night = _at(emulator, FRIDAY_NIGHT)
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=night).code == 2
+
+    checked = cli("plan", "--dir", str(specs), "--drift", ctx=night)
+    assert checked.code == 0, checked.text
+    assert "|| acme/svc: pause" in checked.out and "paused by its schedule" in checked.out
+    assert (
+        "Not counted as drift (due to a schedule, which the scheduled apply follows): acme/svc"
+        in checked.err
+    )
+    as_json = cli("plan", "--dir", str(specs), "--drift", "--json", ctx=night)
+    reasons = {c["name"]: c["reasons"] for c in json.loads(as_json.out)["changes"]}
+    assert as_json.code == 0 and [r["code"] for r in reasons["svc"]] == ["schedule-pause"]
+
+    hf_api.update_inference_endpoint("plain", namespace="acme", instance_size="x4")
+    emulator.advance(60)
+    drifted = cli("plan", "--dir", str(specs), "--drift", ctx=night)
+    assert drifted.code == 2, drifted.text
+    assert "acme/plain" in drifted.out and "changed outside provisioner" in drifted.out

@@ -6,6 +6,7 @@ it changes anything, naming its holder and the command that releases it."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,59 @@ def test_history_records_who_applied_what(tmp_path: Path, cli: Cli, emulator: Em
     assert [r["serial"] for r in records] == [2, 1]  # newest first
     assert {r["provisioner_version"] for r in records} == {__version__}
     assert records[1]["actions"] == [{"address": "acme/svc", "action": "create", "outcome": "ok"}]
+    # Not a git checkout (the commit came from CI's variables): whether it was dirty is unknown;
+    # nothing was interrupted; no spec has a schedule.
+    assert {
+        (r["git"]["dirty"], r["interrupted"], r["schedules_evaluated_at"]) for r in records
+    } == {(None, False, None)}
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_history_says_when_the_stacks_folder_had_uncommitted_changes(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """Applied from a checkout: the commit, and whether the stack's folder differed from it
+    (a changed or new spec file); a change elsewhere in the repository does not count."""
+    specs = _stack(tmp_path)
+    repo = specs.parent
+    _git(repo, "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("infra\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "specs")
+    commit = _git(repo, "rev-parse", "HEAD")
+    ctx = context_for(emulator, SVC_API_KEY=FIRST)
+
+    def newest() -> tuple[str, dict[str, Any]]:
+        text = cli("history", "--dir", str(specs), "--limit", "1", ctx=ctx).out.splitlines()[0]
+        listed = cli("history", "--dir", str(specs), "--limit", "1", "--json", ctx=ctx).out
+        return text, json.loads(listed)
+
+    (repo / "README.md").write_text("infra, edited\n")  # outside the stack's folder
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    text, record = newest()
+    assert record["git"] == {"commit": commit, "branch": "main", "dirty": False}
+    assert text.endswith(f"commit {commit[:12]} (main)"), text
+
+    write_spec(specs, "svc", namespace="acme", state="paused")  # edited, not committed
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    text, record = newest()
+    assert record["git"] == {"commit": commit, "branch": "main", "dirty": True}
+    assert text.endswith(f"commit {commit[:12]} (main, dirty)"), text
+
+    _git(repo, "commit", "-q", "-am", "pause svc")
+    write_spec(specs, "other", namespace="acme")  # a new spec, not yet added
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    text, record = newest()
+    assert record["git"]["dirty"] is True and "(main, dirty)" in text
 
 
 def test_a_saved_plan_is_stale_once_another_apply_ran(
