@@ -95,9 +95,29 @@ def test_each_template_uses_this_release_of_the_action_and_explains_itself() -> 
         step = _ours(_load(template))
         assert step["uses"] == OURS
         assert step["with"]["dir"] == "endpoints"
-        assert step["with"]["hf-token"] == "${{ secrets.HF_TOKEN }}"
-        assert step["with"]["secrets"] == "${{ secrets.PROVISIONER_SECRETS }}"
         assert step["with"]["backend"] == "${{ vars.PROVISIONER_BACKEND }}"
+        if _applies(template):
+            assert step["with"]["hf-token"] == "${{ secrets.HF_TOKEN }}"
+            assert step["with"]["secrets"] == "${{ secrets.PROVISIONER_SECRETS }}"
+        else:
+            # Read-only jobs: a read-scoped token and no secret values at all.
+            assert step["with"]["hf-token"] == "${{ secrets.HF_TOKEN_READ }}"
+            assert "secrets" not in step["with"]
+
+
+def _applies(template: Path) -> bool:
+    return template.name in ("provisioner-apply.yml", "provisioner-schedule.yml")
+
+
+def test_apply_secrets_live_in_the_protected_environment_only_main_runs() -> None:
+    for template in TEMPLATES.glob("*.yml"):
+        job = _job(_load(template))
+        if _applies(template):
+            assert job["environment"] == "production", template.name
+            assert job["if"] == "github.ref == 'refs/heads/main'", template.name
+        else:
+            assert "environment" not in job, template.name
+            assert "PROVISIONER_SECRETS }}" not in template.read_text(), template.name
 
 
 def test_the_action_installs_its_own_version_by_default() -> None:
@@ -171,11 +191,13 @@ def test_static_aws_keys_are_gone_the_role_is_assumed_through_oidc() -> None:
         workflow = _load(template)
         (job,) = workflow["jobs"].values()
         aws = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
+        # The read-only jobs assume a role that may only read the state bucket.
+        role = "PROVISIONER_AWS_ROLE" if _applies(template) else "PROVISIONER_AWS_PLAN_ROLE"
         assert aws["with"] == {
-            "role-to-assume": "${{ vars.PROVISIONER_AWS_ROLE }}",
+            "role-to-assume": f"${{{{ vars.{role} }}}}",
             "aws-region": "${{ vars.AWS_REGION }}",
         }
-        assert aws["if"].startswith("vars.PROVISIONER_AWS_ROLE != ''")
+        assert aws["if"].startswith(f"vars.{role} != ''")
         assert job["permissions"]["id-token"] == "write"
         checkout = job["steps"][0]
         assert checkout["uses"].startswith("actions/checkout@")
@@ -208,7 +230,11 @@ def test_merges_queue_and_an_apply_is_never_cancelled() -> None:
     assert apply["concurrency"] == {"group": "provisioner-apply", "cancel-in-progress": False}
     assert apply[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads `on` as true
     assert apply[True]["push"]["paths"] == ["endpoints/**"]
-    assert _ours(apply)["with"]["command"] == "apply"
+    # By hand, it may only record the secret names (`record-secrets`), applying nothing.
+    assert _ours(apply)["with"]["command"] == (
+        "${{ inputs.record-secrets-only && 'record-secrets' || 'apply' }}"
+    )
+    assert apply[True]["workflow_dispatch"]["inputs"]["record-secrets-only"]["type"] == "boolean"
     source = (ROOT / "provisioner" / "action" / "commands.py").read_text()
     assert '"apply", "--dir", directory, "--auto-approve", "--lock-timeout", "600"' in source
 

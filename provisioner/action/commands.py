@@ -1,6 +1,7 @@
-"""The four things the action does (`command:` plan, apply, drift, validate), each a function of
-one `Session` returning a `Result` (the step's outputs). The CLI decides; these only run it, tell
-the runner what it said and keep the pull request's comment and the drift issue up to date.
+"""The things the action does (`command:` plan, apply, drift, validate, record-secrets), each a
+function of one `Session` returning a `Result` (the step's outputs). The CLI decides; these only
+run it, tell the runner what it said and keep the pull request's comment and the drift issue up
+to date.
 """
 
 from __future__ import annotations
@@ -129,7 +130,8 @@ def plan(session: Session) -> Result:
         done = _run(
             session,
             *("plan", "--dir", directory, "--detailed-exitcode", "--out", str(saved)),
-            *("--format", "markdown", *inputs.args),
+            # The check fails while apply on merge would refuse a change for a missing secret.
+            *("--require-secrets", "--format", "markdown", *inputs.args),
             echo_stdout=False,
         )
         code, markdown, log = done.code, done.stdout, done.stderr
@@ -305,7 +307,13 @@ def drift(session: Session) -> Result:
     transition the scheduled apply has yet to make is not drift (`plan.drift`)."""
     inputs, runner, workflow = session.inputs, session.runner, session.workflow
     directory = inputs.directory
-    done = _run(session, "plan", "--dir", directory, "--drift", *inputs.args)
+    # Drift runs without secret values: a secret apply lacks is for apply and review to report
+    # (a warning here), not a reason to stop comparing the fleet.
+    done = _run(
+        session,
+        *("plan", "--dir", directory, "--drift", "--allow-missing-secrets"),
+        *inputs.args,
+    )
     workflow.summary(
         texts.command_summary(
             command="drift", directory=directory, code=done.code, output=done.text
@@ -361,9 +369,29 @@ def _drift_issue(github: GitHub, directory: str) -> dict[str, Any] | None:
     return None
 
 
+def record_secrets(session: Session) -> Result:
+    """`provisioner state record-secrets`: the apply side tells the pull requests' plans the
+    names of the secrets it has (the keys of the `secrets` input), applying nothing; run after
+    adding a secret to PROVISIONER_SECRETS, so that the pull request asking for it passes."""
+    directory = session.inputs.directory
+    done = _run(session, "state", "record-secrets", "--dir", directory, "--lock-timeout", "600")
+    session.workflow.summary(
+        texts.command_summary(
+            command="record-secrets", directory=directory, code=done.code, output=done.text
+        )
+    )
+    if done.code != 0:
+        session.workflow.error(
+            f"provisioner state record-secrets failed for {directory}: see the log above",
+            title="provisioner record-secrets",
+        )
+    return Result(code=done.code, failed=done.code != 0)
+
+
 COMMANDS: dict[str, Callable[[Session], Result]] = {
     "plan": plan,
     "apply": apply,
     "drift": drift,
     "validate": validate,
+    "record-secrets": record_secrets,
 }

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-COMMANDS = ("plan", "apply", "drift", "validate")
+COMMANDS = ("plan", "apply", "drift", "validate", "record-secrets")
 
 # Names of environment variables a `from_env` secret can have. Variables the runner, the action or
 # provisioner itself read are refused as keys, so the JSON cannot redirect them (a secret named

@@ -125,9 +125,11 @@ def plan_summary(
 
 
 def command_summary(*, command: str, directory: str, code: int, output: str) -> str:
-    """`apply`, `validate` or `drift`: the verdict and what the command printed."""
+    """`apply`, `validate`, `record-secrets` or `drift`: the verdict and what it printed."""
     if command == "apply":
         outcome = "applied" if code == 0 else f"failed (exit {code})"
+    elif command == "record-secrets":
+        outcome = "secret names recorded" if code == 0 else f"failed (exit {code})"
     elif command == "validate":
         outcome = "every spec is valid" if code == 0 else f"errors (exit {code})"
     else:

@@ -117,6 +117,9 @@ def cli_environment(environ: Mapping[str, str], inputs: Inputs) -> dict[str, str
     if inputs.api_url:
         env["PROVISIONER_API_URL"] = inputs.api_url
     env.update(inputs.secrets)
+    # Their names (never values): an apply-side run records them in the state, so that a pull
+    # request's plan, given no values, knows which secrets apply will find.
+    env["PROVISIONER_SECRET_NAMES"] = ",".join(sorted(inputs.secrets))
     # The CI log is not a terminal; plain lines, no colour codes.
     env.setdefault("NO_COLOR", "1")
     return env

@@ -68,7 +68,25 @@ def secrets_seen(
         if missing:
             unset[address] = missing
     recorded = {address: record.secrets for address, record in state.endpoints.items()}
-    return SecretsSeen(recorded=recorded, current=current, unset=unset, serial=state.serial)
+    available = None if state.secret_variables is None else frozenset(state.secret_variables)
+    return SecretsSeen(
+        recorded=recorded, current=current, unset=unset, serial=state.serial, available=available
+    )
+
+
+def secret_variables(
+    specs: Sequence[EndpointSpec], environ: Mapping[str, str], *, named: str | None
+) -> tuple[str, ...]:
+    """The names (never the values) of the secret variables this apply-side run has: each one
+    listed in `named` (`PROVISIONER_SECRET_NAMES`, comma- or space-separated: the Action
+    passes the keys of its `secrets` input, so a secret added for a spec not merged yet counts)
+    and each `from_env` variable of the specs that is set here."""
+    names = {n for n in (named or "").replace(",", " ").split() if environ.get(n)}
+    for spec in specs:
+        for ref in (spec.model.secrets or {}).values():
+            if environ.get(ref.from_env):
+                names.add(ref.from_env)
+    return tuple(sorted(names))
 
 
 def _applied(change: ResourceChange, before: EndpointRecord | None) -> Mapping[str, Any]:
@@ -165,14 +183,17 @@ def history_actions(
     sent: Mapping[str, Sequence[Action]],
     unfinished: Mapping[str, str] | None = None,
 ) -> tuple[Done, ...]:
-    """Each change of the plan and how it ended: ok or failed (with why), interrupted when some
-    of it was sent but it did not finish (`unfinished`: accepted, with what was still to come),
-    not-started when nothing of it was."""
+    """Each change of the plan and how it ended: ok or failed (with why), refused (a secret
+    apply could not read: nothing sent), interrupted when some of it was sent but it did not
+    finish (`unfinished`: accepted, with what was still to come), not-started when nothing of
+    it was."""
     actions = []
     for change in plan.actionable:
         outcome = outcomes.get(change.address)
         message: str | None
-        if unfinished and change.address in unfinished:
+        if outcome is not None and outcome.refused:
+            result, message = "refused", outcome.error
+        elif unfinished and change.address in unfinished:
             result, message = "interrupted", unfinished[change.address]
         elif outcome is not None:
             result, message = ("ok", None) if outcome.ok else ("failed", outcome.error)

@@ -20,6 +20,9 @@ class Outcome:
     # The smoke test run after the change settled (None: none was run). A failed one makes the
     # outcome not ok (apply exits 1) while the change itself was accepted and settled.
     smoke: SmokeResult | None = None
+    # Not started: apply could not find what it would send (a secret whose variable is not
+    # set here); nothing of it was sent, and the rest of the plan was applied.
+    refused: bool = False
 
     @property
     def smoke_failed(self) -> bool:

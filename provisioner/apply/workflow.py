@@ -31,6 +31,7 @@ from provisioner.apply.recording import (
     history_actions,
     history_record,
     next_state,
+    secret_variables,
     secrets_seen,
 )
 from provisioner.apply.results import Ledger, Outcome, Reporter
@@ -207,6 +208,7 @@ def plan_stack(
     now: datetime | None = None,
     scheduled_only: bool = False,
     unattended: bool = False,
+    require_secrets: bool = False,
 ) -> Planned:
     """Compare the stack's specs with what is live (and, given the `store`, the secret values
     in `environ` with the fingerprints of those last applied). Spec problems found only now
@@ -217,7 +219,8 @@ def plan_stack(
     diagnostic suggests repeats `command_options` (default: `--dir` with the stack's folder)
     so that it works as printed. `now`: the instant `schedule:` is evaluated at (the caller
     reads the clock once). `scheduled_only`: a scheduled run of a stack without `self_heal`
-    (`PlanOptions.scheduled_only`)."""
+    (`PlanOptions.scheduled_only`). `require_secrets`: a change apply would refuse for a secret
+    it cannot find (`safety.warn_unseen_secrets`) is an error, as a CI plan wants."""
     specs = stack.resolved_specs(identity.user)
     default = stack.default_namespace(identity.user)
     state = None if store is None else read_state(store)
@@ -256,7 +259,19 @@ def plan_stack(
     )
     plan = warn_unlisted(plan, fleet.unlisted, where=where)
     if seen is not None and not destroy:
-        plan = warn_unseen_secrets(plan, seen, where=where, command_options=command_options)
+        marks = {
+            (f"{s.namespace}/{s.name}", name): s.source.mark("model", "secrets", name, "from_env")
+            for s in specs
+            for name in s.model.secrets or {}
+        }
+        plan = warn_unseen_secrets(
+            plan,
+            seen,
+            where=where,
+            command_options=command_options,
+            marks=marks,
+            require=require_secrets,
+        )
     spec_dir = SpecDir(str(stack.root), str(stack.root.absolute()))
     return Planned(replace(plan, spec_dir=spec_dir), fleet)
 
@@ -362,14 +377,75 @@ def load_saved_plan(
     return saved
 
 
-def _secrets(plan: Plan, environ: Mapping[str, str]) -> dict[str, Secrets]:
+def _secrets(plan: Plan, environ: Mapping[str, str]) -> tuple[dict[str, Secrets], list[Outcome]]:
+    """The secret values of each change, and a refusal (an outcome, nothing sent) for each
+    change whose secrets cannot all be read here: only the endpoints that need a missing
+    value are held back, so one secret not yet added does not stop the stack's pauses,
+    resumes and other changes."""
     secrets, missing = resolve_secrets(plan, environ)
-    if missing:
-        raise ProvisionerError(*missing, note="Nothing was changed.")
-    return secrets
+    refused: dict[str, list[str]] = {}
+    for problem in missing:
+        address, _, why = problem.message.partition(": ")
+        refused.setdefault(address, []).append(why)
+    outcomes = [
+        Outcome(
+            change,
+            ok=False,
+            error="not applied (nothing sent): " + "; ".join(refused[change.address]),
+            refused=True,
+        )
+        for change in plan.actionable
+        if change.address in refused
+    ]
+    return secrets, outcomes
+
+
+def _without(plan: Plan, refused: Sequence[Outcome]) -> Plan:
+    """`plan` without the refused changes (left as they are live: not part of this run)."""
+    if not refused:
+        return plan
+    held = {o.change.address for o in refused}
+    return replace(plan, changes=tuple(c for c in plan.changes if c.address not in held))
 
 
 STATE_WRITE_ATTEMPTS = 3
+# The variable the Action sets to the keys of its `secrets` input (names, never values).
+SECRET_NAMES_VARIABLE = "PROVISIONER_SECRET_NAMES"
+
+
+def apply_side_secrets(
+    specs: Sequence[EndpointSpec], environ: Mapping[str, str]
+) -> tuple[str, ...]:
+    """The names of the secret variables set in `environ` (`recording.secret_variables`)."""
+    return secret_variables(specs, environ, named=environ.get(SECRET_NAMES_VARIABLE))
+
+
+def record_secret_variables(
+    store: StateStore, specs: Sequence[EndpointSpec], environ: Mapping[str, str]
+) -> tuple[str, ...] | None:
+    """Record in the state the names of the secret variables this apply-side run has
+    (`recording.secret_variables`), so that a plan made without values (a pull request's)
+    can tell whether apply will find a secret. The caller holds the lock. Writes only when
+    the names differ from those recorded (a write moves the serial on, making saved plans
+    stale); returns the names written, or None when nothing was."""
+    names = apply_side_secrets(specs, environ)
+    for attempt in range(1, STATE_WRITE_ATTEMPTS + 1):
+        try:
+            state = store.read()
+            # No names where none were recorded: nothing to tell (and no write, which would
+            # make every saved plan of a stack without secrets stale).
+            if state.secret_variables == names or (state.secret_variables is None and not names):
+                return None
+            store.write(replace(state, secret_variables=names))
+            return names
+        except StateConflict:
+            if attempt == STATE_WRITE_ATTEMPTS:
+                raise
+        except (BackendError, StateFormatError) as error:
+            raise ProvisionerError.because(
+                f"cannot record the secret names in the state at {store.location}: {error}"
+            ) from error
+    return None
 
 
 @dataclass(frozen=True)
@@ -379,6 +455,9 @@ class Recording:
 
     store: StateStore
     actor: Actor
+    # The names of the secret variables this run has (`apply_side_secrets`), recorded in the
+    # state it writes; None: leave those recorded as they are.
+    secret_variables: tuple[str, ...] | None = None
 
 
 def _record(
@@ -389,6 +468,7 @@ def _record(
     secrets: Mapping[str, Secrets],
     started: str,
     options: ApplyOptions,
+    refused: Sequence[Outcome] = (),
 ) -> None:
     """Write the state (over the version read: `StateConflict` if someone else wrote it) and
     append the history record. `outcomes` is None when the apply was interrupted.
@@ -406,6 +486,10 @@ def _record(
     # that loses to one is merged again, never written over it.
     for attempt in range(1, STATE_WRITE_ATTEMPTS + 1):
         state = store.read()
+        if recording.secret_variables is not None and (
+            recording.secret_variables or state.secret_variables is not None
+        ):
+            state = replace(state, secret_variables=recording.secret_variables)
         try:
             written = store.write(
                 next_state(state, accepted, secrets, key, at=store.now(), by=recording.actor.who)
@@ -418,6 +502,7 @@ def _record(
         final, unfinished = cut_short(ledger, wait=options.wait, smoke=options.smoke)
     else:
         final, unfinished = {o.change.address: o for o in outcomes}, {}
+    final.update({o.change.address: o for o in refused})
     store.append(
         history_record(
             plan,
@@ -442,24 +527,29 @@ def apply_plan(
     recording: Recording | None = None,
 ) -> list[Outcome]:
     """Run the plan's changes and (unless told not to) wait until each endpoint is running,
-    paused or gone. One outcome per change; a failed change does not stop the others. Secrets
-    are checked before confirming: a missing one should not cost a confirmation. Given a
+    paused or gone. One outcome per change; a failed change does not stop the others. A change
+    whose secret cannot be read here is refused (its outcome says which secret and variable,
+    never a value) and the others go ahead; the caller checked the whole plan against a
+    reviewed digest before, so what runs is a part of what was reviewed. Given a
     `recording`, what was applied is recorded even when the run is interrupted."""
     options = options or ApplyOptions()
     if not plan.has_changes:
         return []
-    secrets = _secrets(plan, environ)
+    secrets, refused = _secrets(plan, environ)
     collaborators.confirm(plan)
+    for outcome in refused:
+        collaborators.reporter.finished(outcome)
+    runnable = _without(plan, refused)
     ledger = Ledger(collaborators.reporter)
     if recording is None:
-        return _run(api, plan, secrets, ledger, collaborators, options)
+        return [*refused, *_run(api, runnable, secrets, ledger, collaborators, options)]
     started = recording.store.now()
     outcomes = None
     try:
-        outcomes = _run(api, plan, secrets, ledger, collaborators, options)
+        outcomes = [*refused, *_run(api, runnable, secrets, ledger, collaborators, options)]
     finally:
         try:
-            _record(recording, plan, ledger, outcomes, secrets, started, options)
+            _record(recording, plan, ledger, outcomes, secrets, started, options, refused)
         except (BackendError, StateFormatError) as error:
             failure = ProvisionerError.because(
                 f"the changes were made as reported, but the state at "

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from provisioner.apply.workflow import load_saved_plan, saved_spec_dir
+from provisioner.apply.workflow import load_saved_plan, record_secret_variables, saved_spec_dir
 from provisioner.cli.colour import echo_plan
 from provisioner.cli.context import Context
 from provisioner.cli.options import (
@@ -204,6 +204,11 @@ def apply(
                 scheduled_only=scheduled and not stack.settings.self_heal,
                 unattended=unattended or scheduled,
             )
+        if not plan.has_changes:
+            # Every apply-side run tells the pull requests' plans which secrets it has (names);
+            # one with changes does it in the write that records them (`Session.recording`).
+            specs = session.stack.resolved_specs(session.identity.user)
+            record_secret_variables(session.store, specs, context.environ)
         echo_plan(context, render_plan(plan))
         if reviewed_digest is not None:
             _as_reviewed(plan, reviewed_digest)

@@ -369,8 +369,10 @@ def _next_steps(directory: Path) -> None:
         "  prints the variables to set for plan and apply (its URL and its demo token)."
     )
     click.echo(
-        "  On GitHub: add the secret HF_TOKEN (and PROVISIONER_SECRETS, a JSON object of the\n"
-        "  specs' from_env values, when they have secrets); for S3 state the variables\n"
-        "  PROVISIONER_BACKEND, PROVISIONER_AWS_ROLE and AWS_REGION. README: 'Adopt it in your\n"
+        "  On GitHub: a repository secret HF_TOKEN_READ (a read-only token: plans, drift); an\n"
+        "  environment `production` that only main may deploy to, holding the secrets HF_TOKEN\n"
+        "  (and PROVISIONER_SECRETS, a JSON object of the specs' from_env values); for S3 state\n"
+        "  the variables PROVISIONER_BACKEND, PROVISIONER_AWS_ROLE (read-write),\n"
+        "  PROVISIONER_AWS_PLAN_ROLE (read-only) and AWS_REGION. README: 'Adopt it in your\n"
         "  repository'."
     )

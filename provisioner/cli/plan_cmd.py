@@ -64,6 +64,13 @@ from provisioner.spec.diagnostics import Mark, ProvisionerError
     "transitions now due (a window's edge the scheduled apply has yet to reach); the plan still "
     "shows them.",
 )
+@click.option(
+    "--require-secrets/--allow-missing-secrets",
+    default=None,
+    help="A change that sends a `from_env` secret whose variable is neither set here nor "
+    "recorded as set on the apply side (the state's secret names) is an error, not a "
+    "warning: apply would refuse it. Default: required when the CI variable is set.",
+)
 @click.pass_obj
 def plan(
     context: Context,
@@ -77,12 +84,21 @@ def plan(
     as_json: bool,
     detailed_exitcode: bool,
     drift: bool,
+    require_secrets: bool | None,
 ) -> None:
     """Compare the specs under --dir with the live endpoints and print the changes."""
     view = chosen_format(output, as_json)
     session = connect(context, load(spec_dir), api_url)
+    if require_secrets is None:
+        # In CI the plan is a pull request's check: it must fail while the apply on merge
+        # would refuse a change for a secret it does not have.
+        ci = context.environ.get("CI", "").strip().lower()
+        require_secrets = ci not in ("", "0", "false", "no")
     result = session.checked_plan(
-        resend_secrets=resend_secrets, allow_mass_delete=allow_mass_delete, targets=targets
+        resend_secrets=resend_secrets,
+        allow_mass_delete=allow_mass_delete,
+        targets=targets,
+        require_secrets=require_secrets,
     )
     echo_plan_as(context, result, view)
     if out is not None:

@@ -48,7 +48,8 @@ class PlainReporter:
                 self._echo(f"{outcome.change.address}: {outcome.change.action.value} accepted")
             else:
                 address = outcome.change.address
-                self._echo(f"{address}: FAILED: {after_address(address, outcome.error or '')}")
+                word = "REFUSED" if outcome.refused else "FAILED"
+                self._echo(f"{address}: {word}: {after_address(address, outcome.error or '')}")
 
     def waiting(self, rows: list[WaitRow]) -> None:
         with self._lock:

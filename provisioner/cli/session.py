@@ -21,7 +21,13 @@ from typing import Any
 import click
 
 from provisioner.apply.recording import Actor
-from provisioner.apply.workflow import Planned, Recording, identify, plan_stack
+from provisioner.apply.workflow import (
+    Planned,
+    Recording,
+    apply_side_secrets,
+    identify,
+    plan_stack,
+)
 from provisioner.cli.actor import actor
 from provisioner.cli.context import Context
 from provisioner.hub.api import EndpointsApi
@@ -105,7 +111,10 @@ class Session:
 
     @property
     def recording(self) -> Recording:
-        return Recording(self.store, self.actor)
+        # An apply records the names of the secrets it has in the same write as its changes.
+        specs = self.stack.resolved_specs(self.identity.user)
+        names = apply_side_secrets(specs, self.context.environ)
+        return Recording(self.store, self.actor, names)
 
     @contextmanager
     def locked(self, operation: str, *, timeout: float) -> Iterator[LockInfo]:

@@ -1,5 +1,6 @@
-"""`provisioner state show|unlock` and `provisioner history`: the stack's state backend, read
-or its lock released. None of them needs a token: they never call the API."""
+"""`provisioner state show|unlock|record-secrets` and `provisioner history`: the stack's state
+backend, read, its lock released, or the names of the apply side's secrets recorded. None of
+them needs a token: they never call the API."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from pathlib import Path
 
 import click
 
+from provisioner.apply.workflow import record_secret_variables
+from provisioner.cli.actor import actor
 from provisioner.cli.context import Context
 from provisioner.cli.options import dir_option, examples
 from provisioner.cli.session import held_by, open_store
 from provisioner.render.history import render_history, render_state
 from provisioner.spec.diagnostics import ProvisionerError
 from provisioner.spec.stack import load_stack
-from provisioner.state.backend import BackendError
+from provisioner.state.backend import BackendError, LockHeld
 from provisioner.state.model import StateFormatError
 from provisioner.state.store import StateStore
 
@@ -71,6 +74,46 @@ def unlock(context: Context, lock_id: str, spec_dir: Path) -> None:
     except BackendError as error:
         raise _failed(store, error) from error
     click.echo(f"Released the state lock ({held_by(released)}).")
+
+
+@state.command(
+    "record-secrets",
+    epilog=examples(
+        "provisioner state record-secrets --dir endpoints   # the apply side, its secrets set"
+    ),
+)
+@dir_option
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(0, 7 * 24 * 3600),
+    default=0,
+    show_default=True,
+    help="Seconds to wait for the stack's state lock when an apply holds it.",
+)
+@click.pass_obj
+def record_secrets(context: Context, spec_dir: Path, lock_timeout: float) -> None:
+    """Record in the state the NAMES (never values) of the secret variables set here: those
+    listed in PROVISIONER_SECRET_NAMES and the specs' `from_env` variables. Run it where apply
+    runs, after adding a secret there: a pull request's plan, which has no secret values,
+    then knows apply will find it. Every apply records them too; nothing is applied here."""
+    stack, _ = load_stack(spec_dir)
+    store = open_store(context, stack)
+    me = actor(context.environ, root=stack.root, host=context.hostname(), pid=context.pid())
+    info = store.lock_info("record-secrets", who=me.who, host=me.host, pid=me.pid, ci_url=me.ci_url)
+    try:
+        with store.locked(info, timeout=lock_timeout, clock=context.clock, sleep=context.sleep):
+            written = record_secret_variables(store, stack.specs, context.environ)
+    except LockHeld as error:
+        raise ProvisionerError.because(
+            f"the state lock is held ({held_by(error.holder)})"
+        ) from error
+    except BackendError as error:
+        raise _failed(store, error) from error
+    if written is None:
+        click.echo("The state already records these secret names; nothing was written.")
+    else:
+        shown = ", ".join(written) or "none"
+        click.echo(f"Recorded the names of the secrets set here in the state: {shown}.")
 
 
 @click.command(

@@ -252,27 +252,58 @@ DIGEST_MARKER = "provisioner-changes-digest:"
 DIGEST_FORMAT = re.compile(r"sha256:[0-9a-f]{64}")
 
 
+# What else makes an update send its configuration, besides fields that differ and a rotated
+# secret: a change of these is one a review sees.
+_UPDATE_CAUSES = frozenset(
+    {
+        ReasonCode.ADOPTING,
+        ReasonCode.TAGS_REWRITTEN,
+        ReasonCode.UPDATE_FAILED_RETRY,
+        ReasonCode.RESEND_SECRETS,
+    }
+)
+
+
+def _as_reviewed(change: ResourceChange) -> dict[str, Any] | None:
+    """What the digest covers of `change`, as a plan made without secret values (a pull
+    request's) sees it: a secret whose value rotated is not part of it (the apply side alone
+    can see values; it sends the new one and says so), nor is whether an update sends the
+    secrets again. Where a new endpoint's secrets come from is. None: nothing is left (an
+    update only because a value rotated)."""
+    codes = {reason.code for reason in change.reasons}
+    steps, action = list(change.steps), change.action
+    desired, sends = change.desired, sorted(change.sends)
+    if ReasonCode.SECRET_CHANGED in codes and not change.fields and not codes & _UPDATE_CAUSES:
+        steps = [step for step in steps if step is not Action.UPDATE]
+        if not steps:
+            return None
+        action, desired, sends = steps[0], None, []
+    return {
+        "address": change.address,
+        "action": action.value,
+        "steps": [step.value for step in steps],
+        "fields": [[f.path, f.before, f.after, f.sensitive] for f in change.fields],
+        "desired": None if desired is None else config_to_json(desired),
+        "sends": sends,
+        "secrets_from_env": None
+        if change.secrets is None or Action.CREATE not in change.steps
+        else dict(sorted(change.secrets.items())),
+    }
+
+
 def changes_digest(plan: Plan) -> str:
     """A digest of what applying `plan` would do, and of nothing else: each change's endpoint,
     action and steps, the fields that differ (before and after), the complete configuration it
-    sends (every revision resolved to its commit) and where its secrets come from. Not when
-    the plan was made, by which version, its costs, reasons or what else was seen: a plan made
-    again of the same specs and the same live endpoints has the same digest, and any change
-    in what would be done (a spec, a hand edit of an endpoint, a branch that moved upstream)
-    gives another. `apply --reviewed-digest` compares it with the one a review saw."""
+    sends (every revision resolved to its commit) and where a new endpoint's secrets come
+    from. Not when the plan was made, by which version, its costs, reasons or what else was
+    seen, nor whether a secret's value rotated (`_as_reviewed`): a plan made again of the same
+    specs and the same live endpoints has the same digest, with or without secret values, and
+    any change in what would be done (a spec, a hand edit of an endpoint, a branch that moved
+    upstream) gives another. `apply --reviewed-digest` compares it with the one a review saw."""
     changes = [
-        {
-            "address": change.address,
-            "action": change.action.value,
-            "steps": [step.value for step in change.steps],
-            "fields": [[f.path, f.before, f.after, f.sensitive] for f in change.fields],
-            "desired": None if change.desired is None else config_to_json(change.desired),
-            "sends": sorted(change.sends),
-            "secrets_from_env": None
-            if change.secrets is None
-            else dict(sorted(change.secrets.items())),
-        }
+        entry
         for change in sorted(plan.actionable, key=lambda c: c.address)
+        if (entry := _as_reviewed(change)) is not None
     ]
     body = json.dumps(
         {"stack": plan.stack, "destroy": plan.destroy, "changes": changes},

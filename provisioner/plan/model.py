@@ -206,12 +206,16 @@ class SecretsSeen:
     None has a record made before provisioner sent its secrets (names unknown), an absent
     address has no record. `current`: every address whose spec declares secrets -> name ->
     fingerprint of the value its variable holds now; `unset`: address -> names whose variable
-    is not set here (a PR job without secrets): a change of those values cannot be seen."""
+    is not set here (a PR job without secrets): a change of those values cannot be seen.
+    `available`: the names of the variables the apply side had set when it last ran (the
+    state's `secret_variables`; None: never recorded), so a plan without values can tell
+    whether apply will find one."""
 
     recorded: Mapping[str, Mapping[str, str] | None] = field(default_factory=dict)
     current: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     unset: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     serial: int = 0  # the state serial these were read at
+    available: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

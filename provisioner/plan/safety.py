@@ -7,7 +7,9 @@
 - Namespaces that could not be listed: the plan says which, since this stack's endpoints there
   (an orphan to delete, say) are missing from it.
 - Secret values the plan could not compare with the state (never recorded, or their variable
-  not set where the plan runs): the plan says which, since a changed value would go unseen.
+  not set where the plan runs): the plan says which, since a changed value would go unseen;
+  and a secret a change sends whose variable neither is set here nor is among those the apply
+  side recorded it has: apply would refuse that change, so the plan says so at its spec line.
 - Specs that could not be read (`status` and `destroy` still run then): an endpoint no spec
   that loads names may be declared by a broken one, with `protect: true` the tags do not show
   yet, so it is kept, never deleted (`hold_unreadable`).
@@ -31,10 +33,18 @@ def _listed(addresses: list[str]) -> str:
 
 
 def warn_unseen_secrets(
-    plan: Plan, seen: SecretsSeen, *, where: Mark, command_options: str = ""
+    plan: Plan,
+    seen: SecretsSeen,
+    *,
+    where: Mark,
+    command_options: str = "",
+    marks: Mapping[tuple[str, str], Mark] | None = None,
+    require: bool = False,
 ) -> Plan:
     """`plan`, with a warning at `where` naming the endpoints whose secret values it could not
-    compare with the state's fingerprints, unless this plan sends their secrets anyway."""
+    compare with the state's fingerprints, unless this plan sends their secrets anyway; and,
+    at each secret's line in its spec (`marks`: (address, secret name) -> mark), what apply
+    would refuse for a variable not set here (`_refused_secrets`; an error when `require`)."""
     kept = [c for c in plan.changes if c.seen.exists and c.secrets is None and not c.refused]
     kept = [c for c in kept if c.action is not Action.DELETE]
     declared = [c for c in kept if c.address in seen.current]
@@ -55,32 +65,66 @@ def warn_unseen_secrets(
     if unset:
         warnings.append(
             f"the variables holding the secrets of {_listed(unset)} are not set here, so this "
-            "plan cannot tell whether their values changed since the last apply"
+            "plan cannot tell whether their values changed since the last apply (apply, where "
+            "they are set, compares them and sends a changed one)"
         )
-    warnings.extend(_refused_secrets(plan, seen))
     diagnostics = [Diagnostic(where, text, Severity.WARNING) for text in warnings]
+    diagnostics.extend(
+        _refused_secrets(plan, seen, where=where, marks=marks or {}, require=require)
+    )
     return replace(plan, diagnostics=tuple(sorted((*plan.diagnostics, *diagnostics))))
 
 
-def _refused_secrets(plan: Plan, seen: SecretsSeen) -> list[str]:
-    """For each change that sends secrets (a create, a replacement, an update of secrets) whose
-    variables are not set here: apply, run in this environment, refuses the whole plan before
-    sending anything (`apply.guard.resolve_secrets`), so the plan says so now."""
-    warnings = []
+def _refused_secrets(
+    plan: Plan,
+    seen: SecretsSeen,
+    *,
+    where: Mark,
+    marks: Mapping[tuple[str, str], Mark],
+    require: bool,
+) -> list[Diagnostic]:
+    """For each secret a change sends (a create, a replacement, an update of secrets) whose
+    variable is not set here: if the apply side recorded that it has the variable (the state's
+    `secret_variables`), apply will send it, and the plan says so; otherwise apply refuses
+    that change (`apply.workflow`; the rest goes ahead), and the plan says so at the spec's
+    `secrets:` entry: a warning, or, with `require` (a CI plan, whose check must fail while the
+    apply on merge would refuse), an error."""
+    found = []
     for change in plan.actionable:
         if change.secrets is None:
             continue
         unset = set(seen.unset.get(change.address, ()))
-        variables = sorted({v for name, v in change.secrets.items() if name in unset})
-        if not variables:
-            continue
-        names = ", ".join(sorted(n for n in change.secrets if n in unset))
-        verb = "is" if len(variables) == 1 else "are"
-        warnings.append(
-            f"{change.address}: apply will refuse until {', '.join(variables)} {verb} set (this "
-            f"{change.action.value} sends secret {names}, read from the environment)"
-        )
-    return warnings
+        for name, variable in sorted(change.secrets.items()):
+            if name not in unset:
+                continue
+            mark = marks.get((change.address, name), where)
+            if seen.available is not None and variable in seen.available:
+                found.append(
+                    Diagnostic(
+                        mark,
+                        f"{change.address}: secret {name} ({variable}) is not set here; the apply "
+                        "side has it (recorded in the state), so apply sends it",
+                        Severity.WARNING,
+                    )
+                )
+                continue
+            recorded = (
+                "; the apply side's recorded secrets do not include it"
+                if seen.available is not None
+                else ""
+            )
+            found.append(
+                Diagnostic(
+                    mark,
+                    f"{change.address}: apply will refuse this {change.action.value} until "
+                    f"{variable} is set (it sends secret {name}, read from the environment)"
+                    f"{recorded}. Add {variable} to the secrets the apply side has (the "
+                    "repository secret PROVISIONER_SECRETS), then record their names with "
+                    "`provisioner state record-secrets` on the apply side",
+                    Severity.ERROR if require else Severity.WARNING,
+                )
+            )
+    return found
 
 
 def _options(command_options: str) -> str:

@@ -32,7 +32,8 @@ def counts_line(outcomes: Sequence[Outcome], words: Mapping[Action, str] = DONE)
     unsettled = Counter(
         o.change.action for o in outcomes if o.accepted and not o.ok and not o.smoke_failed
     )
-    failed = sum(1 for o in outcomes if not o.ok and not o.accepted)
+    failed = sum(1 for o in outcomes if not o.ok and not o.accepted and not o.refused)
+    refused = sum(1 for o in outcomes if o.refused)
     smoke_failed = sum(1 for o in outcomes if o.smoke_failed)
     parts = [f"{n} {words[action]}" for action, n in done.items() if n]
     parts += [f"{n} {words[action]} (not settled)" for action, n in unsettled.items() if n]
@@ -40,6 +41,8 @@ def counts_line(outcomes: Sequence[Outcome], words: Mapping[Action, str] = DONE)
     line = ", ".join(parts) or nothing
     if failed:
         line += f"; {failed} failed"
+    if refused:
+        line += f"; {refused} refused (nothing sent)"
     if smoke_failed:
         line += f"; {counted(smoke_failed, 'smoke test')} failed"
     return line

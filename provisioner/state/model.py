@@ -1,9 +1,10 @@
 """What a stack's state holds, as values, and its JSON documents (versioned, readable).
 
 - `StackState` (`state.json`): per managed endpoint, the spec last applied and a keyed
-  fingerprint of each secret value sent with it (the names of its secrets are the keys). Never a
-  secret value: a fingerprint is an HMAC under a per-stack random key kept in the backend, so
-  someone reading the state cannot test guesses without the key either.
+  fingerprint of each secret value sent with it (the names of its secrets are the keys), and
+  the names of the variables the apply side has (`secret_variables`). Never a secret value: a
+  fingerprint is an HMAC under a per-stack random key kept in the backend, so someone reading
+  the state cannot test guesses without the key either.
 - `HistoryRecord` (`history/<time>-<id>.json`): one apply or destroy: who, when, from which
   commit (and whether its checkout had uncommitted changes), whether it was interrupted, the
   instant its schedules were evaluated at, and each change with its outcome.
@@ -89,15 +90,23 @@ class StackState:
     endpoints: Mapping[str, EndpointRecord] = field(default_factory=dict)
     # The backend version of the document this was read from (None: there was none).
     version: str | None = None
+    # The NAMES of the environment variables the apply side (the job that applies on merge,
+    # on a schedule, by hand) had set when it last ran, never their values: a plan made
+    # without secret values (a pull request's) tells from them whether apply would find a
+    # `from_env` secret. None: no apply-side run recorded them yet.
+    secret_variables: tuple[str, ...] | None = None
 
     def dumps(self) -> bytes:
-        document = {
+        document: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "stack": self.stack,
             "serial": self.serial,
             "lineage": self.lineage,
             "endpoints": {a: r.to_json() for a, r in sorted(self.endpoints.items())},
         }
+        if self.secret_variables is not None:
+            # Only when recorded: a state that never had them reads as before.
+            document["secret_variables"] = sorted(self.secret_variables)
         return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
     @classmethod
@@ -117,6 +126,7 @@ class StackState:
                     str(a): EndpointRecord.from_json(r) for a, r in raw["endpoints"].items()
                 },
                 version=version,
+                secret_variables=_names(raw.get("secret_variables")),
             )
         except StateFormatError:
             raise
@@ -128,13 +138,21 @@ class StackState:
             ) from error
 
 
+def _names(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("secret_variables must be a list of names")
+    return tuple(value)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Action:
     """One change of a history record and how it ended."""
 
     address: str
     action: str
-    outcome: str  # ok, failed, interrupted, not-started
+    outcome: str  # ok, failed, refused, interrupted, not-started
     message: str | None = None
 
 

@@ -54,8 +54,9 @@ def test_a_bad_secrets_json_is_refused_without_showing_a_value(
 def test_an_unknown_command_names_the_four(tmp_path: Path) -> None:
     printed, outputs = _run(tmp_path, command="destroy")
 
-    assert "the `command` input must be one of plan, apply, drift, validate; got 'destroy'" in (
-        printed
+    assert (
+        "the `command` input must be one of plan, apply, drift, validate, record-secrets; "
+        "got 'destroy'" in (printed)
     )
     assert outputs["failed"] == "true"
 

@@ -106,24 +106,24 @@ def test_destroy_plan_deletes_what_the_stack_owns(tmp_path: Path, emulator: Emul
 
 
 @pytest.mark.parametrize("environ", [{}, {"SVC_KEY": ""}], ids=["unset", "empty"])
-def test_missing_secret_stops_before_confirming_or_changing_anything(
+def test_missing_secret_refuses_only_its_endpoint(
     tmp_path: Path, emulator: Emulator, environ: dict[str, str]
 ) -> None:
     specs = tmp_path / "endpoints"
     write_spec(specs, "svc", namespace="acme", model={"secrets": {"KEY": {"from_env": "SVC_KEY"}}})
+    write_spec(specs, "other", namespace="acme")
     api = connect(emulator)
     plan = plan_stack(stack_of(specs), api, identify(api)).plan
-    asked: list[Plan] = []
-    emulator.clear_requests()
-    with pytest.raises(ProvisionerError) as stopped:
-        apply_plan(api, plan, environ, collaborators=collaborators(emulator, asked.append))
-    (problem,) = stopped.value.diagnostics
-    assert problem.subject == Address("acme", "svc")
-    assert "secret KEY needs environment variable SVC_KEY" in problem.message
-    assert asked == []
-    assert mutations(emulator) == []
-    outcomes = apply(emulator, api, plan, SVC_KEY=SECRET)
-    assert [o.ok for o in outcomes] == [True]
+    outcomes = apply_plan(api, plan, environ, collaborators=collaborators(emulator))
+    by = {o.change.address: o for o in outcomes}
+    assert by["acme/other"].ok
+    refused = by["acme/svc"]
+    assert not refused.ok and refused.refused
+    assert "secret KEY needs environment variable SVC_KEY" in (refused.error or "")
+    assert sorted(live(emulator)) == ["other"]
+    again = plan_stack(stack_of(specs), api, identify(api)).plan
+    outcomes = apply(emulator, api, again, SVC_KEY=SECRET)
+    assert [(o.change.address, o.ok) for o in outcomes] == [("acme/svc", True)]
 
 
 def test_confirmation_can_cancel_before_the_first_change(

@@ -88,7 +88,7 @@ def test_apply_without_terminal_needs_auto_approve(
     assert mutations(emulator) == []
 
 
-def test_missing_secret_stops_before_any_change(
+def test_missing_secret_refuses_only_the_endpoint_that_needs_it(
     specs: Path, cli: Cli, emulator: Emulator, context
 ) -> None:  # type: ignore[no-untyped-def]
     environ = dict(context.environ)
@@ -97,7 +97,10 @@ def test_missing_secret_stops_before_any_change(
     result = cli("apply", "--dir", str(specs), "--auto-approve")
     assert result.code == 1
     assert (
-        "acme/support-assistant: secret VLLM_API_KEY needs environment variable "
+        "acme/support-assistant: not applied (nothing sent): secret VLLM_API_KEY needs "
+        "environment variable "
         "SUPPORT_ASSISTANT_API_KEY, which is not set" in result.err
     )
-    assert mutations(emulator) == []
+    assert "4 created; 1 refused (nothing sent)" in result.err
+    assert "support-assistant" not in live(emulator)
+    assert len(live(emulator)) == 4

@@ -94,7 +94,7 @@ def test_a_port_out_of_range_stops_apply_before_any_change(
     assert mutations(emulator) == []
 
 
-def test_a_secret_that_is_not_utf8_is_reported_before_any_change(
+def test_a_secret_that_is_not_utf8_refuses_its_endpoint_and_no_other(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
     """`os.environ` hands undecodable bytes over as lone surrogates, which JSON cannot carry."""
@@ -112,12 +112,11 @@ def test_a_secret_that_is_not_utf8_is_reported_before_any_change(
     )
     assert result.code == 1
     assert (
-        "acme/bad: secret API_KEY needs environment variable BAD_SECRET, whose value is not "
-        "valid UTF-8" in result.err
+        "acme/bad: not applied (nothing sent): secret API_KEY needs environment variable "
+        "BAD_SECRET, whose value is not valid UTF-8" in result.err
     )
-    assert "Nothing was changed." in result.err
     assert "tok" not in result.err
-    assert mutations(emulator) == []
+    assert sorted(live(emulator)) == ["good"]
 
 
 @pytest.mark.parametrize(

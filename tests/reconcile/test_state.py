@@ -35,6 +35,11 @@ def _stack(tmp_path: Path) -> Path:
     return specs
 
 
+def _position(path: Path, text: str) -> tuple[int, int]:
+    lines = path.read_text().splitlines()
+    return next((n, line.index(text) + 1) for n, line in enumerate(lines, 1) if text in line)
+
+
 def _state_dir(specs: Path) -> Path:
     # Not in a git repository: the state folder is in the spec directory.
     return specs / ".provisioner" / "team"
@@ -96,9 +101,11 @@ def test_a_plan_that_sends_a_secret_whose_variable_is_unset_says_apply_will_refu
     plan = cli("plan", "--dir", str(specs), ctx=unset)
     assert plan.code == 0, plan.text
     assert "acme/svc: create" in plan.out
+    # At the spec's line that asks for the variable, not at the settings file.
+    line, col = _position(specs / "svc.yaml", "SVC_API_KEY")
     assert (
-        "warning: acme/svc: apply will refuse until SVC_API_KEY is set (this create sends "
-        "secret API_KEY, read from the environment)" in plan.err
+        f"svc.yaml:{line}:{col}: warning: acme/svc: apply will refuse this create until "
+        "SVC_API_KEY is set (it sends secret API_KEY, read from the environment)" in plan.err
     )
     emulator.clear_requests()
     applied = cli("apply", "--dir", str(specs), "--auto-approve", ctx=unset)
