@@ -70,12 +70,14 @@ def stack_marker(directory: str) -> str:
 def stack_section(body: str, directory: str) -> str | None:
     """The section of stack `directory` in a comment over a root (its markers, the merge's
     apply reads them), up to the next section; None when it has none."""
-    marker = stack_marker(directory) + "\n"
+    # Whole lines only: a plan's text can quote the marker, never start a line with it (its
+    # markdown escapes `<`, its errors are in a code block under a file name).
+    marker = f"\n{stack_marker(directory)}\n"
     start = body.find(marker)
     if start < 0:
         return None
-    end = body.find(STACK_MARKER, start + len(marker))
-    return body[start : end if end >= 0 else len(body)]
+    end = body.find(f"\n{STACK_MARKER}", start + len(marker))
+    return body[start + 1 : end + 1 if end >= 0 else len(body)]
 
 
 def code_block(text: str) -> str:

@@ -93,7 +93,7 @@ def _selected(root: Path, changed_since: str | None) -> tuple[list[FoundStack], 
     return chosen, [s for s in found if s not in chosen]
 
 
-def _header(stack: FoundStack, *, markdown: bool) -> None:
+def _header(stack: FoundStack, *, markdown: bool, first: bool) -> None:
     where = display_path(stack.folder)
     if markdown:
         # The document on stdout gets a section; the log (stderr) a line, so that a stack's
@@ -101,7 +101,7 @@ def _header(stack: FoundStack, *, markdown: bool) -> None:
         click.echo(f"\n## Stack `{stack.name}` (`{where}`)\n")
         click.echo(f"==> stack {stack.name} ({where})", err=True)
     else:
-        click.echo(f"\n==> stack {stack.name} ({where})\n")
+        click.echo(f"{'' if first else chr(10)}==> stack {stack.name} ({where})\n")
 
 
 def _run_one(ctx: click.Context, stack: FoundStack, params: dict[str, Any]) -> int:
@@ -125,7 +125,9 @@ def refuse_with_dir(ctx: click.Context, root: Path | None, *also: tuple[bool, st
     given = source not in (None, click.core.ParameterSource.DEFAULT)
     for present, option in ((given, "--dir (or PROVISIONER_DIR)"), *also):
         if present:
-            raise click.UsageError(f"--root and {option} cannot be used together", ctx)
+            raise click.UsageError(
+                f"--root (or PROVISIONER_ROOT) and {option} cannot be used together", ctx
+            )
 
 
 def run_stacks(
@@ -145,7 +147,7 @@ def run_stacks(
         params.update(detailed_exitcode=True, out_dir=None)
     outcomes: list[Outcome] = []
     for stack in stacks:
-        _header(stack, markdown=markdown)
+        _header(stack, markdown=markdown, first=not outcomes)
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             params["out"] = out_dir / f"{stack.name}.json"

@@ -47,3 +47,18 @@ def test_small_plans_are_kept_whole_and_only_the_longest_is_shortened() -> None:
     assert long is not None and "is too long for this comment" in long
     assert texts.reviewed(long)[0] == f"sha256:{'b' * 64}"
     assert texts.stack_section(body, "stacks/missing") is None
+
+
+def test_a_plan_quoting_another_stacks_marker_does_not_become_its_section() -> None:
+    forged = (
+        f"text \\<!-- provisioner-stack: stacks/b -->\n"
+        f"<!-- provisioner-changes-digest: sha256:{'f' * 64} -->"
+    )
+    quoting = texts.StackPlan("stacks/a", 1, "", forged, "provisioner-plan-stacks")
+
+    body = texts.stacks_comment(
+        root="stacks", plans=[quoting, _plan("stacks/b", 100, "b")], sha=SHA, run_url=""
+    )
+
+    section = texts.stack_section(body, "stacks/b")
+    assert section is not None and texts.reviewed(section)[0] == f"sha256:{'b' * 64}"
