@@ -93,33 +93,46 @@ def validate(session: Session) -> Result:
     return Result(code=done.code, failed=done.code != 0)
 
 
-def plan(session: Session) -> Result:
-    inputs, runner, workflow = session.inputs, session.runner, session.workflow
+def validate_only(session: Session) -> Result:
+    """A fork's pull request: validate, a notice, no plan (it gets no secrets)."""
+    directory, workflow = session.inputs.directory, session.workflow
+    checked = _run(session, "validate", "--dir", directory)
+    workflow.notice(
+        "pull requests from forks get no secrets, so only validate ran; a maintainer can push "
+        "the branch to this repository to get a plan",
+        title="plan skipped",
+    )
+    note = "_Plan skipped: a pull request from a fork gets no secrets; only validate ran._"
+    workflow.summary(
+        texts.command_summary(
+            command="validate",
+            directory=directory,
+            code=checked.code,
+            output=checked.text,
+        )
+        + f"\n{note}\n"
+    )
+    if checked.code != 0:
+        workflow.error(f"provisioner validate found errors in {directory}", title="validate")
+    return Result(code=checked.code, failed=checked.code != 0)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One stack's plan: its exit code, the markdown plan (exit 0 or 2), the log, the outputs."""
+
+    code: int
+    markdown: str
+    log: str
+    result: Result
+
+
+def plan_stack(session: Session, folder: Path) -> Planned:
+    """validate, then plan into `folder` (plan.json, plan.md); the job summary, the annotation."""
+    inputs, workflow = session.inputs, session.workflow
     directory = inputs.directory
     artifact = artifact_name(directory)
-    pr = pull_request(runner)
     checked = _run(session, "validate", "--dir", directory)
-    if pr is not None and from_fork(pr):
-        workflow.notice(
-            "pull requests from forks get no secrets, so only validate ran; a maintainer can push "
-            "the branch to this repository to get a plan",
-            title="plan skipped",
-        )
-        note = "_Plan skipped: a pull request from a fork gets no secrets; only validate ran._"
-        workflow.summary(
-            texts.command_summary(
-                command="validate",
-                directory=directory,
-                code=checked.code,
-                output=checked.text,
-            )
-            + f"\n{note}\n"
-        )
-        if checked.code != 0:
-            workflow.error(f"provisioner validate found errors in {directory}", title="validate")
-        return Result(code=checked.code, failed=checked.code != 0)
-
-    folder = plan_folder(runner, directory)
     folder.mkdir(parents=True, exist_ok=True)
     saved, rendered = folder / "plan.json", folder / "plan.md"
     for stale in (saved, rendered):
@@ -136,7 +149,7 @@ def plan(session: Session) -> Result:
         )
         code, markdown, log = done.code, done.stdout, done.stderr
         if markdown:
-            workflow.group("The plan (markdown, as in the comment)", markdown)
+            workflow.group(f"The plan of {directory} (markdown, as in the comment)", markdown)
     ok = code in (0, 2)
     if ok and markdown:
         rendered.write_text(markdown, encoding="utf-8")
@@ -154,23 +167,38 @@ def plan(session: Session) -> Result:
     )
     if not ok:
         workflow.error(
-            f"provisioner plan exited {code}: see the errors above (a spec, a policy, or the "
-            "API); nothing is applied until they are fixed",
+            f"provisioner plan of {directory} exited {code}: see the errors above (a spec, a "
+            "policy, or the API); nothing is applied until they are fixed",
             title="plan failed",
         )
+    return Planned(code, markdown, log, result)
+
+
+def head_sha(session: Session, pr: Mapping[str, Any]) -> str:
+    return str((pr.get("head") or {}).get("sha") or session.runner.sha)
+
+
+def plan(session: Session) -> Result:
+    inputs, runner = session.inputs, session.runner
+    directory = inputs.directory
+    pr = pull_request(runner)
+    if pr is not None and from_fork(pr):
+        return validate_only(session)
+    planned = plan_stack(session, plan_folder(runner, directory))
+    result = planned.result
     if pr is None or not inputs.comment:
         return result
     body = texts.plan_comment(
         directory=directory,
-        code=code,
-        markdown=markdown,
-        log=log,
-        sha=str((pr.get("head") or {}).get("sha") or runner.sha),
+        code=planned.code,
+        markdown=planned.markdown,
+        log=planned.log,
+        sha=head_sha(session, pr),
         run_url=runner.run_url,
-        artifact=artifact,
+        artifact=result.artifact,
     )
     try:
-        url = _sticky_comment(session, int(pr["number"]), body)
+        url = sticky_comment(session, int(pr["number"]), body)
     except GitHubError as error:
         _api_failure(session, "post the plan comment", error, "pull-requests: write")
         return replace(result, failed=True)
@@ -180,7 +208,10 @@ def plan(session: Session) -> Result:
 def _plan_comment(session: Session, github: GitHub, number: int) -> dict[str, Any] | None:
     """This stack's plan comment on pull request `number`, found by its markers and its author
     (so a comment that quotes the marker is never taken for it); None when there is none."""
-    prefix = texts.plan_comment_prefix(session.inputs.directory)
+    inputs = session.inputs
+    # Over a root, one comment holds every stack's section (`texts.stack_section`).
+    prefix = texts.root_comment_prefix(inputs.root) if inputs.root else None
+    prefix = prefix or texts.plan_comment_prefix(inputs.directory)
     author = session.inputs.comment_author
     for comment in github.issue_comments(number):
         login = (comment.get("user") or {}).get("login")
@@ -189,7 +220,7 @@ def _plan_comment(session: Session, github: GitHub, number: int) -> dict[str, An
     return None
 
 
-def _sticky_comment(session: Session, number: int, body: str) -> str:
+def sticky_comment(session: Session, number: int, body: str) -> str:
     """Update this stack's plan comment, or create it; its URL."""
     github = session.github()
     comment = _plan_comment(session, github, number)
@@ -226,7 +257,15 @@ def _reviewed_digest(session: Session) -> tuple[str, str]:
             f"pull request {url} has no plan comment for {session.inputs.directory} (its plan "
             "workflow did not run or did not finish)"
         )
-    digest, head = texts.reviewed(str(comment.get("body", "")))
+    body: str | None = str(comment.get("body", ""))
+    if session.inputs.root:
+        body = texts.stack_section(str(body), session.inputs.directory)
+    if body is None:
+        raise NotReviewed(
+            f"the plan comment of pull request {url} has no section for "
+            f"{session.inputs.directory} (its plan ran before this stack existed?)"
+        )
+    digest, head = texts.reviewed(body)
     if digest is None:
         raise NotReviewed(
             f"the plan comment of pull request {url} shows no plan (its plan had errors)"

@@ -46,6 +46,9 @@ class Inputs:
     backend: str
     api_url: str
     args: tuple[str, ...]
+    # A folder of several stacks (each folder with `_settings.yaml`): every command runs over
+    # each of them, and a plan keeps one comment with a section per stack. Empty: `directory`.
+    root: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
         backend=environ.get("INPUT_BACKEND", "").strip(),
         api_url=environ.get("INPUT_API_URL", "").strip(),
         args=args,
+        root=environ.get("INPUT_ROOT", "").strip().rstrip("/"),
     )
 
 

@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Mapping
 from typing import IO
 
+from provisioner.action import stacks
 from provisioner.action.commands import COMMANDS, Result, Session
 from provisioner.action.github import GitHub
 from provisioner.action.inputs import InputError, read_inputs, read_runner
@@ -46,7 +47,8 @@ def main(environ: Mapping[str, str] | None = None, out: IO[str] | None = None) -
         github=lambda: GitHub(runner.api_url, runner.repository, inputs.github_token),
     )
     try:
-        result = COMMANDS[inputs.command](session)
+        chosen = stacks.COMMANDS if inputs.root else COMMANDS
+        result = chosen[inputs.command](session)
     except Exception as error:  # a bug in the action, not the user's input: say so
         workflow.error(
             f"internal error in the provisioner action ({type(error).__name__}); this is a bug, "

@@ -6,6 +6,8 @@ limits (a comment holds 65,536 characters) are kept here and nowhere else.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 COMMENT_LIMIT = 65_536
 ISSUE_BUDGET = 60_000
@@ -45,6 +47,37 @@ def reviewed(body: str) -> tuple[str | None, str | None]:
 def plan_comment_prefix(directory: str) -> str:
     """How the sticky comment starts, and so how it is found again."""
     return f"{PLAN_MARKER}\n{dir_marker(directory)}\n"
+
+
+def root_marker(root: str) -> str:
+    """The second hidden line of the one comment over a root of several stacks."""
+    return f"<!-- root: {root} -->"
+
+
+def root_comment_prefix(root: str) -> str:
+    """How the comment over a root starts (never the start of a single stack's comment)."""
+    return f"{PLAN_MARKER}\n{root_marker(root)}\n"
+
+
+STACK_MARKER = "<!-- provisioner-stack: "
+
+
+def stack_marker(directory: str) -> str:
+    """The hidden line that opens a stack's section in the comment over a root."""
+    return f"{STACK_MARKER}{directory} -->"
+
+
+def stack_section(body: str, directory: str) -> str | None:
+    """The section of stack `directory` in a comment over a root (its markers, the merge's
+    apply reads them), up to the next section; None when it has none."""
+    # Whole lines only: a plan's text can quote the marker, never start a line with it (its
+    # markdown escapes `<`, its errors are in a code block under a file name).
+    marker = f"\n{stack_marker(directory)}\n"
+    start = body.find(marker)
+    if start < 0:
+        return None
+    end = body.find(f"\n{STACK_MARKER}", start + len(marker))
+    return body[start + 1 : end + 1 if end >= 0 else len(body)]
 
 
 def code_block(text: str) -> str:
@@ -112,6 +145,86 @@ def plan_comment(
     budget = COMMENT_LIMIT - len(head) - len(footer) - 500
     body, _ = plan_body(code=code, markdown=markdown, log=log, budget=budget, artifact=artifact)
     return head + body.rstrip() + footer
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    """One stack's part of the comment over a root."""
+
+    directory: str
+    code: int
+    markdown: str
+    log: str
+    artifact: str
+
+
+def combined(codes: Sequence[int]) -> int:
+    """Any error 1, else any changes 2, else 0."""
+    if any(code not in VERDICTS for code in codes):
+        return 1
+    return 2 if 2 in codes else 0
+
+
+# The most of a stack's errors a shortened section still shows.
+SHORT_LOG = 1_500
+
+
+def _section(plan: StackPlan, sha: str, *, short: bool) -> str:
+    """A stack's section: its markers (the digest, the commit), its heading, then its plan or
+    errors; `short`, a line of counts and where the whole plan is instead."""
+    digest = DIGEST_MARKER.search(plan.markdown) if plan.code in VERDICTS else None
+    markers = (f"{digest[0]}\n" if digest else "") + (
+        f"<!-- provisioner-head: {sha} -->\n" if re.fullmatch(r"[0-9a-f]{7,64}", sha) else ""
+    )
+    heading = f"#### `{plan.directory}`: {verdict(plan.code)}"
+    head = f"{stack_marker(plan.directory)}\n{markers}{heading}\n\n"
+    if not short:
+        body, _ = plan_body(
+            code=plan.code,
+            markdown=plan.markdown,
+            log=plan.log,
+            budget=COMMENT_LIMIT,
+            artifact=plan.artifact,
+        )
+    elif plan.code in VERDICTS:
+        first = next((line for line in plan.markdown.splitlines() if line.strip()), "")
+        body = (
+            f"{first}\n\n_The plan ({len(plan.markdown):,} characters) is too long for this "
+            f"comment beside the other stacks': the run's job summary and its "
+            f"`{plan.artifact}` artifact have it._"
+        )
+    else:
+        body, _ = plan_body(
+            code=plan.code, markdown="", log=plan.log, budget=SHORT_LOG, artifact=plan.artifact
+        )
+    return head + body.rstrip() + "\n\n"
+
+
+def stacks_comment(
+    *, root: str, plans: Sequence[StackPlan], sha: str, run_url: str, note: str = ""
+) -> str:
+    """The one pull-request comment over a root: a section per stack, each with its own
+    markers, within `COMMENT_LIMIT`: the longest sections are shortened first, one by one,
+    while every stack keeps its heading and its digest."""
+    code = combined([p.code for p in plans])
+    rows = "".join(f"| `{p.directory}` | {verdict(p.code)} |\n" for p in plans)
+    head = (
+        f"{root_comment_prefix(root)}"
+        f"### provisioner plan `{root}`: {verdict(code)}\n\n"
+        + (f"{note}\n\n" if note else "")
+        + (f"| stack | plan |\n|---|---|\n{rows}\n" if plans else "_No stack to plan._\n\n")
+    )
+    footer = f"{_footer(sha, run_url)}\n"
+    sections = [_section(p, sha, short=False) for p in plans]
+    budget = COMMENT_LIMIT - len(head) - len(footer) - 100
+    shortened: set[int] = set()
+    while sum(map(len, sections)) > budget and len(shortened) < len(sections):
+        longest = max(
+            (i for i in range(len(sections)) if i not in shortened), key=lambda i: len(sections[i])
+        )
+        sections[longest] = _section(plans[longest], sha, short=True)
+        shortened.add(longest)
+    return head + "".join(sections) + footer
 
 
 def plan_summary(

@@ -20,6 +20,7 @@ from provisioner.cli.options import (
 )
 from provisioner.cli.run import execute, run_options, smoke_option
 from provisioner.cli.session import Session, connect, load
+from provisioner.cli.stacks import changed_since_option, refuse_with_dir, root_option, run_stacks
 from provisioner.plan.document import DIGEST_FORMAT, changes_digest
 from provisioner.plan.model import Plan, ReasonCode
 from provisioner.render.text import render_plan
@@ -125,6 +126,8 @@ def _suspended(context: Context, stack: Stack, *, scheduled: bool) -> bool:
 )
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @run_options
+@root_option
+@changed_since_option
 @smoke_option
 @resend_secrets_option
 @allow_mass_delete_option
@@ -157,6 +160,8 @@ def apply(
     plan_file: Path | None,
     spec_dir: Path,
     api_url: str | None,
+    root: Path | None,
+    changed_since: str | None,
     resend_secrets: bool,
     allow_mass_delete: bool,
     targets: tuple[str, ...],
@@ -171,6 +176,17 @@ def apply(
             "a changes digest is 'sha256:' and 64 hexadecimal digits, as a plan prints it",
             param_hint="--reviewed-digest",
         )
+    if root is not None or changed_since is not None:
+        ctx = click.get_current_context()
+        refuse_with_dir(
+            ctx,
+            root,
+            (plan_file is not None, "PLAN_FILE"),
+            (reviewed_digest is not None, "--reviewed-digest (one stack's)"),
+        )
+        if root is None:
+            raise click.UsageError("--changed-since goes with --root", ctx)
+        run_stacks(ctx, root, verb="apply", changed_since=changed_since)
     # --allow-mass-delete is the applier's to give again: a saved plan's file is not trusted.
     planning = ((resend_secrets, "--resend-secrets"), (bool(targets), "--target"))
     if plan_file is not None and scheduled:

@@ -53,6 +53,10 @@ COMMAND_TABLE = {
         "provisioner.cli.plan_cmd:plan",
         "Compare the specs under --dir with the live endpoints and print the changes.",
     ),
+    "stacks": (
+        "provisioner.cli.stacks:stacks",
+        "List the stacks under --root (folders holding _settings.yaml): name, folder, changed.",
+    ),
     "show-plan": (
         "provisioner.cli.show_plan_cmd:show_plan",
         "Print the plan saved in FILE (by `plan --out`) as text, markdown or json; no API call.",

@@ -19,6 +19,7 @@ from provisioner.cli.options import (
 )
 from provisioner.cli.plan_view import chosen_format, echo_plan_as
 from provisioner.cli.session import connect, load
+from provisioner.cli.stacks import changed_since_option, refuse_with_dir, root_option, run_stacks
 from provisioner.plan.document import dumps
 from provisioner.plan.drift import drifted, scheduled
 from provisioner.spec.diagnostics import Mark, ProvisionerError
@@ -32,14 +33,23 @@ from provisioner.spec.diagnostics import Mark, ProvisionerError
         "provisioner plan --drift   # a drift check: 2 means drift, schedules' edges aside",
         "provisioner plan --json | jq '.changes[].reasons'",
         "provisioner plan --format markdown > plan.md   # a pull-request comment",
+        "provisioner plan --root stacks --changed-since origin/main   # every changed stack",
     )
 )
 @dir_option
+@root_option
+@changed_since_option
 @api_url_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Save the plan as JSON; `provisioner apply FILE` applies exactly it.",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="With --root: save each stack's plan as DIR/STACK.json.",
 )
 @resend_secrets_option
 @allow_mass_delete_option
@@ -75,8 +85,11 @@ from provisioner.spec.diagnostics import Mark, ProvisionerError
 def plan(
     context: Context,
     spec_dir: Path,
+    root: Path | None,
+    changed_since: str | None,
     api_url: str | None,
     out: Path | None,
+    out_dir: Path | None,
     resend_secrets: bool,
     allow_mass_delete: bool,
     targets: tuple[str, ...],
@@ -88,6 +101,23 @@ def plan(
 ) -> None:
     """Compare the specs under --dir with the live endpoints and print the changes."""
     view = chosen_format(output, as_json)
+    if root is not None or changed_since is not None or out_dir is not None:
+        ctx = click.get_current_context()
+        one = "(use --out-dir: one plan file per stack)"
+        refuse_with_dir(
+            ctx, root, (out is not None, f"--out {one}"), (view == "json", f"--format json {one}")
+        )
+        if root is None:
+            raise click.UsageError("--changed-since and --out-dir go with --root", ctx)
+        run_stacks(
+            ctx,
+            root,
+            verb="plan",
+            changed_since=changed_since,
+            markdown=view == "markdown",
+            detailed_exitcode=detailed_exitcode,
+            out_dir=out_dir,
+        )
     session = connect(context, load(spec_dir), api_url)
     if require_secrets is None:
         # In CI the plan is a pull request's check: it must fail while the apply on merge

@@ -145,6 +145,13 @@ def _settings(root: Path, shown_root: Path, diagnostics: Diagnostics) -> Setting
     )
 
 
+def read_settings(root: Path) -> tuple[Settings, Diagnostics]:
+    """The settings of the stack at `root` alone, without its specs (finding the stacks under a
+    root needs their names, not their specs)."""
+    diagnostics = Diagnostics()
+    return _settings(root, display_path(root), diagnostics), diagnostics
+
+
 def _backend(document: Document, data: dict[str, Any], diagnostics: Diagnostics) -> BackendConfig:
     if "backend" not in data:
         return LOCAL

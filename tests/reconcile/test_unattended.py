@@ -86,6 +86,7 @@ def test_a_scheduled_run_leaves_a_hand_change_alone_and_drift_reports_it(
     drift = cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=afternoon)
     assert drift.code == 2, drift.text
     assert "scaling.min_replicas changed outside provisioner" in drift.out
+    assert cli("plan", "--dir", str(specs), "--drift", ctx=afternoon).code == 2
 
     # At the window's edge the schedule's pause is made, and nothing else.
     night = _at(emulator, FRIDAY_NIGHT)
