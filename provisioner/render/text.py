@@ -246,6 +246,8 @@ def render_plan(plan: Plan) -> str:
         lines.append("")
     if plan.destroy and not plan.has_changes and not plan.refused:
         lines.append(f"Nothing to destroy: stack {plan.stack!r} manages no endpoints.")
+    elif not plan.has_changes and plan.held:
+        lines.append(f"No changes this run.{_settling(plan)}")
     elif not plan.has_changes:
         unchanged = len(plan.changes)
         noun = "endpoint matches its spec" if unchanged == 1 else "endpoints match their specs"
