@@ -667,8 +667,8 @@ class _Planner:
         if not what.update and what.state_step is None:
             change = self.noop(spec, live)
             if held:  # it does not match: this run leaves what differs alone
-                kept = tuple(r for r in change.reasons if r.code is not ReasonCode.MATCHES)
-                change = replace(change, reasons=(Reason(ReasonCode.NOT_SCHEDULED), *kept))
+                rest = tuple(r for r in change.reasons if r.code is not ReasonCode.MATCHES)
+                change = replace(change, reasons=(Reason(ReasonCode.NOT_SCHEDULED), *rest))
         else:
             change = self.updated(spec, live, found, what, keep=frozenset(keep))
         return replace(change, held=held, held_fields=held_fields)
