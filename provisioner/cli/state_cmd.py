@@ -127,9 +127,11 @@ def history(context: Context, spec_dir: Path, limit: int, as_json: bool) -> None
     """Who applied what and when: the newest applies and destroys of the stack first."""
     store = _store(context, spec_dir)
     try:
-        records = store.history(limit)
+        records, unreadable = store.readable_history(limit)
     except (BackendError, StateFormatError) as error:
         raise _failed(store, error) from error
+    for problem in unreadable:
+        click.echo(f"warning: {problem}; the other records are shown", err=True)
     if as_json:
         for record in records:
             click.echo(json.dumps(json.loads(record.dumps()), sort_keys=True))

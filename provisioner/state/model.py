@@ -38,6 +38,16 @@ class StateFormatError(ValueError):
     """A state or history document that this version cannot read."""
 
 
+def _serial(value: Any, *, optional: bool = False) -> int | None:
+    """A serial as written: a non-negative integer (`true`, `2.7`, `-5` or `"3"` are not
+    serials: a tampered or hand-edited document is refused, never coerced)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise TypeError(f"serial must be a non-negative integer, not {json.dumps(value)}")
+    return value
+
+
 def fingerprint(key: bytes, address: str, name: str, value: str) -> str:
     """The keyed fingerprint of secret `name` of endpoint `address` holding `value`. The address
     and name are part of the message, so one value under two names gives two fingerprints."""
@@ -120,7 +130,7 @@ class StackState:
                 )
             return cls(
                 stack=str(raw["stack"]),
-                serial=int(raw["serial"]),
+                serial=_serial(raw["serial"]) or 0,
                 lineage=None if raw["lineage"] is None else str(raw["lineage"]),
                 endpoints={
                     str(a): EndpointRecord.from_json(r) for a, r in raw["endpoints"].items()
@@ -231,7 +241,7 @@ class HistoryRecord:
                 ci_url=raw.get("ci_url"),
                 git_commit=git.get("commit"),
                 git_branch=git.get("branch"),
-                serial=raw.get("serial"),
+                serial=_serial(raw.get("serial"), optional=True),
                 provisioner_version=raw.get("provisioner_version"),
                 actions=actions,
                 interrupted=interrupted,
@@ -241,4 +251,6 @@ class HistoryRecord:
         except StateFormatError:
             raise
         except (ValueError, TypeError, KeyError, AttributeError) as error:
-            raise StateFormatError(f"{where}: not a provisioner history record") from error
+            raise StateFormatError(
+                f"{where}: not a provisioner history record ({type(error).__name__}: {error})"
+            ) from error

@@ -176,14 +176,29 @@ class StateStore:
         )
 
     def history(self, limit: int | None = None) -> list[HistoryRecord]:
-        """The records, newest first; at most `limit` of them."""
+        """The records, newest first; at most `limit` of them. A record that cannot be read
+        stops it (`readable_history` reads past it)."""
+        records, problems = self.readable_history(limit)
+        if problems:
+            raise problems[0]
+        return records
+
+    def readable_history(
+        self, limit: int | None = None
+    ) -> tuple[list[HistoryRecord], list[StateFormatError]]:
+        """The records that can be read, newest first (at most `limit` of the newest records
+        are looked at), and why each other one cannot: one bad record hides no other."""
         keys = sorted(self.backend.keys(HISTORY_PREFIX), reverse=True)
-        records = []
+        records, problems = [], []
         for key in keys[:limit] if limit is not None else keys:
             blob = self.backend.read(key)
-            if blob is not None:
+            if blob is None:
+                continue
+            try:
                 records.append(HistoryRecord.loads(blob.data, where=self._where(key)))
-        return records
+            except StateFormatError as error:
+                problems.append(error)
+        return records, problems
 
     def _where(self, key: str) -> str:
         return f"{self.location.rstrip('/')}/{key}"

@@ -247,3 +247,22 @@ def test_a_held_lock_stops_apply_before_any_change_and_names_its_holder(
     finally:
         holder.release(info.id)
     assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+
+
+def test_one_unreadable_history_record_hides_no_other(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = _stack(tmp_path)
+    ctx = context_for(emulator, SVC_API_KEY=FIRST)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    write_spec(specs, "svc", namespace="acme", state="paused")
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    oldest, newest = sorted(tmp_path.rglob("history/*.json"))
+    oldest.write_text('{"format_version": "1.2", "serial": true}')
+    shown = cli("history", "--dir", str(specs), ctx=ctx)
+    assert shown.code == 0, shown.text
+    assert f"{oldest.name}: not a provisioner history record" in shown.err
+    assert "the other records are shown" in shown.err
+    assert "pause" in shown.out and "acme/svc" in shown.out
+    listed = cli("history", "--dir", str(specs), "--json", ctx=ctx)
+    assert [json.loads(line)["serial"] for line in listed.out.splitlines()] == [2]

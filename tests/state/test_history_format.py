@@ -108,3 +108,24 @@ def test_history_shows_interrupted_runs_dirty_commits_and_when_schedules_were_ev
     assert lines[2] == "    interrupted pause   acme/svc"
     assert lines[3].endswith("1 ok  serial 3  commit fedcba987654")  # clean: nothing added
     assert lines[4] == "    ok          create  acme/svc"
+
+
+@pytest.mark.parametrize("serial", [True, 2.7, -5, "3"])
+def test_a_serial_that_is_not_a_non_negative_integer_is_refused(serial: object) -> None:
+    with pytest.raises(StateFormatError, match="serial must be a non-negative integer"):
+        HistoryRecord.loads(_document(HISTORY_FORMAT_VERSION, serial=serial), where="h.json")
+
+
+@pytest.mark.parametrize("serial", [True, 2.7, -5, "3"])
+def test_a_state_whose_serial_is_not_a_non_negative_integer_is_refused(serial: object) -> None:
+    from provisioner.state.model import FORMAT_VERSION, StackState
+
+    document = {
+        "format_version": FORMAT_VERSION,
+        "stack": "team",
+        "serial": serial,
+        "lineage": None,
+        "endpoints": {},
+    }
+    with pytest.raises(StateFormatError, match="serial must be a non-negative integer"):
+        StackState.loads(json.dumps(document).encode(), version="v1", where="state.json")
