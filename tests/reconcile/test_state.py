@@ -257,7 +257,7 @@ def test_one_unreadable_history_record_hides_no_other(
     assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
     write_spec(specs, "svc", namespace="acme", state="paused")
     assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
-    oldest, newest = sorted(tmp_path.rglob("history/*.json"))
+    oldest, _newest = sorted(tmp_path.rglob("history/*.json"))
     oldest.write_text('{"format_version": "1.2", "serial": true}')
     shown = cli("history", "--dir", str(specs), ctx=ctx)
     assert shown.code == 0, shown.text
