@@ -47,7 +47,7 @@ from provisioner.spec.diagnostics import (
     display_path,
 )
 from provisioner.spec.stack import Stack, load_stack
-from provisioner.state.backend import BackendError, LockHeld, LockInfo
+from provisioner.state.backend import BackendError, LockHeld, LockInfo, LockNotReleased
 from provisioner.state.open import open_backend
 from provisioner.state.store import StateStore
 
@@ -127,31 +127,48 @@ class Session:
         def waiting(holder: LockInfo | None, delay: float) -> None:
             click.echo(f"waiting {delay:.0f}s for the state lock ({held_by(holder)})", err=True)
 
-        with ExitStack() as held:
-            try:
-                held.enter_context(
-                    self.store.locked(
-                        info,
-                        timeout=timeout,
-                        clock=self.context.clock,
-                        sleep=self.context.sleep,
-                        on_wait=waiting,
-                    )
+        held = ExitStack()
+        try:
+            held.enter_context(
+                self.store.locked(
+                    info,
+                    timeout=timeout,
+                    clock=self.context.clock,
+                    sleep=self.context.sleep,
+                    on_wait=waiting,
                 )
-            except LockHeld as error:
-                raise ProvisionerError.because(self.lock_message(error, timeout)) from error
-            except BackendError as error:
-                raise ProvisionerError.because(
-                    f"cannot take the state lock at {self.store.location}: {error}"
-                ) from error
+            )
+        except LockHeld as error:
+            raise ProvisionerError.because(self.lock_message(error, timeout)) from error
+        except BackendError as error:
+            raise ProvisionerError.because(
+                f"cannot take the state lock at {self.store.location}: {error}"
+            ) from error
+        try:
             yield info
+        finally:
+            try:
+                held.close()
+            except LockNotReleased as error:
+                raise ProvisionerError.because(
+                    f"the {operation} finished as reported above, but its state lock at "
+                    f"{self.store.location} could not be released ({error.cause}): it stays "
+                    f"until released with: {self.unlock_command(error.lock_id)}"
+                ) from error
+
+    def unlock_command(self, lock_id: str) -> str:
+        """`provisioner state unlock ID --dir D`, run as printed: with the backend variable
+        when that is where this run's backend came from."""
+        command = f"provisioner state unlock {lock_id} --dir {shlex.quote(str(self.stack.root))}"
+        backend = self.context.environ.get(ENVIRONMENT, "").strip()
+        return f"{ENVIRONMENT}={shlex.quote(backend)} {command}" if backend else command
 
     def lock_message(self, error: LockHeld, timeout: float) -> str:
         waited = f" (waited {timeout:g}s)" if timeout else ""
         holder = error.holder
         # `state` never calls the API: no --api-url (it would be an unknown option there).
         lock_id = holder.id if holder is not None else "LOCK_ID"
-        unlock = f"provisioner state unlock {lock_id} --dir {shlex.quote(str(self.stack.root))}"
+        unlock = self.unlock_command(lock_id)
         return (
             f"the state of stack {self.stack.settings.stack!r} at {error.location} is locked"
             f"{waited}: {held_by(holder)}. Nothing was changed. Wait for that run to finish "

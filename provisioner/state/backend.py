@@ -79,6 +79,16 @@ class LockHeld(BackendError):
         self.holder = holder
 
 
+class LockNotReleased(BackendError):
+    """The block under the lock finished, but the lock could not be released: it stays until
+    `provisioner state unlock` releases it."""
+
+    def __init__(self, lock_id: str, cause: BackendError) -> None:
+        super().__init__(f"the state lock {lock_id} could not be released: {cause}")
+        self.lock_id = lock_id
+        self.cause = cause
+
+
 class Backend(Protocol):
     """One stack's objects. Keys are relative, `/`-separated, without `..`."""
 

@@ -15,7 +15,14 @@ from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import datetime
 
-from provisioner.state.backend import Backend, BackendError, LockHeld, LockInfo, WriteConflict
+from provisioner.state.backend import (
+    Backend,
+    BackendError,
+    LockHeld,
+    LockInfo,
+    LockNotReleased,
+    WriteConflict,
+)
 from provisioner.state.model import (
     FINGERPRINT_KEY,
     HISTORY_PREFIX,
@@ -104,10 +111,18 @@ class StateStore:
                     on_wait(held.holder, wait)
                 sleep(wait)
                 delay = min(delay * 2, MAX_WAIT)
+        finished = False
         try:
             yield info
+            finished = True
         finally:
-            self.backend.release(info.id)
+            try:
+                self.backend.release(info.id)
+            except BackendError as error:
+                # After a failure in the block, that failure goes on; the lock left behind is
+                # named, with its unlock command, by the next run that finds it.
+                if finished:
+                    raise LockNotReleased(info.id, error) from error
 
     def unlock(self, lock_id: str) -> LockInfo:
         """Break a lock whose holder died (`provisioner state unlock`)."""

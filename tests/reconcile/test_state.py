@@ -6,17 +6,20 @@ it changes anything, naming its holder and the command that releases it."""
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from provisioner import __version__
 from provisioner.emulator import Emulator
-from provisioner.state.backend import LockInfo
+from provisioner.state.backend import BackendError, LockInfo
 from provisioner.state.local import LocalBackend
 from tests.reconcile.conftest import context_for
-from tests.reconcile.helpers import mutations, write_spec
+from tests.reconcile.helpers import live, mutations, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -266,3 +269,33 @@ def test_one_unreadable_history_record_hides_no_other(
     assert "pause" in shown.out and "acme/svc" in shown.out
     listed = cli("history", "--dir", str(specs), "--json", ctx=ctx)
     assert [json.loads(line)["serial"] for line in listed.out.splitlines()] == [2]
+
+
+def test_a_lock_that_cannot_be_released_is_reported_with_the_unlock_command_as_printed(
+    tmp_path: Path, cli: Cli, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The apply went through; releasing its lock failed (a storage fault): that is said for
+    what it is, with the command that releases it, which then works as printed."""
+    specs = _stack(tmp_path)
+    state = tmp_path / "elsewhere"
+    ctx = context_for(emulator, SVC_API_KEY=FIRST, PROVISIONER_BACKEND=f"local:{state}")
+    release = LocalBackend.release
+
+    def failing(self: LocalBackend, lock_id: str) -> None:
+        raise BackendError("injected: the storage refused the delete")
+
+    monkeypatch.setattr(LocalBackend, "release", failing)
+    result = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+    assert result.code == 1
+    assert "the apply finished as reported above, but its state lock" in result.err
+    assert "internal error" not in result.err
+    assert "svc" in live(emulator)
+    command = result.err.split("until released with: ")[1].strip()
+    assert command.startswith(f"PROVISIONER_BACKEND=local:{state} provisioner state unlock ")
+    monkeypatch.setattr(LocalBackend, "release", release)
+    # Run as printed, it addresses the lock where the apply took it (a local lock is an OS
+    # lock this test process still holds, so here it is refused for that reason, by name).
+    args = shlex.split(command.split(" ", 1)[1])[1:]  # after `PROVISIONER_BACKEND=... provisioner`
+    unlocked = cli(*args, ctx=ctx)
+    assert f"the state at {state}" in unlocked.err, unlocked.text
+    assert "is still running" in unlocked.err
