@@ -54,6 +54,7 @@ def secrets_seen(
     """The state's fingerprints and those of the values the environment holds now."""
     current: dict[str, dict[str, str]] = {}
     unset: dict[str, tuple[str, ...]] = {}
+    held = False  # a value to compare is set here
     for spec in specs:
         if not spec.model.secrets:
             continue
@@ -64,13 +65,20 @@ def secrets_seen(
             if key is None
             else {n: fingerprint(key, address, n, v) for n, v in values.items() if v is not None}
         )
+        held = held or any(v is not None for v in values.values())
         missing = tuple(sorted(n for n, v in values.items() if v is None))
         if missing:
             unset[address] = missing
     recorded = {address: record.secrets for address, record in state.endpoints.items()}
     available = None if state.secret_variables is None else frozenset(state.secret_variables)
+    keyless = key is None and held and any(r.secrets for r in state.endpoints.values())
     return SecretsSeen(
-        recorded=recorded, current=current, unset=unset, serial=state.serial, available=available
+        recorded=recorded,
+        current=current,
+        unset=unset,
+        serial=state.serial,
+        available=available,
+        key_missing=keyless,
     )
 
 

@@ -216,6 +216,9 @@ class SecretsSeen:
     unset: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     serial: int = 0  # the state serial these were read at
     available: frozenset[str] | None = None
+    # The state holds fingerprints but the key they were made with is gone (deleted): no
+    # value can be compared until they are sent again under a new key.
+    key_missing: bool = False
 
 
 @dataclass(frozen=True)

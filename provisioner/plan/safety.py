@@ -55,6 +55,13 @@ def warn_unseen_secrets(
         if set(seen.unset.get(c.address, ())) & set(seen.recorded.get(c.address) or ())
     ]
     warnings = []
+    if seen.key_missing:
+        warnings.append(
+            "the state holds fingerprints of secret values, but the key they were made with "
+            "(fingerprint.key, beside the state) is missing, so a changed secret cannot be seen; "
+            f"`provisioner apply --resend-secrets{_options(command_options)}` sends them once "
+            "and records them under a new key"
+        )
     if unrecorded:
         warnings.append(
             f"the values of the secrets of {_listed(unrecorded)} were not recorded by an apply "

@@ -299,3 +299,26 @@ def test_a_lock_that_cannot_be_released_is_reported_with_the_unlock_command_as_p
     unlocked = cli(*args, ctx=ctx)
     assert f"the state at {state}" in unlocked.err, unlocked.text
     assert "is still running" in unlocked.err
+
+
+def test_a_deleted_fingerprint_key_is_said_and_resend_secrets_records_a_new_one(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = _stack(tmp_path)
+    first = context_for(emulator, SVC_API_KEY=FIRST)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=first).code == 0
+    key = _state_dir(specs) / "fingerprint.key"
+    key.unlink()
+    # The value rotated too: without the key that cannot be seen, and the plan says so.
+    second = context_for(emulator, SVC_API_KEY=SECOND)
+    plan = cli("plan", "--dir", str(specs), ctx=second)
+    assert plan.code == 0, plan.text
+    assert "the key they were made with (fingerprint.key, beside the state) is missing" in plan.err
+    hint = plan.err.split("`")[1]
+    assert hint.startswith("provisioner apply --resend-secrets --dir ")
+    applied = cli(*shlex.split(hint)[1:], "--auto-approve", ctx=second)
+    assert applied.code == 0, applied.text
+    assert key.is_file()
+    again = cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=second)
+    assert again.code == 0, again.text
+    assert "fingerprint.key" not in again.err
