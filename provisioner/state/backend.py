@@ -66,7 +66,7 @@ class LockInfo:
                 created=str(raw["created"]),
                 ci_url=None if raw.get("ci_url") is None else str(raw["ci_url"]),
             )
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return None
 
 

@@ -140,7 +140,7 @@ class StackState:
             )
         except StateFormatError:
             raise
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
             raise StateFormatError(
                 f"{where}: not a provisioner state document ({type(error).__name__}: {error}); "
                 "restore it from the backend's versioning, or move it away to start afresh "
@@ -250,7 +250,7 @@ class HistoryRecord:
             )
         except StateFormatError:
             raise
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
             raise StateFormatError(
                 f"{where}: not a provisioner history record ({type(error).__name__}: {error})"
             ) from error

@@ -129,3 +129,13 @@ def test_a_state_whose_serial_is_not_a_non_negative_integer_is_refused(serial: o
     }
     with pytest.raises(StateFormatError, match="serial must be a non-negative integer"):
         StackState.loads(json.dumps(document).encode(), version="v1", where="state.json")
+
+
+def test_a_document_nested_too_deep_is_a_format_error_not_a_crash() -> None:
+    from provisioner.state.model import StackState
+
+    deep = b'{"format_version": "1.0", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(StateFormatError, match="not a provisioner state document"):
+        StackState.loads(deep, version="v1", where="state.json")
+    with pytest.raises(StateFormatError, match="not a provisioner history record"):
+        HistoryRecord.loads(deep, where="history/x.json")
