@@ -476,7 +476,51 @@ def _record(
     The records follow what the service accepted (the executor's outcomes): secrets sent to an
     endpoint that then failed to start are on it all the same. The history tells how each
     change ended, waiting included: of an interrupted apply, a change accepted but not yet
-    settled (or not yet smoke-tested) is interrupted, and so is the record."""
+    settled (or not yet smoke-tested) is interrupted, and so is the record.
+
+    The history record is appended whatever happened to the state (and the state written
+    whatever happened to its key): `NotRecorded` says which of them failed."""
+    store = recording.store
+    failed: list[tuple[str, Exception]] = []
+    serial = None
+    try:
+        serial = _write_state(recording, ledger, secrets)
+    except (BackendError, StateFormatError) as error:
+        failed.append(("the state", error))
+    if outcomes is None:
+        final, unfinished = cut_short(ledger, wait=options.wait, smoke=options.smoke)
+    else:
+        final, unfinished = {o.change.address: o for o in outcomes}, {}
+    final.update({o.change.address: o for o in refused})
+    record = history_record(
+        plan,
+        recording.actor,
+        history_actions(plan, final, ledger.sent, unfinished),
+        id=store.new_id(),
+        started=started,
+        finished=store.now(),
+        serial=serial,
+        interrupted=outcomes is None,
+    )
+    try:
+        store.append(record)
+    except (BackendError, StateFormatError) as error:
+        failed.append(("the history record", error))
+    if failed:
+        raise NotRecorded(store.location, failed)
+
+
+class NotRecorded(Exception):
+    """What of an apply's records could not be written, each with why; the changes were made."""
+
+    def __init__(self, location: str, failed: Sequence[tuple[str, Exception]]) -> None:
+        what = " and ".join(f"{name} could not be written ({error})" for name, error in failed)
+        super().__init__(f"at {location}, {what}")
+        self.parts = tuple(name for name, _ in failed)
+
+
+def _write_state(recording: Recording, ledger: Ledger, secrets: Mapping[str, Secrets]) -> int:
+    """Merge this apply's records into the state; the serial written."""
     store = recording.store
     accepted = list(ledger.outcomes.values())
     key = store.fingerprint_key(create=True)
@@ -494,27 +538,11 @@ def _record(
             written = store.write(
                 next_state(state, accepted, secrets, key, at=store.now(), by=recording.actor.who)
             )
-            break
+            return written.serial
         except StateConflict:
             if attempt == STATE_WRITE_ATTEMPTS:
                 raise
-    if outcomes is None:
-        final, unfinished = cut_short(ledger, wait=options.wait, smoke=options.smoke)
-    else:
-        final, unfinished = {o.change.address: o for o in outcomes}, {}
-    final.update({o.change.address: o for o in refused})
-    store.append(
-        history_record(
-            plan,
-            recording.actor,
-            history_actions(plan, final, ledger.sent, unfinished),
-            id=store.new_id(),
-            started=started,
-            finished=store.now(),
-            serial=written.serial,
-            interrupted=outcomes is None,
-        )
-    )
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def apply_plan(
@@ -550,11 +578,14 @@ def apply_plan(
     finally:
         try:
             _record(recording, plan, ledger, outcomes, secrets, started, options, refused)
-        except (BackendError, StateFormatError) as error:
+        except NotRecorded as error:
+            lost = (
+                "; the next apply sends again any secret whose new value was not recorded"
+                if "the state" in error.parts
+                else ""
+            )
             failure = ProvisionerError.because(
-                f"the changes were made as reported, but the state at "
-                f"{recording.store.location} could not be written: {error}; the next apply "
-                "sends again any secret whose new value was not recorded"
+                f"the changes were made as reported, but {error}{lost}"
             )
             # Interrupted: the interruption goes on (exit 130); the next plan reads the state as
             # it was, so at worst a secret is sent again.

@@ -322,3 +322,40 @@ def test_a_deleted_fingerprint_key_is_said_and_resend_secrets_records_a_new_one(
     again = cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=second)
     assert again.code == 0, again.text
     assert "fingerprint.key" not in again.err
+
+
+@pytest.mark.parametrize(
+    ("failing", "said", "kept"),
+    [
+        ("history/", "the history record could not be written", "state.json"),
+        ("state.json", "the state could not be written", "history/"),
+    ],
+)
+def test_a_failed_record_write_is_said_for_what_it_is_and_the_other_is_written(
+    tmp_path: Path,
+    cli: Cli,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    failing: str,
+    said: str,
+    kept: str,
+) -> None:
+    specs = _stack(tmp_path)
+    write = LocalBackend.write
+
+    def faulty(self: LocalBackend, key: str, data: bytes, **options: Any) -> Any:
+        if key.startswith(failing):
+            raise BackendError(f"injected: {key} refused")
+        return write(self, key, data, **options)
+
+    monkeypatch.setattr(LocalBackend, "write", faulty)
+    result = cli(
+        "apply", "--dir", str(specs), "--auto-approve", ctx=context_for(emulator, SVC_API_KEY=FIRST)
+    )
+    assert result.code == 1
+    assert f"the changes were made as reported, but at {_state_dir(specs)}" in result.err
+    assert said in result.err
+    other = "the state could not" if failing == "history/" else "the history record could not"
+    assert other not in result.err
+    assert "svc" in live(emulator)
+    assert list(_state_dir(specs).glob(kept + ("*" if kept.endswith("/") else "")))
