@@ -9,15 +9,22 @@ would list them), redirects from its `http` fault with a `location`, and another
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from huggingface_hub import HfApi
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from provisioner.emulator import Emulator
+from provisioner.plan import ownership
+from provisioner.spec.schema import valid_name
+from tests.reconcile.conftest import context_for
 from tests.reconcile.helpers import live, mutations, unmanaged, write_spec
 from tests.support.cli import Result
-from tests.support.hostile import Sink
+from tests.support.hostile import ListingProxy, Sink
 
 Cli = Callable[..., Result]
 OURS = ["provisioner-stack-hostile"]
@@ -161,3 +168,64 @@ def test_a_status_url_on_another_host_gets_no_token(
     assert f"health probe of acme/probe: {refused}" in applied.err, applied.err
     assert tested.code == 1, tested.text
     assert f"smoke test of acme/probe: {refused}" in tested.text, tested.text
+
+
+# The property: whatever the list holds, apply addresses only validated, owned endpoints.
+TRUE_NAMES = ["s-1", "manual", "other-1"]
+LISTED_NAMES = [*TRUE_NAMES, *HOSTILE, "o-9", "S-1", "", 7, None]
+TAGS = [[*OURS], ["provisioner-stack-other"], [], None]
+
+
+@st.composite
+def listing(draw: st.DrawFn, templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items made from the endpoints really listed, with any name and tags, any number of
+    times each."""
+    items = []
+    for _ in range(draw(st.integers(0, 7))):
+        item = copy.deepcopy(draw(st.sampled_from(templates)))
+        name, tags = draw(st.sampled_from(LISTED_NAMES)), draw(st.sampled_from(TAGS))
+        item.pop("name") if name is None else item.update(name=name)
+        item.pop("tags") if tags is None else item.update(tags=tags)
+        items.append(item)
+    return items
+
+
+def test_whatever_the_listing_holds_only_owned_valid_endpoints_are_addressed(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    api = hub_for(emulator)
+    specs = _stack(tmp_path, "s-1")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    unmanaged(api, "manual")
+    unmanaged(api, "other-1", tags=["provisioner-stack-other"])
+    truth = live(emulator)
+    owners = {name: ownership.owner(item["tags"]) for name, item in truth.items()}
+    templates = list(truth.values())
+
+    with ListingProxy(emulator.url).running() as proxy:
+        context = context_for(emulator, PROVISIONER_API_URL=proxy.url)
+
+        @settings(
+            max_examples=25,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
+        @given(items=listing(templates), page_size=st.integers(1, 4))
+        def check(items: list[dict[str, Any]], page_size: int) -> None:
+            proxy.listings["acme"], proxy.page_size = items, page_size
+            emulator.clear_requests()
+            cli(
+                "apply", "--dir", str(specs), "--auto-approve", "--no-wait",
+                "--allow-mass-delete", ctx=context,
+            )  # fmt: skip
+            for method, path in mutations(emulator):
+                if (method, path) == ("POST", "/v2/endpoint/acme"):
+                    continue  # a create: its name is the spec's, in the body
+                name = path.removeprefix("/v2/endpoint/acme/").split("/")[0]
+                assert path.startswith("/v2/endpoint/acme/"), (method, path)
+                assert valid_name(name), (method, path)
+                assert owners.get(name) == "hostile", (method, path, items)
+            assert set(live(emulator)) >= set(truth)  # nothing of anyone's was deleted
+
+        check()
