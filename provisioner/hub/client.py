@@ -403,13 +403,21 @@ class HubApi:
         except ValueError as error:
             raise ApiError(f"list endpoints of {namespace}: the response is not JSON") from error
 
-    def _endpoint(self, what: str, namespace: str, fn: Callable[[], Any]) -> LiveEndpoint:
+    def _endpoint(
+        self, what: str, namespace: str, name: str, fn: Callable[[], Any]
+    ) -> LiveEndpoint:
         """Call `fn` (a client call answering one endpoint) and read its answer, both inside the
-        retrier: an answer that cannot be read is this endpoint's error, never a crash."""
+        retrier: an answer that cannot be read is this endpoint's error, never a crash. An
+        answer about another name than the one asked is not taken for it."""
 
         def read() -> LiveEndpoint:
             found = fn()
-            return endpoint_from_raw(found if isinstance(found, dict) else found.raw, namespace)
+            raw = found if isinstance(found, dict) else found.raw
+            if raw.get("name") != name:
+                raise MalformedResponse(
+                    f"{what}: the service answered about {shown(raw.get('name'))}, not {name!r}"
+                )
+            return endpoint_from_raw(raw, namespace)
 
         return self._call(what, read)
 
@@ -417,6 +425,7 @@ class HubApi:
         return self._endpoint(
             f"get {checked('get', namespace, name)}",
             namespace,
+            name,
             lambda: self._api.get_inference_endpoint(name, namespace=namespace, token=self._token),
         )
 
@@ -441,7 +450,7 @@ class HubApi:
                 name, namespace=namespace, token=self._token, **arguments
             )
 
-        return self._endpoint(f"create {address}", namespace, create)
+        return self._endpoint(f"create {address}", namespace, name, create)
 
     def update_endpoint(
         self,
@@ -469,12 +478,13 @@ class HubApi:
             raw: dict[str, Any] = response.json()
             return raw
 
-        return self._endpoint(f"update {address}", namespace, put)
+        return self._endpoint(f"update {address}", namespace, name, put)
 
     def pause(self, namespace: str, name: str) -> LiveEndpoint:
         return self._endpoint(
             f"pause {checked('pause', namespace, name)}",
             namespace,
+            name,
             lambda: self._api.pause_inference_endpoint(
                 name, namespace=namespace, token=self._token
             ),
@@ -484,6 +494,7 @@ class HubApi:
         return self._endpoint(
             f"resume {checked('resume', namespace, name)}",
             namespace,
+            name,
             lambda: self._api.resume_inference_endpoint(
                 name, namespace=namespace, token=self._token, running_ok=True
             ),
