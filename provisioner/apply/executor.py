@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from provisioner.apply.guard import not_ours
 from provisioner.apply.results import Outcome, Reporter
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError, Conflict, NotFound, QuotaExceeded
@@ -23,6 +24,7 @@ from provisioner.plan import ownership
 from provisioner.plan.desired import own_env
 from provisioner.plan.model import Action, Plan, ResourceChange
 from provisioner.spec.fields import FIELDS, Flag
+from provisioner.spec.schema import valid_name, valid_namespace
 
 DEFAULT_PARALLELISM = 8
 GONE_POLL_SECONDS = 2.0
@@ -112,7 +114,10 @@ class Executor:
         if self._stop.is_set():
             raise NotStarted(change.address)
         try:
+            gone = self._check_address(change)
             for step in change.steps:
+                if gone and step is Action.DELETE:
+                    continue  # already gone: the goal is met, and nothing is addressed
                 self.reporter.step(change, step)
                 self._step(change, step)
         except (ApiError, ChangeFailed) as error:
@@ -124,6 +129,31 @@ class Executor:
             outcome = Outcome(change, ok=True)
         self.reporter.finished(outcome)
         return outcome
+
+    def _check_address(self, change: ResourceChange) -> bool:
+        """Refuse a change whose namespace or name fails the spec's rules (a saved plan can say
+        anything); then, for an endpoint that existed, read it again under exactly that name
+        and refuse unless it is this stack's to change. The listing the plan came from may
+        have lied (a name listed twice, tags on another item); this read is of the endpoint
+        the next request addresses. True when a change that starts with a delete finds the
+        endpoint gone already."""
+        if not valid_namespace(change.namespace) or not valid_name(change.name):
+            raise ChangeFailed(
+                f"{change.namespace}/{change.name!r}: refused: not a valid namespace and "
+                "endpoint name; nothing was sent"
+            )
+        if not change.seen.exists or not change.steps or change.steps[0] is Action.CREATE:
+            return False
+        try:
+            now = self.api.get_endpoint(change.namespace, change.name)
+        except NotFound:
+            if change.steps[0] is Action.DELETE:
+                return True  # a replace then creates
+            raise
+        problem = not_ours(change, now.config.tags, self.stack)
+        if problem is not None:
+            raise ChangeFailed(f"{change.address} {problem}; nothing was sent")
+        return False
 
     def _step(self, change: ResourceChange, step: Action) -> None:
         ns, name = change.namespace, change.name

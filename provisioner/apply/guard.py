@@ -84,16 +84,23 @@ def foreign(plan: Plan, fleet: Fleet) -> list[Diagnostic]:
         now = live.get((change.namespace, change.name))
         if now is None:
             continue  # a create: `stale` says whether it still can be
-        owner = ownership.owner(now.config.tags)
-        if owner is None and not _adopting(change, plan.stack):
-            problems.append(_about(change, "is not managed by provisioner: no plan may change it"))
-        elif owner is not None and owner != plan.stack:
-            problems.append(
-                _about(change, f"is managed by stack {owner!r}: a plan for {plan.stack!r} may not")
-            )
-        elif Action.DELETE in change.steps and ownership.is_protected(now.config.tags):
-            problems.append(_about(change, "is protected: no plan may delete or replace it"))
+        problem = not_ours(change, now.config.tags, plan.stack)
+        if problem is not None:
+            problems.append(_about(change, problem))
     return problems
+
+
+def not_ours(change: ResourceChange, tags: tuple[str, ...], stack: str) -> str | None:
+    """Why `stack` may not make `change` to a live endpoint carrying `tags`, or None. The
+    executor asks again, on the very name it is about to address, just before sending."""
+    owner = ownership.owner(tags)
+    if owner is None and not _adopting(change, stack):
+        return "is not managed by provisioner: no plan may change it"
+    if owner is not None and owner != stack:
+        return f"is managed by stack {owner!r}: a plan for {stack!r} may not"
+    if Action.DELETE in change.steps and ownership.is_protected(tags):
+        return "is protected: no plan may delete or replace it"
+    return None
 
 
 def _secret_problem(value: str | None, variable: str) -> str | None:

@@ -63,12 +63,14 @@ def _chosen(
     except ApiError as error:
         raise ProvisionerError.because(f"cannot list endpoints of {namespace}: {error}") from error
     endpoints = {e.name: e for e in listing.endpoints}
-    unreadable = {u.name: u for u in listing.unreadable if u.name in names or import_all}
-    for found in unreadable.values():
+    # Listed names that fail the name rule have no `name` (None): each is said, by position.
+    unreadable = [u for u in listing.unreadable if u.name in names or import_all]
+    for found in unreadable:
         click.echo(
             f"skipped: {bounded(f'{found.address} cannot be read: {found.problem}')}", err=True
         )
-    chosen = sorted(endpoints) if import_all else [n for n in names if n not in unreadable]
+    blocked = {u.name for u in unreadable}
+    chosen = sorted(endpoints) if import_all else [n for n in names if n not in blocked]
     missing = [n for n in chosen if n not in endpoints]
     if missing:
         raise ProvisionerError.because(

@@ -12,7 +12,9 @@ Scripted faults (the JSON of `POST /admin/faults` and `Emulator.add_fault`):
   "retry_after": 3, "message": "...", "after": false}`: the next `count` requests matching the
   method (`*` = any) and the path glob fail with `status`; `after: true` performs the operation
   first and then answers the error (a lost response); `status: 200` with `after: true` answers a
-  200 whose body is `{"error": message}`: an answer a client cannot read.
+  200 whose body is `{"error": message}`: an answer a client cannot read. A 3xx `status` needs
+  `"location": "http://elsewhere/..."`, sent as the answer's `Location` header: a redirect (of a
+  DELETE, say) that a careful client must not follow.
 - `{"kind": "corrupt_listing", "namespace": "demo", "name": "ep", "remove": ["status"],
   "set": {"model": "oops"}}`: that endpoint's item in every list response has the dotted keys in
   `remove` deleted and those in `set` replaced, until the faults are cleared (GET of the one
@@ -62,6 +64,7 @@ class HttpFault:
     message: str
     after: bool
     kind: str = "http"
+    location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class Injected:
     retry_after: int | None
     after: bool
     source: str  # "scripted" | "random"
+    location: str | None = None  # a redirect's Location
 
 
 class Faults:
@@ -155,7 +159,12 @@ class Faults:
                     if fault.count <= 0:
                         self._http.remove(fault)
                     return Injected(
-                        fault.status, fault.message, fault.retry_after, fault.after, "scripted"
+                        fault.status,
+                        fault.message,
+                        fault.retry_after,
+                        fault.after,
+                        "scripted",
+                        fault.location,
                     )
             # Random faults only hit the API proper: the hub routes and the endpoints' own URLs
             # stay reliable, so a demo's whoami and health checks do not flap.
@@ -191,12 +200,27 @@ class Faults:
         if kind == "http":
             _only(
                 raw,
-                {"kind", "method", "path", "status", "count", "retry_after", "message", "after"},
+                {
+                    "kind",
+                    "method",
+                    "path",
+                    "status",
+                    "count",
+                    "retry_after",
+                    "message",
+                    "after",
+                    "location",
+                },
             )
             status = _int(raw, "status", None)
-            if not (400 <= status <= 599 or (status == 200 and raw.get("after") is True)):
+            location = raw.get("location")
+            redirect = 300 <= status <= 399 and isinstance(location, str) and bool(location)
+            if not (
+                400 <= status <= 599 or (status == 200 and raw.get("after") is True) or redirect
+            ):
                 raise FaultError(
-                    "status: expected an HTTP error status (400-599), or 200 with after: true"
+                    "status: expected an HTTP error status (400-599), 200 with after: true, or "
+                    "a redirect (300-399) with a location"
                 )
             retry = raw.get("retry_after")
             return HttpFault(
@@ -208,6 +232,7 @@ class Faults:
                 retry_after=None if retry is None else _int(raw, "retry_after", None),
                 message=_text(raw, "message", "emulated fault"),
                 after=bool(raw.get("after", False)),
+                location=location if redirect else None,
             )
         kinds = [*ENDPOINT_KINDS, DROP_KIND, "http", LISTING_KIND]
         raise FaultError(f"kind: expected one of {kinds}, got {kind!r}")

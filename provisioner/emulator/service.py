@@ -377,6 +377,8 @@ def _fault_response(fault: Injected) -> Response:
     headers: tuple[tuple[str, str], ...] = ()
     if fault.retry_after is not None:
         headers = (("Retry-After", str(fault.retry_after)),)
+    if fault.location is not None:
+        headers = (*headers, ("Location", fault.location))
     return ApiError(fault.status, fault.message, headers=headers).response()
 
 

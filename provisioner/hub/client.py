@@ -49,12 +49,18 @@ from provisioner.hub.normalise import (
     update_body,
 )
 from provisioner.hub.retry import Retrier
-from provisioner.spec.diagnostics import clip
+from provisioner.spec.diagnostics import clip, shown
+from provisioner.spec.schema import valid_name, valid_namespace
 
 T = TypeVar("T")
 log = logging.getLogger("provisioner.hub")
 
 DEFAULT_API_URL = "https://api.endpoints.huggingface.cloud"
+# Where the real service puts endpoint URLs (`https://<id>.<region>.<vendor>.endpoints.
+# huggingface.cloud`): the only hosts besides the API's and the Hub's that get the token.
+ENDPOINTS_DOMAIN = ".endpoints.huggingface.cloud"
+# Requests that change something: a redirect answering one is never followed.
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_HUB_URL = "https://huggingface.co"
 TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
 
@@ -167,6 +173,84 @@ def _server_text(error: HfHubHTTPError) -> str:
 URL_HINT = "check --api-url / PROVISIONER_API_URL"
 
 
+class RedirectRefused(Exception):
+    """A mutating request was answered with a redirect: raised from the session's response
+    hook, before the client follows it (the request is never sent again, elsewhere)."""
+
+    def __init__(self, method: str, status: int, location: str) -> None:
+        super().__init__(method, status, location)
+        parts = urlsplit(location)
+        where = f"{parts.scheme}://{parts.netloc}" if parts.netloc else location
+        self.text = (
+            f"the service answered {status}, a redirect to {clip(where, 100)!r}, which was not "
+            f"followed: a {method} is only ever sent to the address provisioner built"
+        )
+
+
+def refuse_redirects(response: httpx2.Response) -> None:
+    """The session's response hook: a redirect of a POST, PUT or DELETE is an error. httpx
+    calls it for each answer before it follows a redirect; GETs may still follow (the Hub
+    redirects a renamed model's info), and httpx drops the token when a redirect leaves the
+    origin."""
+    method = response.request.method.upper()
+    if method in MUTATING and response.is_redirect:
+        location = response.headers.get("location", "")
+        raise RedirectRefused(method, response.status_code, location)
+
+
+def _session() -> httpx2.Client:
+    """huggingface_hub's shared session, with `refuse_redirects` installed (once; the client
+    may have made a new session since)."""
+    session = get_session()
+    hooks = session.event_hooks["response"]
+    if refuse_redirects not in hooks:
+        hooks.append(refuse_redirects)
+    return session
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def token_may_go_to(url: str, connection: Connection) -> bool:
+    """Whether a request to `url` may carry the token: the API's and the Hub's origins (the
+    emulator's, when --api-url names it), and https URLs under the service's endpoints domain.
+    Anything else (another host, plain http elsewhere) is refused, never sent."""
+    origin = _origin(url)
+    if origin in {_origin(connection.api_url), _origin(connection.hub_url)}:
+        return True
+    return origin[0] == "https" and origin[1].endswith(ENDPOINTS_DOMAIN)
+
+
+class InvalidAddress(ApiError):
+    """A namespace or name that fails the spec's rules: never put in a request's path."""
+
+
+class UntrustedUrl(ApiError):
+    """An endpoint URL the token may not be sent to: the request is not sent."""
+
+
+def checked(what: str, namespace: str, name: str | None = None) -> str:
+    """`namespace/name` (or the namespace), once both pass the spec's rules; else
+    `InvalidAddress`. Every path this adapter builds, or has the client build, goes through
+    here: a listed `../victim/prod` or `manual?x=1` cannot address anything else."""
+    if not valid_namespace(namespace):
+        raise InvalidAddress(
+            f"{what}: refused: the namespace {shown(namespace)} is not a valid namespace; "
+            "nothing was sent"
+        )
+    if name is None:
+        return namespace
+    if not valid_name(name):
+        raise InvalidAddress(
+            f"{what}: refused: {shown(name)} is not a valid endpoint name (lowercase letters, "
+            "digits and '-', starting with a letter, at most 32 characters); nothing was sent"
+        )
+    return f"{namespace}/{name}"
+
+
 def _root_cause(exc: BaseException) -> BaseException:
     while (cause := exc.__cause__ or exc.__context__) is not None:
         exc = cause
@@ -200,6 +284,8 @@ def _transport_error(what: str, exc: httpx2.TransportError) -> ApiError:
 def _translate(what: str, fn: Callable[[], T]) -> T:
     try:
         return fn()
+    except RedirectRefused as exc:
+        raise ApiError(f"{what}: {exc.text}") from exc
     except HfHubHTTPError as exc:
         status = exc.response.status_code
         message = f"{what}: {status} {_server_text(exc) or exc.response.reason_phrase}"
@@ -277,10 +363,12 @@ class HubApi:
         constants.INFERENCE_ENDPOINTS_ENDPOINT = f"{connection.api_url}/v2"
         constants.ENDPOINT = connection.hub_url
         # The client's default is no timeout at all: a hung connection would hang apply forever.
-        get_session().timeout = TIMEOUT
+        _session().timeout = TIMEOUT
+        self._connection = connection
         self._api = HfApi(endpoint=connection.hub_url, token=self._token)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
+        _session()  # the redirect hook, should the client have made a new session
         return self._retrier.call(what, lambda: _translate(what, fn))
 
     def identity(self) -> Identity:
@@ -293,6 +381,8 @@ class HubApi:
         `nextCursor` (huggingface_hub's `list_inference_endpoints` reads only the first page's
         `items`, and fails the whole list on one item it cannot parse). Each item is read on its
         own: one the client could not read is returned as `Unreadable`, by name."""
+
+        checked(f"list endpoints of {shown(namespace)}", namespace)
 
         def fetch(what: str, cursor: str | None) -> Any:
             return self._call(what, functools.partial(self._list_page, namespace, cursor))
@@ -313,24 +403,34 @@ class HubApi:
         except ValueError as error:
             raise ApiError(f"list endpoints of {namespace}: the response is not JSON") from error
 
-    def _endpoint(self, what: str, namespace: str, fn: Callable[[], Any]) -> LiveEndpoint:
+    def _endpoint(
+        self, what: str, namespace: str, name: str, fn: Callable[[], Any]
+    ) -> LiveEndpoint:
         """Call `fn` (a client call answering one endpoint) and read its answer, both inside the
-        retrier: an answer that cannot be read is this endpoint's error, never a crash."""
+        retrier: an answer that cannot be read is this endpoint's error, never a crash. An
+        answer about another name than the one asked is not taken for it."""
 
         def read() -> LiveEndpoint:
             found = fn()
-            return endpoint_from_raw(found if isinstance(found, dict) else found.raw, namespace)
+            raw = found if isinstance(found, dict) else found.raw
+            if raw.get("name") != name:
+                raise MalformedResponse(
+                    f"{what}: the service answered about {shown(raw.get('name'))}, not {name!r}"
+                )
+            return endpoint_from_raw(raw, namespace)
 
         return self._call(what, read)
 
     def get_endpoint(self, namespace: str, name: str) -> LiveEndpoint:
         return self._endpoint(
-            f"get {namespace}/{name}",
+            f"get {checked('get', namespace, name)}",
             namespace,
+            name,
             lambda: self._api.get_inference_endpoint(name, namespace=namespace, token=self._token),
         )
 
     def list_hardware(self, namespace: str) -> list[Hardware]:
+        checked(f"list hardware of {shown(namespace)}", namespace)
         rows = self._call(
             f"list hardware of {namespace}",
             lambda: self._api.list_inference_endpoints_hardware(
@@ -342,6 +442,7 @@ class HubApi:
     def create_endpoint(
         self, namespace: str, name: str, config: Config, secrets: Secrets
     ) -> LiveEndpoint:
+        address = checked("create", namespace, name)
         arguments = create_arguments(config, secrets.values)
 
         def create() -> Any:
@@ -349,7 +450,7 @@ class HubApi:
                 name, namespace=namespace, token=self._token, **arguments
             )
 
-        return self._endpoint(f"create {namespace}/{name}", namespace, create)
+        return self._endpoint(f"create {address}", namespace, name, create)
 
     def update_endpoint(
         self,
@@ -363,24 +464,27 @@ class HubApi:
         # One PUT with what changed, sent through huggingface_hub's own session and error
         # handling (as `update_inference_endpoint` does, which cannot change `type`); two PUTs
         # would expose an intermediate configuration the service may reject.
+        address = checked("update", namespace, name)
         body = update_body(config, None if secrets is None else secrets.values, fields=fields)
 
         def put() -> dict[str, Any]:
             response = get_session().put(
-                f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{namespace}/{name}",
+                f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{address}",
                 headers=build_hf_headers(token=self._token),
                 json=body,
+                follow_redirects=False,
             )
             hf_raise_for_status(response)
             raw: dict[str, Any] = response.json()
             return raw
 
-        return self._endpoint(f"update {namespace}/{name}", namespace, put)
+        return self._endpoint(f"update {address}", namespace, name, put)
 
     def pause(self, namespace: str, name: str) -> LiveEndpoint:
         return self._endpoint(
-            f"pause {namespace}/{name}",
+            f"pause {checked('pause', namespace, name)}",
             namespace,
+            name,
             lambda: self._api.pause_inference_endpoint(
                 name, namespace=namespace, token=self._token
             ),
@@ -388,8 +492,9 @@ class HubApi:
 
     def resume(self, namespace: str, name: str) -> LiveEndpoint:
         return self._endpoint(
-            f"resume {namespace}/{name}",
+            f"resume {checked('resume', namespace, name)}",
             namespace,
+            name,
             lambda: self._api.resume_inference_endpoint(
                 name, namespace=namespace, token=self._token, running_ok=True
             ),
@@ -397,7 +502,7 @@ class HubApi:
 
     def delete_endpoint(self, namespace: str, name: str) -> None:
         self._call(
-            f"delete {namespace}/{name}",
+            f"delete {checked('delete', namespace, name)}",
             lambda: self._api.delete_inference_endpoint(
                 name, namespace=namespace, token=self._token
             ),
@@ -405,12 +510,13 @@ class HubApi:
 
     def health(self, endpoint: LiveEndpoint) -> int:
         """Status code of the endpoint's health route (0 when unreachable). Not retried: the
-        waiter polls it."""
+        waiter polls it. A URL the token may not go to is `UntrustedUrl`, and not probed."""
         if endpoint.url is None:
             return 0
         url = f"{endpoint.url.rstrip('/')}/{endpoint.health_route.lstrip('/')}"
+        self._trusted(f"health probe of {endpoint.address}", url)
         try:
-            return get_session().get(url, headers=build_hf_headers(token=self._token)).status_code
+            return _session().get(url, headers=build_hf_headers(token=self._token)).status_code
         except httpx2.TransportError:
             return 0
 
@@ -425,14 +531,17 @@ class HubApi:
         what = f"smoke test of {endpoint.address}"
         if endpoint.url is None:
             raise ApiError(f"{what}: the endpoint has no URL")
+        self._trusted(what, endpoint.url)
         headers = build_hf_headers(token=self._token)
         headers["X-Scale-Up-Timeout"] = f"{scale_up_timeout:.0f}"
         # The service may hold the request for the whole scale-up timeout: read for longer.
         timeout = httpx2.Timeout(scale_up_timeout + 60.0, connect=10.0)
         try:
-            response = get_session().post(
+            response = _session().post(
                 endpoint.url, headers=headers, json=dict(body), timeout=timeout
             )
+        except RedirectRefused as exc:
+            raise ApiError(f"{what}: {exc.text}") from exc
         except httpx2.LocalProtocolError as exc:
             raise ApiError(f"{what}: the request could not be sent: {type(exc).__name__}") from exc
         except httpx2.TransportError as exc:
@@ -441,6 +550,15 @@ class HubApi:
         if self._token:
             text = text.replace(self._token, "***")
         return Answer(response.status_code, text)
+
+    def _trusted(self, what: str, url: str) -> None:
+        if not token_may_go_to(url, self._connection):
+            parts = urlsplit(url)
+            raise UntrustedUrl(
+                f"{what}: refused: the service gives the endpoint's URL as {parts.scheme}://"
+                f"{clip(parts.netloc, 100)}, which is neither the API's host nor an https URL "
+                f"under *{ENDPOINTS_DOMAIN}; nothing was sent (it would carry the token)"
+            )
 
     def model_commit(self, repository: str, revision: str | None) -> str:
         """The commit `revision` (None: the default branch) of model `repository` is at now,

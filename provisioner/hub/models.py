@@ -113,6 +113,8 @@ class Unreadable:
 
     `name` is None when the item has no usable name (then `position`, its index in the list,
     tells it apart); `tags` is None when its tags cannot be read either (ownership unknown).
+    A name that fails the spec's name rule is never a `name` (nothing may key on it, or put it
+    in a path): `listed_as` keeps it, quoted (`repr`, cut short), for messages only.
     """
 
     namespace: str
@@ -120,9 +122,12 @@ class Unreadable:
     problem: str
     position: int = 0
     tags: tuple[str, ...] | None = None
+    listed_as: str | None = None
 
     @property
     def address(self) -> str:
+        if self.name is None and self.listed_as is not None:
+            return f"{self.namespace}/{self.listed_as}"
         if self.name is None:
             return f"{self.namespace}/(item {self.position + 1} of the list, no name)"
         return f"{self.namespace}/{self.name}"

@@ -12,6 +12,7 @@ service does not say (secret names, if it leaves them out) stays unknown (None),
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
@@ -26,7 +27,9 @@ from provisioner.hub.models import (
     PrivateLink,
     Unreadable,
 )
+from provisioner.spec.diagnostics import shown
 from provisioner.spec.fields import FIELDS, Field, Mode, get_path, set_path
+from provisioner.spec.schema import valid_name
 
 Raw = Mapping[str, Any]
 
@@ -187,28 +190,52 @@ def listed_problem(raw: Any) -> str | None:
     return None
 
 
+NAME_RULE = "lowercase letters, digits and '-', starting with a letter, at most 32 characters"
+
+
 def _unreadable(raw: Any, namespace: str, position: int, problem: str) -> Unreadable:
     item = raw if isinstance(raw, dict) else {}
     name, tags = item.get("name"), item.get("tags")
     if not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
         tags = None
+    usable = isinstance(name, str) and valid_name(name)
     return Unreadable(
         namespace=namespace,
-        name=name if isinstance(name, str) and name else None,
+        name=name if usable else None,
         problem=problem,
         position=position,
         tags=None if tags is None else tuple(sorted(set(tags))),
+        listed_as=None if usable or name is None or name == "" else shown(name),
+    )
+
+
+def name_problem(raw: Any) -> str | None:
+    """Why a listed item's name may not be used (in a path, a file name, a plan): it fails the
+    spec's name rule. A service that lists `../victim/prod` or `manual?x=1` would otherwise
+    have a DELETE address another endpoint than the one whose tags were read."""
+    name = raw.get("name") if isinstance(raw, dict) else None
+    if not isinstance(name, str) or valid_name(name):
+        return None
+    return (
+        f"the API lists it under the name {shown(name)}, which is not a valid endpoint name "
+        f"({NAME_RULE}); it is never put in a request"
     )
 
 
 def listing_from_raw(items: Sequence[Any], namespace: str) -> Listing:
     """A list response's items, each read on its own: one item the client could not read
-    (a missing `status`, a `model` that is not an object) is set aside, named, and the others
-    are read as usual."""
+    (a missing `status`, a `model` that is not an object, a name that fails the name rule) is
+    set aside, named, and the others are read as usual. A name listed twice is ambiguous
+    (which one's tags are true?): every item under it is set aside."""
+    names = Counter(
+        raw["name"] for raw in items if isinstance(raw, dict) and isinstance(raw.get("name"), str)
+    )
     endpoints: list[LiveEndpoint] = []
     unreadable: list[Unreadable] = []
     for position, raw in enumerate(items):
-        problem = listed_problem(raw)
+        problem = listed_problem(raw) or name_problem(raw)
+        if problem is None and names[raw["name"]] > 1:
+            problem = f"the API lists this name {names[raw['name']]} times"
         if problem is None:
             try:
                 endpoints.append(endpoint_from_raw(raw, namespace))

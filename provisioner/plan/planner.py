@@ -769,7 +769,10 @@ class _Planner:
         read is neither created (it exists) nor deleted (its ownership is unknown or its
         state unreadable): a spec naming it is an error; otherwise, when it is (or may be)
         this stack's, a warning names it."""
-        listed = {(u.namespace, u.name): u for g in self.fleet.unreadable.values() for u in g}
+        every = [u for g in self.fleet.unreadable.values() for u in g]
+        listed = {(u.namespace, u.name): u for u in every if u.name is not None}
+        # Items without a usable name (none, or one failing the name rule) are each said.
+        nameless = [u for u in every if u.name is None]
         plannable = []
         for spec in desired:
             found = listed.pop((spec.namespace or "", spec.name), None)
@@ -786,7 +789,7 @@ class _Planner:
                     severity,
                 )
             )
-        for found in listed.values():
+        for found in [*listed.values(), *nameless]:
             owner = None if found.tags is None else ownership.owner(found.tags)
             if found.tags is None or owner == self.options.stack:
                 whose = "this stack's" if owner else "perhaps this stack's"

@@ -11,6 +11,7 @@ import copy
 import difflib
 import json
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from importlib import resources
@@ -416,7 +417,31 @@ def check(document: Document, schema: dict[str, Any]) -> list[Diagnostic]:
     return found
 
 
-def valid_name(name: str) -> bool:
+@cache
+def _rule(schema: str, key: str) -> Callable[[object], bool]:
+    """The schema's rule for a name (pattern and lengths), matched whole: JSON Schema's
+    `pattern` searches, and Python's `$` also matches before a trailing newline, so
+    `"manual\\n"` would pass the schema's own check."""
+    rule = (endpoint_schema() if schema == "endpoint" else settings_schema())["properties"][key]
+    pattern = re.compile(rule["pattern"].removeprefix("^").removesuffix("$"))
+    low, high = int(rule["minLength"]), int(rule["maxLength"])
+
+    def check(value: object) -> bool:
+        return (
+            isinstance(value, str)
+            and low <= len(value) <= high
+            and pattern.fullmatch(value) is not None
+        )
+
+    return check
+
+
+def valid_name(name: object) -> bool:
     """Whether `name` passes the schema's rule for a spec's `name` (pattern and length): the
-    only names a spec file may be named after."""
-    return Draft202012Validator(endpoint_schema()["properties"]["name"]).is_valid(name)
+    only names a spec file may be named after, and the only ones a request's path may carry."""
+    return _rule("endpoint", "name")(name)
+
+
+def valid_namespace(namespace: object) -> bool:
+    """Whether `namespace` passes the schema's rule for a namespace (`_settings.yaml`)."""
+    return _rule("settings", "namespace")(namespace)

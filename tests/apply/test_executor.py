@@ -164,3 +164,18 @@ def test_conflict_on_create_needs_both_our_stack_and_our_spec(tags: tuple[str, .
     outcome = executor(api, 1).run(creates("svc"))[0]
     assert not outcome.ok
     assert outcome.error == "create acme/svc: 409 Conflict"
+
+
+@pytest.mark.parametrize("name", ["../demo/prod", "manual?x=1", "manual#frag", "a b", "x\n"])
+def test_a_change_whose_name_fails_the_name_rule_is_refused_and_nothing_is_sent(
+    name: str,
+) -> None:
+    """A saved plan can say anything: its addresses are checked again before any request."""
+    api = RecordingApi()
+    plan = replace(creates("ok"), changes=(*creates("ok").changes, *creates(name).changes))
+    outcomes = {o.change.name: o for o in executor(api, 1).run(plan)}
+    assert api.calls == [("create", "ok")]
+    assert not outcomes[name].ok
+    assert outcomes[name].error == (
+        f"acme/{name!r}: refused: not a valid namespace and endpoint name; nothing was sent"
+    )

@@ -59,8 +59,8 @@ def test_hostile_names_and_a_dangling_link_write_nothing_outside_and_everything_
     assert f"wrote {specs / 'zulu.yaml'}" in result.out
     for listed_as in ("../x", str(absolute), "a/b", "a.b"):
         assert (
-            f"skipped: acme/{listed_as!r}: the API lists an endpoint under a name that is not a "
-            "valid spec name"
+            f"skipped: acme/{listed_as!r} cannot be read: the API lists it under the name "
+            f"{listed_as!r}, which is not a valid endpoint name"
         ) in result.err, result.err
     assert f"skipped: {specs / 'mid.yaml'} is a symbolic link; not followed" in result.err
     assert cli("validate", "--dir", str(specs)).code == 1  # the dangling link is still there
