@@ -36,7 +36,7 @@ ADMIN_HELP = (
 )
 
 _EPILOG = (
-    "\b\nAdmin routes (no token; not in the request log):\n"
+    "\b\nAdmin routes (this machine only, no browser; no token; not in the request log):\n"
     + "\n".join(f"  {methods:<16} {route:<16} {effect}" for methods, route, effect in ADMIN_HELP)
     + "\n\n"
     + examples(
@@ -110,6 +110,14 @@ def _print_readme(ctx: click.Context, param: click.Parameter, value: bool) -> No
 )
 @click.option("--seed", type=int, help="Seed for the random faults (deterministic runs).")
 @click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds a connection may send nothing (mid-request or between requests) before "
+    "it is closed.",
+)
+@click.option(
     "--readme",
     is_flag=True,
     is_eager=True,
@@ -127,6 +135,7 @@ def emulator(
     latency_ms: int,
     fault_rate: float,
     seed: int | None,
+    idle_timeout: float,
 ) -> None:
     """Run a local emulator of the Hugging Face Inference Endpoints API.
 
@@ -147,6 +156,7 @@ def emulator(
         latency_ms=latency_ms,
         fault_rate=fault_rate,
         seed=seed,
+        idle_timeout=idle_timeout,
         data_file=data_file,
         config_file=config_file,
     )
@@ -159,6 +169,7 @@ def _build(
     latency_ms: int,
     fault_rate: float,
     seed: int | None,
+    idle_timeout: float,
     data_file: Path | None,
     config_file: Path | None,
 ) -> Emulator:
@@ -171,6 +182,7 @@ def _build(
             latency_ms=latency_ms,
             fault_rate=fault_rate,
             seed=seed,
+            idle_timeout=idle_timeout,
             data_file=data_file,
         )
     except ConfigError as err:
@@ -208,6 +220,7 @@ def _serve(emu: Emulator, *, host: str, port: int) -> None:
         click.echo(url)
         sys.stdout.flush()
         click.echo(f"Inference Endpoints emulator serving at {url} (Ctrl-C to stop)", err=True)
+        _warn_if_exposed(host, int(url.rsplit(":", 1)[1]))
         click.echo(
             f"Use it: PROVISIONER_API_URL={url} HF_TOKEN=hf_demo provisioner plan; "
             f"huggingface_hub's CLI: provisioner hf --api-url {url} endpoints ls --namespace acme",
@@ -220,6 +233,23 @@ def _serve(emu: Emulator, *, host: str, port: int) -> None:
         emu.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _warn_if_exposed(host: str, port: int) -> None:
+    """Bound beyond loopback, anyone who can reach the machine can use the demo token: say so,
+    with the addresses it really answers at (the printed URL is the loopback one)."""
+    from provisioner.emulator.addresses import is_loopback, reachable_addresses
+
+    if is_loopback(host):
+        return
+    addresses = reachable_addresses(host, port)
+    where = ", ".join(addresses) if addresses else f"every address of this machine, port {port}"
+    click.echo(
+        f"warning: listening on {host}, beyond loopback: other machines can reach the emulator "
+        f"at {where}, with its demo tokens (hf_demo); its /admin/ routes answer only requests "
+        "from this machine. Use --host 127.0.0.1 unless that is what you want.",
+        err=True,
+    )
 
 
 def _install_handlers(stop: threading.Event) -> dict[int, Any]:

@@ -1,9 +1,12 @@
 """The `/admin/...` routes: request log, faults, clock, reset and bulk seeding, for tests, demos
 and the benchmark.
 
-No auth, no latency, no faults, and not recorded in the request log (reading the log must not change
-it). Owns only the HTTP shape of these controls; each one delegates to the object that owns the
-thing.
+No token, no latency, no faults, and not recorded in the request log (reading the log must not
+change it). Instead of a token, `check_caller` answers 403 to a request from another machine, one
+whose Host header names another host (DNS rebinding: a web page's own name resolving to
+127.0.0.1) and one with an Origin header (a browser's), so a web page cannot reset or script an
+emulator on the machine that opened it. Owns only the HTTP shape of these controls; each one
+delegates to the object that owns the thing.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
+from provisioner.emulator.addresses import is_loopback
 from provisioner.emulator.clock import Clock
 from provisioner.emulator.faults import FaultError, Faults
 from provisioner.emulator.journal import Journal
@@ -33,6 +37,41 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/admin/seed": ("POST",),
     "/admin/models": ("POST",),
 }
+
+
+# The names the admin routes answer to, besides the one the emulator was started on.
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+
+
+def check_caller(req: Request, *, hosts: frozenset[str]) -> None:
+    """403 unless `req` comes from this machine (loopback), names one of `hosts` (host:port,
+    or a host alone) in its Host header, and is no browser's (no Origin header). A request
+    made in process (no peer) passes."""
+    if req.peer is not None and not is_loopback(req.peer):
+        raise _forbidden(
+            f"admin routes answer only requests from this machine (loopback), not {req.peer}"
+        )
+    if req.header("origin") is not None:
+        raise _forbidden(
+            "admin routes refuse requests with an Origin header (a browser's): a web page "
+            "must not control the emulator"
+        )
+    if req.host is not None and req.host.lower() not in hosts:
+        raise _forbidden(
+            f"admin routes answer only Host {', '.join(sorted(h for h in hosts if ':' in h))}, "
+            f"not {req.host!r}"
+        )
+
+
+def admin_hosts(host: str, port: int) -> frozenset[str]:
+    """The Host headers admin routes accept for an emulator bound to `host`:`port`."""
+    names = {*LOOPBACK_NAMES, host.lower() if ":" not in host else f"[{host.lower()}]"}
+    names -= {"0.0.0.0", "[::]", ""}
+    return frozenset({*names, *(f"{name}:{port}" for name in names)})
+
+
+def _forbidden(message: str) -> ApiError:
+    return ApiError(403, message, prefix=False)
 
 
 def check_route(req: Request) -> str:

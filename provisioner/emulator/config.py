@@ -110,8 +110,13 @@ class EmulatorConfig:
     # Leave `model.secrets` out of every response: whether the real service echoes secret names
     # is unknown (the fixtures show them, nothing shows the live API), so tests prove both.
     omit_secrets: bool = False
+    # Seconds a connection may sit without sending (mid-request or idle between keep-alive
+    # requests) before the server closes it: a slow or stalled client cannot hold a thread.
+    idle_timeout: float = 30.0
 
     def __post_init__(self) -> None:
+        if not math.isfinite(self.idle_timeout) or self.idle_timeout <= 0:
+            raise ConfigError(f"idle_timeout must be > 0 seconds, got {self.idle_timeout!r}")
         if not math.isfinite(self.speed) or not 0 <= self.speed <= MAX_SPEED:
             raise ConfigError(
                 f"speed must be a number between 0 and {MAX_SPEED:g}, got {self.speed!r}"

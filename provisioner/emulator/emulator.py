@@ -14,6 +14,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from provisioner.emulator.admin import admin_hosts
 from provisioner.emulator.clock import Clock
 from provisioner.emulator.config import EmulatorConfig
 from provisioner.emulator.hardware import load_hardware
@@ -62,10 +63,13 @@ class Emulator:
             saver.start()
             self._saver = saver
         ipv6 = ":" in host
-        server = EmulatorHTTPServer((host, port), self._service, ipv6=ipv6)
+        server = EmulatorHTTPServer(
+            (host, port), self._service, ipv6=ipv6, idle_timeout=self.config.idle_timeout
+        )
         bound_port = server.server_address[1]
         self._url = f"http://{_display_host(host)}:{bound_port}"
         self._service.base_url = self._url
+        self._service.admin_hosts = admin_hosts(host, bound_port)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,

@@ -1,7 +1,8 @@
 """The HTTP/1.1 adapter: `ThreadingHTTPServer` in front of `Service.handle`.
 
 Owns sockets and framing only: keep-alive, a `Content-Length` on every response, chunked request
-bodies, a size limit, and closing idle keep-alive connections on shutdown so `stop()` returns
+bodies, a size limit, an idle timeout per connection, the client's address on each request, and
+closing idle keep-alive connections on shutdown so `stop()` returns
 promptly and no handler thread outlives the emulator. It never logs headers (they carry tokens) and
 never prints a traceback: the stdlib's default error output is routed to the `provisioner.emulator`
 logger.
@@ -32,9 +33,17 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     # once (a test suite's thread pool, a load test).
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], service: Service, *, ipv6: bool = False) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        service: Service,
+        *,
+        ipv6: bool = False,
+        idle_timeout: float = 30.0,
+    ) -> None:
         self.address_family = socket.AF_INET6 if ipv6 else socket.AF_INET
         self.service = service
+        self.idle_timeout = idle_timeout
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -66,7 +75,11 @@ class _Handler(BaseHTTPRequestHandler):
     server: EmulatorHTTPServer
 
     def setup(self) -> None:
+        # A socket timeout on every read and write: a client that stalls mid-request, or keeps
+        # an idle connection open, is closed after it (`handle_one_request` treats the timeout
+        # as the end of the connection) instead of holding its thread forever.
         super().setup()
+        self.connection.settimeout(self.server.idle_timeout)
         # Without this, Nagle's algorithm meets the client's delayed ACK on keep-alive connections
         # and every small response waits ~40 ms.
         with contextlib.suppress(OSError):
@@ -113,6 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers=headers,
             body=body,
             host=headers.get("host"),
+            peer=str(self.client_address[0]),
         )
         self._send(self.server.service.handle(request), head=head)
 

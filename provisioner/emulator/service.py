@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from provisioner.emulator.admin import check_route, handle_admin
+from provisioner.emulator.admin import admin_hosts, check_caller, check_route, handle_admin
 from provisioner.emulator.auth import Directory
 from provisioner.emulator.clock import Clock
 from provisioner.emulator.config import EmulatorConfig
@@ -63,6 +63,8 @@ class Service:
         self.journal = Journal(config.request_log_limit)
         self.models = Models(self.directory)
         self.base_url = "http://127.0.0.1"
+        # The Host headers admin routes accept (`admin.check_caller`); set by `Emulator.start`.
+        self.admin_hosts = admin_hosts("127.0.0.1", 0)
         self._sleep = sleep
         self._traffic = Traffic(
             store=self.store,
@@ -76,24 +78,26 @@ class Service:
 
     def handle(self, req: Request) -> Response:
         trace = req.header("x-amzn-trace-id") or req.header("x-request-id") or uuid.uuid4().hex
-        if req.path == "/admin/models":
-            resp = _guard(lambda: self._admin_models(req))
-        elif req.path == "/admin" or req.path.startswith("/admin/"):
-            resp = _guard(
-                lambda: handle_admin(
-                    req,
-                    journal=self.journal,
-                    faults=self.faults,
-                    clock=self.clock,
-                    reset=self.reset,
-                    seed=self.seed,
-                )
-            )
+        if req.path == "/admin" or req.path.startswith("/admin/"):
+            resp = _guard(lambda: self._admin(req))
         else:
             if self.config.latency_ms:
                 self._sleep(self.config.latency_ms / 1000)
             resp = self._serve(req, trace)
         return replace(resp, headers=(*resp.headers, ("x-request-id", trace)))
+
+    def _admin(self, req: Request) -> Response:
+        check_caller(req, hosts=self.admin_hosts)  # 403 before anything else, 404 included
+        if req.path == "/admin/models":
+            return self._admin_models(req)
+        return handle_admin(
+            req,
+            journal=self.journal,
+            faults=self.faults,
+            clock=self.clock,
+            reset=self.reset,
+            seed=self.seed,
+        )
 
     def _admin_models(self, req: Request) -> Response:
         check_route(req)  # 405 before the body is read, as for every admin route

@@ -36,6 +36,8 @@ class Request:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     host: str | None = None
+    # The client's IP address (None: a request made in process, never over a socket).
+    peer: str | None = None
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

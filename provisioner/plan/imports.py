@@ -24,7 +24,7 @@ from provisioner.plan import ownership
 from provisioner.plan.desired import ENGINES, METRICS_BACK, camel, own_env
 from provisioner.spec.fields import FIELDS, Flag, set_path
 from provisioner.spec.model import ENGINE_OPTIONS, EndpointType, Engine
-from provisioner.spec.secrets import looks_secret
+from provisioner.spec.secrets import looks_secret, own_variable
 
 # What the API's older `type` values are called today: huggingface_hub refuses to create a
 # `protected` endpoint ("Use `type='authenticated'` instead"), but the API may still return one.
@@ -109,10 +109,11 @@ def _env_note(config: Config) -> str | None:
 
 
 def _secrets(config: Config, document: Document) -> None:
-    # The values cannot be read back; whoever applies must provide them under these names.
+    # The values cannot be read back; whoever applies must provide them under these names
+    # (a key named like a pipeline credential, HF_TOKEN, from a variable of its own).
     keys = set(config.secret_keys or ()) | set(_moved(config))
     if keys:
-        refs = {key: {"from_env": key} for key in sorted(keys)}
+        refs = {key: {"from_env": own_variable(key)} for key in sorted(keys)}
         set_path(document, "model.secrets", refs)
 
 
@@ -221,8 +222,8 @@ def import_warnings(live: LiveEndpoint) -> list[str]:
     moved out of env is read from. Names only, never a value."""
     return [
         f"model.env.{key} looks like a secret: it is written as model.secrets.{key} "
-        f"(from_env: {key}); set {key} where apply runs: the next plan moves it from env to "
-        "secrets (its value is never shown)"
+        f"(from_env: {own_variable(key)}); set {own_variable(key)} where apply runs: the "
+        "next plan moves it from env to secrets (its value is never shown)"
         for key in _moved(live.config)
     ]
 

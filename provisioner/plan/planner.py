@@ -6,10 +6,10 @@ with its reasons as codes plus the values their sentences need (`Reason`; the se
 endpoints; checks hardware against the namespace's hardware list, and what the plan adds
 against the namespace's quota (`plan.quota`). Revisions are compared and deployed as the
 commits the fleet's `commits` say they resolved to (read before planning); a repository or
-revision the Hub would not resolve is an error at the spec. A spec with a `schedule:` is planned
-as its schedule has it at `PlanOptions.now` (`plan.schedule`), which the caller reads once; its
-tags still record the spec as written, so crossing a window's edge is a pause, a resume or a
-scaling update, never drift.
+revision the Hub would not resolve, or a pinned commit it answers with another, is an error at
+the spec. A spec with a `schedule:` is planned as its schedule has it at `PlanOptions.now`
+(`plan.schedule`), which the caller reads once; its tags still record the spec as written, so
+crossing a window's edge is a pause, a resume or a scaling update, never drift.
 """
 
 from __future__ import annotations
@@ -92,10 +92,21 @@ SETTLING = frozenset({EndpointState.PENDING, EndpointState.INITIALIZING, Endpoin
 
 def revision_problem(spec: EndpointSpec, found: Commit | None) -> Diagnostic | None:
     """Why the spec's revision cannot be deployed: the token cannot read the repository
-    (private, gated or absent), or it has no such revision."""
-    if found is None or found.problem is None:
+    (private, gated or absent), it has no such revision, or the Hub answered another commit
+    for a pinned one."""
+    if found is None:
         return None
     model, mark = spec.model, spec.source.mark
+    if found.sha is not None and is_commit(model.revision) and found.sha != model.revision:
+        # A pin is the reviewed commit itself: whatever the answer says (a branch shadowing
+        # the sha, a proxy, a hostile Hub), deploying another commit would not be the review.
+        return Diagnostic(
+            mark("model", "revision"),
+            f"model.revision: the Hub answered commit {found.sha} for pinned commit "
+            f"{model.revision}: refusing to deploy a commit other than the pinned one",
+        )
+    if found.problem is None:
+        return None
     if found.unknown_revision:
         return Diagnostic(
             mark("model", "revision"),

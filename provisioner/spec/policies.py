@@ -7,6 +7,12 @@ built spec against it. Every rule reads only the spec and the settings, never th
 first request. A violation is an error at the spec's own line (or the `_defaults.yaml` line it
 inherited the value from), naming the policy and what it allows.
 
+One rule is on unless the settings say otherwise: a `from_env` secret may not read one of the
+pipeline's own credentials (`HF_TOKEN`, `AWS_*`, `GITHUB_TOKEN`, ..., `secrets.pipeline_credential`)
+unless `policies.allow_pipeline_credentials` names it. The exception lives in `_settings.yaml`, not
+beside the `from_env`: the pipeline's credentials are the stack's, and a change to the settings can
+be held to other reviewers (CODEOWNERS) than a change to one spec.
+
 Rules that need the API or a price list (a monthly cost ceiling) do not belong here: a cost
 policy would be checked on the plan, where the hardware listing is known.
 """
@@ -22,6 +28,7 @@ from typing import Any
 from provisioner.spec.diagnostics import Diagnostic, Severity, shown
 from provisioner.spec.loader import Document
 from provisioner.spec.model import EndpointSpec, EndpointType
+from provisioner.spec.secrets import PIPELINE_CREDENTIALS, own_variable, pipeline_credential
 
 # A full commit sha as the Hub reports it: a branch or tag name moves, a short sha may not
 # stay unambiguous, and the Hub answers with lowercase hex.
@@ -43,6 +50,8 @@ class Policies:
     # USD a month at max_replicas; checked on the plan (`plan.cost_policy`), which has prices.
     max_monthly_cost_per_endpoint: float | None = None
     max_monthly_cost: float | None = None
+    # The pipeline credentials a `from_env` may read after all (the one rule on by default).
+    allow_pipeline_credentials: frozenset[str] = frozenset()
 
 
 NO_POLICIES = Policies()
@@ -102,6 +111,7 @@ def parse(
         require_scale_to_zero=tuple(folders),
         max_monthly_cost_per_endpoint=block.get("max_monthly_cost_per_endpoint"),
         max_monthly_cost=block.get("max_monthly_cost"),
+        allow_pipeline_credentials=frozenset(block.get("allow_pipeline_credentials", ())),
     )
     return policies, found
 
@@ -165,6 +175,20 @@ def _access(spec: EndpointSpec, policies: Policies) -> Iterator[Diagnostic]:
         )
 
 
+def _pipeline_credentials(spec: EndpointSpec, policies: Policies) -> Iterator[Diagnostic]:
+    for key, ref in sorted((spec.model.secrets or {}).items()):
+        name = ref.from_env
+        if not pipeline_credential(name) or name in policies.allow_pipeline_credentials:
+            continue
+        yield Diagnostic(
+            spec.source.mark("model", "secrets", key, "from_env"),
+            f"model.secrets.{key}.from_env: {name} is a pipeline credential "
+            f"({PIPELINE_CREDENTIALS}), which would be handed to the endpoint's container: use a "
+            f"variable of its own (from_env: {own_variable(key)}), or list {name} in "
+            "policies.allow_pipeline_credentials",
+        )
+
+
 def _under(folder: PurePosixPath, parent: PurePosixPath) -> bool:
     return folder.parts[: len(parent.parts)] == parent.parts
 
@@ -194,4 +218,5 @@ def violations(
         *_revision(spec, policies),
         *_access(spec, policies),
         *_scale_to_zero(spec, policies, folder),
+        *_pipeline_credentials(spec, policies),
     ]

@@ -1,4 +1,5 @@
-"""What "looks secret" means, in one place: secret-looking names, token-shaped values, redaction.
+"""What "looks secret" means, in one place: secret-looking names, token-shaped values, redaction,
+and the variables that hold a pipeline's own credentials.
 
 Two strengths on purpose, both defined here:
 
@@ -53,3 +54,37 @@ def redact(text: str, environ: Mapping[str, str]) -> str:
         if len(value) >= _MIN_REDACTED and _SECRETISH_NAME.search(name):
             text = text.replace(value, "***")
     return scrub_tokens(text)
+
+
+# The variables a pipeline running provisioner holds its own credentials in: the Hugging Face
+# token that manages the endpoints, the state bucket's AWS keys, the CI's tokens (GitHub's, its
+# OIDC request token, the Action's inputs) and provisioner's own settings (PROVISIONER_SECRETS
+# holds every secret value). A `from_env` naming one would hand it to the endpoint's container.
+_PIPELINE_PREFIXES = (
+    "HF_",
+    "HUGGING_FACE_",
+    "AWS_",
+    "GITHUB_",
+    "GH_",
+    "ACTIONS_",
+    "INPUT_",
+    "PROVISIONER_",
+)
+_PIPELINE_NAMES = frozenset({"CI_JOB_TOKEN"})
+PIPELINE_CREDENTIALS = (
+    "HF_*, AWS_*, GITHUB_*, GH_*, ACTIONS_*, INPUT_*, PROVISIONER_*, CI_JOB_TOKEN"
+)
+
+
+def pipeline_credential(name: str) -> bool:
+    """Whether an environment variable is one a pipeline keeps its own credentials in, never
+    meant for an endpoint's container (case-insensitive: Windows variables are)."""
+    upper = name.upper()
+    return upper in _PIPELINE_NAMES or upper.startswith(_PIPELINE_PREFIXES)
+
+
+def own_variable(key: str) -> str:
+    """The variable an endpoint's secret `key` is best read from: named after the key, unless
+    the key is named like a pipeline credential (`ENDPOINT_HF_TOKEN` for HF_TOKEN). What
+    `import` writes, and what a diagnostic suggests."""
+    return f"ENDPOINT_{key.upper()}" if pipeline_credential(key) else key

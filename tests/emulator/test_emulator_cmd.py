@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from provisioner.emulator import Emulator, EmulatorConfig
+from provisioner.emulator.addresses import reachable_addresses
 from tests.support.raw_http import call, create_body
 
 PROVISIONER = [sys.executable, "-m", "provisioner"]
@@ -220,3 +221,30 @@ def test_a_corrupted_data_file_is_a_usage_error_naming_it(tmp_path: Path, corrup
     assert "Invalid value for '--data'" in text and str(data) in text, text
     assert "Traceback" not in text and "internal error" not in text, text
     assert out == b""
+
+
+def test_bound_beyond_loopback_it_warns_with_the_addresses_it_answers_at(
+    running: list[subprocess.Popen[str]],
+) -> None:
+    proc, url = start("--speed", "0", "--host", "0.0.0.0")
+    running.append(proc)
+    port = int(url.rsplit(":", 1)[1])
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    (warning,) = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert "listening on 0.0.0.0, beyond loopback: other machines can reach the emulator" in (
+        warning
+    )
+    for address in reachable_addresses("0.0.0.0", port) or [f"port {port}"]:
+        assert address in warning
+    assert "/admin/ routes answer only requests from this machine" in warning
+
+
+def test_on_loopback_it_does_not_warn(running: list[subprocess.Popen[str]]) -> None:
+    proc, _ = start("--speed", "0", "--idle-timeout", "5")
+    running.append(proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "warning:" not in err

@@ -187,3 +187,32 @@ def test_import_all_says_when_there_is_nothing_to_import(
     again = cli("import", "--all", "--dir", str(specs), "--namespace", "acme")
     assert again.code == 0
     assert "has a spec file (listed above)" in again.err and "one.yaml exists" in again.err
+
+
+def test_a_secret_named_like_a_pipeline_credential_is_imported_from_a_variable_of_its_own(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    """`HF_TOKEN: {from_env: HF_TOKEN}` would hand the pipeline's own token to the container
+    (and `validate` refuses it): the imported spec reads ENDPOINT_HF_TOKEN instead."""
+    unmanaged(
+        hub_for(emulator),
+        "creds",
+        env={"AWS_SECRET_ACCESS_KEY": API_KEY},
+        secrets={"HF_TOKEN": HF_SHAPED},
+    )
+    emulator.advance(60)
+    specs = tmp_path / "endpoints"
+    specs.mkdir()
+    result = cli("import", "creds", "--dir", str(specs), "--namespace", "acme")
+    assert result.code == 0, result.text
+    text = (specs / "creds.yaml").read_text()
+    assert "HF_TOKEN:\n      from_env: ENDPOINT_HF_TOKEN" in text
+    assert "AWS_SECRET_ACCESS_KEY:\n      from_env: ENDPOINT_AWS_SECRET_ACCESS_KEY" in text
+    assert (
+        "model.secrets.AWS_SECRET_ACCESS_KEY (from_env: ENDPOINT_AWS_SECRET_ACCESS_KEY); set "
+        "ENDPOINT_AWS_SECRET_ACCESS_KEY where apply runs"
+    ) in result.err, result.err
+    assert cli("validate", "--dir", str(specs)).code == 0
+    ctx = context_for(emulator, ENDPOINT_HF_TOKEN=HF_SHAPED, ENDPOINT_AWS_SECRET_ACCESS_KEY=API_KEY)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=ctx).code == 0

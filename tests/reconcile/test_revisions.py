@@ -155,3 +155,48 @@ def test_a_spec_pinned_to_the_commit_it_runs_costs_no_model_info_call(
         r["path"] for r in emulator.requests() if r["path"].startswith("/api/models/")
     )
     assert resolved == ["/api/models/gpt2", f"/api/models/gpt2/revision/{new}"]
+
+
+def _revision_mark(path: Path) -> str:
+    """`file:line:col` of the spec's `revision:` value."""
+    for number, text in enumerate(path.read_text().splitlines(), start=1):
+        if text.lstrip().startswith("revision:"):
+            return f"{path}:{number}:{text.index('revision:') + len('revision: ') + 1}"
+    raise AssertionError(f"no revision in {path}")
+
+
+def test_a_pinned_commit_the_hub_answers_with_another_is_an_error_never_deployed(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """A pin is what was reviewed: if model info names another sha for it (here a branch
+    named like the commit shadows it, as a hostile or confused answer would), nothing is
+    created or updated, under `require_pinned_revision` too."""
+    specs = tmp_path / "endpoints"
+    specs.mkdir()
+    (specs / "_settings.yaml").write_text(
+        "stack: team\nnamespace: acme\npolicies:\n  require_pinned_revision: true\n"
+    )
+    main = hub_commit(emulator, "gpt2", "main")
+    write_spec(specs, "running", model={"revision": main})
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    pinned = hub_commit(emulator, "gpt2", "v2")
+    other = emulator.move_branch("gpt2", pinned)  # model info for `pinned` now says `other`
+    assert hub_commit(emulator, "gpt2", pinned) == other != pinned
+    paths = [
+        write_spec(specs, "running", model={"revision": pinned}),  # an update
+        write_spec(specs, "new", model={"revision": pinned}),  # a create
+    ]
+    expected = (
+        f"error: model.revision: the Hub answered commit {other} for pinned commit {pinned}: "
+        "refusing to deploy a commit other than the pinned one"
+    )
+    emulator.clear_requests()
+    for command in (("plan",), ("apply", "--auto-approve")):
+        result = cli(*command, "--dir", str(specs))
+        assert result.code == 1, result.text
+        for path in paths:
+            assert f"{_revision_mark(path)}: {expected}" in result.err, result.err
+        assert other[:7] not in result.out
+    assert mutations(emulator) == []
+    assert live(emulator)["running"]["model"]["revision"] == main
+    assert "new" not in live(emulator)
