@@ -12,7 +12,9 @@ Scripted faults (the JSON of `POST /admin/faults` and `Emulator.add_fault`):
   "retry_after": 3, "message": "...", "after": false}`: the next `count` requests matching the
   method (`*` = any) and the path glob fail with `status`; `after: true` performs the operation
   first and then answers the error (a lost response); `status: 200` with `after: true` answers a
-  200 whose body is `{"error": message}`: an answer a client cannot read.
+  200 whose body is `{"error": message}`: an answer a client cannot read. `echo_body: true`
+  quotes the request's body after the message, as some validation errors do (a 422 repeating
+  the PUT, secret values and all): a client must not print or store what it sent back.
 - `{"kind": "corrupt_listing", "namespace": "demo", "name": "ep", "remove": ["status"],
   "set": {"model": "oops"}}`: that endpoint's item in every list response has the dotted keys in
   `remove` deleted and those in `set` replaced, until the faults are cleared (GET of the one
@@ -62,6 +64,7 @@ class HttpFault:
     message: str
     after: bool
     kind: str = "http"
+    echo_body: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class Injected:
     retry_after: int | None
     after: bool
     source: str  # "scripted" | "random"
+    echo_body: bool = False  # the message quotes the request's body
 
 
 class Faults:
@@ -155,7 +159,12 @@ class Faults:
                     if fault.count <= 0:
                         self._http.remove(fault)
                     return Injected(
-                        fault.status, fault.message, fault.retry_after, fault.after, "scripted"
+                        fault.status,
+                        fault.message,
+                        fault.retry_after,
+                        fault.after,
+                        "scripted",
+                        echo_body=fault.echo_body,
                     )
             # Random faults only hit the API proper: the hub routes and the endpoints' own URLs
             # stay reliable, so a demo's whoami and health checks do not flap.
@@ -191,7 +200,17 @@ class Faults:
         if kind == "http":
             _only(
                 raw,
-                {"kind", "method", "path", "status", "count", "retry_after", "message", "after"},
+                {
+                    "kind",
+                    "method",
+                    "path",
+                    "status",
+                    "count",
+                    "retry_after",
+                    "message",
+                    "after",
+                    "echo_body",
+                },
             )
             status = _int(raw, "status", None)
             if not (400 <= status <= 599 or (status == 200 and raw.get("after") is True)):
@@ -208,6 +227,7 @@ class Faults:
                 retry_after=None if retry is None else _int(raw, "retry_after", None),
                 message=_text(raw, "message", "emulated fault"),
                 after=bool(raw.get("after", False)),
+                echo_body=bool(raw.get("echo_body", False)),
             )
         kinds = [*ENDPOINT_KINDS, DROP_KIND, "http", LISTING_KIND]
         raise FaultError(f"kind: expected one of {kinds}, got {kind!r}")

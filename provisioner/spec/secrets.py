@@ -24,7 +24,7 @@ _SECRET_NAME = re.compile(
     r"(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|CREDENTIALS?)($|_)", re.I
 )
 # Anywhere in the name: for redaction, where a false positive costs nothing.
-_SECRETISH_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL", re.I)
+SECRETISH_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL", re.I)
 
 # A Hugging Face token: a value that is one, and a token anywhere in a text.
 _HF_TOKEN = re.compile(r"^hf_[A-Za-z0-9]{20,}$")
@@ -50,6 +50,6 @@ def scrub_tokens(text: str) -> str:
 def redact(text: str, environ: Mapping[str, str]) -> str:
     """Blank token-shaped strings and the values of secret-looking environment variables."""
     for name, value in environ.items():
-        if len(value) >= _MIN_REDACTED and _SECRETISH_NAME.search(name):
+        if len(value) >= _MIN_REDACTED and SECRETISH_NAME.search(name):
             text = text.replace(value, "***")
     return scrub_tokens(text)
