@@ -6,8 +6,9 @@ Two strengths on purpose, both defined here:
   warns about it and plans hide its value, so a false positive would nag or hide a real diff
   (`MAX_TOTAL_TOKENS` is a TGI setting, not a secret).
 - `redact` is loose (the words anywhere in an environment variable's name, token shapes
-  anywhere in the text): it blanks the debug log, and its token half, `scrub_tokens`, blanks
-  API error messages, where hiding too much costs nothing.
+  anywhere in the text), where hiding too much costs nothing; `SECRETISH_NAME` and
+  `scrub_tokens` are what `spec/scrub.py`, the one scrubber of what is printed or stored,
+  builds on.
 
 Pure string functions: no I/O, no environment reads (the caller passes the environment in).
 The emulator keeps its own copy for its request log (`emulator/journal.py`) because it may import

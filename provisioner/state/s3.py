@@ -99,8 +99,9 @@ class S3Backend:
         except self._errors.BotoCoreError as e:
             raise self._unusable(e, "opening the S3 client") from e
         except ValueError as e:  # botocore's word for an endpoint URL it cannot parse
+            shown = strip_userinfo(repr(endpoint_url))
             raise BackendError(
-                f"{self.location}: the endpoint URL {strip_userinfo(repr(endpoint_url))} is not a URL "
+                f"{self.location}: the endpoint URL {shown} is not a URL "
                 "(http://host:port or https://...)"
             ) from e
 
