@@ -293,7 +293,7 @@ def connect(context: Context, stack: Stack, api_url: str | None) -> Session:
 
     def on_retry(what: str, error: ApiError, delay: float) -> None:
         # The error names the call too ("create acme/x: 429 ..."): said once is enough.
-        said = error.message.removeprefix(f"{what}: ")
+        said = context.scrubber().outside(error.message.removeprefix(f"{what}: "))
         click.echo(f"retrying {what} in {delay:.1f}s: {said}", err=True)
 
     _warn_directory_name(stack)

@@ -35,8 +35,10 @@ MIN_BY_NAME = 6
 
 # C0 controls but tab and newline, DEL, and the C1 controls (U+0080-U+009F: 0x9b is a CSI too).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# scheme://userinfo@ : the userinfo stops at the first "/", "?", "#", "@" or space.
-_USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#@]+@")
+# scheme://user[:password]@ : the user stops at "/", "?", "#" or "@"; the password may hold a
+# "/" (AWS secret keys do, unencoded), so after a ":" only a space, a quote or "@" ends it. An
+# "@" in a path after a port is blanked too: hiding too much here costs nothing.
+_USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#@\"'<>]*(?::[^\s@\"'<>]*)?@")
 # The words a fingerprint is tested on: runs between spaces, quotes, brackets and separators.
 _WORD = re.compile(r"[^\s\"'`,;(){}\[\]<>=:|\\]+")
 
