@@ -7,7 +7,7 @@ A secret value is used for one thing, an HMAC under the stack's key, and never k
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,6 +21,7 @@ from provisioner.plan.diff import SENSITIVE
 from provisioner.plan.document import config_to_json
 from provisioner.plan.model import Action, Plan, ReasonCode, ResourceChange, SecretsSeen
 from provisioner.spec.model import EndpointSpec
+from provisioner.spec.scrub import Scrubber, secret_values
 from provisioner.spec.secrets import looks_secret
 from provisioner.spec.smoke import SmokeSpec
 from provisioner.state.model import (
@@ -80,6 +81,49 @@ def secrets_seen(
         available=available,
         key_missing=keyless,
     )
+
+
+def fingerprinted(state: StackState, key: bytes | None) -> Callable[[str], bool] | None:
+    """A test of whether a word is a secret value the state recorded a fingerprint of (one
+    sent before, perhaps rotated away from the environment since): the scrubber blanks it in
+    what the service says. None without a key or a fingerprint."""
+    recorded = {
+        (address, name, print_)
+        for address, record in state.endpoints.items()
+        for name, print_ in (record.secrets or {}).items()
+    }
+    if key is None or not recorded:
+        return None
+    slots = sorted({(address, name) for address, name, _ in recorded})
+    prints = {print_ for _, _, print_ in recorded}
+
+    def known(word: str) -> bool:
+        return any(fingerprint(key, a, n, word) in prints for a, n in slots)
+
+    return known
+
+
+def plan_scrubber(
+    plan: Plan,
+    environ: Mapping[str, str],
+    sent: Mapping[str, Secrets],
+    known: Callable[[str], bool] | None = None,
+) -> Scrubber:
+    """The scrubber of an apply: the values it sends, those of every `from_env` variable the
+    plan names and of secret-looking environment variables, misplaced secret-looking env
+    values, and (`known`) any value the state has a fingerprint of."""
+    variables = {v for c in plan.changes for v in (c.secrets or {}).values()}
+    values = set(secret_values(environ, variables))
+    values |= {v for s in sent.values() for v in s.values.values()}
+    values |= {
+        v
+        for c in plan.changes
+        if c.desired is not None
+        for k, v in c.desired.env.items()
+        if looks_secret(k, v)
+    }
+    base = Scrubber() if known is None else Scrubber(fingerprinted=known)
+    return base.with_values(values)
 
 
 def secret_variables(
@@ -190,11 +234,14 @@ def history_actions(
     outcomes: Mapping[str, Outcome],
     sent: Mapping[str, Sequence[Action]],
     unfinished: Mapping[str, str] | None = None,
+    scrubber: Scrubber | None = None,
 ) -> tuple[Done, ...]:
     """Each change of the plan and how it ended: ok or failed (with why), refused (a secret
     apply could not read: nothing sent), interrupted when some of it was sent but it did not
     finish (`unfinished`: accepted, with what was still to come), not-started when nothing of
-    it was."""
+    it was. Each message goes through `scrubber` (the history's choke point: a service's words
+    are in it)."""
+    scrub = scrubber or Scrubber()
     actions = []
     for change in plan.actionable:
         outcome = outcomes.get(change.address)
@@ -209,7 +256,10 @@ def history_actions(
             result, message = ("interrupted" if change.address in sent else "not-started"), None
         actions.append(
             Done(
-                address=change.address, action=change.action.value, outcome=result, message=message
+                address=change.address,
+                action=change.action.value,
+                outcome=result,
+                message=scrub.maybe(message),
             )
         )
     return tuple(actions)

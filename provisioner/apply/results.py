@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from provisioner.plan.model import Action, ResourceChange
 from provisioner.smoke.runner import SmokeResult, Verdict
+from provisioner.spec.scrub import Scrubber
 
 
 @dataclass(frozen=True)
@@ -59,14 +60,29 @@ class SilentReporter:
         pass
 
 
+def scrubbed(outcome: Outcome, scrubber: Scrubber) -> Outcome:
+    """`outcome` with the service's words in it (its error, its smoke test's detail and
+    answer) scrubbed: no secret value, token or URL userinfo, control characters escaped."""
+    smoke = outcome.smoke
+    if smoke is not None:
+        smoke = replace(
+            smoke, detail=scrubber.outside(smoke.detail), body=scrubber.maybe(smoke.body)
+        )
+    return replace(outcome, error=scrubber.maybe(outcome.error), smoke=smoke)
+
+
 class Ledger:
     """A reporter that also keeps what was sent, so an interrupted apply can say it, and how far
     each change got: its answer (`outcomes`), its last waiting row (`waited`), and the outcomes
     of each stage once the stage is over (`made`: every change answered; `settled`: every
-    endpoint waited for), for the history of an apply cut short."""
+    endpoint waited for), for the history of an apply cut short.
 
-    def __init__(self, inner: Reporter) -> None:
+    The apply's one choke point for what the service said: every outcome and waiting row goes
+    through `scrubber` before it is reported or kept (and so before it is printed or stored)."""
+
+    def __init__(self, inner: Reporter, scrubber: Scrubber | None = None) -> None:
         self._inner = inner
+        self.scrubber = scrubber or Scrubber()
         self.sent: dict[str, list[Action]] = {}
         self.outcomes: dict[str, Outcome] = {}
         self.waited: dict[str, WaitRow] = {}
@@ -78,9 +94,14 @@ class Ledger:
         self._inner.step(change, step)
 
     def finished(self, outcome: Outcome) -> None:
+        outcome = scrubbed(outcome, self.scrubber)
         self.outcomes[outcome.change.address] = outcome
         self._inner.finished(outcome)
 
+    def clean(self, outcomes: list[Outcome]) -> list[Outcome]:
+        return [scrubbed(o, self.scrubber) for o in outcomes]
+
     def waiting(self, rows: list[WaitRow]) -> None:
+        rows = [replace(r, error=self.scrubber.maybe(r.error)) for r in rows]
         self.waited.update((row.address, row) for row in rows)
         self._inner.waiting(rows)

@@ -24,6 +24,7 @@ from provisioner.hub.models import Identity, LiveEndpoint, Secrets
 from provisioner.smoke.runner import SmokeResult, Verdict, hide, run_smoke
 from provisioner.spec.diagnostics import Diagnostic, ProvisionerError, clip
 from provisioner.spec.model import EndpointSpec
+from provisioner.spec.scrub import Scrubber
 from provisioner.spec.secrets import looks_secret
 from provisioner.spec.smoke import SmokeSpec
 from provisioner.spec.stack import Stack
@@ -46,8 +47,11 @@ def smoke_after_apply(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
     waited: bool = True,
+    scrubber: Scrubber | None = None,
 ) -> list[Outcome]:
-    """`outcomes`, each tested change's with its smoke result (`tests`: address -> test)."""
+    """`outcomes`, each tested change's with its smoke result (`tests`: address -> test). An
+    answer is scrubbed of the values sent, secret-looking env values and what `scrubber` knows
+    (the environment's secrets, previous values by their fingerprints)."""
     hidden = [value for s in secrets.values() for value in s.values.values()]
     # Env values that look secret (validate warns about them) are blanked too.
     hidden += [
@@ -63,7 +67,7 @@ def smoke_after_apply(
         [(o.change.namespace, o.change.name, tests[a]) for a, o in chosen.items()]
         if waited
         else [],
-        hidden,
+        (scrubber or Scrubber()).with_values(hidden),
         clock=clock,
         sleep=sleep,
     )
@@ -88,7 +92,7 @@ def smoke_after_apply(
 def _run_all(
     api: EndpointsApi,
     tests: Sequence[tuple[str, str, SmokeSpec]],
-    hidden: list[str],
+    hidden: Scrubber,
     *,
     clock: Callable[[], float],
     sleep: Callable[[float], None],
@@ -163,13 +167,17 @@ def smoke_stack(
     environ: Mapping[str, str],
     clock: Callable[[], float],
     sleep: Callable[[float], None],
+    scrubber: Scrubber | None = None,
 ) -> list[SmokeResult]:
     """`provisioner smoke [NAME...]`: the smoke test of each named spec (default: every spec
     that has one) against its live endpoint. A named spec without `smoke:` is reported as not
-    run; an endpoint that is not live fails."""
+    run; an endpoint that is not live fails. Answers are scrubbed of the specs' secret values
+    and what `scrubber` knows (previous values, by the state's fingerprints)."""
     specs = stack.resolved_specs(identity.user)
     chosen = _chosen(specs, names)
-    hidden = [v for spec in specs for v in _secret_values(spec, environ)]
+    hidden = (scrubber or Scrubber()).with_values(
+        v for spec in specs for v in _secret_values(spec, environ)
+    )
     runnable = [(s.namespace or "", s.name, s.smoke) for s in chosen if s.smoke is not None]
     ran = _run_all(api, runnable, hidden, clock=clock, sleep=sleep)
     results = []

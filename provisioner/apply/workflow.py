@@ -28,9 +28,11 @@ from provisioner.apply.guard import foreign, resolve_secrets, stale
 from provisioner.apply.recording import (
     Actor,
     cut_short,
+    fingerprinted,
     history_actions,
     history_record,
     next_state,
+    plan_scrubber,
     secret_variables,
     secrets_seen,
 )
@@ -495,7 +497,7 @@ def _record(
     record = history_record(
         plan,
         recording.actor,
-        history_actions(plan, final, ledger.sent, unfinished),
+        history_actions(plan, final, ledger.sent, unfinished, ledger.scrubber),
         id=store.new_id(),
         started=started,
         finished=store.now(),
@@ -568,13 +570,18 @@ def apply_plan(
     for outcome in refused:
         collaborators.reporter.finished(outcome)
     runnable = _without(plan, refused)
-    ledger = Ledger(collaborators.reporter)
+    known = None if recording is None else known_secrets(recording.store)
+    ledger = Ledger(collaborators.reporter, plan_scrubber(plan, environ, secrets, known))
     if recording is None:
-        return [*refused, *_run(api, runnable, secrets, ledger, collaborators, options)]
+        return [
+            *refused,
+            *ledger.clean(_run(api, runnable, secrets, ledger, collaborators, options)),
+        ]
     started = recording.store.now()
     outcomes = None
     try:
-        outcomes = [*refused, *_run(api, runnable, secrets, ledger, collaborators, options)]
+        ran = _run(api, runnable, secrets, ledger, collaborators, options)
+        outcomes = [*refused, *ledger.clean(ran)]
     finally:
         try:
             _record(recording, plan, ledger, outcomes, secrets, started, options, refused)
@@ -592,6 +599,15 @@ def apply_plan(
             if outcomes is not None:
                 raise failure from error
     return outcomes
+
+
+def known_secrets(store: StateStore) -> Callable[[str], bool] | None:
+    """Whether a word is a value the state has a fingerprint of (`recording.fingerprinted`);
+    None when the state cannot tell (none yet, or unreadable: `_record` reports that)."""
+    try:
+        return fingerprinted(store.read(), store.fingerprint_key(create=False))
+    except (BackendError, StateFormatError):
+        return None
 
 
 def _run(
@@ -616,9 +632,17 @@ def _run(
     )
     outcomes = executor.run(plan)
     ledger.made = outcomes
+    scrubber = ledger.scrubber
     if not options.wait:
         return smoke_after_apply(
-            api, outcomes, options.smoke, secrets=secrets, clock=clock, sleep=sleep, waited=False
+            api,
+            outcomes,
+            options.smoke,
+            secrets=secrets,
+            clock=clock,
+            sleep=sleep,
+            waited=False,
+            scrubber=scrubber,
         )
     waiter = Waiter(
         api,
@@ -631,5 +655,11 @@ def _run(
     )
     ledger.settled = waiter.wait(outcomes)
     return smoke_after_apply(
-        api, ledger.settled, options.smoke, secrets=secrets, clock=clock, sleep=sleep
+        api,
+        ledger.settled,
+        options.smoke,
+        secrets=secrets,
+        clock=clock,
+        sleep=sleep,
+        scrubber=scrubber,
     )

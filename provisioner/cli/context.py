@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from provisioner.spec.scrub import Scrubber, secret_values
+
 if TYPE_CHECKING:
     from provisioner.hub.api import EndpointsApi
     from provisioner.hub.client import Connection
@@ -44,3 +46,11 @@ class Context:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     hostname: Callable[[], str] = socket.gethostname
     pid: Callable[[], int] = os.getpid
+    # The secret values this run has met so far (the specs' `from_env` values, added when a
+    # command connects): what it prints on an error and writes to the debug log is scrubbed
+    # of them, whatever their variables are named.
+    secrets: set[str] = field(default_factory=set)
+
+    def scrubber(self) -> Scrubber:
+        """Blanks the values met so far and those of secret-looking environment variables."""
+        return Scrubber().with_values(secret_values(self.environ) | self.secrets)

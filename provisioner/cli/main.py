@@ -13,9 +13,9 @@ import os
 import re
 import signal
 import sys
-import tempfile
 import threading
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -27,7 +27,6 @@ from provisioner import DISTRIBUTION, __version__
 from provisioner.cli.context import Context
 from provisioner.render.diagnostics import render_error
 from provisioner.spec.diagnostics import ProvisionerError
-from provisioner.spec.secrets import redact
 
 # name -> ("module:attribute", the one-line help `provisioner --help` shows), in the order
 # `--help` lists them. The line is kept here so that `--help` imports no command (and so not
@@ -200,12 +199,26 @@ def cli() -> None:
     """Declare Hugging Face Inference Endpoints in YAML; plan and apply changes."""
 
 
-def _debug_log() -> Path:
-    return Path(
-        os.environ.get(
-            "PROVISIONER_DEBUG_LOG", Path(tempfile.gettempdir()) / "provisioner-debug.log"
-        )
-    )
+def debug_log_path(environ: Mapping[str, str]) -> Path:
+    """Where the debug log goes: `PROVISIONER_DEBUG_LOG`, else a private file of this user's
+    (`$XDG_STATE_HOME/provisioner/debug.log`, by default under ~/.local/state). Never a fixed
+    name in the shared temporary folder, which anyone could read, or plant first."""
+    given = environ.get("PROVISIONER_DEBUG_LOG")
+    if given:
+        return Path(given)
+    state = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "provisioner" / "debug.log"
+
+
+def write_debug_log(path: Path, text: str) -> None:
+    """Append `text` to the log at `path`, readable by this user only (file 0600, and a folder
+    made for it 0700); a log left readable by an older version is made private too."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "a", encoding="utf-8") as log:
+        os.fchmod(log.fileno(), 0o600)
+        log.write(text)
 
 
 class Terminated(KeyboardInterrupt):
@@ -250,11 +263,11 @@ def main(argv: list[str] | None = None, context: Context | None = None) -> None:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _main(argv: list[str] | None, context: Context | None) -> None:
+def _main(argv: list[str] | None, given: Context | None) -> None:
+    # One context for the run, so that the secrets a command meets scrub the errors it prints.
+    context = given or Context()
     try:
-        code = cli.main(
-            args=argv, prog_name="provisioner", standalone_mode=False, obj=context or Context()
-        )
+        code = cli.main(args=argv, prog_name="provisioner", standalone_mode=False, obj=context)
     except click.exceptions.Abort as exc:
         # click turns Ctrl-C into Abort: it still exits 130, as an interrupted command does.
         if isinstance(exc.__cause__, KeyboardInterrupt):
@@ -262,7 +275,9 @@ def _main(argv: list[str] | None, context: Context | None) -> None:
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except ProvisionerError as exc:
-        click.echo(render_error(exc), err=True, nl=False)
+        # The one choke point of what stopped a run: a service's or S3's words may be in it.
+        scrubber = context.scrubber()
+        click.echo(scrubber.outside(render_error(exc)), err=True, nl=False)
         sys.exit(1)
     except click.NoSuchOption as exc:
         (_single_dash(exc, sys.argv[1:] if argv is None else argv) or exc).show()
@@ -275,10 +290,10 @@ def _main(argv: list[str] | None, context: Context | None) -> None:
     except KeyboardInterrupt as exc:
         _interrupted(exc)
     except Exception as exc:
-        path = _debug_log()
+        path = debug_log_path(context.environ)
         try:
-            with path.open("a", encoding="utf-8") as log:
-                log.write(redact(traceback.format_exc(), (context or Context()).environ))
+            # Scrubbed by value: a secret in a local variable's repr is blanked, whatever its name.
+            write_debug_log(path, context.scrubber().outside(traceback.format_exc()))
             where = f"the details are in {path}"
         except OSError:
             where = "the details could not be written to a log"

@@ -26,6 +26,7 @@ from provisioner.apply.workflow import (
     Recording,
     apply_side_secrets,
     identify,
+    known_secrets,
     plan_stack,
 )
 from provisioner.cli.actor import actor
@@ -46,6 +47,7 @@ from provisioner.spec.diagnostics import (
     Severity,
     display_path,
 )
+from provisioner.spec.scrub import Scrubber, secret_values
 from provisioner.spec.stack import Stack, load_stack
 from provisioner.state.backend import BackendError, LockHeld, LockInfo, LockNotReleased
 from provisioner.state.open import open_backend
@@ -69,6 +71,13 @@ class Session:
         a shell, so a suggested command works as printed."""
         url = f" --api-url {shlex.quote(self.api_url)}" if self.api_url else ""
         return f"--dir {shlex.quote(str(self.stack.root))}{url}"
+
+    def scrubber(self) -> Scrubber:
+        """For what the service says outside an apply (smoke answers): the run's secret values
+        and any value the state has a fingerprint of (a previous one)."""
+        known = known_secrets(self.store)
+        base = Scrubber() if known is None else Scrubber(fingerprinted=known)
+        return base.with_values(self.context.scrubber().values)
 
     def command(self, verb: str) -> str:
         """`provisioner VERB` with the options that pick this stack and this API."""
@@ -301,10 +310,12 @@ def connect(context: Context, stack: Stack, api_url: str | None) -> Session:
 
     def on_retry(what: str, error: ApiError, delay: float) -> None:
         # The error names the call too ("create acme/x: 429 ..."): said once is enough.
-        said = error.message.removeprefix(f"{what}: ")
+        said = context.scrubber().outside(error.message.removeprefix(f"{what}: "))
         click.echo(f"retrying {what} in {delay:.1f}s: {said}", err=True)
 
     _warn_directory_name(stack)
+    variables = {ref.from_env for s in stack.specs for ref in (s.model.secrets or {}).values()}
+    context.secrets |= secret_values(context.environ, variables)
     retrier = Retrier(sleep=context.sleep, clock=context.clock, rng=context.rng, on_retry=on_retry)
     api = context.api_factory(connection, retrier)
     # Not the real service (a flag, or PROVISIONER_API_URL): suggested commands must say so.

@@ -52,6 +52,7 @@ def smoke(
         environ=context.environ,
         clock=context.clock,
         sleep=context.sleep,
+        scrubber=session.scrubber(),
     )
     ok = all(r.ok for r in results)
     if output == "json":

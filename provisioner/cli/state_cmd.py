@@ -49,10 +49,12 @@ def show(context: Context, spec_dir: Path, as_json: bool) -> None:
         current, holder = store.read(), store.backend.holder()
     except (BackendError, StateFormatError) as error:
         raise _failed(store, error) from error
+    # State and history hold the service's words (failure messages): scrubbed as they are shown.
+    scrubber = context.scrubber()
     if as_json:
-        click.echo(current.dumps().decode(), nl=False)
+        click.echo(scrubber.outside_json(current.dumps().decode()), nl=False)
         return
-    click.echo(render_state(current, location=store.location), nl=False)
+    click.echo(scrubber.outside(render_state(current, location=store.location)), nl=False)
     click.echo("Lock: " + ("free" if holder is None else held_by(holder)))
 
 
@@ -132,8 +134,10 @@ def history(context: Context, spec_dir: Path, limit: int, as_json: bool) -> None
         raise _failed(store, error) from error
     for problem in unreadable:
         click.echo(f"warning: {problem}; the other records are shown", err=True)
+    scrubber = context.scrubber()
     if as_json:
         for record in records:
-            click.echo(json.dumps(json.loads(record.dumps()), sort_keys=True))
+            line = json.dumps(json.loads(record.dumps()), sort_keys=True)
+            click.echo(scrubber.outside_json(line))
         return
-    click.echo(render_history(records, location=store.location), nl=False)
+    click.echo(scrubber.outside(render_history(records, location=store.location)), nl=False)

@@ -14,7 +14,9 @@ Scripted faults (the JSON of `POST /admin/faults` and `Emulator.add_fault`):
   first and then answers the error (a lost response); `status: 200` with `after: true` answers a
   200 whose body is `{"error": message}`: an answer a client cannot read. A 3xx `status` needs
   `"location": "http://elsewhere/..."`, sent as the answer's `Location` header: a redirect (of a
-  DELETE, say) that a careful client must not follow.
+  DELETE, say) that a careful client must not follow. `echo_body: true` quotes the request's
+  body after the message, as some validation errors do (a 422 repeating the PUT, secret values
+  and all): a client must not print or store what it sent back.
 - `{"kind": "corrupt_listing", "namespace": "demo", "name": "ep", "remove": ["status"],
   "set": {"model": "oops"}}`: that endpoint's item in every list response has the dotted keys in
   `remove` deleted and those in `set` replaced, until the faults are cleared (GET of the one
@@ -65,6 +67,7 @@ class HttpFault:
     after: bool
     kind: str = "http"
     location: str | None = None
+    echo_body: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class Injected:
     after: bool
     source: str  # "scripted" | "random"
     location: str | None = None  # a redirect's Location
+    echo_body: bool = False  # the message quotes the request's body
 
 
 class Faults:
@@ -165,6 +169,7 @@ class Faults:
                         fault.after,
                         "scripted",
                         fault.location,
+                        echo_body=fault.echo_body,
                     )
             # Random faults only hit the API proper: the hub routes and the endpoints' own URLs
             # stay reliable, so a demo's whoami and health checks do not flap.
@@ -210,6 +215,7 @@ class Faults:
                     "message",
                     "after",
                     "location",
+                    "echo_body",
                 },
             )
             status = _int(raw, "status", None)
@@ -233,6 +239,7 @@ class Faults:
                 message=_text(raw, "message", "emulated fault"),
                 after=bool(raw.get("after", False)),
                 location=location if redirect else None,
+                echo_body=bool(raw.get("echo_body", False)),
             )
         kinds = [*ENDPOINT_KINDS, DROP_KIND, "http", LISTING_KIND]
         raise FaultError(f"kind: expected one of {kinds}, got {kind!r}")

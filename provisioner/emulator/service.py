@@ -136,6 +136,9 @@ class Service:
     def _serve(self, req: Request, trace: str) -> Response:
         segs = [unquote(s) for s in req.path.strip("/").split("/")]
         injected = self.faults.for_request(req.method, req.path)
+        if injected is not None and injected.echo_body:
+            quoted = req.body.decode("utf-8", "replace")
+            injected = replace(injected, message=f"{injected.message}: {quoted}")
         if injected is not None and not injected.after:
             resp = _fault_response(injected)
         else:

@@ -9,15 +9,17 @@ truncated, and never a token.
 from __future__ import annotations
 
 from provisioner.spec.diagnostics import Diagnostic, ProvisionerError, clip
+from provisioner.spec.scrub import escape_controls, strip_userinfo
 from provisioner.spec.secrets import scrub_tokens
 
 MAX_MESSAGE = 500
 
 
 def scrub(text: str) -> str:
-    """A server message on one line, tokens blanked, cut to `MAX_MESSAGE` characters (saying
-    how many more there were)."""
-    return clip(scrub_tokens(" ".join(text.split())), MAX_MESSAGE)
+    """A server message on one line, tokens and URL userinfo blanked, control characters
+    escaped, cut to `MAX_MESSAGE` characters (saying how many more there were). Secret values
+    are blanked where the caller knows them (`spec.scrub.Scrubber`: the apply's ledger)."""
+    return clip(escape_controls(strip_userinfo(scrub_tokens(" ".join(text.split())))), MAX_MESSAGE)
 
 
 class ApiError(ProvisionerError):

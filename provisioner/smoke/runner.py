@@ -11,7 +11,7 @@ the given secret values and anything token-shaped are blanked out of it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from provisioner.hub.api import EndpointsApi
@@ -19,14 +19,12 @@ from provisioner.hub.errors import ApiError
 from provisioner.hub.models import EndpointState, LiveEndpoint
 from provisioner.smoke.check import check
 from provisioner.spec.diagnostics import clip
-from provisioner.spec.secrets import scrub_tokens
+from provisioner.spec.scrub import Scrubber
 from provisioner.spec.smoke import SmokeSpec
 
 BODY_LIMIT = 300
 FIRST_DELAY = 1.0
 MAX_DELAY = 30.0
-# Values shorter than this are not blanked: "1" or "on" would blank half of every answer.
-MIN_HIDDEN = 4
 
 
 class Verdict(enum.StrEnum):
@@ -51,12 +49,11 @@ class SmokeResult:
         return self.verdict is not Verdict.FAILED
 
 
-def hide(text: str, values: Collection[str]) -> str:
-    """`text` with each of `values` (secret values) and anything token-shaped blanked."""
-    for value in sorted(values, key=len, reverse=True):
-        if len(value) >= MIN_HIDDEN:
-            text = text.replace(value, "***")
-    return scrub_tokens(text)
+def hide(text: str, scrubber: Scrubber) -> str:
+    """`text` (the endpoint's words) with every secret the scrubber knows or recognises blanked
+    (current values, previous ones by their fingerprints, token shapes, URL userinfo) and its
+    control characters escaped."""
+    return scrubber.outside(text)
 
 
 def not_run_reason(endpoint: LiveEndpoint) -> str | None:
@@ -74,16 +71,17 @@ def run_smoke(
     *,
     clock: Callable[[], float],
     sleep: Callable[[float], None],
-    secrets: Collection[str] = (),
+    secrets: Scrubber | None = None,
 ) -> SmokeResult:
     """Send `smoke.request` to `endpoint` and check the answer; 503s are retried (a cold start)
     until `smoke.timeout` seconds have passed on `clock`."""
     address = endpoint.address
+    secrets = secrets or Scrubber()
     reason = not_run_reason(endpoint)
     if reason is not None:
         return SmokeResult(address, Verdict.NOT_RUN, reason)
     if endpoint.state in (EndpointState.FAILED, EndpointState.UPDATE_FAILED):
-        message = f": {endpoint.message}" if endpoint.message else ""
+        message = f": {hide(endpoint.message, secrets)}" if endpoint.message else ""
         return SmokeResult(address, Verdict.FAILED, f"the endpoint is {endpoint.state}{message}")
     if endpoint.url is None:
         return SmokeResult(

@@ -7,8 +7,9 @@ Two strengths on purpose, both defined here:
   warns about it and plans hide its value, so a false positive would nag or hide a real diff
   (`MAX_TOTAL_TOKENS` is a TGI setting, not a secret).
 - `redact` is loose (the words anywhere in an environment variable's name, token shapes
-  anywhere in the text): it blanks the debug log, and its token half, `scrub_tokens`, blanks
-  API error messages, where hiding too much costs nothing.
+  anywhere in the text), where hiding too much costs nothing; `SECRETISH_NAME` and
+  `scrub_tokens` are what `spec/scrub.py`, the one scrubber of what is printed or stored,
+  builds on.
 
 Pure string functions: no I/O, no environment reads (the caller passes the environment in).
 The emulator keeps its own copy for its request log (`emulator/journal.py`) because it may import
@@ -25,7 +26,7 @@ _SECRET_NAME = re.compile(
     r"(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|CREDENTIALS?)($|_)", re.I
 )
 # Anywhere in the name: for redaction, where a false positive costs nothing.
-_SECRETISH_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL", re.I)
+SECRETISH_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL", re.I)
 
 # A Hugging Face token: a value that is one, and a token anywhere in a text.
 _HF_TOKEN = re.compile(r"^hf_[A-Za-z0-9]{20,}$")
@@ -51,7 +52,7 @@ def scrub_tokens(text: str) -> str:
 def redact(text: str, environ: Mapping[str, str]) -> str:
     """Blank token-shaped strings and the values of secret-looking environment variables."""
     for name, value in environ.items():
-        if len(value) >= _MIN_REDACTED and _SECRETISH_NAME.search(name):
+        if len(value) >= _MIN_REDACTED and SECRETISH_NAME.search(name):
             text = text.replace(value, "***")
     return scrub_tokens(text)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from provisioner.spec.scrub import strip_userinfo
 from provisioner.state.backend import BackendError, Blob, LockHeld, LockInfo, WriteConflict
 from provisioner.state.keys import check_key, check_prefix
 
@@ -98,8 +99,9 @@ class S3Backend:
         except self._errors.BotoCoreError as e:
             raise self._unusable(e, "opening the S3 client") from e
         except ValueError as e:  # botocore's word for an endpoint URL it cannot parse
+            shown = strip_userinfo(repr(endpoint_url))
             raise BackendError(
-                f"{self.location}: the endpoint URL {endpoint_url!r} is not a URL "
+                f"{self.location}: the endpoint URL {shown} is not a URL "
                 "(http://host:port or https://...)"
             ) from e
 
@@ -330,7 +332,8 @@ class S3Backend:
         errors = self._errors
         where = f"{self.location} ({doing})"
         endpoint = getattr(getattr(self, "_client", None), "meta", None)
-        url = getattr(endpoint, "endpoint_url", None) or "the S3 endpoint"
+        # Credentials in the URL (`AWS_ENDPOINT_URL=https://key:secret@host`) are never shown.
+        url = strip_userinfo(getattr(endpoint, "endpoint_url", None) or "the S3 endpoint")
         if isinstance(e, errors.NoCredentialsError | errors.PartialCredentialsError):
             return BackendError(
                 f"{where}: no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID and "

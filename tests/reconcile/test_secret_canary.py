@@ -1,23 +1,28 @@
 """A secret scanner (issue: reliability, "leaks"): a canary secret value and a canary token go
 through every command, every output format and the error paths; nothing written anywhere (stdout,
-stderr, the saved plan, imported specs, the debug log) may contain either."""
+stderr, the saved plan, imported specs, the state and history, the debug log) may contain either.
+The service is hostile too (issue 21): it quotes a body it rejects, and an endpoint echoes a
+previous value of the secret after a rotation."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from huggingface_hub import HfApi
 
 from provisioner.cli.context import Context
+from provisioner.cli.main import main
 from provisioner.emulator import Emulator, EmulatorConfig, TokenConfig, UserConfig
 from tests.reconcile.helpers import write_spec
 from tests.support.cli import Result, run
 
 TOKEN = "hf_CanaryTokenZ9y8x7w6v5u4t3s2r1q0p"
 SECRET = "canary-secret-Q7T4-never-print-me"
+ROTATED = "canary-rotated-W2K9-never-print-me"
 
 
 @pytest.mark.slow
@@ -65,6 +70,11 @@ def test_no_output_or_file_ever_holds_the_token_or_a_secret(
         cli("show-plan", str(saved), "--format", view)
     assert cli("apply", str(saved), "--dir", str(specs), "--auto-approve").code == 0
     assert cli("apply", "--dir", str(specs), "--auto-approve", "--resend-secrets").code == 0
+    # A 422 that quotes the PUT body, the secret value in it: printed and recorded blanked.
+    emulator.add_fault(
+        {"kind": "http", "method": "PUT", "path": "*", "status": 422, "echo_body": True}
+    )
+    assert cli("apply", "--dir", str(specs), "--auto-approve", "--resend-secrets").code == 1
     cli("status", "--dir", str(specs))
     # A smoke test whose model echoes its input, the token and the secret: a failing answer is
     # shown, both blanked.
@@ -73,6 +83,21 @@ def test_no_output_or_file_ever_holds_the_token_or_a_secret(
     write_spec(specs, "svc", namespace="acme", model={"secrets": secrets}, smoke=smoke)
     for output in ("text", "json"):
         assert cli("smoke", "--dir", str(specs), "--format", output).code == 1
+    # Rotated in the environment, not yet applied: the endpoint echoes the previous value,
+    # which only its fingerprint in the state can tell.
+    context.environ["CANARY"] = ROTATED  # type: ignore[index]
+    for output in ("text", "json"):
+        assert cli("smoke", "--dir", str(specs), "--format", output).code == 1
+    context.environ["CANARY"] = SECRET  # type: ignore[index]
+
+    def leaky(*_: object) -> object:
+        raise RuntimeError(f"a bug, holding {SECRET} and {TOKEN}")
+
+    # An internal error: the traceback goes to the debug log, scrubbed by value.
+    with pytest.raises(SystemExit):
+        main(["plan", "--dir", str(specs)], context=replace(context, api_factory=leaky))
+    seen.append(Result(1, *capsys.readouterr()))
+    assert "RuntimeError" in debug_log.read_text()
     for listing in (
         ("history",),
         ("history", "--json"),
@@ -105,6 +130,7 @@ def test_no_output_or_file_ever_holds_the_token_or_a_secret(
     emulator.add_fault({"kind": "http", "method": "*", "path": "*", "status": 500, "count": 99})
     cli("plan", "--dir", str(specs))  # retries, then gives up: another error path
     emulator.clear_faults()
+
     assert cli("destroy", "--dir", str(specs), "--auto-approve", "--allow-mass-delete").code in (
         0,
         1,
@@ -119,6 +145,7 @@ def test_no_output_or_file_ever_holds_the_token_or_a_secret(
     for text in written:
         assert TOKEN not in text
         assert SECRET not in text
+        assert ROTATED not in text
     assert any("API_KEY" in text for text in written)  # the names are shown, never the values
 
 

@@ -39,6 +39,20 @@ def test_an_unreachable_endpoint_says_so(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "cannot reach" in message and url in message
 
 
+def test_credentials_in_the_endpoint_url_are_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    # AWS_ENDPOINT_URL (botocore reads it) with a user and password in it, as some S3-compatible
+    # stores take them: the error names the host, never the credentials.
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    port = _closed_port()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://minio-user:{SECRET}@127.0.0.1:{port}")
+    backend = S3Backend("acme-state", "endpoints/prod")
+    with pytest.raises(BackendError) as failed:
+        backend.read("state.json")
+    message = _assert_one_sentence(failed.value, location="s3://acme-state/endpoints/prod")
+    assert f"http://***@127.0.0.1:{port}" in message
+    assert "minio-user" not in message
+
+
 def test_missing_credentials_say_where_credentials_come_from(
     monkeypatch: pytest.MonkeyPatch, moto_server: str
 ) -> None:
