@@ -77,20 +77,26 @@ def _api_failure(session: Session, what: str, error: GitHubError, permission: st
     session.workflow.error(f"could not {what}: {error}{hint}", title="provisioner: GitHub API")
 
 
-def validate(session: Session) -> Result:
+def _once(session: Session, command: str, args: tuple[str, ...], failure: str) -> Result:
+    """Run one CLI command, put its output in the job summary, and fail the step (saying
+    `failure` about the stack's directory) unless it exits 0."""
     directory = session.inputs.directory
-    done = _run(session, "validate", "--dir", directory, *session.inputs.args)
+    done = _run(session, *args)
     session.workflow.summary(
         texts.command_summary(
-            command="validate", directory=directory, code=done.code, output=done.text
+            command=command, directory=directory, code=done.code, output=done.text
         )
     )
     if done.code != 0:
         session.workflow.error(
-            f"provisioner validate found errors in {directory}: see the log above",
-            title="provisioner validate",
+            f"provisioner {failure} {directory}: see the log above", title=f"provisioner {command}"
         )
     return Result(code=done.code, failed=done.code != 0)
+
+
+def validate(session: Session) -> Result:
+    args = ("validate", "--dir", session.inputs.directory, *session.inputs.args)
+    return _once(session, "validate", args, "validate found errors in")
 
 
 def validate_only(session: Session) -> Result:
@@ -412,19 +418,8 @@ def record_secrets(session: Session) -> Result:
     """`provisioner state record-secrets`: the apply side tells the pull requests' plans the
     names of the secrets it has (the keys of the `secrets` input), applying nothing; run after
     adding a secret to PROVISIONER_SECRETS, so that the pull request asking for it passes."""
-    directory = session.inputs.directory
-    done = _run(session, "state", "record-secrets", "--dir", directory, "--lock-timeout", "600")
-    session.workflow.summary(
-        texts.command_summary(
-            command="record-secrets", directory=directory, code=done.code, output=done.text
-        )
-    )
-    if done.code != 0:
-        session.workflow.error(
-            f"provisioner state record-secrets failed for {directory}: see the log above",
-            title="provisioner record-secrets",
-        )
-    return Result(code=done.code, failed=done.code != 0)
+    args = ("state", "record-secrets", "--dir", session.inputs.directory, "--lock-timeout", "600")
+    return _once(session, "record-secrets", args, "state record-secrets failed for")
 
 
 COMMANDS: dict[str, Callable[[Session], Result]] = {
