@@ -16,14 +16,12 @@ from provisioner.cli.context import Context
 from provisioner.emulator import Emulator
 from tests.reconcile.conftest import context_for
 from tests.reconcile.helpers import live, mutations, write_spec
+
+# Europe/Madrid, Friday 26 March 2027: the instants the schedule tests use.
+from tests.reconcile.test_schedules import FRIDAY_AFTERNOON, FRIDAY_MORNING, FRIDAY_NIGHT
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
-
-# Europe/Madrid (CET, UTC+1), Friday 26 March 2027.
-FRIDAY_MORNING = "2027-03-26T09:00:00+01:00"
-FRIDAY_AFTERNOON = "2027-03-26T17:45:00Z"  # 18:45 CET, still inside 08:00-20:00
-FRIDAY_NIGHT = "2027-03-26T19:00:00Z"  # 20:00 CET: the window has just closed
 
 
 def _scheduled(specs: Path, **extra: object) -> None:
