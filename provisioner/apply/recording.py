@@ -178,10 +178,12 @@ def next_state(
     *,
     at: str,
     by: str,
+    answered_at: Mapping[str, str] | None = None,
 ) -> StackState:
     """`state` after the outcomes: a change that succeeded updates its endpoint's record (a
     delete removes it); a failed one leaves the record as it was, so a secret whose new value
-    may not have arrived is sent again by the next apply."""
+    may not have arrived is sent again by the next apply. A record is applied when the service
+    accepted its change (`answered_at`, by address), else `at`."""
     endpoints = dict(state.endpoints)
     for outcome in outcomes:
         change = outcome.change
@@ -194,7 +196,7 @@ def next_state(
         endpoints[change.address] = EndpointRecord(
             spec=_applied(change, before),
             secrets=_fingerprints(change, sent.get(change.address), key, before),
-            applied_at=at,
+            applied_at=(answered_at or {}).get(change.address, at),
             applied_by=by,
             recreated_for=_recreated_for(change, before),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -47,6 +48,7 @@ class Reporter(Protocol):
     def step(self, change: ResourceChange, step: Action) -> None: ...
     def finished(self, outcome: Outcome) -> None: ...
     def waiting(self, rows: list[WaitRow]) -> None: ...
+    def warn(self, text: str) -> None: ...
 
 
 class SilentReporter:
@@ -57,6 +59,9 @@ class SilentReporter:
         pass
 
     def waiting(self, rows: list[WaitRow]) -> None:
+        pass
+
+    def warn(self, text: str) -> None:
         pass
 
 
@@ -80,9 +85,18 @@ class Ledger:
     The apply's one choke point for what the service said: every outcome and waiting row goes
     through `scrubber` before it is reported or kept (and so before it is printed or stored)."""
 
-    def __init__(self, inner: Reporter, scrubber: Scrubber | None = None) -> None:
+    def __init__(
+        self,
+        inner: Reporter,
+        scrubber: Scrubber | None = None,
+        now: Callable[[], str] | None = None,
+    ) -> None:
         self._inner = inner
         self.scrubber = scrubber or Scrubber()
+        # When the service answered each change (`now`'s time stamps), by address: the time
+        # its record says it was applied.
+        self._now = now
+        self.answered_at: dict[str, str] = {}
         self.sent: dict[str, list[Action]] = {}
         self.outcomes: dict[str, Outcome] = {}
         self.waited: dict[str, WaitRow] = {}
@@ -95,6 +109,8 @@ class Ledger:
 
     def finished(self, outcome: Outcome) -> None:
         outcome = scrubbed(outcome, self.scrubber)
+        if self._now is not None and outcome.change.address not in self.answered_at:
+            self.answered_at[outcome.change.address] = self._now()
         self.outcomes[outcome.change.address] = outcome
         self._inner.finished(outcome)
 
@@ -105,3 +121,6 @@ class Ledger:
         rows = [replace(r, error=self.scrubber.maybe(r.error)) for r in rows]
         self.waited.update((row.address, row) for row in rows)
         self._inner.waiting(rows)
+
+    def warn(self, text: str) -> None:
+        self._inner.warn(self.scrubber.outside(text))

@@ -60,7 +60,7 @@ from provisioner.spec.model import EndpointSpec
 from provisioner.spec.smoke import SmokeSpec
 from provisioner.spec.stack import Stack
 from provisioner.state.backend import BackendError
-from provisioner.state.model import StackState, StateFormatError
+from provisioner.state.model import EndpointRecord, StackState, StateFormatError
 from provisioner.state.store import StateConflict, StateStore
 
 
@@ -112,7 +112,8 @@ def read_live(api: EndpointsApi, identity: Identity, *, required: Iterable[str])
     can use is scanned too, to find endpoints this stack still owns (one that cannot be listed
     is kept in `Fleet.unlisted`, and the plan warns about it)."""
     try:
-        return read_fleet(api, required=required, optional=identity.namespaces)
+        with api.phase("the live read"):
+            return read_fleet(api, required=required, optional=identity.namespaces)
     except ApiError as error:
         raise ProvisionerError.because(f"cannot read the live endpoints: {error}") from error
 
@@ -149,7 +150,8 @@ def resolve_revisions(api: EndpointsApi, specs: Sequence[EndpointSpec], fleet: F
     not a moving name."""
     wanted, deployed = revisions_to_resolve(specs, fleet)
     try:
-        commits = resolve_commits(api, wanted)
+        with api.phase("resolving model revisions"):
+            commits = resolve_commits(api, wanted)
     except ApiError as error:
         raise ProvisionerError.because(f"cannot resolve model revisions: {error}") from error
     return replace(fleet, commits={**deployed, **commits})
@@ -460,6 +462,9 @@ class Recording:
     # The names of the secret variables this run has (`apply_side_secrets`), recorded in the
     # state it writes; None: leave those recorded as they are.
     secret_variables: tuple[str, ...] | None = None
+    # The id of the state lock this apply holds: found broken when the state is written (a
+    # forced unlock while it ran), its records are merged by when each change was accepted.
+    lock_id: str | None = None
 
 
 def _record(
@@ -468,7 +473,7 @@ def _record(
     ledger: Ledger,
     outcomes: Sequence[Outcome] | None,
     secrets: Mapping[str, Secrets],
-    started: str,
+    start: tuple[str, Mapping[str, EndpointRecord] | None],
     options: ApplyOptions,
     refused: Sequence[Outcome] = (),
 ) -> None:
@@ -483,10 +488,11 @@ def _record(
     The history record is appended whatever happened to the state (and the state written
     whatever happened to its key): `NotRecorded` says which of them failed."""
     store = recording.store
+    started, base = start
     failed: list[tuple[str, Exception]] = []
     serial = None
     try:
-        serial = _write_state(recording, ledger, secrets)
+        serial = _write_state(recording, ledger, secrets, base)
     except (BackendError, StateFormatError) as error:
         failed.append(("the state", error))
     if outcomes is None:
@@ -521,30 +527,94 @@ class NotRecorded(Exception):
         self.parts = tuple(name for name, _ in failed)
 
 
-def _write_state(recording: Recording, ledger: Ledger, secrets: Mapping[str, Secrets]) -> int:
+def _records(store: StateStore) -> Mapping[str, EndpointRecord] | None:
+    """The state's endpoint records now (None when they cannot be read)."""
+    try:
+        return store.read().endpoints
+    except (BackendError, StateFormatError):
+        return None
+
+
+def _write_state(
+    recording: Recording,
+    ledger: Ledger,
+    secrets: Mapping[str, Secrets],
+    base: Mapping[str, EndpointRecord] | None,
+) -> int:
     """Merge this apply's records into the state; the serial written."""
     store = recording.store
-    accepted = list(ledger.outcomes.values())
     key = store.fingerprint_key(create=True)
     assert key is not None  # made just now if it was missing
+    broken = recording.lock_id is not None and not store.holds(recording.lock_id)
+    if broken:
+        ledger.warn(
+            "the state lock this apply held was broken while it ran (`provisioner state "
+            "unlock`): its records are merged with any other apply's by when the service "
+            "accepted each change"
+        )
     # Each record is one endpoint's, so this apply's records are merged into the state as it
     # is now: a writer in between (a forced unlock) keeps its records, and a conditional write
     # that loses to one is merged again, never written over it.
     for attempt in range(1, STATE_WRITE_ATTEMPTS + 1):
         state = store.read()
+        accepted = list(ledger.outcomes.values())
+        if broken:
+            accepted, later = _not_overtaken(state, accepted, ledger.answered_at, base)
+            if attempt == 1:
+                for address, record in later:
+                    ledger.warn(
+                        f"{address}: the state keeps the record of another apply "
+                        f"({record.applied_by}, at {record.applied_at}), which changed it "
+                        "after this one did; run `provisioner plan` to see how it stands now"
+                    )
         if recording.secret_variables is not None and (
             recording.secret_variables or state.secret_variables is not None
         ):
             state = replace(state, secret_variables=recording.secret_variables)
         try:
             written = store.write(
-                next_state(state, accepted, secrets, key, at=store.now(), by=recording.actor.who)
+                next_state(
+                    state,
+                    accepted,
+                    secrets,
+                    key,
+                    at=store.now(),
+                    by=recording.actor.who,
+                    answered_at=ledger.answered_at,
+                )
             )
             return written.serial
         except StateConflict:
             if attempt == STATE_WRITE_ATTEMPTS:
                 raise
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _not_overtaken(
+    state: StackState,
+    outcomes: Sequence[Outcome],
+    answered_at: Mapping[str, str],
+    base: Mapping[str, EndpointRecord] | None,
+) -> tuple[list[Outcome], list[tuple[str, EndpointRecord]]]:
+    """After a broken lock: the outcomes whose record this apply may write, and the records of
+    another apply that changed the same endpoint later than this one did (written since this
+    apply started, and accepted after its change was), which are kept instead."""
+    mine: list[Outcome] = []
+    later: list[tuple[str, EndpointRecord]] = []
+    for outcome in outcomes:
+        address = outcome.change.address
+        record = state.endpoints.get(address)
+        answered = answered_at.get(address)
+        if (
+            record is not None
+            and answered is not None
+            and (base is None or base.get(address) != record)
+            and record.applied_at > answered
+        ):
+            later.append((address, record))
+            continue
+        mine.append(outcome)
+    return mine, later
 
 
 def apply_plan(
@@ -571,20 +641,27 @@ def apply_plan(
         collaborators.reporter.finished(outcome)
     runnable = _without(plan, refused)
     known = None if recording is None else known_secrets(recording.store)
-    ledger = Ledger(collaborators.reporter, plan_scrubber(plan, environ, secrets, known))
+    ledger = Ledger(
+        collaborators.reporter,
+        plan_scrubber(plan, environ, secrets, known),
+        now=None if recording is None else recording.store.now,
+    )
     if recording is None:
         return [
             *refused,
             *ledger.clean(_run(api, runnable, secrets, ledger, collaborators, options)),
         ]
     started = recording.store.now()
+    # The records as this apply starts: after a broken lock, one that differs when the state
+    # is written was written by another apply in between.
+    base = _records(recording.store) if recording.lock_id is not None else None
     outcomes = None
     try:
         ran = _run(api, runnable, secrets, ledger, collaborators, options)
         outcomes = [*refused, *ledger.clean(ran)]
     finally:
         try:
-            _record(recording, plan, ledger, outcomes, secrets, started, options, refused)
+            _record(recording, plan, ledger, outcomes, secrets, (started, base), options, refused)
         except NotRecorded as error:
             lost = (
                 "; the next apply sends again any secret whose new value was not recorded"

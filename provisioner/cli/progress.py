@@ -51,6 +51,10 @@ class PlainReporter:
                 word = "REFUSED" if outcome.refused else "FAILED"
                 self._echo(f"{address}: {word}: {after_address(address, outcome.error or '')}")
 
+    def warn(self, text: str) -> None:
+        with self._lock:
+            click.echo(f"warning: {text}", err=True)
+
     def waiting(self, rows: list[WaitRow]) -> None:
         with self._lock:
             for row in rows:

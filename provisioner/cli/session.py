@@ -64,6 +64,8 @@ class Session:
     api_url: str | None = None
     # The instant schedules are evaluated at, read once (`schedule_now`) when connecting.
     now: datetime | None = None
+    # The id of the state lock this session holds (`locked`), if any.
+    lock_id: str | None = None
 
     @property
     def selector(self) -> str:
@@ -123,7 +125,7 @@ class Session:
         # An apply records the names of the secrets it has in the same write as its changes.
         specs = self.stack.resolved_specs(self.identity.user)
         names = apply_side_secrets(specs, self.context.environ)
-        return Recording(self.store, self.actor, names)
+        return Recording(self.store, self.actor, names, lock_id=self.lock_id)
 
     @contextmanager
     def locked(self, operation: str, *, timeout: float) -> Iterator[LockInfo]:
@@ -153,9 +155,11 @@ class Session:
             raise ProvisionerError.because(
                 f"cannot take the state lock at {self.store.location}: {error}"
             ) from error
+        self.lock_id = info.id
         try:
             yield info
         finally:
+            self.lock_id = None
             try:
                 held.close()
             except LockNotReleased as error:

@@ -6,6 +6,7 @@ Importing it costs nothing (no `huggingface_hub`); `provisioner.hub.client.HubAp
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from provisioner.hub.models import (
@@ -21,6 +22,11 @@ from provisioner.hub.models import (
 
 class EndpointsApi(Protocol):
     """What provisioner needs from the Inference Endpoints API."""
+
+    def phase(self, name: str) -> AbstractContextManager[None]:
+        """A phase of the run (the live read): every call inside it, from any thread, must be
+        done within one deadline, or fails saying which."""
+        ...
 
     def identity(self) -> Identity: ...
     def list_endpoints(self, namespace: str) -> Listing: ...

@@ -12,11 +12,15 @@ import functools
 import logging
 import socket
 import sys
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import httpcore2
 import httpx2
 from huggingface_hub import HfApi, InferenceEndpointHardware, constants
 from huggingface_hub.errors import HfHubHTTPError, RevisionNotFoundError
@@ -43,9 +47,9 @@ from provisioner.hub.models import (
     Secrets,
 )
 from provisioner.hub.normalise import (
+    ListingReader,
     create_arguments,
     endpoint_from_raw,
-    listing_from_raw,
     update_body,
 )
 from provisioner.hub.retry import Retrier
@@ -62,7 +66,27 @@ ENDPOINTS_DOMAIN = ".endpoints.huggingface.cloud"
 # Requests that change something: a redirect answering one is never followed.
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_HUB_URL = "https://huggingface.co"
+# Connect within 10 s; then no 60 s without a byte (a stalled answer). A request as a whole is
+# bounded by `Limits.request_seconds`, which a trickling answer cannot outlive.
 TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
+MiB = 2**20
+READ_TIMEOUT_VARIABLE = "PROVISIONER_READ_TIMEOUT"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long and how much any read may take: one request (connect to last byte, whatever
+    the timeouts between bytes), one answer's body, one namespace's listing (pages, items,
+    bytes, seconds) and one phase of the live read (`HubApi.phase`). Past any of them the call
+    stops with a message that names the limit; nothing waits for the CI job's own timeout."""
+
+    request_seconds: float = 120.0
+    answer_bytes: int = 64 * MiB
+    pages: int = 2_000
+    listed: int = 50_000
+    listing_bytes: int = 256 * MiB
+    listing_seconds: float = 300.0
+    phase_seconds: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +96,7 @@ class Connection:
     api_url: str = DEFAULT_API_URL
     hub_url: str = DEFAULT_HUB_URL
     token: str | None = None
+    limits: Limits = field(default_factory=Limits)
 
     def __repr__(self) -> str:
         return f"Connection(api_url={self.api_url!r}, hub_url={self.hub_url!r}, token=***)"
@@ -108,7 +133,27 @@ def resolve_connection(api_url: str | None, environ: dict[str, str]) -> Connecti
         hub = environ.get("HF_ENDPOINT") or DEFAULT_HUB_URL
     else:
         hub = base
-    return Connection(api_url=base, hub_url=hub.rstrip("/"), token=_token(environ))
+    return Connection(
+        api_url=base, hub_url=hub.rstrip("/"), token=_token(environ), limits=_limits(environ)
+    )
+
+
+def _limits(environ: dict[str, str]) -> Limits:
+    """The default limits, with `PROVISIONER_READ_TIMEOUT` (seconds) for a phase of the live
+    read when it is set: a very large fleet on a slow link may need more than 600 s."""
+    given = environ.get(READ_TIMEOUT_VARIABLE)
+    if not given:
+        return Limits()
+    try:
+        seconds = float(given)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 86_400:
+        raise ConfigurationError(
+            f"{READ_TIMEOUT_VARIABLE}={clip(given, 40)!r}: expected a number of seconds "
+            "between 1 and 86400 (the default is 600)"
+        )
+    return Limits(phase_seconds=seconds)
 
 
 def _check_url(url: str, where: str) -> None:
@@ -198,13 +243,222 @@ def refuse_redirects(response: httpx2.Response) -> None:
         raise RedirectRefused(method, response.status_code, location)
 
 
-def _session() -> httpx2.Client:
-    """huggingface_hub's shared session, with `refuse_redirects` installed (once; the client
-    may have made a new session since)."""
+class Overrun(Exception):
+    """A request ran past a deadline, or its answer past a size: raised from the network
+    stream itself, so a trickling or endless answer is cut off where it stands."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+@dataclass
+class _Bound:
+    """One request's limits: when it must be done (and which limit that is), and how many
+    more bytes it may read."""
+
+    at: float
+    why: str
+    bytes_left: int
+    answer_bytes: int
+
+    def overrun(self) -> Overrun:
+        return Overrun(f"no complete answer within {self.why}; stopped waiting")
+
+    def timeout(self, timeout: float | None) -> float:
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise self.overrun()
+        return left if timeout is None else min(timeout, left)
+
+    def run(self, timeout: float | None, step: Callable[[float | None], T]) -> T:
+        """`step(timeout)`, given no longer than this request has left: a timeout that only
+        the deadline made short is the deadline's overrun, not a stalled connection."""
+        limit = self.timeout(timeout)
+        try:
+            return step(limit)
+        except httpcore2.TimeoutException:
+            if timeout is None or limit < timeout:
+                raise self.overrun() from None
+            raise
+
+    def took(self, count: int) -> None:
+        self.bytes_left -= count
+        if self.bytes_left < 0:
+            raise Overrun(f"the answer is larger than {_size(self.answer_bytes)}; stopped reading")
+
+
+def _size(count: int) -> str:
+    return f"{count // MiB} MiB" if count >= MiB else f"{count // 1024} KiB"
+
+
+# The limits of the request this thread is sending, if it goes through `_BoundedTransport`;
+# and deadlines this thread is inside of (a listing's, a phase's), each as (at, why).
+_local = threading.local()
+
+
+@contextmanager
+def within(at: float, why: str) -> Iterator[None]:
+    """Every request this thread sends inside the block must be done by `at` (monotonic)."""
+    outer: list[tuple[float, str]] = getattr(_local, "deadlines", [])
+    _local.deadlines = [*outer, (at, why)]
+    try:
+        yield
+    finally:
+        _local.deadlines = outer
+
+
+class _BoundedStream(httpcore2.NetworkStream):
+    """A connection whose every read and write waits at most until the current request's
+    deadline, and whose reads count against its byte limit."""
+
+    def __init__(self, inner: httpcore2.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        bound: _Bound | None = getattr(_local, "bound", None)
+        if bound is None:
+            return self._inner.read(max_bytes, timeout)
+        data = bound.run(timeout, functools.partial(self._inner.read, max_bytes))
+        bound.took(len(data))
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        bound: _Bound | None = getattr(_local, "bound", None)
+        if bound is None:
+            self._inner.write(buffer, timeout)
+        else:
+            bound.run(timeout, functools.partial(self._inner.write, buffer))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore2.NetworkStream:
+        bound: _Bound | None = getattr(_local, "bound", None)
+        start = functools.partial(self._inner.start_tls, ssl_context, server_hostname)
+        return _BoundedStream(start(timeout) if bound is None else bound.run(timeout, start))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _BoundedBackend(httpcore2.NetworkBackend):
+    def __init__(self, inner: httpcore2.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore2.NetworkStream:
+        bound: _Bound | None = getattr(_local, "bound", None)
+
+        def connect(timeout: float | None) -> httpcore2.NetworkStream:
+            return self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+
+        return _BoundedStream(connect(timeout) if bound is None else bound.run(timeout, connect))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore2.NetworkStream:
+        return _BoundedStream(self._inner.connect_unix_socket(path, timeout, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _BoundedBody(httpx2.SyncByteStream):
+    """An answer's body, read under its request's limits (httpx reads it after the transport
+    has returned the headers)."""
+
+    def __init__(self, inner: Any, bound: _Bound) -> None:
+        self._inner = inner
+        self._bound = bound
+
+    def __iter__(self) -> Iterator[bytes]:
+        chunks = iter(self._inner)
+        while True:
+            _local.bound = self._bound
+            try:
+                chunk = next(chunks, None)
+            finally:
+                _local.bound = None
+            if chunk is None:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _BoundedTransport(httpx2.BaseTransport):
+    """Every request through huggingface_hub's session, with a deadline (the least of the
+    request's own limit and any listing's or phase's this thread is inside of) and a byte
+    limit that the connection itself enforces."""
+
+    def __init__(self, inner: httpx2.BaseTransport, limits: Limits) -> None:
+        self._inner = inner
+        self.limits = limits
+        pool = getattr(inner, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if backend is None:
+            raise RuntimeError(
+                "this httpx2 has no connection pool to bound: provisioner cannot enforce its "
+                "request deadlines with it"
+            )
+        if not isinstance(backend, _BoundedBackend):
+            pool._network_backend = _BoundedBackend(backend)  # type: ignore[union-attr]
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        timeouts = request.extensions.get("timeout") or {}
+        # A request that asks for a longer read than the session's (a smoke test held through
+        # a cold start) gets that much longer.
+        longer = (timeouts.get("read") or 0.0) - (TIMEOUT.read or 0.0)
+        seconds = self.limits.request_seconds + max(0.0, longer)
+        deadlines = [
+            (time.monotonic() + seconds, f"the {seconds:.0f} s a request may take"),
+            *getattr(_local, "deadlines", []),
+        ]
+        at, why = min(deadlines)
+        bound = _Bound(at, why, self.limits.answer_bytes, self.limits.answer_bytes)
+        _local.bound = bound
+        try:
+            response = self._inner.handle_request(request)
+        finally:
+            _local.bound = None
+        response.stream = _BoundedBody(response.stream, bound)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _session(limits: Limits) -> httpx2.Client:
+    """huggingface_hub's shared session, with `refuse_redirects` installed and every transport
+    bounded (once; the client may have made a new session since)."""
     session = get_session()
+    # The client's default is no timeout at all: a hung connection would hang apply forever.
+    session.timeout = TIMEOUT
     hooks = session.event_hooks["response"]
     if refuse_redirects not in hooks:
         hooks.append(refuse_redirects)
+    # httpx keeps the default transport and the proxies' (from HTTPS_PROXY and friends) apart:
+    # each is bounded.
+    transport = session._transport
+    if not isinstance(transport, _BoundedTransport):
+        session._transport = _BoundedTransport(transport, limits)
+    elif transport.limits != limits:
+        transport.limits = limits
+    for pattern, mounted in session._mounts.items():
+        if mounted is not None and not isinstance(mounted, _BoundedTransport):
+            session._mounts[pattern] = _BoundedTransport(mounted, limits)
+        elif isinstance(mounted, _BoundedTransport):
+            mounted.limits = limits
     return session
 
 
@@ -284,7 +538,7 @@ def _transport_error(what: str, exc: httpx2.TransportError) -> ApiError:
 def _translate(what: str, fn: Callable[[], T]) -> T:
     try:
         return fn()
-    except RedirectRefused as exc:
+    except (RedirectRefused, Overrun) as exc:
         raise ApiError(f"{what}: {exc.text}") from exc
     except HfHubHTTPError as exc:
         status = exc.response.status_code
@@ -315,22 +569,37 @@ def _page(what: str, body: Any) -> tuple[list[Any], str | None]:
     return items, cursor or None
 
 
-def follow_pages(what: str, fetch: Callable[[str, str | None], Any]) -> list[Any]:
-    """The items of every page: `fetch(what, cursor)` (no cursor first) while the response
-    carries a `nextCursor`. A cursor sent twice is an error, not an endless loop."""
-    items: list[Any] = []
+def follow_pages(
+    what: str, fetch: Callable[[str, str | None], Any], limits: Limits = Limits()
+) -> Iterator[list[Any]]:
+    """The items of each page, page after page: `fetch(what, cursor)` (no cursor first) while
+    the response carries a `nextCursor`. A cursor sent twice is an error, not an endless loop;
+    so is a listing past `limits.pages` pages or `limits.listed` items."""
     cursors: set[str] = set()
     cursor: str | None = None
+    count = 0
     while True:
         this = what if not cursors else f"{what} (page {len(cursors) + 1})"
         page, cursor = _page(this, fetch(this, cursor))
-        items.extend(page)
+        count += len(page)
+        if count > limits.listed:
+            raise ApiError(
+                f"{this}: the service listed more than {limits.listed:,} endpoints in one "
+                "namespace; stopped listing (a namespace that large is not one provisioner "
+                "plans for)"
+            )
+        yield page
         if cursor is None:
-            return items
+            return
         if cursor in cursors:
             raise ApiError(
                 f"{this}: the service sent a nextCursor it had already sent; stopped listing "
                 "rather than loop forever"
+            )
+        if len(cursors) + 1 >= limits.pages:
+            raise ApiError(
+                f"{this}: the service is still sending pages after {limits.pages:,}; stopped "
+                "listing rather than loop forever"
             )
         cursors.add(cursor)
 
@@ -362,14 +631,42 @@ class HubApi:
         # lookups go to `ENDPOINT`.
         constants.INFERENCE_ENDPOINTS_ENDPOINT = f"{connection.api_url}/v2"
         constants.ENDPOINT = connection.hub_url
-        # The client's default is no timeout at all: a hung connection would hang apply forever.
-        _session().timeout = TIMEOUT
         self._connection = connection
+        self._limits = connection.limits
+        _session(self._limits)
         self._api = HfApi(endpoint=connection.hub_url, token=self._token)
+        # The deadline of the phase under way (`phase`), for every thread that calls.
+        self._phase: tuple[float, str] | None = None
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Every call made inside the block, from any thread, must be done within
+        `limits.phase_seconds` of its start."""
+        seconds = self._limits.phase_seconds
+        outer = self._phase
+        self._phase = (
+            time.monotonic() + seconds,
+            f"the {seconds:.0f} s {name} may take ({READ_TIMEOUT_VARIABLE} sets it)",
+        )
+        try:
+            yield
+        finally:
+            self._phase = outer
+
+    def _session(self) -> httpx2.Client:
+        return _session(self._limits)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
-        _session()  # the redirect hook, should the client have made a new session
-        return self._retrier.call(what, lambda: _translate(what, fn))
+        self._session()  # the hooks and bounds, should the client have made a new session
+        phase = self._phase
+
+        def call() -> T:
+            if phase is None:
+                return _translate(what, fn)
+            with within(*phase):
+                return _translate(what, fn)
+
+        return self._retrier.call(what, call)
 
     def identity(self) -> Identity:
         me = self._call("whoami", lambda: self._api.whoami(token=self._token))
@@ -383,21 +680,40 @@ class HubApi:
         own: one the client could not read is returned as `Unreadable`, by name."""
 
         checked(f"list endpoints of {shown(namespace)}", namespace)
+        limits = self._limits
+        seconds = limits.listing_seconds
+        deadline = (time.monotonic() + seconds, f"the {seconds:.0f} s a listing may take")
+        received = [0]  # bytes of every page so far
 
         def fetch(what: str, cursor: str | None) -> Any:
-            return self._call(what, functools.partial(self._list_page, namespace, cursor))
+            with within(*deadline):
+                body = self._call(
+                    what, functools.partial(self._list_page, namespace, cursor, received)
+                )
+            if received[0] > limits.listing_bytes:
+                raise ApiError(
+                    f"{what}: the listing is larger than {_size(limits.listing_bytes)}; "
+                    "stopped listing"
+                )
+            return body
 
-        return listing_from_raw(follow_pages(f"list endpoints of {namespace}", fetch), namespace)
+        # Each page is read into endpoints as it comes: a large listing's JSON is never all
+        # held at once.
+        reader = ListingReader(namespace)
+        for page in follow_pages(f"list endpoints of {namespace}", fetch, limits):
+            reader.add(page)
+        return reader.listing()
 
-    def _list_page(self, namespace: str, cursor: str | None) -> Any:
+    def _list_page(self, namespace: str, cursor: str | None, received: list[int]) -> Any:
         # Through huggingface_hub's own session, headers and error handling, as its
         # `list_inference_endpoints` does.
-        response = get_session().get(
+        response = self._session().get(
             f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{namespace}",
             headers=build_hf_headers(token=self._token),
             params={"cursor": cursor} if cursor is not None else None,
         )
         hf_raise_for_status(response)
+        received[0] += len(response.content)
         try:
             return response.json()
         except ValueError as error:
@@ -468,7 +784,7 @@ class HubApi:
         body = update_body(config, None if secrets is None else secrets.values, fields=fields)
 
         def put() -> dict[str, Any]:
-            response = get_session().put(
+            response = self._session().put(
                 f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{address}",
                 headers=build_hf_headers(token=self._token),
                 json=body,
@@ -516,8 +832,8 @@ class HubApi:
         url = f"{endpoint.url.rstrip('/')}/{endpoint.health_route.lstrip('/')}"
         self._trusted(f"health probe of {endpoint.address}", url)
         try:
-            return _session().get(url, headers=build_hf_headers(token=self._token)).status_code
-        except httpx2.TransportError:
+            return self._session().get(url, headers=build_hf_headers(token=self._token)).status_code
+        except (httpx2.TransportError, Overrun):
             return 0
 
     def post_to_endpoint(
@@ -537,10 +853,10 @@ class HubApi:
         # The service may hold the request for the whole scale-up timeout: read for longer.
         timeout = httpx2.Timeout(scale_up_timeout + 60.0, connect=10.0)
         try:
-            response = _session().post(
+            response = self._session().post(
                 endpoint.url, headers=headers, json=dict(body), timeout=timeout
             )
-        except RedirectRefused as exc:
+        except (RedirectRefused, Overrun) as exc:
             raise ApiError(f"{what}: {exc.text}") from exc
         except httpx2.LocalProtocolError as exc:
             raise ApiError(f"{what}: the request could not be sent: {type(exc).__name__}") from exc

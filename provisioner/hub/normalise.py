@@ -193,18 +193,23 @@ def listed_problem(raw: Any) -> str | None:
 NAME_RULE = "lowercase letters, digits and '-', starting with a letter, at most 32 characters"
 
 
-def _unreadable(raw: Any, namespace: str, position: int, problem: str) -> Unreadable:
-    item = raw if isinstance(raw, dict) else {}
-    name, tags = item.get("name"), item.get("tags")
+def _tags(raw: Any) -> tuple[str, ...] | None:
+    """A listed item's tags as a sorted set, or None when they cannot be read."""
+    tags = raw.get("tags") if isinstance(raw, dict) else None
     if not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
-        tags = None
+        return None
+    return tuple(sorted(set(tags)))
+
+
+def _unreadable(raw: Any, namespace: str, position: int, problem: str) -> Unreadable:
+    name = raw.get("name") if isinstance(raw, dict) else None
     usable = isinstance(name, str) and valid_name(name)
     return Unreadable(
         namespace=namespace,
         name=name if usable else None,
         problem=problem,
         position=position,
-        tags=None if tags is None else tuple(sorted(set(tags))),
+        tags=_tags(raw),
         listed_as=None if usable or name is None or name == "" else shown(name),
     )
 
@@ -222,28 +227,56 @@ def name_problem(raw: Any) -> str | None:
     )
 
 
-def listing_from_raw(items: Sequence[Any], namespace: str) -> Listing:
-    """A list response's items, each read on its own: one item the client could not read
-    (a missing `status`, a `model` that is not an object, a name that fails the name rule) is
-    set aside, named, and the others are read as usual. A name listed twice is ambiguous
-    (which one's tags are true?): every item under it is set aside."""
-    names = Counter(
-        raw["name"] for raw in items if isinstance(raw, dict) and isinstance(raw.get("name"), str)
-    )
-    endpoints: list[LiveEndpoint] = []
-    unreadable: list[Unreadable] = []
-    for position, raw in enumerate(items):
-        problem = listed_problem(raw) or name_problem(raw)
-        if problem is None and names[raw["name"]] > 1:
-            problem = f"the API lists this name {names[raw['name']]} times"
-        if problem is None:
-            try:
-                endpoints.append(endpoint_from_raw(raw, namespace))
+class ListingReader:
+    """A namespace's list read page by page: each page's items are read into `LiveEndpoint`s
+    (or set aside as `Unreadable`) as the page arrives, so the raw JSON of a large listing is
+    never all held at once. One item the client could not read (a missing `status`, a `model`
+    that is not an object, a name that fails the name rule) is set aside, named, and the others
+    are read as usual. A name listed twice is ambiguous (which one's tags are true?): every item
+    under it is set aside, once the whole list is in (`listing()`)."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        self.count = 0
+        self._names: Counter[str] = Counter()
+        self._read: list[tuple[int, LiveEndpoint, tuple[str, ...] | None]] = []
+        self._unreadable: list[Unreadable] = []
+
+    def add(self, items: Sequence[Any]) -> None:
+        for raw in items:
+            position, self.count = self.count, self.count + 1
+            if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+                self._names[raw["name"]] += 1
+            problem = listed_problem(raw) or name_problem(raw)
+            if problem is None:
+                try:
+                    found = endpoint_from_raw(raw, self.namespace)
+                except (KeyError, TypeError, ValueError, AttributeError) as error:
+                    problem = f"{type(error).__name__}: {error}"
+                else:
+                    self._read.append((position, found, _tags(raw)))
+                    continue
+            self._unreadable.append(_unreadable(raw, self.namespace, position, problem))
+
+    def listing(self) -> Listing:
+        endpoints: list[LiveEndpoint] = []
+        unreadable = list(self._unreadable)
+        for position, found, tags in self._read:
+            times = self._names[found.name]
+            if times == 1:
+                endpoints.append(found)
                 continue
-            except (KeyError, TypeError, ValueError, AttributeError) as error:
-                problem = f"{type(error).__name__}: {error}"
-        unreadable.append(_unreadable(raw, namespace, position, problem))
-    return Listing(tuple(endpoints), tuple(unreadable))
+            unreadable.append(
+                Unreadable(
+                    namespace=self.namespace,
+                    name=found.name,
+                    problem=f"the API lists this name {times} times",
+                    position=position,
+                    tags=tags,
+                )
+            )
+        unreadable.sort(key=lambda u: u.position)
+        return Listing(tuple(endpoints), tuple(unreadable))
 
 
 def _wire(value: Any) -> Any:

@@ -124,6 +124,15 @@ class StateStore:
                 if finished:
                     raise LockNotReleased(info.id, error) from error
 
+    def holds(self, lock_id: str) -> bool:
+        """Whether the lock is still held as `lock_id`: False once someone broke it (a forced
+        unlock), or when its record cannot be read."""
+        try:
+            holder = self.backend.holder()
+        except BackendError:
+            return False
+        return holder is not None and holder.id == lock_id
+
     def unlock(self, lock_id: str) -> LockInfo:
         """Break a lock whose holder died (`provisioner state unlock`)."""
         return self.backend.force_unlock(lock_id)

@@ -59,10 +59,10 @@ def test_an_item_that_cannot_be_read_is_named_and_the_others_are_read(
 def test_a_repeated_cursor_stops_the_listing_with_an_error() -> None:
     pages = {None: {"items": [1], "nextCursor": "a"}, "a": {"items": [2], "nextCursor": "a"}}
     with pytest.raises(ApiError, match="list x \\(page 2\\): the service sent a nextCursor it"):
-        follow_pages("list x", lambda _what, cursor: pages[cursor])
+        list(follow_pages("list x", lambda _what, cursor: pages[cursor]))
 
 
 @pytest.mark.parametrize("body", [[], {"items": {}}, {"items": [], "nextCursor": 3}])
 def test_a_list_response_of_the_wrong_shape_is_an_api_error(body: Any) -> None:
     with pytest.raises(ApiError, match="list x: the response"):
-        follow_pages("list x", lambda _what, _cursor: body)
+        list(follow_pages("list x", lambda _what, _cursor: body))

@@ -229,3 +229,31 @@ def test_whatever_the_listing_holds_only_owned_valid_endpoints_are_addressed(
             assert set(live(emulator)) >= set(truth)  # nothing of anyone's was deleted
 
         check()
+
+
+def test_a_listing_that_trickles_in_stops_the_apply_at_the_read_deadline(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """A byte every 20 ms outlives any read timeout: the live read's own deadline
+    (PROVISIONER_READ_TIMEOUT) stops it, says which limit, changes nothing, and leaves the
+    state unlocked for the next run."""
+    specs = _stack(tmp_path, "first")
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    write_spec(specs, "second")
+    with ListingProxy(emulator.url).running() as proxy:
+        proxy.listings["acme"] = list(live(emulator).values())
+        proxy.byte_delay = 0.02
+        slow = context_for(emulator, PROVISIONER_API_URL=proxy.url, PROVISIONER_READ_TIMEOUT="1")
+        emulator.clear_requests()
+        applied = cli("apply", "--dir", str(specs), "--auto-approve", ctx=slow)
+    assert applied.code == 1, applied.text
+    assert "cannot read the live endpoints: list endpoints of acme: no complete answer within " in (
+        applied.err
+    )
+    assert "the 1 s the live read may take (PROVISIONER_READ_TIMEOUT sets it)" in applied.err
+    assert "Traceback" not in applied.text
+    assert mutations(emulator) == []
+    # The lock was released: the next run (at the usual speed) goes ahead.
+    again = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert again.code == 0, again.text
+    assert "second" in live(emulator)
