@@ -1,5 +1,6 @@
 """Execute a plan's changes against the API: bounded parallelism, each change's steps in order,
-each update read back and verified, and a failure reported per endpoint while the others finish.
+each create and update read back (a value the service did not keep is noted on the outcome,
+`plan.readback`), and a failure reported per endpoint while the others finish.
 
 Re-running converges: a create that met a transient error and then "already exists" is
 recognised as ours, a delete of something already gone succeeds. A replacement whose name the
@@ -13,17 +14,16 @@ import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from provisioner.apply.guard import not_ours
 from provisioner.apply.results import Outcome, Reporter
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.errors import ApiError, Conflict, NotFound, QuotaExceeded
-from provisioner.hub.models import Config, LiveEndpoint, Secrets
+from provisioner.hub.models import Config, EndpointState, LiveEndpoint, Secrets
 from provisioner.plan import ownership
-from provisioner.plan.desired import own_env
-from provisioner.plan.model import Action, Plan, ResourceChange
-from provisioner.spec.fields import FIELDS, Flag
+from provisioner.plan.model import Action, FieldChange, Plan, ResourceChange
+from provisioner.plan.readback import kept, not_kept
 from provisioner.spec.schema import valid_name, valid_namespace
 
 DEFAULT_PARALLELISM = 8
@@ -33,6 +33,12 @@ GONE_TIMEOUT_SECONDS = 600.0
 # exists" while GET is 404): how long a create waits for it.
 NAME_RESERVED_POLL_SECONDS = 10.0
 NAME_RESERVED_TIMEOUT_SECONDS = 300.0
+# An update right after a resume: whether the service takes it while the endpoint starts is
+# unknown. It is sent at once; refused (409) while the endpoint starts, it is sent again once
+# the endpoint runs, waiting this long at most.
+STARTING = frozenset({EndpointState.PENDING, EndpointState.INITIALIZING})
+STARTING_POLL_SECONDS = 5.0
+STARTING_TIMEOUT_SECONDS = 900.0
 
 
 class NotStarted(Exception):
@@ -41,39 +47,6 @@ class NotStarted(Exception):
 
 class ChangeFailed(Exception):
     """A step of one change failed; the message says which and why."""
-
-
-def _verify_image(desired: Config, got: Config) -> list[str]:
-    # The service may add settings of its own to the image: only what was sent is compared.
-    if got.image.variant != desired.image.variant:
-        return [f"image is {got.image.variant}, expected {desired.image.variant}"]
-    return [
-        f"image.{key} is {got.image.fields.get(key)!r}, expected {want!r}"
-        for key, want in desired.image.fields.items()
-        if got.image.fields.get(key) != want
-    ]
-
-
-def verify(desired: Config, got: Config) -> list[str]:
-    """Fields the service did not take as sent: every field the table marks as verified.
-    Optional fields the request left unset (revision, task...) may be filled in by the service
-    and are not compared."""
-    problems = []
-    attrs = dict.fromkeys(f.attr for f in FIELDS if Flag.VERIFIED in f.flags)
-    for name in attrs:
-        if name == "image":
-            problems.extend(_verify_image(desired, got))
-            continue
-        if name == "env" and own_env(desired.env) == desired.env:
-            # The service may add its own `HF_TOKEN` to what was sent.
-            want, have = desired.env, own_env(got.env)
-            if want != have:
-                problems.append(f"env is {have!r}, expected {want!r}")
-            continue
-        want, have = getattr(desired, name), getattr(got, name)
-        if want is not None and want != have:
-            problems.append(f"{name} is {have!r}, expected {want!r}")
-    return problems
 
 
 @dataclass
@@ -86,6 +59,10 @@ class Executor:
     clock: Callable[[], float]
     parallelism: int = DEFAULT_PARALLELISM
     _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    # What each change's answers did not keep of what was sent, by address (`_read_back`).
+    _unkept: dict[str, tuple[list[FieldChange], Config]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def run(self, plan: Plan) -> list[Outcome]:
         """Deletes first, then everything else: the plan's quota check counts what a delete
@@ -127,8 +104,21 @@ class Executor:
             raise
         else:
             outcome = Outcome(change, ok=True)
+            if change.address in self._unkept:
+                fields, config = self._unkept[change.address]
+                outcome = replace(outcome, not_kept=tuple(fields), kept=config)
         self.reporter.finished(outcome)
         return outcome
+
+    def _read_back(self, change: ResourceChange, got: LiveEndpoint) -> None:
+        """Compare the service's answer with what was sent: a value it did not keep is noted
+        for the outcome (reported, recorded, not sent again), never sent again now."""
+        assert change.desired is not None
+        fields, attrs = not_kept(change.desired, got.config)
+        if fields:
+            self._unkept[change.address] = (fields, kept(change.desired, got.config, attrs))
+        else:
+            self._unkept.pop(change.address, None)
 
     def _check_address(self, change: ResourceChange) -> bool:
         """Refuse a change whose namespace or name fails the spec's rules (a saved plan can say
@@ -160,15 +150,7 @@ class Executor:
         if step is Action.CREATE:
             self._create_step(change)
         elif step is Action.UPDATE:
-            assert change.desired is not None
-            secrets = self.secrets.get(change.address) if change.secrets is not None else None
-            got = self.api.update_endpoint(ns, name, change.desired, secrets, fields=change.sends)
-            problems = verify(change.desired, got.config)
-            if problems:
-                raise ChangeFailed(
-                    f"update {change.address}: the service accepted it but reports "
-                    + "; ".join(problems)
-                )
+            self._read_back(change, self._update(change))
         elif step is Action.PAUSE:
             self.api.pause(ns, name)
         elif step is Action.RESUME:
@@ -180,6 +162,34 @@ class Executor:
                 self._wait_gone(change)
         else:  # pragma: no cover - the planner emits no other step
             raise ChangeFailed(f"unknown step {step}")
+
+    def _update(self, change: ResourceChange) -> LiveEndpoint:
+        """The update's PUT; after a resume, sent again once the endpoint runs if the service
+        refuses it (409) while the endpoint is still starting."""
+        assert change.desired is not None
+        secrets = self.secrets.get(change.address) if change.secrets is not None else None
+        started = self.clock()
+        while True:
+            try:
+                return self.api.update_endpoint(
+                    change.namespace, change.name, change.desired, secrets, fields=change.sends
+                )
+            except QuotaExceeded:
+                raise
+            except Conflict as error:
+                if Action.RESUME not in change.steps:
+                    raise
+                state = self.api.get_endpoint(change.namespace, change.name).state
+                if state not in STARTING:
+                    raise
+                if self.clock() - started >= STARTING_TIMEOUT_SECONDS:
+                    raise ChangeFailed(
+                        f"update {change.address}: the resume was accepted, but the update was "
+                        f"refused while the endpoint started ({error}) and it was still "
+                        f"{state} after {STARTING_TIMEOUT_SECONDS:.0f}s; run apply again once "
+                        "it runs"
+                    ) from error
+            self.sleep(STARTING_POLL_SECONDS)
 
     def _create(self, change: ResourceChange) -> LiveEndpoint:
         assert change.desired is not None
@@ -205,7 +215,7 @@ class Executor:
 
     def _create_step(self, change: ResourceChange) -> None:
         try:
-            self._create(change)
+            self._read_back(change, self._create(change))
         except (ApiError, ChangeFailed) as error:
             if change.action is not Action.REPLACE:
                 raise

@@ -15,7 +15,7 @@ from provisioner import __version__
 from provisioner.apply.results import Ledger, Outcome
 from provisioner.apply.smoke_tests import tested
 from provisioner.apply.waiter import GONE, target
-from provisioner.hub.models import Secrets
+from provisioner.hub.models import Config, Secrets
 from provisioner.plan import ownership
 from provisioner.plan.diff import SENSITIVE
 from provisioner.plan.document import config_to_json
@@ -141,14 +141,18 @@ def secret_variables(
     return tuple(sorted(names))
 
 
-def _applied(change: ResourceChange, before: EndpointRecord | None) -> Mapping[str, Any]:
-    """What the record keeps of the configuration applied: the plan's complete configuration,
-    env values that look secret masked (the state holds no secret, even a misplaced one)."""
-    if change.desired is None:
+def _applied(
+    change: ResourceChange, before: EndpointRecord | None, kept: Config | None = None
+) -> Mapping[str, Any]:
+    """What the record keeps of the configuration applied: the plan's complete configuration
+    (with the service's values where it did not keep what was sent: `kept`), env values that
+    look secret masked (the state holds no secret, even a misplaced one)."""
+    config = kept or change.desired
+    if config is None:
         return before.spec if before is not None else {}
-    applied = config_to_json(change.desired)
+    applied = config_to_json(config)
     applied["env"] = {
-        k: SENSITIVE if looks_secret(k, v) else v for k, v in sorted(change.desired.env.items())
+        k: SENSITIVE if looks_secret(k, v) else v for k, v in sorted(config.env.items())
     }
     return applied
 
@@ -194,11 +198,15 @@ def next_state(
             continue
         before = endpoints.get(change.address)
         endpoints[change.address] = EndpointRecord(
-            spec=_applied(change, before),
+            spec=_applied(change, before, outcome.kept),
             secrets=_fingerprints(change, sent.get(change.address), key, before),
             applied_at=(answered_at or {}).get(change.address, at),
             applied_by=by,
             recreated_for=_recreated_for(change, before),
+            not_kept=tuple(
+                {"path": f.path, "before": f.before, "after": f.after, "sensitive": f.sensitive}
+                for f in outcome.not_kept
+            ),
         )
     return replace(state, endpoints=endpoints)
 

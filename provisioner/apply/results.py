@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from provisioner.plan.model import Action, ResourceChange
+from provisioner.hub.models import Config
+from provisioner.plan.model import Action, FieldChange, ResourceChange
 from provisioner.smoke.runner import SmokeResult, Verdict
 from provisioner.spec.scrub import Scrubber
 
@@ -25,6 +26,12 @@ class Outcome:
     # Not started: apply could not find what it would send (a secret whose variable is not
     # set here); nothing of it was sent, and the rest of the plan was applied.
     refused: bool = False
+    # Accepted, but the service's answer does not hold these values as sent (`plan.readback`):
+    # reported at the spec's lines, recorded, and not sent again by later applies.
+    not_kept: tuple[FieldChange, ...] = ()
+    # The configuration the endpoint was left with when some of it was not kept (the state
+    # records it as applied); None: `change.desired`, as sent.
+    kept: Config | None = None
 
     @property
     def smoke_failed(self) -> bool:
@@ -73,7 +80,22 @@ def scrubbed(outcome: Outcome, scrubber: Scrubber) -> Outcome:
         smoke = replace(
             smoke, detail=scrubber.outside(smoke.detail), body=scrubber.maybe(smoke.body)
         )
-    return replace(outcome, error=scrubber.maybe(outcome.error), smoke=smoke)
+    not_kept = tuple(
+        replace(f, before=_scrubbed(f.before, scrubber), after=_scrubbed(f.after, scrubber))
+        for f in outcome.not_kept
+    )
+    return replace(outcome, error=scrubber.maybe(outcome.error), smoke=smoke, not_kept=not_kept)
+
+
+def _scrubbed(value: object, scrubber: Scrubber) -> object:
+    """A value the service answered, fit to print and store (its strings scrubbed)."""
+    if isinstance(value, str):
+        return scrubber.outside(value)
+    if isinstance(value, list):
+        return [_scrubbed(v, scrubber) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, scrubber) for k, v in value.items()}
+    return value
 
 
 class Ledger:

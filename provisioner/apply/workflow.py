@@ -46,7 +46,7 @@ from provisioner.hub.models import Commit, Config, Fleet, Identity, Secrets, is_
 from provisioner.plan.cost_policy import check_cost_policies
 from provisioner.plan.document import PlanFormatError, config_from_json, loads
 from provisioner.plan.estimate import with_costs
-from provisioner.plan.model import Plan, SecretsSeen, SpecDir
+from provisioner.plan.model import FieldChange, Plan, SecretsSeen, SpecDir
 from provisioner.plan.planner import PlanOptions, build_plan
 from provisioner.plan.safety import (
     guard_mass_deletion,
@@ -183,6 +183,15 @@ def recreations(state: StackState) -> dict[str, str]:
     return {a: r.recreated_for for a, r in state.endpoints.items() if r.recreated_for}
 
 
+def unkept_fields(state: StackState) -> dict[str, tuple[FieldChange, ...]]:
+    """What the last apply of each endpoint sent and saw the service not keep, by address."""
+    return {
+        address: tuple(FieldChange(**entry) for entry in record.not_kept)
+        for address, record in state.endpoints.items()
+        if record.not_kept
+    }
+
+
 def applied_configs(state: StackState) -> dict[str, Config]:
     """The configuration the state recorded as last applied, by address: what a live field is
     compared with to tell a hand change. A record this version cannot read is left out (its
@@ -203,7 +212,9 @@ def plan_stack(
     *,
     destroy: bool = False,
     resend_secrets: bool = False,
+    resend_not_kept: bool = False,
     allow_mass_delete: bool = False,
+    allow_over_quota: bool = False,
     store: StateStore | None = None,
     environ: Mapping[str, str] | None = None,
     targets: Sequence[str] = (),
@@ -244,17 +255,22 @@ def plan_stack(
         now=now,
         scheduled_only=scheduled_only,
         unattended=unattended,
+        resend_not_kept=resend_not_kept,
+        allow_over_quota=allow_over_quota,
     )
     where = Mark(stack.settings.file or display_path(stack.root))
     named = {f"{s.namespace}/{s.name}" for s in specs if str(s.source.file) not in broken}
     # Costs from the prices just read: the cost policies need them, and a saved plan keeps them.
     applied = {} if state is None else applied_configs(state)
     recreated = {} if state is None else recreations(state)
-    planned = with_costs(build_plan(specs, fleet, options, seen, applied, recreated), fleet)
+    unkept = {} if state is None else unkept_fields(state)
+    planned = with_costs(build_plan(specs, fleet, options, seen, applied, recreated, unkept), fleet)
     planned = check_cost_policies(planned, stack.settings.policies, where=where)
     whole = hold_unreadable(planned, named=named, broken=broken)
     plan = guard_mass_deletion(
-        recheck_quota(whole, select(whole, targets, where=where), specs, fleet),
+        recheck_quota(
+            whole, select(whole, targets, where=where), specs, fleet, allowed=allow_over_quota
+        ),
         where=where,
         max_percent=stack.settings.delete_limit,
         allowed=allow_mass_delete,

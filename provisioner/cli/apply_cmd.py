@@ -14,7 +14,9 @@ from provisioner.cli.colour import echo_plan
 from provisioner.cli.context import Context
 from provisioner.cli.options import (
     allow_mass_delete_option,
+    allow_over_quota_option,
     examples,
+    resend_not_kept_option,
     resend_secrets_option,
     target_option,
 )
@@ -35,7 +37,14 @@ def _saved(session: Session, path: Path) -> Plan:
     )
 
 
-def _as_saved(session: Session, saved: Plan, path: Path, *, allow_mass_delete: bool) -> Plan:
+def _as_saved(
+    session: Session,
+    saved: Plan,
+    path: Path,
+    *,
+    allow_mass_delete: bool,
+    allow_over_quota: bool = False,
+) -> Plan:
     """The plan made again now, from the specs here, if it does exactly what the saved one
     says (the same changes digest); it, not the file, is what gets applied. A saved plan is
     checked (unkeyed) but not signed, so whoever could write it could have written anything:
@@ -48,9 +57,13 @@ def _as_saved(session: Session, saved: Plan, path: Path, *, allow_mass_delete: b
             "asks, instead",
             Mark(path),
         )
-    resent = any(r.code is ReasonCode.RESEND_SECRETS for c in saved.changes for r in c.reasons)
+    codes = {r.code for c in saved.changes for r in c.reasons}
     plan = session.checked_plan(
-        resend_secrets=resent, allow_mass_delete=allow_mass_delete, targets=saved.targets
+        resend_secrets=ReasonCode.RESEND_SECRETS in codes,
+        resend_not_kept=ReasonCode.RESEND_NOT_KEPT in codes,
+        allow_mass_delete=allow_mass_delete,
+        allow_over_quota=allow_over_quota,
+        targets=saved.targets,
     )
     reviewed, now = changes_digest(saved), changes_digest(plan)
     if now != reviewed:
@@ -130,7 +143,9 @@ def _suspended(context: Context, stack: Stack, *, scheduled: bool) -> bool:
 @changed_since_option
 @smoke_option
 @resend_secrets_option
+@resend_not_kept_option
 @allow_mass_delete_option
+@allow_over_quota_option
 @target_option
 @click.option(
     "--reviewed-digest",
@@ -163,7 +178,9 @@ def apply(
     root: Path | None,
     changed_since: str | None,
     resend_secrets: bool,
+    resend_not_kept: bool,
     allow_mass_delete: bool,
+    allow_over_quota: bool,
     targets: tuple[str, ...],
     reviewed_digest: str | None,
     unattended: bool,
@@ -187,8 +204,13 @@ def apply(
         if root is None:
             raise click.UsageError("--changed-since goes with --root", ctx)
         run_stacks(ctx, root, verb="apply", changed_since=changed_since)
-    # --allow-mass-delete is the applier's to give again: a saved plan's file is not trusted.
-    planning = ((resend_secrets, "--resend-secrets"), (bool(targets), "--target"))
+    # --allow-mass-delete and --allow-over-quota are the applier's to give again: a saved
+    # plan's file is not trusted.
+    planning = (
+        (resend_secrets, "--resend-secrets"),
+        (resend_not_kept, "--resend-not-kept"),
+        (bool(targets), "--target"),
+    )
     if plan_file is not None and scheduled:
         raise ProvisionerError.because(
             "--scheduled plans what the schedules decide now: it cannot apply a saved plan"
@@ -211,11 +233,19 @@ def apply(
     with session.locked("apply", timeout=run["lock_timeout"]):
         if plan_file is not None:
             saved = _saved(session, plan_file)
-            plan = _as_saved(session, saved, plan_file, allow_mass_delete=allow_mass_delete)
+            plan = _as_saved(
+                session,
+                saved,
+                plan_file,
+                allow_mass_delete=allow_mass_delete,
+                allow_over_quota=allow_over_quota,
+            )
         else:
             plan = session.checked_plan(
                 resend_secrets=resend_secrets,
+                resend_not_kept=resend_not_kept,
                 allow_mass_delete=allow_mass_delete,
+                allow_over_quota=allow_over_quota,
                 targets=targets,
                 scheduled_only=scheduled and not stack.settings.self_heal,
                 unattended=unattended or scheduled,

@@ -31,11 +31,27 @@ resend_secrets_option = click.option(
     "found without it when the state has the value's fingerprint (plan says which).",
 )
 
+resend_not_kept_option = click.option(
+    "--resend-not-kept",
+    is_flag=True,
+    help="Send again the values the last apply sent and the service did not keep (the plan "
+    "shows them as 'not kept by the service'); without it they are not sent again until the "
+    "spec or the service changes.",
+)
+
 allow_mass_delete_option = click.option(
     "--allow-mass-delete",
     is_flag=True,
     help="Allow a plan that deletes all of the stack's endpoints, or more than "
     "max_delete_percent of them (default 50): only when that is really meant.",
+)
+
+allow_over_quota_option = click.option(
+    "--allow-over-quota",
+    is_flag=True,
+    help="Plan (and apply) changes over a namespace's quota as provisioner counts it "
+    "(accelerators per replica x max_replicas): a warning, not an error; the service decides "
+    "(it may answer 409).",
 )
 
 target_option = click.option(

@@ -10,10 +10,12 @@ import click
 from provisioner.cli.context import Context
 from provisioner.cli.options import (
     allow_mass_delete_option,
+    allow_over_quota_option,
     api_url_option,
     dir_option,
     examples,
     plan_format_option,
+    resend_not_kept_option,
     resend_secrets_option,
     target_option,
 )
@@ -52,7 +54,9 @@ from provisioner.spec.diagnostics import Mark, ProvisionerError
     help="With --root: save each stack's plan as DIR/STACK.json.",
 )
 @resend_secrets_option
+@resend_not_kept_option
 @allow_mass_delete_option
+@allow_over_quota_option
 @target_option
 @plan_format_option
 @click.option(
@@ -91,7 +95,9 @@ def plan(
     out: Path | None,
     out_dir: Path | None,
     resend_secrets: bool,
+    resend_not_kept: bool,
     allow_mass_delete: bool,
+    allow_over_quota: bool,
     targets: tuple[str, ...],
     output: str | None,
     as_json: bool,
@@ -126,7 +132,9 @@ def plan(
         require_secrets = ci not in ("", "0", "false", "no")
     result = session.checked_plan(
         resend_secrets=resend_secrets,
+        resend_not_kept=resend_not_kept,
         allow_mass_delete=allow_mass_delete,
+        allow_over_quota=allow_over_quota,
         targets=targets,
         require_secrets=require_secrets,
     )

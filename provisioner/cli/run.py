@@ -3,24 +3,25 @@ reporter for this terminal, and the closing summary with its exit code."""
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
 
 from provisioner.apply.executor import DEFAULT_PARALLELISM
-from provisioner.apply.results import Ledger, Reporter
+from provisioner.apply.results import Ledger, Outcome, Reporter
 from provisioner.apply.waiter import DEFAULT_TIMEOUT
 from provisioner.apply.workflow import ApplyOptions, Collaborators, apply_plan
 from provisioner.cli.context import Context
 from provisioner.cli.options import api_url_option, dir_option
 from provisioner.cli.progress import PlainReporter, TtyReporter
-from provisioner.cli.session import Session
+from provisioner.cli.session import Session, show_diagnostics
 from provisioner.plan.model import Plan
 from provisioner.render.reasons import counted
 from provisioner.render.summary import render_interrupted, render_summary
-from provisioner.spec.diagnostics import ProvisionerError
+from provisioner.spec.diagnostics import Address, Diagnostic, Mark, ProvisionerError, Severity
 from provisioner.spec.smoke import SmokeSpec
 
 # A week: far beyond any deploy, short enough that a typo (an extra zero or two) is refused.
@@ -191,5 +192,43 @@ def execute(
     ok = all(o.ok for o in outcomes)
     summary = render_summary(outcomes, verb=verb, command_options=session.selector)
     click.echo(summary, err=not ok, nl=False)
+    show_diagnostics(not_kept_warnings(session, outcomes))
     if not ok:
         raise SystemExit(1)
+
+
+def not_kept_warnings(session: Session, outcomes: Sequence[Outcome]) -> list[Diagnostic]:
+    """A warning at the spec's line for each value an accepted change sent and the service's
+    answer did not hold: reported once, here; the state records it and later plans show it
+    as "not kept by the service" instead of sending it again."""
+    specs = {
+        f"{s.namespace}/{s.name}": s for s in session.stack.resolved_specs(session.identity.user)
+    }
+    warnings = []
+    for outcome in outcomes:
+        spec = specs.get(outcome.change.address)
+        change = outcome.change
+        for field in outcome.not_kept:
+            where: Mark | Address = (
+                spec.source.mark(*field.path.split("."))
+                if spec is not None
+                else Address(change.namespace, change.name)
+            )
+            shown = "(sensitive)" if field.sensitive else json.dumps(field.after)
+            reported = (
+                "(sensitive)"
+                if field.sensitive
+                else ("none" if field.before is None else json.dumps(field.before))
+            )
+            warnings.append(
+                Diagnostic(
+                    where,
+                    f"{field.path}: {change.address}: the service accepted the "
+                    f"{change.action.value} but did not keep {shown} (it reports "
+                    f"{reported}); the engine may not support this value. It is recorded, and "
+                    "not sent again until the spec or the service changes: remove it from the "
+                    "spec, or `provisioner apply --resend-not-kept` to try again",
+                    Severity.WARNING,
+                )
+            )
+    return warnings

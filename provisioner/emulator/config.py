@@ -110,6 +110,16 @@ class EmulatorConfig:
     # Leave `model.secrets` out of every response: whether the real service echoes secret names
     # is unknown (the fixtures show them, nothing shows the live API), so tests prove both.
     omit_secrets: bool = False
+    # Drop the image options an engine's official docs do not declare (vLLM's `maxModelLen`,
+    # `gpuMemoryUtilization`, `enforceEager`), on create and update alike, as huggingface_hub
+    # says the API drops what an engine does not declare: the answers then lack them. Whether
+    # the real service keeps them is unknown (the live suite records it), so tests prove both.
+    drop_undocumented_options: bool = False
+    # Answer 409 to an update of an endpoint still starting (pending or initializing, after a
+    # create or a resume). Whether the real service takes a PUT right after a resume is
+    # unknown: provisioner sends it at once and, refused so, waits until it runs and sends it
+    # again; tests prove both.
+    refuse_updates_while_starting: bool = False
     # Seconds a connection may sit without sending (mid-request or idle between keep-alive
     # requests) before the server closes it: a slow or stalled client cannot hold a thread.
     idle_timeout: float = 30.0

@@ -190,6 +190,22 @@ def _parse(value: Any, path: PathT) -> dict[str, Any]:
     return {name: out}
 
 
+# Options the emulator models that the engines' official Inference Endpoints docs do not list
+# (reference section 2.4 lists vLLM's as url, ..., tensorParallelSize, dataParallelSize,
+# kvCacheDtype, maxNumBatchedTokens, maxNumSeqs): `EmulatorConfig.drop_undocumented_options`
+# drops them.
+UNDOCUMENTED: Mapping[str, frozenset[str]] = {
+    "vLLM": frozenset({"maxModelLen", "gpuMemoryUtilization", "enforceEager"}),
+}
+
+
+def documented_only(image: Mapping[str, Any]) -> dict[str, Any]:
+    """A parsed image without the options its variant's docs do not declare."""
+    name = variant_of(image)
+    dropped = UNDOCUMENTED.get(name, frozenset())
+    return {name: {k: v for k, v in image[name].items() if k not in dropped}}
+
+
 def variant_of(image: Mapping[str, Any]) -> str:
     return next(iter(image))
 

@@ -25,6 +25,7 @@ from provisioner.emulator.clock import Clock
 from provisioner.emulator.config import EmulatorConfig
 from provisioner.emulator.faults import Faults, Injected, corrupt
 from provisioner.emulator.hardware import Hardware
+from provisioner.emulator.images import documented_only
 from provisioner.emulator.journal import Entry, Journal, redact_request
 from provisioner.emulator.lifecycle import Record, State
 from provisioner.emulator.models import Models, model_route
@@ -58,7 +59,11 @@ class Service:
         self.faults = Faults(config.fault_rate, config.seed)
         self.directory = Directory(config)
         self.store = Store(
-            hardware=hardware, durations=config.durations, quotas=config.quotas, faults=self.faults
+            hardware=hardware,
+            durations=config.durations,
+            quotas=config.quotas,
+            faults=self.faults,
+            refuse_updates_while_starting=config.refuse_updates_while_starting,
         )
         self.journal = Journal(config.request_log_limit)
         self.models = Models(self.directory)
@@ -233,6 +238,8 @@ class Service:
         caller = self.directory.authorize(req, ns, write=True)
         _require_json(req)
         spec = parse_create(req.body)
+        if self.config.drop_undocumented_options:
+            spec["model"]["image"] = documented_only(spec["model"]["image"])
         with self.lock:
             rec = self.store.create(ns, spec, by=caller.name, now=self.clock.now())
             doc = self.render(rec, req)
@@ -248,6 +255,9 @@ class Service:
         if method == "PUT":
             _require_json(req)
             patch = parse_update(req.body)
+            image = patch.get("model", {}).get("image")
+            if self.config.drop_undocumented_options and isinstance(image, dict):
+                patch["model"]["image"] = documented_only(image)
             with self.lock:
                 rec = self.store.update(ns, name, patch=patch, by=caller.name, now=self.clock.now())
                 doc = self.render(rec, req)

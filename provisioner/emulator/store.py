@@ -53,8 +53,15 @@ STARTING = frozenset({State.PENDING, State.INITIALIZING, State.UPDATING})
 
 class Store:
     def __init__(
-        self, *, hardware: Hardware, durations: Durations, quotas: Quotas, faults: Faults
+        self,
+        *,
+        hardware: Hardware,
+        durations: Durations,
+        quotas: Quotas,
+        faults: Faults,
+        refuse_updates_while_starting: bool = False,
     ) -> None:
+        self._refuse_starting = refuse_updates_while_starting
         self._hardware = hardware
         self._d = durations
         self._quotas = quotas
@@ -190,6 +197,12 @@ class Store:
         rec = self._live(namespace, name, now=now)
         if rec.state is State.FAILED:
             raise _failed(name, "updated")
+        if self._refuse_starting and rec.state in (State.PENDING, State.INITIALIZING):
+            # What the service does with an update while a resume (or create) is still
+            # starting is unknown: `EmulatorConfig.refuse_updates_while_starting` refuses it.
+            raise conflict(
+                f"Endpoint {name} is {rec.state.value}: it cannot be updated until it is running"
+            )
         dropped = self._faults.take_dropped_field(namespace=namespace, name=name)
         if dropped is not None:
             patch = without(patch, dropped)

@@ -40,9 +40,10 @@ from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 # 1.1: state_serial; 1.2: targets; 1.3: spec_dir; 1.4: per change `actions`, `cost`, `warnings`,
 # and the stack's `cost` totals; 1.5: `now`, per change `schedule`, per footprint `week`;
 # 1.6: `provisioner_version`, `changes_digest`; 1.7: per change `ignored` (ignore_changes),
-# `held` and `held_fields` (what a scheduled run leaves alone). The JSON Schema of this
-# document is `plan.schema.json`.
-FORMAT_VERSION = "1.7"
+# `held` and `held_fields` (what a scheduled run leaves alone); 1.8: per change `not_kept`
+# (what the last apply sent and the service did not keep). The JSON Schema of this document is
+# `plan.schema.json`.
+FORMAT_VERSION = "1.8"
 
 
 def plan_schema() -> dict[str, Any]:
@@ -243,6 +244,7 @@ def _change_to_json(change: ResourceChange) -> dict[str, Any]:
         "ignored": [asdict(f) for f in change.ignored],
         "held": [_reason_to_json(r) for r in change.held],
         "held_fields": [asdict(f) for f in change.held_fields],
+        "not_kept": [asdict(f) for f in change.not_kept],
     }
 
 
@@ -365,6 +367,7 @@ def _change_from_json(data: dict[str, Any], where: str) -> ResourceChange:
             for i, r in enumerate(_array(data.get("held", []), f"{where}.held"))
         ),
         held_fields=_field_changes(data.get("held_fields", []), f"{where}.held_fields"),
+        not_kept=_field_changes(data.get("not_kept", []), f"{where}.not_kept"),
     )
 
 

@@ -40,6 +40,8 @@ class ReasonCode(enum.StrEnum):
     TAGS_REWRITTEN = "ownership-tags-rewritten"  # old `provisioner.stack=` form: tags-only update
     UPDATE_FAILED_RETRY = "update-failed-retry"  # its last update failed: send it again
     RESEND_SECRETS = "resend-secrets"  # --resend-secrets
+    # --resend-not-kept: values the last apply sent and the service did not keep (paths)
+    RESEND_NOT_KEPT = "resend-not-kept"
     # the value behind a secret is not the one last applied (state fingerprints; paths: names)
     SECRET_CHANGED = "secret-changed"
     FIELDS_DIFFER = "fields-differ"  # the spec changed since the last apply (paths)
@@ -182,6 +184,10 @@ class ResourceChange:
     # concerned: reported as drift, never applied, never part of the changes digest.
     held: tuple[Reason, ...] = ()
     held_fields: tuple[FieldChange, ...] = ()
+    # Differences the last apply sent and saw the service not keep (the state's record of the
+    # endpoint, `plan.readback`): shown as "not kept by the service", not planned again until
+    # the spec or the service changes (or `--resend-not-kept`), never part of the digest.
+    not_kept: tuple[FieldChange, ...] = ()
 
     @property
     def address(self) -> str:
@@ -193,8 +199,14 @@ class ResourceChange:
 
     @property
     def shown(self) -> bool:
-        """Listed in a plan: a change, a refusal, or a difference ignored or held."""
-        return self.is_change or self.refused or bool(self.ignored) or bool(self.held)
+        """Listed in a plan: a change, a refusal, or a difference ignored, held or not kept."""
+        return (
+            self.is_change
+            or self.refused
+            or bool(self.ignored)
+            or bool(self.held)
+            or bool(self.not_kept)
+        )
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ crossing a window's edge is a pause, a resume or a scaling update, never drift.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -52,6 +53,7 @@ from provisioner.plan.model import (
     Seen,
 )
 from provisioner.plan.quota import check_quota
+from provisioner.plan.readback import not_kept_apart
 from provisioner.plan.schedule import iso, scheduled
 from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 from provisioner.spec.fields import FIELDS, Flag, field_of, has_flag, rows_named
@@ -78,6 +80,10 @@ class PlanOptions:
     # Nobody watches this run (a merge's or a schedule's apply): a failed endpoint already
     # re-created once for its spec as it is (the state says) is not re-created again.
     unattended: bool = False
+    # Plan again the values the last apply saw the service not keep (`plan.readback`).
+    resend_not_kept: bool = False
+    # Over quota (as provisioner counts it) is a warning, not an error: the service decides.
+    allow_over_quota: bool = False
 
 
 REVISION = "model.revision"
@@ -140,6 +146,11 @@ def _names(fields: Sequence[FieldChange]) -> str:
     shown = [f.path for f in fields[:3]]
     more = f" and {len(fields) - 3} more" if len(fields) > 3 else ""
     return ", ".join(shown) + more
+
+
+def _value(value: object) -> str:
+    """A field's value as a message quotes it: JSON, `none` for absent."""
+    return "none" if value is None else json.dumps(value)
 
 
 def _apart(
@@ -384,6 +395,8 @@ class _Planner:
     applied: Mapping[str, Config] = field(default_factory=dict)
     # The spec digest each failed endpoint was last re-created for, by address (the state's).
     recreated: Mapping[str, str] = field(default_factory=dict)
+    # What the last apply sent and saw the service not keep, by address (the state's).
+    unkept: Mapping[str, Sequence[FieldChange]] = field(default_factory=dict)
 
     notes: dict[tuple[str, str], ScheduleNote] = field(default_factory=dict)
     # The digest the tags record, per scheduled spec: of the spec as written (`plan.schedule`).
@@ -584,6 +597,10 @@ class _Planner:
         compared, commit = self.compared(live), self.commit(spec)
         found = _as_found(compared, step)
         fields, ignored = _apart(diff(spec, found, commit=commit), rows_named(spec.ignore_changes))
+        recorded = () if self.options.resend_not_kept else self.unkept.get(live.address, ())
+        fields, unkept = not_kept_apart(fields, recorded)
+        for entry in unkept:
+            self.warn_not_kept(spec, entry)
         replacement = _replacement(live, fields)
         if replacement is not None and self.recreated_once(spec, live, replacement):
             self.changes.append(self.failed_again(spec, live, replacement))
@@ -604,7 +621,25 @@ class _Planner:
             )
             return
         change = self.in_place(spec, live, found, fields, step=step, adopting=owner is None)
-        self.changes.append(replace(change, ignored=ignored))
+        again = self.unkept.get(live.address, ()) if self.options.resend_not_kept else ()
+        resent = tuple(f.path for f in again if any(c.path == f.path for c in fields))
+        if resent and change.action is Action.UPDATE:
+            reason = Reason(ReasonCode.RESEND_NOT_KEPT, paths=resent)
+            change = replace(change, reasons=(*change.reasons, reason))
+        self.changes.append(replace(change, ignored=ignored, not_kept=unkept))
+
+    def warn_not_kept(self, spec: EndpointSpec, field: FieldChange) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                spec.source.mark(*field.path.split(".")),
+                f"{field.path}: not kept by the service: the last apply sent "
+                f"{_value(field.after)} and the service reports {_value(field.before)}; it is "
+                "not sent again until this value or the service's changes (the engine may not "
+                "support it: remove it from the spec, or `provisioner apply --resend-not-kept` "
+                "to try again)",
+                Severity.WARNING,
+            )
+        )
 
     def recreated_once(self, spec: EndpointSpec, live: LiveEndpoint, why: Reason) -> bool:
         """A failed endpoint an unattended run already re-created once for this very spec: it
@@ -839,7 +874,14 @@ class _Planner:
         if self.options.scheduled_only:
             self.changes = [_held(c) if c.action in _HELD else c for c in self.changes]
         # Paused by its schedule, an endpoint holds no quota: counted as planned.
-        self.diagnostics.extend(check_quota(self.changes, resolved or desired, self.fleet))
+        self.diagnostics.extend(
+            check_quota(
+                self.changes,
+                resolved or desired,
+                self.fleet,
+                allowed=self.options.allow_over_quota,
+            )
+        )
         changes = [
             replace(c, schedule=self.notes[(c.namespace, c.name)])
             if (c.namespace, c.name) in self.notes
@@ -864,13 +906,15 @@ def build_plan(
     secrets: SecretsSeen | None = None,
     applied: Mapping[str, Config] | None = None,
     recreated: Mapping[str, str] | None = None,
+    not_kept: Mapping[str, Sequence[FieldChange]] | None = None,
 ) -> Plan:
     """The plan that makes `fleet` match `desired` for stack `options.stack`. `secrets` is
     what the stack's state knows of secret values (None: planned without a state); `applied`,
     the configuration it recorded as last applied to each endpoint, by address (a field whose
     live value is not that one was changed by hand); `recreated`, the spec digest each failed
-    endpoint was last re-created for."""
-    plan = _Planner(options, fleet, secrets or SecretsSeen(), applied or {}, recreated or {}).run(
-        desired
-    )
+    endpoint was last re-created for; `not_kept`, what the last apply sent and saw the service
+    not keep, by address (`plan.readback`)."""
+    plan = _Planner(
+        options, fleet, secrets or SecretsSeen(), applied or {}, recreated or {}, not_kept or {}
+    ).run(desired)
     return plan if secrets is None else replace(plan, state_serial=secrets.serial)

@@ -26,7 +26,7 @@ from provisioner.hub.models import Config, EndpointState, Fleet, Hardware, LiveE
 from provisioner.plan.desired import resumed_config
 from provisioner.plan.hardware import hardware_row
 from provisioner.plan.model import Action, ResourceChange
-from provisioner.spec.diagnostics import Diagnostic, Mark
+from provisioner.spec.diagnostics import Diagnostic, Mark, Severity
 from provisioner.spec.model import EndpointSpec
 
 # States that hold no quota (the official docs: a paused endpoint does not count against it).
@@ -125,24 +125,41 @@ def _limits(fleet: Fleet) -> dict[QuotaKey, tuple[int, int]]:
     return limits
 
 
-def _message(key: QuotaKey, limit: tuple[int, int], added: int, share: _Share) -> str:
+# How provisioner counts what an endpoint holds: the service's own unit is not documented.
+UNIT = "counted as accelerators per replica x max_replicas"
+
+
+def _message(
+    key: QuotaKey, limit: tuple[int, int], added: int, share: _Share, *, allowed: bool
+) -> str:
     namespace, vendor, instance_type = key
     quota_max, used = limit
     mine = "" if share.amount == added else f" ({share.amount} of them for {share.address})"
-    return (
+    found = (
         f"{share.path}: quota exceeded for {instance_type} on {vendor} in namespace "
-        f"{namespace}: {used} of {quota_max} accelerators in use, this plan adds {added}{mine}; "
-        "apply refuses this plan before sending anything (the service would answer 409): lower "
-        "max_replicas, free some, or ask for more quota"
+        f"{namespace}: {used} of {quota_max} accelerators in use, this plan adds {added}{mine}, "
+        f"{UNIT} (provisioner's reading of the quota)"
+    )
+    if allowed:
+        return f"{found}; applied anyway (--allow-over-quota): the service may answer 409"
+    return (
+        f"{found}; apply refuses this plan before sending anything (the service would answer "
+        "409): lower max_replicas, free some, or ask for more quota; if the service counts "
+        "otherwise, `--allow-over-quota` lets it decide"
     )
 
 
 def check_quota(
-    changes: Sequence[ResourceChange], specs: Sequence[EndpointSpec], fleet: Fleet
+    changes: Sequence[ResourceChange],
+    specs: Sequence[EndpointSpec],
+    fleet: Fleet,
+    *,
+    allowed: bool = False,
 ) -> list[Diagnostic]:
     """One error per change that adds to a quota the plan would overrun, at its spec's
-    `compute.instance_type` or `scaling.max_replicas`. Namespaces whose hardware listing was
-    not read are not checked."""
+    `compute.instance_type` or `scaling.max_replicas` (a warning when `allowed`: the user says
+    the service knows better). Namespaces whose hardware listing was not read are not
+    checked."""
     by_key = {(s.namespace, s.name): s for s in specs}
     live_by_key = fleet.index()
     shares: list[_Share] = []
@@ -152,7 +169,7 @@ def check_quota(
             continue
         key = (change.namespace, change.name)
         shares.extend(_shares(change, live_by_key.get(key), by_key.get(key), hardware))
-    return _over(_net(shares), _limits(fleet))
+    return _over(_net(shares), _limits(fleet), allowed=allowed)
 
 
 def _net(shares: Sequence[_Share]) -> list[_Share]:
@@ -167,7 +184,9 @@ def _net(shares: Sequence[_Share]) -> list[_Share]:
     return list(net.values())
 
 
-def _over(shares: Sequence[_Share], limits: Mapping[QuotaKey, tuple[int, int]]) -> list[Diagnostic]:
+def _over(
+    shares: Sequence[_Share], limits: Mapping[QuotaKey, tuple[int, int]], *, allowed: bool
+) -> list[Diagnostic]:
     added: dict[QuotaKey, int] = {}
     for share in shares:
         added[share.key] = added.get(share.key, 0) + share.amount
@@ -178,5 +197,7 @@ def _over(shares: Sequence[_Share], limits: Mapping[QuotaKey, tuple[int, int]]) 
         if limit is None or share.amount <= 0 or share.mark is None or total <= 0:
             continue
         if limit[1] + total > limit[0]:
-            problems.append(Diagnostic(share.mark, _message(share.key, limit, total, share)))
+            severity = Severity.WARNING if allowed else Severity.ERROR
+            text = _message(share.key, limit, total, share, allowed=allowed)
+            problems.append(Diagnostic(share.mark, text, severity))
     return problems

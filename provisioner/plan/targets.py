@@ -82,12 +82,19 @@ def _known(changes: Sequence[ResourceChange]) -> str:
     return f"its endpoints: {shown}"
 
 
-def recheck_quota(whole: Plan, narrowed: Plan, specs: Sequence[EndpointSpec], fleet: Fleet) -> Plan:
+def recheck_quota(
+    whole: Plan,
+    narrowed: Plan,
+    specs: Sequence[EndpointSpec],
+    fleet: Fleet,
+    *,
+    allowed: bool = False,
+) -> Plan:
     """`narrowed` (from `select`) with the whole plan's quota errors replaced by those of its
     own changes: what apply sends is only the targets' share."""
     if narrowed is whole:
         return narrowed
-    before = set(check_quota(whole.changes, specs, fleet))
+    before = set(check_quota(whole.changes, specs, fleet, allowed=allowed))
     kept = [d for d in narrowed.diagnostics if d not in before]
-    found = check_quota(narrowed.changes, specs, fleet)
+    found = check_quota(narrowed.changes, specs, fleet, allowed=allowed)
     return replace(narrowed, diagnostics=tuple(sorted((*kept, *found))))

@@ -288,17 +288,26 @@ def details(change: ResourceChange) -> str:
     if secrets:
         lines += ["", secrets]
     if change.ignored:
-        fields = ", ".join(
-            f"{code(f.path)} {_json(f.before)} {ARROW} {_json(f.after)}"
-            if not f.sensitive
-            else code(f.path)
-            for f in change.ignored
-        )
-        lines += ["", f"Ignored (`ignore_changes`, left as it is live): {fields}."]
+        lines += ["", f"Ignored (`ignore_changes`, left as it is live): {_listed(change.ignored)}."]
+    if change.not_kept:
+        lines += [
+            "",
+            f"Not kept by the service (sent last time; not again until the spec or the service "
+            f"changes, or `--resend-not-kept`): {_listed(change.not_kept)}.",
+        ]
     if change.held:
         lines += ["", f"Left alone by this scheduled run: {cell(held_sentence(change))}."]
     lines += ["", "</details>"]
     return "\n".join(lines)
+
+
+def _listed(fields: Sequence[FieldChange]) -> str:
+    return ", ".join(
+        f"{code(f.path)} {_json(f.before)} {ARROW} {_json(f.after)}"
+        if not f.sensitive
+        else code(f.path)
+        for f in fields
+    )
 
 
 def _order(changes: Sequence[ResourceChange]) -> list[ResourceChange]:

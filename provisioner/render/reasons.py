@@ -116,6 +116,10 @@ SENTENCES: dict[ReasonCode, Sentence] = {
     ),
     ReasonCode.UPDATE_FAILED_RETRY: _update_failed,
     ReasonCode.RESEND_SECRETS: _fixed("secrets sent again (--resend-secrets)"),
+    ReasonCode.RESEND_NOT_KEPT: lambda r, _: (
+        f"{names(r.paths)} sent again, although the service did not keep "
+        f"{'them' if len(r.paths) > 1 else 'it'} last time (--resend-not-kept)"
+    ),
     ReasonCode.SECRET_CHANGED: _secret_changed,
     ReasonCode.FIELDS_DIFFER: _fields_differ,
     ReasonCode.CHANGED_OUTSIDE: lambda r, _: f"{names(r.paths)} changed outside provisioner",

@@ -187,6 +187,12 @@ def render_change(change: ResourceChange, *, indent: str = "  ") -> list[str]:
     if change.ignored:
         lines.append(f"{indent}    ignored (ignore_changes: left as it is live):")
         lines.extend(f"{indent}      {_field(f)}" for f in change.ignored)
+    if change.not_kept:
+        lines.append(
+            f"{indent}    not kept by the service (sent last time, not again until the spec or "
+            "the service changes; --resend-not-kept sends it):"
+        )
+        lines.extend(f"{indent}      {_field(f)}" for f in change.not_kept)
     if change.held:
         lines.append(f"{indent}    left alone by this scheduled run: {held_sentence(change)}")
         lines.extend(f"{indent}      {_field(f, change.revision_from)}" for f in change.held_fields)

@@ -68,15 +68,23 @@ class EndpointRecord:
     # The last-applied digest of the spec a failed endpoint was last re-created for: an
     # unattended run re-creates it at most once per spec (absent in older records).
     recreated_for: str | None = None
+    # The values the last apply sent that the service did not keep, each `{"path", "before"
+    # (what the service reports), "after" (what was sent), "sensitive"}` as a plan lists field
+    # changes: not sent again until the spec or the service changes (absent in older records).
+    not_kept: tuple[Mapping[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "spec": self.spec,
             "secrets": None if self.secrets is None else dict(sorted(self.secrets.items())),
             "applied_at": self.applied_at,
             "applied_by": self.applied_by,
         }
-        return data if self.recreated_for is None else {**data, "recreated_for": self.recreated_for}
+        if self.recreated_for is not None:
+            data["recreated_for"] = self.recreated_for
+        if self.not_kept:
+            data["not_kept"] = [dict(f) for f in self.not_kept]
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> EndpointRecord:
@@ -89,7 +97,28 @@ class EndpointRecord:
             applied_at=str(data["applied_at"]),
             applied_by=str(data["applied_by"]),
             recreated_for=None if data.get("recreated_for") is None else str(data["recreated_for"]),
+            not_kept=tuple(_not_kept(data.get("not_kept") or [])),
         )
+
+
+def _not_kept(items: Any) -> list[dict[str, Any]]:
+    if not isinstance(items, list):
+        raise TypeError("not_kept must be a list")
+    out = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            raise TypeError("each not_kept entry must be an object with a string path")
+        if set(item) - {"path", "before", "after", "sensitive"}:
+            raise TypeError(f"unknown keys in a not_kept entry: {sorted(item)}")
+        out.append(
+            {
+                "path": item["path"],
+                "before": item.get("before"),
+                "after": item.get("after"),
+                "sensitive": bool(item.get("sensitive", False)),
+            }
+        )
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)

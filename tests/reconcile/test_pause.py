@@ -12,6 +12,7 @@ from typing import Any
 from huggingface_hub import HfApi
 
 from provisioner.emulator import Emulator
+from tests.reconcile.conftest import context_for
 from tests.reconcile.helpers import apply_ok, live, mutations, plans_clean, unmanaged, write_spec
 from tests.support.cli import Result
 
@@ -170,3 +171,30 @@ def test_importing_a_paused_endpoint_writes_a_valid_paused_spec_that_keeps_it_pa
     assert all(count == 0 for count in _counts(put)), put
     assert live(emulator)["legacy"]["status"]["state"] == "paused"
     plans_clean(cli, specs)
+
+
+def test_a_service_that_refuses_updates_while_starting_gets_the_update_once_it_runs(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator], hub_for: Callable[..., HfApi]
+) -> None:
+    """Whether the service takes a PUT right after a resume is unknown: the update is sent at
+    once, as with the default emulator above; refused (409) while the endpoint starts, it is
+    sent again once it runs, and the endpoint ends with the declared replicas."""
+    emulator = make_emulator(refuse_updates_while_starting=True)
+    ctx = context_for(emulator)
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "svc", namespace="acme", scaling=SCALING)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx).code == 0
+    hub_for(emulator).pause_inference_endpoint("svc", namespace="acme")
+    emulator.clear_requests()
+    applied = cli("apply", "--dir", str(specs), "--auto-approve", ctx=ctx)
+    assert applied.code == 0, applied.text
+    sent = [(r["method"], r["path"], r["status"]) for r in emulator.requests()]
+    writes = [s for s in sent if s[0] in ("POST", "PUT")]
+    assert writes[0] == ("POST", "/v2/endpoint/acme/svc/resume", 200)
+    assert writes[1] == ("PUT", "/v2/endpoint/acme/svc", 409)
+    assert writes[-1] == ("PUT", "/v2/endpoint/acme/svc", 200)
+    svc = live(emulator)["svc"]
+    assert svc["status"]["state"] == "running"
+    scaling = svc["compute"]["scaling"]
+    assert (scaling["minReplica"], scaling["maxReplica"]) == (2, 3)
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode", ctx=ctx).code == 0

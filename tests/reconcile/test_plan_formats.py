@@ -34,7 +34,7 @@ def test_json_is_format_json_and_carries_costs(specs: Path, cli: Cli) -> None:
     assert alias.code == chosen.code == 0
     assert alias.out == chosen.out
     document = json.loads(chosen.out)
-    assert document["format_version"] == "1.7"
+    assert document["format_version"] == "1.8"
     assert document["cost"]["monthly_before"] == {"low": 0.0, "high": 0.0}
     assert all(c["actions"] == c["steps"] for c in document["changes"])
     schema = json.loads(cli("schema", "--kind", "plan").out)

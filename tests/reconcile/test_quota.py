@@ -12,6 +12,7 @@ from provisioner.emulator import Emulator
 from tests.reconcile.conftest import context_for
 from tests.reconcile.helpers import live, mutations, write_spec
 from tests.support.cli import Result
+from tests.support.hostile import ListingProxy
 
 Cli = Callable[..., Result]
 
@@ -165,3 +166,57 @@ def test_a_targeted_plan_counts_only_what_its_targets_add(
     big = cli("plan", "--dir", str(specs), "--target", "big", ctx=ctx)
     assert big.code == 1
     assert "1 of 2 accelerators in use, this plan adds 3" in big.err
+
+
+def test_the_unit_is_named_and_allow_over_quota_lets_the_service_decide(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    """provisioner's count is its reading of the quota: the error says so, and
+    `--allow-over-quota` makes it a warning, so that a service that counts otherwise (here the
+    listing's quota is stale: the service itself would take it) decides; one that refuses is
+    reported for its endpoint."""
+    emulator = _quota(make_emulator, 2)
+    specs = tmp_path / "endpoints"
+    _gpu(specs, "big", max_replicas=2)
+
+    def stale(listing: Any) -> Any:  # the listing says 2 in use: a plan adding 2 is over
+        for vendor in listing["vendors"]:
+            for region in vendor["regions"]:
+                for row in region["computes"]:
+                    if row["instanceType"] == "nvidia-t4":
+                        row["quota"]["usedAccelerators"] = 2
+        return listing
+
+    with ListingProxy(emulator.url).running() as proxy:
+        proxy.rewrite["/v2/provider/acme"] = stale
+        ctx = context_for(emulator, PROVISIONER_API_URL=proxy.url)
+        plan = cli("plan", "--dir", str(specs), ctx=ctx)
+        assert plan.code == 1, plan.text
+        assert "adds 2, counted as accelerators per replica x max_replicas (provisioner's" in (
+            plan.err
+        )
+        assert "`--allow-over-quota` lets it decide" in plan.err
+        allowed = cli("plan", "--dir", str(specs), "--allow-over-quota", ctx=ctx)
+        assert allowed.code == 0, allowed.text
+        assert "warning: compute.instance_type: quota exceeded" in allowed.err
+        assert "applied anyway (--allow-over-quota)" in allowed.err
+        # --no-wait: the endpoint's URL is the emulator's, not the proxy's (no token goes there)
+        applied = cli(
+            "apply", "--dir", str(specs), "--auto-approve", "--allow-over-quota", "--no-wait",
+            ctx=ctx,
+        )  # fmt: skip
+    assert applied.code == 0, applied.text
+    assert "big" in live(emulator)
+
+
+def test_allow_over_quota_against_a_service_that_refuses_reports_it_per_endpoint(
+    tmp_path: Path, cli: Cli, make_emulator: Callable[..., Emulator]
+) -> None:
+    emulator = _quota(make_emulator, 2)
+    ctx = context_for(emulator)
+    specs = tmp_path / "endpoints"
+    _gpu(specs, "big", max_replicas=3)
+    applied = cli("apply", "--dir", str(specs), "--auto-approve", "--allow-over-quota", ctx=ctx)
+    assert applied.code == 1, applied.text
+    assert "acme/big" in applied.err and "409" in applied.err, applied.err
+    assert "big" not in live(emulator)

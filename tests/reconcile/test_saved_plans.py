@@ -39,7 +39,7 @@ def test_saved_plan_applies_exactly_and_holds_no_secret(
     text = saved.read_text()
     assert SECRET_VALUE not in text
     assert '"SUPPORT_ASSISTANT_API_KEY"' in text  # where the value will come from
-    assert json.loads(text)["format_version"] == "1.7"
+    assert json.loads(text)["format_version"] == "1.8"
     result = cli("apply", str(saved), "--dir", str(specs), "--auto-approve")
     assert result.code == 0, result.text
     assert "dialogpt-chat" in live(emulator)
