@@ -52,7 +52,9 @@ mutation: $(STAMP)
 # The contract tests against the emulator and, opted in, the real service (README: "Before your
 # first real apply"). Needs PROVISIONER_LIVE=1, HF_TOKEN and PROVISIONER_LIVE_NAMESPACE for the
 # real half, else skips it and says why; budget: PROVISIONER_LIVE_MAX_ENDPOINTS (3 at a time),
-# PROVISIONER_LIVE_MAX_MINUTES (20). --confcutdir: tests/conftest.py keeps tests offline.
+# PROVISIONER_LIVE_MAX_MINUTES (20), PROVISIONER_LIVE_MAX_COST (worst case in USD, 2.00; said
+# with the hardware and price before the first create). --confcutdir: tests/conftest.py keeps
+# tests offline.
 # Prints the table of assumptions and writes it to acceptance-report.md.
 acceptance: $(STAMP)
 	PROVISIONER_ACCEPTANCE=1 $(BIN)/pytest -q -rfE -p no:cacheprovider --confcutdir=tests/acceptance \

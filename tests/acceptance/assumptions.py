@@ -7,8 +7,9 @@ records what the service does (provisioner is designed to work either way).
 
 Rows of section 10 without a test, and why: "Scale to zero" (`X-Scale-Up-Timeout` needs an
 endpoint idle for at least a minute and a cold start: too slow and costly for this budget),
-"Token" (huggingface_hub strips whitespace client-side: nothing of the service to check),
-"Engines" (the image variants are the client's list; creating one of each is out of budget).
+"Token" (huggingface_hub strips whitespace client-side: nothing of the service to check).
+"Engines" is checked for one engine, vLLM, and its options (creating one of each variant is out
+of budget).
 
 The report (`render`) is a pure function of the results, printed by the terminal-summary hook
 and written to `acceptance-report.md` by `make acceptance`.
@@ -67,6 +68,14 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "test_conservative_tags_are_accepted",
         "§10 Tags; emulator: Optional top-level keys",
         "ownership tags in the conservative form are stored and returned exactly as sent",
+        relied=True,
+    ),
+    Assumption(
+        "test_the_longest_ownership_tag_is_accepted",
+        "§10 Tags",
+        "the longest ownership tag provisioner writes (`provisioner-stack-` and a stack name of "
+        "40 characters, the most validate allows: 58 characters) is accepted and returned as "
+        "sent, by the create's answer and by a GET",
         relied=True,
     ),
     Assumption(
@@ -147,6 +156,14 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "provisioner never sends it back without them); whether the password is echoed is "
         "recorded",
         relied=True,
+    ),
+    Assumption(
+        "test_engine_options_kept_or_dropped",
+        "§10 Engines; reference §2.4 (unknown fields inside a variant are dropped)",
+        "a vLLM image with `maxModelLen`, `gpuMemoryUtilization` and `enforceEager` is accepted "
+        "(an error answer fails); which options the create's answer and a GET keep is recorded "
+        "(a dropped one would show as a change in every plan that declares it)",
+        relied=False,
     ),
     Assumption(
         "test_bad_token_is_unauthorized",

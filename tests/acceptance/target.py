@@ -5,29 +5,39 @@ requests through the client's own HTTP session where a test must see the respons
 (a list response's cursor). A test never knows which one it has, except to word what it saw.
 
 The live target is opt-in (`PROVISIONER_LIVE=1`, `HF_TOKEN`, `PROVISIONER_LIVE_NAMESPACE`) and
-runs on a small budget: the cheapest deployable CPU hardware, endpoint names starting with
-`prov-acc-<random>-`, at most `PROVISIONER_LIVE_MAX_ENDPOINTS` (default 3) of them at a time, and
-no new endpoint nor wait once `PROVISIONER_LIVE_MAX_MINUTES` (default 20) have passed. Every
-endpoint is paused at once unless the test needs it running, and deleted in a `finally`; the
-session ends with a sweep of anything left with the run's prefix.
+runs on a small budget (`spend`): the cheapest deployable CPU hardware with quota to spare,
+endpoint names starting with `prov-acc-<random>-`, at most `PROVISIONER_LIVE_MAX_ENDPOINTS`
+(default 3) of them at a time, no new endpoint nor wait once `PROVISIONER_LIVE_MAX_MINUTES`
+(default 20) have passed, and a worst case within `PROVISIONER_LIVE_MAX_COST`. Before its first
+create (`preflight`) it deletes what earlier, killed runs left (the suite's tag `prov-acc-suite`,
+another run's prefix), reading every page of the listing, and says what it will use and cost.
+
+Every create goes through `Target.create`: one replica at most, scale to zero after 15 minutes
+(an endpoint left by a killed run stops being billed on its own), unless the test says why it
+needs otherwise (`billed_while_idle`). Every endpoint is paused at once unless the test needs it
+running, and deleted in a `finally`; the session ends with a sweep of anything left with the
+run's prefix.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from huggingface_hub import HfApi, InferenceEndpoint, constants
 from huggingface_hub.errors import HfHubHTTPError
-from huggingface_hub.utils import build_hf_headers, get_session
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
 from provisioner.emulator import Emulator
+from provisioner.hub.client import follow_pages
+from tests.acceptance.spend import Budget, Hardware, Refused, check_cost, pick_hardware, statement
 
 EMULATOR = "emulator"
 LIVE = "live"
@@ -38,6 +48,7 @@ OPT_IN = (
     "Inference Endpoints) and PROVISIONER_LIVE_NAMESPACE (where test endpoints may be created) "
     "and run `make acceptance`"
 )
+REFUSED = "live run refused: "
 
 
 def live_refusal(environ: dict[str, str]) -> str | None:
@@ -50,72 +61,11 @@ def live_refusal(environ: dict[str, str]) -> str | None:
     return None
 
 
-@dataclass
-class Budget:
-    """How much of the real service a run may use; refuses beyond it (`pytest.skip`)."""
-
-    max_endpoints: int = 3
-    max_minutes: float = 20.0
-    started: float = field(default_factory=time.monotonic)
-
-    @classmethod
-    def from_environ(cls, environ: dict[str, str]) -> Budget:
-        try:
-            endpoints = int(environ.get("PROVISIONER_LIVE_MAX_ENDPOINTS", "3"))
-            minutes = float(environ.get("PROVISIONER_LIVE_MAX_MINUTES", "20"))
-        except ValueError as error:
-            raise pytest.UsageError(f"live budget: {error}") from None
-        if endpoints < 1 or minutes <= 0:
-            raise pytest.UsageError("live budget: the maximum endpoints and minutes must be > 0")
-        return cls(endpoints, minutes)
-
-    def remaining(self) -> float:
-        return self.max_minutes * 60 - (time.monotonic() - self.started)
-
-    def admit(self, alive: int) -> None:
-        if self.remaining() <= 0:
-            pytest.skip(f"live budget spent: {self.max_minutes:g} minutes")
-        if alive >= self.max_endpoints:
-            pytest.skip(f"live budget: already {alive} endpoints (at most {self.max_endpoints})")
-
-
-@dataclass
-class Hardware:
-    vendor: str
-    region: str
-    accelerator: str
-    instance_type: str
-    instance_size: str
-    bigger_size: str | None  # the next size of the same type, for an in-place hardware update
-
-
-def cheapest_cpu(api: HfApi, namespace: str) -> Hardware:
-    rows = [
-        r
-        for r in api.list_inference_endpoints_hardware(namespace=namespace)
-        if r.accelerator == "cpu" and r.status in ("available", "low_availability")
-    ]
-    if not rows:
-        pytest.fail(f"no deployable CPU hardware offered to {namespace}")
-    best = min(rows, key=lambda r: (r.price_per_hour, r.vendor, r.region, r.instance_type))
-    sizes = sorted(
-        (
-            r
-            for r in rows
-            if (r.vendor, r.region, r.instance_type)
-            == (best.vendor, best.region, best.instance_type)
-            and r.price_per_hour > best.price_per_hour
-        ),
-        key=lambda r: r.price_per_hour,
-    )
-    return Hardware(
-        best.vendor,
-        best.region,
-        best.accelerator,
-        best.instance_type,
-        best.instance_size,
-        sizes[0].instance_size if sizes else None,
-    )
+# Every endpoint the suite creates carries this tag: what the sweep of a later run looks for
+# (with a name of another run's prefix). Conservative form (ownership.py): it is no user's tag.
+SUITE_TAG = "prov-acc-suite"
+RUN_NAME = re.compile(r"^(prov-acc-[0-9a-f]{6})-")
+SCALE_TO_ZERO_MINUTES = 15
 
 
 @dataclass
@@ -130,6 +80,7 @@ class Target:
     emulator: Emulator | None = None
     alive: set[str] = field(default_factory=set)
     deleted: set[str] = field(default_factory=set)
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # create's answers
     _hardware: Hardware | None = None
 
     # --- connection -------------------------------------------------------------------------
@@ -159,8 +110,12 @@ class Target:
 
     @property
     def hardware(self) -> Hardware:
+        """The cheapest CPU row with quota for the endpoints the run may hold at once (`Refused`
+        when there is none)."""
         if self._hardware is None:
-            self._hardware = cheapest_cpu(self.api, self.namespace)
+            at_once = (self.budget or Budget()).max_endpoints
+            rows = self.api.list_inference_endpoints_hardware(namespace=self.namespace)
+            self._hardware = pick_hardware(rows, at_once=at_once, namespace=self.namespace)
         return self._hardware
 
     @property
@@ -172,32 +127,57 @@ class Target:
         assert len(name) <= 32, f"endpoint name too long: {name}"
         return name
 
+    def tagged(self, tags: Iterable[str] | None) -> list[str]:
+        """`tags` plus the suite's tag, which every endpoint of the suite keeps (the sweep of a
+        later run finds by it what a killed run left)."""
+        given = list(tags or ())
+        return given if SUITE_TAG in given else [*given, SUITE_TAG]
+
     # --- endpoints --------------------------------------------------------------------------
 
-    def create(self, suffix: str, **overrides: Any) -> InferenceEndpoint:
-        """An endpoint on the cheapest CPU hardware (`gpt2`, min 0 / max 1, 15 min to zero)."""
-        if self.budget is not None:
-            self.budget.admit(len(self.alive))
-        hw = self.hardware
+    def create(
+        self, suffix: str, *, billed_while_idle: str | None = None, **overrides: Any
+    ) -> InferenceEndpoint:
+        """An endpoint on the run's hardware (`gpt2`, min 0 / max 1, scale to zero after 15
+        minutes, the suite's tag): the one way the suite creates. An endpoint that would be
+        billed while idle (`min_replica` above 0, or no scale-to-zero) is refused before
+        anything is sent unless `billed_while_idle` says why the test needs it."""
         arguments: dict[str, Any] = {
             "repository": "openai-community/gpt2",
             "framework": "pytorch",
             "task": "text-generation",
-            "accelerator": hw.accelerator,
-            "instance_type": hw.instance_type,
-            "instance_size": hw.instance_size,
-            "vendor": hw.vendor,
-            "region": hw.region,
             "min_replica": 0,
             "max_replica": 1,
-            "scale_to_zero_timeout": 15,
+            "scale_to_zero_timeout": SCALE_TO_ZERO_MINUTES,
             "namespace": self.namespace,
             "token": self.api.token,
             **overrides,
         }
+        arguments["tags"] = self.tagged(arguments.get("tags"))
+        idle = arguments["min_replica"] > 0 or not arguments["scale_to_zero_timeout"]
+        if idle and not (billed_while_idle or "").strip():
+            raise ValueError(
+                f"{suffix}: min_replica {arguments['min_replica']}, scale_to_zero_timeout "
+                f"{arguments['scale_to_zero_timeout']}: this endpoint would be billed while "
+                "idle; scale it to zero, or say why the test needs it (billed_while_idle=...)"
+            )
+        if arguments["max_replica"] > 1:
+            raise ValueError(f"{suffix}: the budget counts one replica per endpoint at most")
+        if self.budget is not None:
+            self.budget.admit(len(self.alive))
+        hw = self.hardware
+        for key, value in (
+            ("accelerator", hw.accelerator),
+            ("instance_type", hw.instance_type),
+            ("instance_size", hw.instance_size),
+            ("vendor", hw.vendor),
+            ("region", hw.region),
+        ):
+            arguments.setdefault(key, value)
         name = self.name(suffix)
         endpoint = self.api.create_inference_endpoint(name, **arguments)
         self.alive.add(name)
+        self.answers[name] = dict(endpoint.raw)
         return endpoint
 
     @contextlib.contextmanager
@@ -207,6 +187,7 @@ class Target:
         *,
         paused: bool = True,
         refused_means_skip: bool = False,
+        billed_while_idle: str | None = None,
         **overrides: Any,
     ) -> Iterator[str]:
         """Create an endpoint, pause it at once (unless `paused=False`), delete it in the end.
@@ -215,7 +196,7 @@ class Target:
         name = self.name(suffix)
         try:
             try:
-                self.create(suffix, **overrides)
+                self.create(suffix, billed_while_idle=billed_while_idle, **overrides)
             except HfHubHTTPError as error:
                 code = status(error)
                 if not refused_means_skip or code is None or not 400 <= code < 500:
@@ -234,18 +215,24 @@ class Target:
         return dict(self.api.pause_inference_endpoint(name, namespace=self.namespace).raw)
 
     def update(self, name: str, **fields: Any) -> dict[str, Any]:
+        """A PUT of `fields`; new `tags` keep the suite's tag."""
+        if fields.get("tags") is not None:
+            fields["tags"] = self.tagged(fields["tags"])
         endpoint = self.api.update_inference_endpoint(name, namespace=self.namespace, **fields)
         return dict(endpoint.raw)
 
     def delete(self, name: str) -> None:
         """Delete, ignoring an endpoint already gone (or never created)."""
+        self._delete(name)
+        self.alive.discard(name)
+        self.deleted.add(name)
+
+    def _delete(self, name: str) -> None:
         try:
             self.api.delete_inference_endpoint(name, namespace=self.namespace)
         except HfHubHTTPError as error:
             if status(error) != 404:
                 raise
-        self.alive.discard(name)
-        self.deleted.add(name)
 
     def wait(
         self, what: str, done: Callable[[], bool], *, timeout: float, every: float = 5.0
@@ -268,18 +255,124 @@ class Target:
             time.sleep(every)
         return True
 
+    # --- the listing and the sweeps ---------------------------------------------------------
+
+    def listed(self) -> list[dict[str, Any]]:
+        """Every endpoint of the namespace as the service sends it, page after page (following
+        `nextCursor` with provisioner's own guard against a cursor sent twice): huggingface_hub's
+        `list_inference_endpoints` reads the first page only."""
+
+        def fetch(what: str, cursor: str | None) -> Any:
+            params = {"cursor": cursor} if cursor is not None else {}
+            response = self.raw("GET", f"/endpoint/{self.namespace}", **params)
+            hf_raise_for_status(response)
+            return response.json()
+
+        items: list[dict[str, Any]] = []
+        for page in follow_pages(f"list endpoints of {self.namespace}", fetch):
+            items += [item for item in page if isinstance(item, dict)]
+        return items
+
     def sweep(self) -> list[str]:
-        """Delete whatever this run left behind (names with its prefix); returns those it had
-        not deleted already (a deleted endpoint may still be listed for a moment)."""
-        listed = [
-            e.name
-            for e in self.api.list_inference_endpoints(namespace=self.namespace)
-            if e.name.startswith(self.prefix + "-")
-        ]
+        """Delete whatever this run left behind (names with its prefix, on every page); returns
+        those it had not deleted already (a deleted endpoint may still be listed for a moment)."""
+        listed = [str(item.get("name")) for item in self.listed() if is_of_run(item, self.prefix)]
         left = [name for name in listed if name not in self.deleted]
         for name in listed:
             self.delete(name)
         return left
+
+    def sweep_earlier(self) -> Leftovers:
+        """Delete what earlier runs left (the suite's tag and another run's prefix), on every
+        page of the listing, before this run creates anything."""
+        found = leftovers(self.listed(), prefix=self.prefix)
+        for name in found.swept:
+            try:
+                self._delete(name)
+            except HfHubHTTPError as error:
+                # Said, not fatal: this run's own endpoints are no less bounded for it.
+                found.failed[name] = f"{status(error)}: {str(error).splitlines()[0][:120]}"
+        return found
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What a sweep found of other runs: `swept` (deleted), `spared` (named like the suite's but
+    without its tag: maybe not the suite's, so left alone), each with its state and age."""
+
+    swept: tuple[str, ...] = ()
+    spared: tuple[str, ...] = ()
+    described: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # name -> why its delete failed
+
+    def lines(self) -> tuple[str, ...]:
+        deleted = [n for n in self.swept if n not in self.failed]
+        said = [
+            f"before the first create: {len(deleted)} endpoint(s) left by earlier runs "
+            f"(tag {SUITE_TAG}) deleted"
+            + (": " + ", ".join(self.described[n] for n in deleted) if deleted else "")
+        ]
+        if self.failed:
+            said.append(
+                "could not delete (delete them yourself): "
+                + ", ".join(f"{self.described[n]}: {why}" for n, why in self.failed.items())
+            )
+        if self.spared:
+            said.append(
+                f"left alone, named like the suite's but without its tag {SUITE_TAG} "
+                "(delete them yourself if they are the suite's): "
+                + ", ".join(self.described[n] for n in self.spared)
+            )
+        return tuple(said)
+
+
+def is_of_run(item: dict[str, Any], prefix: str) -> bool:
+    match = RUN_NAME.match(str(item.get("name", "")))
+    return match is not None and match.group(1) == prefix
+
+
+def leftovers(items: Iterable[dict[str, Any]], *, prefix: str) -> Leftovers:
+    """Which listed endpoints an earlier run of the suite left: a name `prov-acc-<6 hex>-...`
+    of another prefix than `prefix`, with the suite's tag. Never anything without both."""
+    swept: list[str] = []
+    spared: list[str] = []
+    described: dict[str, str] = {}
+    for item in items:
+        name = str(item.get("name", ""))
+        match = RUN_NAME.match(name)
+        if match is None or match.group(1) == prefix:
+            continue
+        status_ = item.get("status") if isinstance(item.get("status"), dict) else {}
+        described[name] = (
+            f"{name} ({status_.get('state', '?')}, created {status_.get('createdAt', '?')})"
+        )
+        tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+        (swept if SUITE_TAG in tags else spared).append(name)
+    return Leftovers(tuple(swept), tuple(spared), described)
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What a live run said before its first create, and why it will not start (None: it
+    will)."""
+
+    said: tuple[str, ...]
+    refusal: str | None = None
+
+
+def preflight(world: Target) -> Preflight:
+    """Before the first create of a live run: sweep what earlier runs left, pick the hardware
+    with quota in mind, work out the worst case and refuse it beyond `PROVISIONER_LIVE_MAX_COST`.
+    Creates nothing."""
+    budget = world.budget or Budget()
+    said = list(world.sweep_earlier().lines())
+    try:
+        hardware = world.hardware
+        said += statement(hardware, budget)
+        check_cost(hardware, budget)
+    except Refused as refused:
+        return Preflight(tuple(said), str(refused))
+    return Preflight(tuple(said))
 
 
 def status(error: BaseException) -> int | None:

@@ -4,8 +4,9 @@ emulator (`make test`) and the real service (`make acceptance`, opt-in).
 One test per assumption (`assumptions.ASSUMPTIONS` says which row of the reference's section 10
 or of the emulator README each one checks). A test of behaviour provisioner relies on fails when
 it does not hold; a test that records an observation passes either way and reports what it saw
-(`observe`). Every endpoint is on the cheapest CPU hardware, paused at once unless the test needs
-it running, and deleted when the test ends (`Target.endpoint`).
+(`observe`). Every endpoint is created by `Target.create` (scale to zero, the suite's tag) on the
+cheapest CPU hardware with quota to spare, paused at once unless the test needs it running, and
+deleted when the test ends (`Target.endpoint`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import pytest
 from huggingface_hub.errors import HfHubHTTPError
 
 from provisioner.plan import ownership
+from provisioner.plan.desired import ENGINES
+from provisioner.spec.model import Engine
+from provisioner.spec.stack import STACK_NAME_MAX
 from tests.acceptance.target import Target, status
 
 Observe = Callable[[str], None]
@@ -108,10 +112,26 @@ def _ownership_tags(target: Target) -> list[str]:
 def test_conservative_tags_are_accepted(target: Target) -> None:
     tags = _ownership_tags(target)
     with target.endpoint("tags", tags=tags) as name:
-        assert sorted(target.get(name)["tags"]) == sorted(tags)
+        assert sorted(target.get(name)["tags"]) == sorted(target.tagged(tags))
         changed = [*tags[:-1], "team-y"]
         target.update(name, tags=changed)
-        assert sorted(target.get(name)["tags"]) == sorted(changed)
+        assert sorted(target.get(name)["tags"]) == sorted(target.tagged(changed))
+
+
+def longest_ownership_tag(prefix: str) -> str:
+    """The longest tag provisioner writes: the stack marker of a stack name as long as validate
+    allows (`provisioner-stack-` + 40 = 58 characters), unique to the run."""
+    stack = (prefix + "-" + "s" * STACK_NAME_MAX)[:STACK_NAME_MAX]
+    tags = ownership.tags_for([], stack=stack, protected=True, applied=ownership.digest(prefix))
+    return max(tags, key=len)
+
+
+def test_the_longest_ownership_tag_is_accepted(target: Target) -> None:
+    tag = longest_ownership_tag(target.prefix)
+    assert len(tag) == len(ownership.STACK) + STACK_NAME_MAX == 58
+    with target.endpoint("long-tag", tags=[tag]) as name:
+        assert tag in target.answers[name]["tags"]
+        assert tag in target.get(name)["tags"]
 
 
 def test_tags_only_put_keeps_the_state(target: Target, observe: Observe) -> None:
@@ -191,12 +211,19 @@ def test_hardware_list_carries_quota(target: Target) -> None:
 
 
 def test_resume_on_running_answers_already_running(target: Target, observe: Observe) -> None:
-    with target.endpoint(
-        "running", paused=False, min_replica=1, scale_to_zero_timeout=None
-    ) as name:
-        running = target.wait(
-            "running", lambda: state(target.get(name)) == "running", timeout=15 * 60, every=10
-        )
+    # Scale to zero (min 0, 15 minutes), not min 1: a run killed here leaves an endpoint that
+    # stops being billed on its own. It starts running all the same; should the service scale
+    # it to zero first, a request to its URL wakes it.
+    with target.endpoint("running", paused=False) as name:
+
+        def is_running() -> bool:
+            raw = target.get(name)
+            if state(raw) == "scaledToZero" and raw["status"].get("url"):
+                route = str(raw.get("healthRoute") or "/health").lstrip("/")
+                target.health(f"{raw['status']['url'].rstrip('/')}/{route}")
+            return state(raw) == "running"
+
+        running = target.wait("running", is_running, timeout=15 * 60, every=10)
         if not running:
             pytest.skip("the endpoint did not reach running within the budget")
         with pytest.raises(HfHubHTTPError) as raised:
@@ -239,27 +266,16 @@ def test_name_reserved_after_delete(target: Target, observe: Observe) -> None:
 
 
 def test_duplicate_name_is_a_conflict(target: Target) -> None:
-    with target.endpoint("dup") as name:
+    with target.endpoint("dup"):
         with pytest.raises(HfHubHTTPError) as raised:
-            target.api.create_inference_endpoint(
-                name,
-                repository="openai-community/gpt2",
-                framework="pytorch",
-                accelerator=target.hardware.accelerator,
-                instance_type=target.hardware.instance_type,
-                instance_size=target.hardware.instance_size,
-                vendor=target.hardware.vendor,
-                region=target.hardware.region,
-                namespace=target.namespace,
-                token=target.api.token,
-            )
+            target.create("dup")
         assert status(raised.value) == 409
 
 
 def test_hardware_updates_in_place(target: Target) -> None:
     bigger = target.hardware.bigger_size
     if bigger is None:
-        pytest.skip(f"{target.hardware.instance_type} comes in one size only")
+        pytest.skip(f"no bigger {target.hardware.instance_type} size with quota to spare")
     with target.endpoint("hardware") as name:
         target.update(
             name,
@@ -282,8 +298,6 @@ def test_endpoint_carries_the_keys_the_client_needs(target: Target, observe: Obs
         measure = raw["compute"]["scaling"].get("measure")
         metric = raw["compute"]["scaling"].get("metric")
         observe(f"default scaling: metric {metric!r}, measure {measure!r}")
-        if "tags" not in raw:
-            observe("`tags` absent when none were sent")
 
 
 def test_bad_token_is_unauthorized(target: Target) -> None:
@@ -313,3 +327,30 @@ def test_registry_credentials_come_back_as_a_marker(target: Target, observe: Obs
         assert custom.get("credentials") is not None, custom
         echoed = custom["credentials"].get("password") == "prov-acc-not-a-real-password"
         observe("credentials: password echoed" if echoed else "credentials: redacted")
+
+
+VLLM_OPTIONS = {"maxModelLen": 1024, "gpuMemoryUtilization": 0.5, "enforceEager": True}
+
+
+def kept_options(image: dict, sent: dict) -> tuple[list[str], list[str], list[str]]:
+    """Of the engine options sent: those the answer keeps as sent, keeps with another value,
+    and drops."""
+    body = image.get("vLLM") if isinstance(image.get("vLLM"), dict) else {}
+    kept = [k for k, v in sent.items() if k in body and body[k] == v]
+    changed = [f"{k}={body[k]!r}" for k, v in sent.items() if k in body and body[k] != v]
+    dropped = [k for k in sent if k not in body]
+    return kept, changed, dropped
+
+
+def test_engine_options_kept_or_dropped(target: Target, observe: Observe) -> None:
+    engine = ENGINES[Engine.VLLM]
+    image = {"url": engine.url, "port": engine.port, "healthRoute": engine.health_route}
+    # No refused_means_skip: an error answer to engine options provisioner sends is a failure.
+    with target.endpoint("vllm", custom_image={"vLLM": {**image, **VLLM_OPTIONS}}) as name:
+        for source, raw in (("create", target.answers[name]), ("get", target.get(name))):
+            kept, changed, dropped = kept_options(raw["model"]["image"], VLLM_OPTIONS)
+            observe(
+                f"{source}: vLLM kept {', '.join(kept) or 'none'}; dropped "
+                f"{', '.join(dropped) or 'none'}"
+                + (f"; changed {', '.join(changed)}" if changed else "")
+            )
