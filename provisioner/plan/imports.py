@@ -11,7 +11,8 @@ An imported spec always validates, and adopting it never rewrites the image: a v
 provisioner does not model becomes `engine: keep` (the image is left as it is). Where the live
 value cannot be written as it is (a legacy `type`, min 0 without a timeout), the spec says what
 the service accepts today, `import_notes` says so for the person importing, and the next plan
-shows the change.
+shows the change. An engine option whose live value the engine does not document
+(`spec.model.ENGINE_OPTION_VALUES`) is left out instead, with a note: the endpoint keeps it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from provisioner.hub.models import Config, EndpointState, LiveEndpoint, is_commi
 from provisioner.plan import ownership
 from provisioner.plan.desired import ENGINES, METRICS_BACK, camel, own_env
 from provisioner.spec.fields import FIELDS, Flag, set_path
-from provisioner.spec.model import ENGINE_OPTIONS, EndpointType, Engine
+from provisioner.spec.model import ENGINE_OPTIONS, EndpointType, Engine, option_values
 from provisioner.spec.secrets import looks_secret, own_variable
 
 # What the API's older `type` values are called today: huggingface_hub refuses to create a
@@ -65,12 +66,28 @@ def _image(config: Config, document: Document) -> None:
     if image:
         set_path(document, "model.image", image)
     options = {
+        option: found
+        for option, found in _live_options(engine, fields).items()
+        if _listed(engine, option, found)
+    }
+    if options:
+        set_path(document, "model.engine_options", options)
+
+
+def _live_options(engine: Engine, fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {
         option: fields[camel(option)]
         for option in sorted(ENGINE_OPTIONS[engine])
         if fields.get(camel(option)) is not None
     }
-    if options:
-        set_path(document, "model.engine_options", options)
+
+
+def _listed(engine: Engine, option: str, found: Any) -> bool:
+    """Whether a live option value is one validate accepts (any, where the engine documents no
+    list): an unlisted one is left out, so the spec validates and the endpoint keeps it (an
+    update carries undeclared image settings over)."""
+    values = option_values(engine, option)
+    return values is None or found in values
 
 
 def _revision(config: Config, document: Document) -> None:
@@ -173,8 +190,21 @@ _IMPORT: Mapping[str, Callable[[Config, Document], None]] = {
 
 def _image_note(config: Config) -> str | None:
     variant = config.image.variant
-    if _engine(variant) is not None:
-        return None
+    engine = _engine(variant)
+    if engine is not None:
+        unlisted = [
+            f"{option} {found!r}"
+            for option, found in _live_options(engine, config.image.fields).items()
+            if not _listed(engine, option, found)
+        ]
+        if not unlisted:
+            return None
+        are, them = ("is not a value", "it") if len(unlisted) == 1 else ("are not values", "them")
+        return (
+            f"its model.engine_options {', '.join(unlisted)} {are} {engine.value} documents "
+            f"(validate would refuse {them}): the spec leaves {them} out, and the endpoint "
+            f"keeps {them} while the spec declares none"
+        )
     return (
         f"it runs image variant {variant!r}, which provisioner does not model: the spec says "
         "`engine: keep`, so provisioner leaves its image as it is (and cannot re-create it)"

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from provisioner.plan.cost import Footprint, Range
+from provisioner.plan.cost import Footprint
 from provisioner.plan.document import DIGEST_MARKER, changes_digest
 from provisioner.plan.estimate import totals
 from provisioner.plan.model import (
@@ -30,6 +30,7 @@ from provisioner.plan.model import (
     ResourceChange,
 )
 from provisioner.plan.review import ReviewWarning, WarningCode, review_warnings
+from provisioner.render.money import EN, before_after, monthly
 from provisioner.render.reasons import describe, schedule_line, short
 from provisioner.render.text import created_with, held_sentence, summary, value
 
@@ -52,7 +53,6 @@ _RANK = {
 }
 _ESCAPED = set("\\`*_[]<>|#~!&")
 ARROW = "→"
-EN = "\N{EN DASH}"  # between the bounds of a range
 NONE = "\N{EM DASH}"  # no value: the endpoint does not exist then, or the field is unset
 
 
@@ -70,31 +70,6 @@ def code(text: str) -> str:
     the cell (GFM reads `\\|` as a pipe inside code in a table), no newline ends the row."""
     text = text.replace("`", "'").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
     return f"`{text[:MAX_CELL]}`"
-
-
-def money(amount: float) -> str:
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
-
-
-def monthly(found: Range | None) -> str:
-    if found is None:
-        return "unknown"
-    if found.low == found.high:
-        return money(found.low)
-    return f"{money(found.low)}{EN}{money(found.high)}"
-
-
-def _signed(found: Range | None) -> str:
-    if found is None:
-        return "unknown"
-
-    def one(amount: float) -> str:
-        return ("+" if amount > 0 else "") + money(amount)
-
-    if found.low == found.high:
-        return "no change" if found.low == 0 else one(found.low)
-    return f"{one(found.low)} to {one(found.high)}"
 
 
 def _label(change: ResourceChange) -> str:
@@ -272,12 +247,10 @@ def details(change: ResourceChange) -> str:
         lines += ["", cell(summary(change.desired, change.revision_from), limit=1000)]
     if warnings:
         lines += ["", *(f"- ⚠️ {warning_text(w)}" for w in warnings)]
-    if change.cost is not None and change.is_change:
-        lines += [
-            "",
-            f"Monthly cost: {monthly(change.cost.monthly_before)} {ARROW} "
-            f"{monthly(change.cost.monthly_after)} ({_signed(change.cost.delta)}).",
-        ]
+    cost = change.cost
+    if cost is not None and change.is_change:
+        found = before_after(cost.monthly_before, cost.monthly_after, cost.delta, arrow=ARROW)
+        lines += ["", f"Monthly cost: {found}."]
     rows = _field_rows(change)
     if rows:
         shown = rows[:MAX_FIELD_ROWS]
@@ -331,8 +304,7 @@ def _summary(plan: Plan) -> str:
     found = totals(plan)
     if found is not None:
         line += (
-            f" Monthly cost: {monthly(found.before)} {ARROW} {monthly(found.after)} "
-            f"({_signed(found.delta)})."
+            f" Monthly cost: {before_after(found.before, found.after, found.delta, arrow=ARROW)}."
         )
         if found.unknown:
             some = ", ".join(f"`{a}`" for a in found.unknown[:5])

@@ -17,6 +17,7 @@ from typing import Any
 from provisioner.hub.models import Config
 from provisioner.plan import ownership
 from provisioner.plan.document import changes_digest
+from provisioner.plan.estimate import totals
 from provisioner.plan.model import (
     DEFAULT_BRANCH,
     Action,
@@ -25,6 +26,7 @@ from provisioner.plan.model import (
     ReasonCode,
     ResourceChange,
 )
+from provisioner.render.money import before_after, cost_changes
 from provisioner.render.reasons import describe, schedule_line, short
 from provisioner.spec.secrets import looks_secret
 
@@ -177,6 +179,10 @@ def render_change(change: ResourceChange, *, indent: str = "  ") -> list[str]:
         lines.append(f"{indent}    schedule: {schedule_line(change.schedule)}")
     if change.source:
         lines.append(f"{indent}    spec: {change.source}")
+    cost = change.cost
+    if change.is_change and cost is not None and cost_changes(cost):
+        found = before_after(cost.monthly_before, cost.monthly_after, cost.delta, arrow="->")
+        lines.append(f"{indent}    monthly cost: {found}")
     if change.action is Action.CREATE and change.desired is not None:
         lines.append(f"{indent}    {summary(change.desired, change.revision_from)}")
         lines.extend(f"{indent}    {line}" for line in _created_with(change.desired))
@@ -225,6 +231,15 @@ def counts_line(plan: Plan) -> str:
     return f"Plan: {', '.join(parts)}; {kept} unchanged."
 
 
+def _monthly_cost(plan: Plan) -> str:
+    """` Monthly cost: $817.60 -> $905.20 (+$87.60).`: the stack's, as the Markdown comment
+    says it; nothing when a price is unknown (the comment names those endpoints)."""
+    found = totals(plan)
+    if found is None or found.delta is None:
+        return ""
+    return f" Monthly cost: {before_after(found.before, found.after, found.delta, arrow='->')}."
+
+
 def _settling(plan: Plan) -> str:
     """` Not running yet: a (initializing), b (pending).`: endpoints that match their specs but
     have not settled (an apply that stopped waiting for them), so "No changes" hides nothing."""
@@ -259,7 +274,7 @@ def render_plan(plan: Plan) -> str:
         noun = "endpoint matches its spec" if unchanged == 1 else "endpoints match their specs"
         lines.append(f"No changes: {unchanged} {noun}.{_settling(plan)}")
     else:
-        lines.append(counts_line(plan))
+        lines.append(counts_line(plan) + _monthly_cost(plan))
         lines.append(f"Changes digest: {changes_digest(plan)}")
     if plan.held:
         lines.append(held_note(plan))

@@ -122,6 +122,75 @@ ENGINE_OPTIONS: Mapping[Engine, frozenset[str]] = MappingProxyType(
 )
 
 
+# The values an option takes, where its engine documents a fixed list (for the images
+# provisioner creates with, see `plan.desired.ENGINES`); any other option takes any value of its
+# type. The service passes them to the container unchecked, so a typo (`pooling: clss`) would
+# only fail the container at start. The JSON Schema says the same (a test holds them to each
+# other): an `enum` on the option, or, for `pooling` (two engines, two lists), one per engine
+# under `model.allOf`. `import` leaves out a live value that is not listed (`plan.imports`).
+ENGINE_OPTION_VALUES: Mapping[str, Mapping[Engine, tuple[str, ...]]] = MappingProxyType(
+    {
+        "pooling": MappingProxyType(
+            {
+                # text-embeddings-inference 1.8, `text-embeddings-router --pooling`
+                # (docs/source/en/cli_arguments.md, "Possible values").
+                Engine.TEI: ("cls", "mean", "splade", "last-token"),
+                # llama.cpp server, `--pooling {none,mean,cls,last,rank}`
+                # (tools/server/README.md).
+                Engine.LLAMACPP: ("none", "mean", "cls", "last", "rank"),
+            }
+        ),
+        # The service's llama.cpp modes besides text generation (which is no mode), as the
+        # schema has listed them from the start.
+        "mode": MappingProxyType({Engine.LLAMACPP: ("embeddings", "reranking")}),
+        # vLLM 0.11, `--kv-cache-dtype` (`CacheDType` in vllm/config/cache.py; `auto` is the
+        # model's dtype, `fp8` is `fp8_e4m3`, `fp8_inc` is Intel Gaudi's).
+        "kv_cache_dtype": MappingProxyType(
+            {
+                Engine.VLLM: (
+                    "auto",
+                    "bfloat16",
+                    "fp8",
+                    "fp8_e4m3",
+                    "fp8_e5m2",
+                    "fp8_inc",
+                    "fp8_ds_mla",
+                )
+            }
+        ),
+        # text-generation-inference 3.3, `text-generation-launcher --quantize`
+        # (docs/source/reference/launcher.md, "Possible values").
+        "quantize": MappingProxyType(
+            {
+                Engine.TGI: (
+                    "awq",
+                    "compressed-tensors",
+                    "eetq",
+                    "exl2",
+                    "gptq",
+                    "marlin",
+                    "bitsandbytes",
+                    "bitsandbytes-nf4",
+                    "bitsandbytes-fp4",
+                    "fp8",
+                )
+            }
+        ),
+        # TGI on Neuron reads it as optimum-neuron's `auto_cast_type` (docs/source/guides/
+        # export_model.mdx, "Exporting LLMs": one of fp32 (float32), fp16 (float16) or bf16
+        # (bfloat16)); the long names are accepted as that page gives them.
+        "hf_auto_cast_type": MappingProxyType(
+            {Engine.TGI_NEURON: ("bf16", "fp16", "fp32", "bfloat16", "float16", "float32")}
+        ),
+    }
+)
+
+
+def option_values(engine: Engine, option: str) -> tuple[str, ...] | None:
+    """The values `option` may take on `engine`; None: any value of its type."""
+    return ENGINE_OPTION_VALUES.get(option, {}).get(engine)
+
+
 # Engines whose container provisioner knows no default for: the spec names it (`image.url`).
 NEEDS_IMAGE_URL = frozenset({Engine.CUSTOM, Engine.HF_SERVE, Engine.TGI_NEURON, Engine.VLLM_NEURON})
 # Engines without container settings (`image`): Hugging Face's managed images, and `keep`.

@@ -45,7 +45,13 @@ def settings_schema() -> dict[str, Any]:
 
 def _without_required(node: Any) -> Any:
     if isinstance(node, dict):
-        return {k: _without_required(v) for k, v in node.items() if k not in ("required", "$id")}
+        return {
+            # An `if` is a condition, not a requirement: `if engine is tei` without its
+            # `required` would hold for a defaults file that names no engine.
+            k: v if k == "if" else _without_required(v)
+            for k, v in node.items()
+            if k not in ("required", "$id")
+        }
     if isinstance(node, list):
         return [_without_required(v) for v in node]
     return node
@@ -130,14 +136,17 @@ _RULES = {
 }
 
 
-# Names people reach for that are far (as difflib measures it) from the key meant: a close
-# match to one of these suggests its key, when that key is allowed where the mistake is.
+# Names people reach for that are far (as difflib measures it) from the key (or value) meant: a
+# close match to one of these suggests its key, when that key is allowed where the mistake is.
 _ALIASES = {
     "environment": "env",
     "env_vars": "env",
     "variables": "env",
     "arguments": "args",
     "replicas": "max_replicas",
+    # `pooling`: the last token is `last-token` to TEI, `last` to llama.cpp.
+    "last-token": "last",
+    "last": "last-token",
 }
 
 

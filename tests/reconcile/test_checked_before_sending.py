@@ -81,6 +81,29 @@ def test_a_whole_float_for_an_integer_stops_apply_before_any_change(
     assert mutations(emulator) == []
 
 
+def test_an_engine_option_value_the_engine_does_not_document_stops_apply_before_any_change(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """The service passes engine options to the container unchecked: `pooling: clss` was sent,
+    and the endpoint only failed when its container started."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "good", namespace="acme")
+    tei = {"engine": "tei", "engine_options": {"pooling": "clss"}}
+    write_spec(specs, "embed", namespace="acme", model=tei)
+    vllm = {"engine": "vllm", "engine_options": {"kv_cache_dtype": "fp8_e4m4"}}
+    write_spec(specs, "llm", namespace="acme", model=vllm)
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert (
+        "model.engine_options.pooling: 'clss' is not one of cls, mean, splade, last-token; "
+        "did you mean 'cls'?" in result.err
+    )
+    assert "model.engine_options.kv_cache_dtype: 'fp8_e4m4' is not one of" in result.err
+    assert "did you mean 'fp8_e4m3'?" in result.err
+    assert "Traceback" not in result.err
+    assert mutations(emulator) == []
+
+
 def test_a_port_out_of_range_stops_apply_before_any_change(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:

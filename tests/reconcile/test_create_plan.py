@@ -38,7 +38,8 @@ def test_a_create_lists_env_engine_options_scaling_and_tags_masking_secret_looki
     result = cli("plan", "--dir", str(specs), ctx=ctx)
     assert result.code == 0, result.text
     block = result.out.split("acme/llm: create", 1)[1].split("\n\n", 1)[0]
-    lines = [line.strip() for line in block.splitlines()[4:]]
+    head, lines = block.splitlines()[:4], [line.strip() for line in block.splitlines()[5:]]
+    assert head[-1].strip().startswith("monthly cost: $0.00 -> $"), block  # T4 x1, 1-2 replicas
     assert lines == [
         '+ model.task: "text-generation"',
         '+ model.framework: "pytorch"',

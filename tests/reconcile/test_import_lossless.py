@@ -162,6 +162,34 @@ def test_keep_says_why_on_import_and_refuses_to_create_or_replace(
     assert "(replacing acme/omni: compute.region us-east-1 -> eu-west-1" in result.err
 
 
+def test_an_option_value_validate_refuses_is_left_out_and_kept_live(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    """The service takes any string for `pooling`; a spec may only say what TEI documents. The
+    imported spec still validates (`_import` checks), and apply leaves the live value alone."""
+    tei = {"url": "ghcr.io/huggingface/text-embeddings-inference:cpu-1.8", "pooling": "max"}
+    unmanaged(
+        hub_for(emulator), "embed", custom_image={"tei": {**tei, "maxBatchTokens": 4096}}, **CPU
+    )
+    emulator.advance(60)
+    before = _image_json(emulator, "embed")
+    specs = tmp_path / "endpoints"
+    specs.mkdir()
+
+    imported = _import(cli, specs, "embed")
+    assert (
+        "note: acme/embed: its model.engine_options pooling 'max' is not a value tei documents "
+        "(validate would refuse it): the spec leaves it out, and the endpoint keeps it"
+        in imported.err
+    )
+    text = (specs / "embed.yaml").read_text()
+    assert "pooling" not in text and "max_batch_tokens: 4096" in text, text
+    assert _plan(cli, specs, "acme/embed")["fields"] == []
+
+    _apply_then_clean(cli, specs)
+    assert _image_json(emulator, "embed") == before
+
+
 def test_min_zero_without_timeout_imports_the_ui_default_and_plans_it(
     tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
 ) -> None:

@@ -74,18 +74,82 @@ def test_engine_options_table_matches_the_schema() -> None:
         assert set(prop["description"].split(", ")) == engines, name
 
 
+def _enums(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        return {str(v) for v in node.get("enum", ())} | {
+            found for sub in node.values() for found in _enums(sub)
+        }
+    if isinstance(node, list):
+        return {found for sub in node for found in _enums(sub)}
+    return set()
+
+
+def test_the_schema_takes_exactly_the_option_values_the_table_lists() -> None:
+    """For every engine and string option: the schema accepts a value iff `option_values` lists
+    it for that engine (or lists nothing), so editors and validate agree on every value."""
+    validator = Draft202012Validator(schema.endpoint_schema())
+    options = schema.endpoint_schema()["$defs"]["model"]["properties"]["engine_options"]
+    listed_anywhere = {
+        v
+        for by_engine in model.ENGINE_OPTION_VALUES.values()
+        for vs in by_engine.values()
+        for v in vs
+    }
+    candidates = listed_anywhere | _enums(options) | {"nonsense", "CLS"}
+    stringy = {
+        name
+        for name, prop in options["properties"].items()
+        if prop.get("type") == "string" or "enum" in prop
+    }
+    assert set(model.ENGINE_OPTION_VALUES) <= stringy
+    for engine, allowed in model.ENGINE_OPTIONS.items():
+        for option in sorted(allowed & stringy):
+            listed = model.option_values(engine, option)
+            for candidate in sorted(candidates):
+                spec = {
+                    "name": "x",
+                    "model": {
+                        "repository": "gpt2",
+                        "engine": engine.value,
+                        "engine_options": {option: candidate},
+                    },
+                    "compute": {
+                        "vendor": "aws",
+                        "region": "us-east-1",
+                        "accelerator": "cpu",
+                        "instance_type": "intel-spr",
+                        "instance_size": "x1",
+                    },
+                }
+                expected = listed is None or candidate in listed
+                assert validator.is_valid(spec) == expected, (engine, option, candidate)
+
+
 def test_shipped_schemas_are_valid_draft_2020_12() -> None:
     for document in (schema.endpoint_schema(), schema.defaults_schema(), schema.settings_schema()):
         Draft202012Validator.check_schema(document)
 
 
+def _without_conditions(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_conditions(v) for k, v in node.items() if k != "if"}
+    if isinstance(node, list):
+        return [_without_conditions(v) for v in node]
+    return node
+
+
 def test_defaults_schema_requires_nothing_and_forbids_name() -> None:
-    text = json.dumps(schema.defaults_schema())
+    # `required` is left only in conditions ("if the engine is tei"), which require nothing.
+    text = json.dumps(_without_conditions(schema.defaults_schema()))
     assert '"required"' not in text
     assert "name" not in schema.defaults_schema()["properties"]
     validator = Draft202012Validator(schema.defaults_schema())
     assert validator.is_valid({"scaling": {"min_replicas": 2}})
     assert not validator.is_valid({"name": "x"})
+    # A defaults file naming no engine is not held to one engine's values, nor to all of them.
+    assert validator.is_valid({"model": {"engine_options": {"pooling": "last"}}})
+    tei = {"model": {"engine": "tei", "engine_options": {"pooling": "last"}}}
+    assert not validator.is_valid(tei)
 
 
 def test_effective_spec_round_trips_through_the_loader() -> None:
