@@ -166,6 +166,15 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         relied=False,
     ),
     Assumption(
+        "test_update_right_after_resume_taken_or_refused",
+        "§10 Pause (resume = resume, then PUT the declared scaling); emulator: "
+        "refuse_updates_while_starting",
+        "a PUT of the replica bounds sent right after a resume, while the endpoint starts, is "
+        "either taken (200) or refused with a 409; which one is recorded (provisioner sends it "
+        "at once and, refused, sends it again once the endpoint runs); any other answer fails",
+        relied=False,
+    ),
+    Assumption(
         "test_bad_token_is_unauthorized",
         "emulator: Auth",
         "a token the service does not know is a 401",

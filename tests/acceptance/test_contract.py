@@ -51,6 +51,20 @@ def test_pause_semantics(target: Target, observe: Observe) -> None:
         target.pause(name)
 
 
+def test_update_right_after_resume_taken_or_refused(target: Target, observe: Observe) -> None:
+    with target.endpoint("resume-put") as name:
+        target.api.resume_inference_endpoint(name, namespace=target.namespace)
+        try:
+            # Scale-to-zero bounds: nothing billed while idle whatever the answer.
+            target.update(name, min_replica=0, max_replica=1, scale_to_zero_timeout=15)
+        except HfHubHTTPError as error:
+            assert status(error) == 409, error
+            observe(f"refused while starting: 409 {str(error)[:120]}")
+        else:
+            observe(f"taken while {state(target.get(name))}")
+        target.pause(name)
+
+
 def test_put_on_paused_keeps_it_paused(target: Target) -> None:
     with target.endpoint("paused-put", env={"A": "1"}) as name:
         target.update(name, env={"A": "2"})
