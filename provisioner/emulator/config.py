@@ -110,6 +110,10 @@ class EmulatorConfig:
     # Leave `model.secrets` out of every response: whether the real service echoes secret names
     # is unknown (the fixtures show them, nothing shows the live API), so tests prove both.
     omit_secrets: bool = False
+    # Answer `type: "protected"` for every `authenticated` endpoint, as the service did before
+    # the rename (its 2025-03 catalog capture still says `protected` for a new endpoint) and may
+    # still do for old endpoints; what a client sends is unchanged.
+    legacy_protected: bool = False
     # Seconds a connection may sit without sending (mid-request or idle between keep-alive
     # requests) before the server closes it: a slow or stalled client cannot hold a thread.
     idle_timeout: float = 30.0
