@@ -32,7 +32,7 @@ ADMIN_HELP = (
     ("GET|POST", "/admin/clock", 'emulated time / advance it: {"advance": seconds}'),
     ("POST", "/admin/reset", "forget endpoints, faults and the request log"),
     ("POST", "/admin/seed", 'load a fleet: {"namespace", "endpoints": [create bodies]}'),
-    ("POST", "/admin/models", 'add a model repository or move a branch: {"repository"}'),
+    ("POST", "/admin/models", 'move a model\'s branch, or set {"visibility": "private"}'),
 )
 
 _EPILOG = (
@@ -146,10 +146,12 @@ def emulator(
       PROVISIONER_API_URL=http://127.0.0.1:8790 HF_TOKEN=hf_demo provisioner plan
 
     By default the token hf_demo (user demo) may manage the namespace acme; --config FILE (JSON)
-    sets users, tokens, orgs, quotas and durations. Model repositories: gpt2,
-    Qwen/Qwen2.5-7B-Instruct and others the examples use are built in; `POST /admin/models
-    {"repository": "org/model"}` adds one (or moves a branch, as a push would). The full
-    reference: `provisioner emulator --readme`.
+    sets users, tokens, orgs, quotas and durations. Model repositories: every valid id
+    (org/model) is a public model whose main branch is a fixed commit; acme/private-model,
+    acme/gated-model and acme/absent-model cannot be read. `POST /admin/models {"repository":
+    "org/model", "visibility": "private"}` (or gated, absent, public) declares one, and
+    `{"repository": "org/model"}` moves its main branch as a push would. The full reference:
+    `provisioner emulator --readme`.
     """
     emu = _build(
         speed=speed,

@@ -120,6 +120,10 @@ class EmulatorConfig:
     # unknown: provisioner sends it at once and, refused so, waits until it runs and sends it
     # again; tests prove both.
     refuse_updates_while_starting: bool = False
+    # Answer `type: "protected"` for every `authenticated` endpoint, as the service did before
+    # the rename (its 2025-03 catalog capture still says `protected` for a new endpoint) and may
+    # still do for old endpoints; what a client sends is unchanged.
+    legacy_protected: bool = False
     # Seconds a connection may sit without sending (mid-request or idle between keep-alive
     # requests) before the server closes it: a slow or stalled client cannot hold a thread.
     idle_timeout: float = 30.0

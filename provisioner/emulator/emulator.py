@@ -145,6 +145,11 @@ class Emulator:
         Hub would; the same as `POST /admin/models`. Returns the commit."""
         return self._service.models.move(repository, branch, sha)
 
+    def set_visibility(self, repository: str, visibility: str) -> None:
+        """Make a model repository `public`, `private`, `gated` or `absent` (every other valid
+        id is public); the same as `POST /admin/models {"repository", "visibility"}`."""
+        self._service.models.set_visibility(repository, visibility)
+
     def reset(self) -> None:
         """Forget every endpoint, fault and logged request; the clock keeps its time."""
         self._service.reset()

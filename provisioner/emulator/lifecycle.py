@@ -134,7 +134,7 @@ class Record:
     held: tuple[QuotaKey, int] | None = field(default=None, compare=False)
     # Bumped whenever anything rendered changes; keys the cached JSON of the endpoint.
     rev: int = field(default=0, compare=False)
-    rendered: tuple[tuple[int, str, bool, bool], str] | None = field(
+    rendered: tuple[tuple[int, str, bool, bool, bool], str] | None = field(
         default=None, compare=False, repr=False
     )
 

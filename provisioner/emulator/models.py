@@ -1,14 +1,16 @@
 """The Hub's model info route, just enough for `HfApi.model_info(repo_id, revision=...)`, and an
-admin control to move a branch.
+admin control to move a branch or change a repository's visibility.
 
-Owns a small catalog of model repositories (the ones the examples and tests deploy, plus a
-private and a gated one), each with branches and tags pointing at commits. A repository's
+Every syntactically valid repository id (the Hub's rule, as huggingface_hub checks it) is a public
+model, so a user's own spec deploys without declaring its model first. A small catalog names the
+exceptions and the repositories tests move branches of: the examples' public models, a private,
+a gated and an absent one, and whatever `POST /admin/models` changed. A repository's
 default-branch commit starts as `schema.resolve_revision(repository)`, the commit an endpoint
 created without a revision carries, so both views of "main" agree until a test moves it.
 
 Errors answer as the Hub does, with the `X-Error-Code` huggingface_hub maps to its exceptions:
-an unknown or private repository is `RepoNotFound` (401 without a valid token, else 404), a gated
-one `GatedRepo` (403), an unknown revision `RevisionNotFound` (404).
+an absent, private or malformed repository is `RepoNotFound` (401 without a valid token, else
+404), a gated one `GatedRepo` (403), an unknown revision `RevisionNotFound` (404).
 """
 
 from __future__ import annotations
@@ -36,7 +38,23 @@ PUBLIC = (
 )
 PRIVATE = ("acme/private-model",)
 GATED = ("acme/gated-model",)
+# Named so that a test of "the repository does not exist" need not rely on an unlisted name
+# (every other valid id exists).
+ABSENT = ("acme/absent-model",)
+VISIBILITIES = ("public", "private", "gated", "absent")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
+# huggingface_hub's `validate_repo_id` (the Hub's own rule): `name` or `namespace/name`, ASCII
+# letters, digits, `-`, `_`, `.`, not starting or ending with `-` or `.`, each part at most 96.
+_REPO_ID = re.compile(r"(\b[\w\-.]{1,96}\b/)?\b[\w\-.]{1,96}\b", re.ASCII)
+
+
+def valid_repo_id(repo_id: str) -> bool:
+    return (
+        _REPO_ID.fullmatch(repo_id) is not None
+        and "--" not in repo_id
+        and ".." not in repo_id
+        and not repo_id.endswith(".git")
+    )
 
 
 def _commit(seed: str) -> str:
@@ -69,6 +87,10 @@ class Repo:
         # history to check it against.
         return revision if _COMMIT.fullmatch(revision) else None
 
+    @property
+    def visibility(self) -> str:
+        return "private" if self.private else "gated" if self.gated else "public"
+
 
 def _not_found(status: int, code: str, message: str) -> ApiError:
     headers = (("X-Error-Code", code), ("X-Error-Message", message))
@@ -82,6 +104,7 @@ class Models:
         self._directory = directory
         self._lock = threading.Lock()
         self._repos: dict[str, Repo] = {}
+        self._absent: set[str] = set()
         self.reset()
 
     def reset(self) -> None:
@@ -89,11 +112,19 @@ class Models:
             self._repos = {r: Repo.seeded(r) for r in PUBLIC}
             self._repos.update({r: Repo.seeded(r, private=True) for r in PRIVATE})
             self._repos.update({r: Repo.seeded(r, gated=True) for r in GATED})
+            self._absent = set(ABSENT)
+
+    def _find(self, repo_id: str) -> Repo | None:
+        """The repository (a listed one, else a public one seeded from its id), None when it is
+        absent or its id is not one the Hub accepts. Called with the lock held."""
+        if repo_id in self._absent or not valid_repo_id(repo_id):
+            return None
+        return self._repos.get(repo_id) or Repo.seeded(repo_id)
 
     def info(self, req: Request, repo_id: str, revision: str | None) -> Response:
         caller = self._directory.identify(req)
         with self._lock:
-            repo = self._repos.get(repo_id)
+            repo = self._find(repo_id)
             if repo is None or repo.private:
                 # A private repository is not found even with a valid token: the demo users
                 # own no repositories. Without a valid token the Hub answers 401.
@@ -112,23 +143,65 @@ class Models:
             return json_response(200, _info(repo, sha))
 
     def admin(self, req: Request, body: Any) -> Response:
-        """`POST /admin/models` `{"repository", "branch"?, "sha"?}`: point a branch (default
-        main) at `sha`, or at a new commit; creates the repository or branch if needed."""
+        """`POST /admin/models` `{"repository", "branch"?, "sha"?, "visibility"?}`: point a
+        branch (default main) at `sha`, or at a new commit, creating the repository or branch if
+        needed; with `visibility` alone, only make the repository public, private, gated or
+        absent."""
         if req.method != "POST":
             raise ApiError(405, "allowed: POST", headers=(("Allow", "POST"),))
+        usage = 'expected {"repository": str, "branch"?: str, "sha"?: str, "visibility"?: str}'
         if not isinstance(body, dict) or not isinstance(body.get("repository"), str):
-            raise ApiError(400, 'expected {"repository": str, "branch"?: str, "sha"?: str}')
-        sha = body.get("sha")
-        if sha is not None and not (isinstance(sha, str) and len(sha) == 40):
-            raise ApiError(400, "sha: expected 40 hex digits")
-        branch = body.get("branch") or "main"
+            raise ApiError(400, usage)
+        unknown = sorted(set(body) - {"repository", "branch", "sha", "visibility"})
+        if unknown:
+            raise ApiError(400, f"unknown keys: {', '.join(unknown)}; {usage}")
         repository = body["repository"]
+        if not valid_repo_id(repository):
+            raise ApiError(400, f"repository: {repository!r} is not a valid Hub repository id")
+        sha = body.get("sha")
+        if sha is not None and not (isinstance(sha, str) and _COMMIT.fullmatch(sha)):
+            raise ApiError(400, "sha: expected 40 hex digits")
+        visibility = body.get("visibility")
+        if visibility is not None and visibility not in VISIBILITIES:
+            raise ApiError(400, f"visibility: expected one of {', '.join(VISIBILITIES)}")
+        branch = body.get("branch")
+        if branch is not None and not (isinstance(branch, str) and branch):
+            raise ApiError(400, "branch: expected a non-empty string")
+        if visibility is not None:
+            if visibility == "absent" and (branch is not None or sha is not None):
+                raise ApiError(400, "an absent repository has no branch to move")
+            self.set_visibility(repository, visibility)
+            if branch is None and sha is None:
+                return json_response(200, {"repository": repository, "visibility": visibility})
+        branch = branch or "main"
         moved = self.move(repository, branch, sha)
-        return json_response(200, {"repository": repository, "branch": branch, "sha": moved})
+        out = {"repository": repository, "branch": branch, "sha": moved}
+        return json_response(200, {**out, "visibility": visibility or self.visibility(repository)})
+
+    def visibility(self, repo_id: str) -> str:
+        with self._lock:
+            repo = self._find(repo_id)
+            return "absent" if repo is None else repo.visibility
+
+    def set_visibility(self, repo_id: str, visibility: str) -> None:
+        """Make `repo_id` public, private, gated or absent (forgetting its branches); `reset()`
+        puts the catalog back as it started."""
+        if visibility not in VISIBILITIES:
+            raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+        with self._lock:
+            if visibility == "absent":
+                self._repos.pop(repo_id, None)
+                self._absent.add(repo_id)
+                return
+            self._absent.discard(repo_id)
+            repo = self._repos.setdefault(repo_id, Repo.seeded(repo_id))
+            repo.private, repo.gated = visibility == "private", visibility == "gated"
 
     def move(self, repo_id: str, branch: str = "main", sha: str | None = None) -> str:
-        """Point `branch` of `repo_id` at `sha` (default: a new commit); returns the commit."""
+        """Point `branch` of `repo_id` at `sha` (default: a new commit); returns the commit.
+        A push creates the repository: an absent one becomes public."""
         with self._lock:
+            self._absent.discard(repo_id)
             repo = self._repos.setdefault(repo_id, Repo.seeded(repo_id))
             repo.moves += 1
             repo.branches[branch] = sha or _commit(f"{repo_id}@{branch}#{repo.moves}")

@@ -23,9 +23,12 @@ from provisioner.emulator.schema import endpoint_health_route
 # realistic captures show `env: {}`: off by default, `EmulatorConfig.inject_hf_token` turns it on
 # so that tests can prove provisioner works either way. Its value is never the caller's token.
 # Likewise `EmulatorConfig.omit_secrets` leaves `model.secrets` out of every response: whether the
-# real service echoes secret names is unknown (reference section 9).
+# real service echoes secret names is unknown (reference section 9). And
+# `EmulatorConfig.legacy_protected` answers an `authenticated` endpoint's type by its name before
+# the rename, `protected` (reference section 2), as old endpoints may still be answered.
 INJECTED_ENV = "HF_TOKEN"
 INJECTED_ENV_VALUE = "***"
+LEGACY_TYPES = {"authenticated": "protected"}
 
 _NO_REPLICAS = frozenset({State.PAUSED, State.SCALED_TO_ZERO})
 
@@ -37,13 +40,19 @@ def encoded(
     iso: Callable[[float], str],
     inject_env: bool = False,
     omit_secrets: bool = False,
+    legacy_type: bool = False,
 ) -> str:
     """`render` as JSON text, cached on the record until it changes: listing 5 000 unchanged
     endpoints then costs one string join."""
-    key = (rec.rev, base_url, inject_env, omit_secrets)
+    key = (rec.rev, base_url, inject_env, omit_secrets, legacy_type)
     if rec.rendered is None or rec.rendered[0] != key:
         doc = render(
-            rec, base_url=base_url, iso=iso, inject_env=inject_env, omit_secrets=omit_secrets
+            rec,
+            base_url=base_url,
+            iso=iso,
+            inject_env=inject_env,
+            omit_secrets=omit_secrets,
+            legacy_type=legacy_type,
         )
         rec.rendered = (key, json.dumps(doc))
     return rec.rendered[1]
@@ -60,6 +69,7 @@ def render(
     iso: Callable[[float], str],
     inject_env: bool = False,
     omit_secrets: bool = False,
+    legacy_type: bool = False,
 ) -> dict[str, Any]:
     spec = rec.spec
     compute, provider, model = spec["compute"], spec["provider"], spec["model"]
@@ -93,7 +103,7 @@ def render(
         "provider": dict(provider),
         "status": _status(rec, base_url=base_url, iso=iso),
         "tags": list(spec["tags"]),
-        "type": spec["type"],
+        "type": LEGACY_TYPES.get(spec["type"], spec["type"]) if legacy_type else spec["type"],
     }
     for key in ("route", "cacheHttpResponses", "privateService"):
         if spec[key] is not None:

@@ -1,7 +1,8 @@
 """The HTTP/1.1 adapter: `ThreadingHTTPServer` in front of `Service.handle`.
 
 Owns sockets and framing only: keep-alive, a `Content-Length` on every response, chunked request
-bodies, a size limit, an idle timeout per connection, the client's address on each request, and
+bodies, a size limit, an idle timeout per connection, every method (a JSON 405, never the
+stdlib's HTML 501) and JSON for the stdlib's own errors, the client's address on each request, and
 closing idle keep-alive connections on shutdown so `stop()` returns
 promptly and no handler thread outlives the emulator. It never logs headers (they carry tokens) and
 never prints a traceback: the stdlib's default error output is routed to the `provisioner.emulator`
@@ -14,8 +15,9 @@ import contextlib
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from provisioner.emulator.service import Service
@@ -109,6 +111,24 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self._dispatch(head=True)
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would type every unknown attribute by it
+
+        def __getattr__(self, name: str) -> Callable[[], None]:
+            # `handle_one_request` looks up `do_<METHOD>` and answers a method it finds none for
+            # (OPTIONS, TRACE, anything) with the stdlib's HTML 501. Every method goes to the
+            # service instead, which answers 404 for no such route and a JSON 405 with `Allow`
+            # for a method the route does not take.
+            if name.startswith("do_"):
+                return self._dispatch
+            raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # The stdlib's own errors (a malformed request line, one too long, too many headers)
+        # are an HTML page there; here they are JSON, as every other answer.
+        self.close_connection = True
+        text = message or self.responses.get(code, ("Error",))[0]
+        self._send(ApiError(code, text, prefix=False).response(), head=self.command == "HEAD")
 
     def _dispatch(self, *, head: bool = False) -> None:
         try:

@@ -134,6 +134,7 @@ class Service:
             iso=self.clock.iso,
             inject_env=self.config.inject_hf_token,
             omit_secrets=self.config.omit_secrets,
+            legacy_type=self.config.legacy_protected,
         )
 
     # --- dispatch -----------------------------------------------------------------------------
@@ -205,10 +206,14 @@ class Service:
                 # By name, after the cursor's name: stable while endpoints come and go.
                 records = sorted((r for r in records if after is None or r.name > after), key=_name)
                 more, records = len(records) > size, records[:size]
-            inject, omit = self.config.inject_hf_token, self.config.omit_secrets
             items = [
                 encoded(
-                    rec, base_url=base, iso=self.clock.iso, inject_env=inject, omit_secrets=omit
+                    rec,
+                    base_url=base,
+                    iso=self.clock.iso,
+                    inject_env=self.config.inject_hf_token,
+                    omit_secrets=self.config.omit_secrets,
+                    legacy_type=self.config.legacy_protected,
                 )
                 for rec in records
             ]
@@ -247,6 +252,7 @@ class Service:
 
     def _one(self, req: Request, ns: str, name: str) -> Response:
         method = req.method
+        _allow(method, "GET, PUT, DELETE")  # before the token: the route decides the method
         caller = self.directory.authorize(req, ns, write=method != "GET")
         if method == "GET":
             with self.lock:
@@ -262,11 +268,9 @@ class Service:
                 rec = self.store.update(ns, name, patch=patch, by=caller.name, now=self.clock.now())
                 doc = self.render(rec, req)
             return json_response(200, doc)
-        if method == "DELETE":
-            with self.lock:
-                self.store.delete(ns, name, now=self.clock.now())
-            return json_response(200, {})
-        raise _not_allowed("GET, PUT, DELETE")
+        with self.lock:
+            self.store.delete(ns, name, now=self.clock.now())
+        return json_response(200, {})
 
     def _action(self, req: Request, ns: str, name: str, action: str) -> Response:
         caller = self.directory.authorize(req, ns, write=True)

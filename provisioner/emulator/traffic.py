@@ -67,14 +67,7 @@ class Traffic:
                     raise ApiError(404, f"Endpoint '{name}' not found", prefix=False)
                 health = endpoint_health_route(rec.spec).strip("/")
                 task = rec.spec["model"]["task"]
-                if req.method == "GET" and rest == health:
-                    kind = "health"
-                elif req.method == "POST" and rest == "":
-                    kind = "infer"
-                elif req.method == "POST" and rest == CHAT_ROUTE and task in CHAT_TASKS:
-                    kind = "chat"
-                else:
-                    raise ApiError(404, f"Not Found: {req.method} /{rest}", prefix=False)
+                kind = _kind(req.method, rest, health=health, task=task)
                 self._check_access(req, ns, rec.spec["type"])
                 if rec.state in UNREACHABLE or not rec.current.url:
                     raise _unavailable(f"Endpoint '{name}' is {rec.state.value}")
@@ -127,6 +120,24 @@ class Traffic:
             raise ApiError(
                 403, f"user '{caller.name}' cannot access endpoints of '{ns}'", prefix=False
             )
+
+
+def _kind(method: str, rest: str, *, health: str, task: str) -> str:
+    """What a request to `{url}/{rest}` asks for: `health`, `infer` or `chat`; 404 for a path
+    the endpoint does not serve, 405 (with `Allow`) for a method that path does not take."""
+    served: dict[str, str] = {}
+    if rest == health:
+        served["GET"] = "health"
+    if rest == "":
+        served["POST"] = "infer"
+    if rest == CHAT_ROUTE and task in CHAT_TASKS:
+        served["POST"] = "chat"
+    if not served:
+        raise ApiError(404, f"Not Found: {method} /{rest}", prefix=False)
+    if method not in served:
+        allowed = ", ".join(sorted(served))
+        raise ApiError(405, f"allowed: {allowed}", headers=(("Allow", allowed),))
+    return served[method]
 
 
 def _scale_up_timeout(req: Request) -> float | None:

@@ -4,9 +4,10 @@ arguments and the update body. All three are derived from the field table
 `Config` type, unless a handler below is registered for it.
 
 Normalising here is what keeps plans quiet: server-injected env vars are dropped, tags become a
-sorted set, secrets become their key names, credentials a flag. Anything the service fills in
-that the user did not declare is kept as-is; the planner decides what to compare. What the
-service does not say (secret names, if it leaves them out) stays unknown (None), never empty.
+sorted set, secrets become their key names, credentials a flag, a legacy type its name today.
+Anything the service fills in that the user did not declare is kept as-is; the planner decides
+what to compare. What the service does not say (secret names, if it leaves them out) stays
+unknown (None), never empty.
 """
 
 from __future__ import annotations
@@ -96,6 +97,19 @@ def _secret_keys(raw: Raw) -> frozenset[str] | None:
     return None if secrets is None else frozenset(_map(secrets))
 
 
+# The service's names before the rename, read as today's: `protected` is `authenticated`
+# (token-gated, public URL; huggingface_hub 2.4: "Use `type='authenticated'` instead"), and the
+# service may still answer it for old endpoints. Read as it is, a spec saying `authenticated`
+# would plan a type change on every run, and its read-back would never agree.
+LEGACY_TYPES: Mapping[str, str] = {"protected": "authenticated"}
+
+
+def _type(raw: Raw) -> str:
+    value = raw.get("type")
+    text = "" if value is None else _text(value)
+    return LEGACY_TYPES.get(text, text)
+
+
 # Rows read by hand: spec path -> reader. `protect` lives in `tags`, which its own row reads.
 _READ: Mapping[str, Callable[[Raw], Any] | None] = {
     "model.image": _image,
@@ -105,6 +119,7 @@ _READ: Mapping[str, Callable[[Raw], Any] | None] = {
     "model.secrets": _secret_keys,
     "scaling.metric": lambda raw: _measure(raw)[0],
     "scaling.threshold": lambda raw: _measure(raw)[1],
+    "type": _type,
     "private_link": _private_link,
     "tags": lambda raw: tuple(sorted({str(t) for t in raw.get("tags") or ()})),
     "protect": None,

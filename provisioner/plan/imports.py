@@ -9,7 +9,7 @@ no spec may declare, and a paused spec does not compare them.
 
 An imported spec always validates, and adopting it never rewrites the image: a variant
 provisioner does not model becomes `engine: keep` (the image is left as it is). Where the live
-value cannot be written as it is (a legacy `type`, min 0 without a timeout), the spec says what
+value cannot be written as it is (an unknown `type`, min 0 without a timeout), the spec says what
 the service accepts today, `import_notes` says so for the person importing, and the next plan
 shows the change. An engine option whose live value the engine does not document
 (`spec.model.ENGINE_OPTION_VALUES`) is left out instead, with a note: the endpoint keeps it.
@@ -27,9 +27,8 @@ from provisioner.spec.fields import FIELDS, Flag, set_path
 from provisioner.spec.model import ENGINE_OPTIONS, EndpointType, Engine, option_values
 from provisioner.spec.secrets import looks_secret, own_variable
 
-# What the API's older `type` values are called today: huggingface_hub refuses to create a
-# `protected` endpoint ("Use `type='authenticated'` instead"), but the API may still return one.
-LEGACY_TYPES: Mapping[str, EndpointType] = {"protected": EndpointType.AUTHENTICATED}
+# A legacy `protected` is read as `authenticated` already (`hub.normalise.LEGACY_TYPES`); a type
+# provisioner does not know at all is written as the default, `authenticated`.
 _TYPES = frozenset(t.value for t in EndpointType)
 
 # The idle timeout the Hugging Face UI proposes (1 hour, reference section 10), written when an
@@ -141,11 +140,7 @@ def _timeout(config: Config, document: Document) -> None:
 
 
 def _type(config: Config, document: Document) -> None:
-    document["type"] = config.type if config.type in _TYPES else _new_type(config.type)
-
-
-def _new_type(live: str) -> str:
-    return LEGACY_TYPES.get(live, EndpointType.AUTHENTICATED).value
+    document["type"] = config.type if config.type in _TYPES else EndpointType.AUTHENTICATED.value
 
 
 def _measure(config: Config, document: Document) -> None:
@@ -214,10 +209,10 @@ def _image_note(config: Config) -> str | None:
 def _type_note(config: Config) -> str | None:
     if config.type in _TYPES:
         return None
-    legacy = "legacy" if config.type in LEGACY_TYPES else "unknown"
     return (
-        f"its {legacy} type {config.type!r} is written as {_new_type(config.type)!r}, which the "
-        "API accepts today, and the next plan shows the type change"
+        f"its unknown type {config.type!r} is written as "
+        f"{EndpointType.AUTHENTICATED.value!r}, which the API accepts today, and the next plan "
+        "shows the type change"
     )
 
 

@@ -57,7 +57,10 @@ def test_the_help_says_how_to_point_provisioner_at_it_and_where_the_reference_is
     text = " ".join(_help(capsys).split())
     assert "PROVISIONER_API_URL=http://127.0.0.1:8790 HF_TOKEN=hf_demo provisioner plan" in text
     assert "--config FILE" in text
-    assert '`POST /admin/models {"repository": "org/model"}` adds one' in text
+    assert "every valid id (org/model) is a public model" in text
+    assert '`POST /admin/models {"repository": "org/model", "visibility": "private"}`' in text
+    unwrapped = re.sub(r"-\s+", "-", text)  # click may break a line after a hyphen
+    assert "acme/private-model, acme/gated-model and acme/absent-model cannot be read" in unwrapped
     assert "provisioner emulator --readme" in text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.request
 
@@ -10,12 +11,13 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
 
 from provisioner.emulator import Emulator
+from tests.support.raw_http import call
 
 
-def _create(api: HfApi, name: str, **extra: object) -> str:
+def _create(api: HfApi, name: str, *, repository: str = "gpt2", **extra: object) -> str:
     endpoint = api.create_inference_endpoint(
         name,
-        repository="gpt2",
+        repository=repository,
         framework="pytorch",
         task="text-generation",
         accelerator="cpu",
@@ -47,11 +49,32 @@ def test_branches_tags_and_commits_resolve(hf_api: HfApi) -> None:
     assert hf_api.model_info("gpt2", revision=main).sha == main
 
 
+def test_any_repository_the_catalog_does_not_list_is_a_public_model(
+    hf_api: HfApi, emulator: Emulator
+) -> None:
+    """A user's own model needs no declaring: its `main` is the commit an endpoint created
+    without a revision gets, the same on every call and in every emulator."""
+    for repository in ("openai-community/gpt2", "BAAI/bge-base-en-v1.5", "someone/Their_Model.v2"):
+        info = hf_api.model_info(repository)
+        assert (info.id, info.private, info.gated) == (repository, False, False)
+        assert info.sha == hashlib.sha1(f"{repository}@main".encode()).hexdigest()
+        assert hf_api.model_info(repository, revision="main").sha == info.sha
+    sha = hf_api.model_info("openai-community/gpt2").sha
+    assert _create(hf_api, "own", repository="openai-community/gpt2") == sha
+    assert hf_api.model_info("openai-community/gpt2", revision="v1.0").sha == sha
+    with pytest.raises(RevisionNotFoundError):
+        hf_api.model_info("openai-community/gpt2", revision="no-such-branch")
+    # An id the Hub would refuse (huggingface_hub checks it before sending) is not a model.
+    for malformed in ("a--b", "-x/y", "a/b/c", "x.git"):
+        reply = call("GET", f"{emulator.url}/api/models/{malformed}")
+        assert (reply.status, reply.headers.get("x-error-code")) == (404, "RepoNotFound")
+
+
 def test_unreadable_repositories_and_revisions_answer_as_the_hub(
     hf_api: HfApi, emulator: Emulator
 ) -> None:
     with pytest.raises(RepositoryNotFoundError) as absent:
-        hf_api.model_info("nobody/nothing")
+        hf_api.model_info("acme/absent-model")
     assert absent.value.response.status_code == 404
     with pytest.raises(RepositoryNotFoundError):
         hf_api.model_info("acme/private-model")
@@ -81,3 +104,43 @@ def test_admin_route_moves_a_branch_and_reset_restores_it(
     assert hf_api.model_info("gpt2", revision="main").sha == "f" * 40
     emulator.reset()
     assert hf_api.model_info("gpt2").sha == before
+
+
+def test_admin_route_makes_a_repository_private_gated_absent_or_public_again(
+    hf_api: HfApi, emulator: Emulator
+) -> None:
+    def visibility(repository: str, value: str) -> dict[str, object]:
+        reply = call(
+            "POST",
+            f"{emulator.url}/admin/models",
+            {"repository": repository, "visibility": value},
+        )
+        assert reply.status == 200, reply.text
+        return dict(reply.json())
+
+    main = hf_api.model_info("me/mine").sha
+    assert visibility("me/mine", "private") == {"repository": "me/mine", "visibility": "private"}
+    with pytest.raises(RepositoryNotFoundError):
+        hf_api.model_info("me/mine")
+    visibility("me/mine", "gated")
+    with pytest.raises(GatedRepoError):
+        hf_api.model_info("me/mine")
+    visibility("me/mine", "public")
+    assert hf_api.model_info("me/mine").sha == main  # its branches were kept
+    visibility("me/mine", "absent")
+    with pytest.raises(RepositoryNotFoundError):
+        hf_api.model_info("me/mine")
+    emulator.set_visibility("acme/private-model", "public")
+    assert hf_api.model_info("acme/private-model").sha is not None
+    emulator.reset()  # back to the catalog as it started
+    assert hf_api.model_info("me/mine").sha == main
+    with pytest.raises(RepositoryNotFoundError):
+        hf_api.model_info("acme/private-model")
+    for bad in (
+        {"repository": "me/mine", "visibility": "secret"},
+        {"repository": "me/mine", "visibility": "absent", "branch": "main"},
+        {"repository": "a--b"},
+        {"repository": "me/mine", "colour": "red"},
+    ):
+        reply = call("POST", f"{emulator.url}/admin/models", bad)
+        assert reply.status == 400, bad

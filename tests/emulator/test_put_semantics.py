@@ -76,6 +76,22 @@ def test_secrets_are_left_out_of_responses_only_when_configured(
     }
 
 
+def test_authenticated_is_answered_as_the_legacy_protected_only_when_configured(
+    make_emulator: Callable[..., Emulator], hub_for: Callable[..., HfApi]
+) -> None:
+    legacy = make_emulator(legacy_protected=True)
+    api = hub_for(legacy)
+    created = create(api, type="authenticated")
+    create(api, "open", type="public")
+    listed = {ep.name: ep.raw["type"] for ep in api.list_inference_endpoints(namespace="demo")}
+    fetched = api.get_inference_endpoint("ep", namespace="demo").raw["type"]
+    assert created.raw["type"] == fetched == listed["ep"] == "protected"
+    assert listed["open"] == "public"  # only the renamed type is answered by its old name
+    assert put(legacy, {"type": "authenticated"}, name="open")["type"] == "protected"
+    normal = hub_for(make_emulator())
+    assert create(normal, type="authenticated").raw["type"] == "authenticated"
+
+
 def test_command_and_args_are_replaced_and_an_empty_list_clears_them(hf_api: HfApi) -> None:
     create(hf_api, container_command=["python", "-m", "app"], container_args=["--a", "1"])
     ep = hf_api.update_inference_endpoint("ep", namespace="demo", container_args=["--b"])

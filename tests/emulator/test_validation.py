@@ -6,7 +6,9 @@ Each error is reproduced through the real client where it can send the payload, 
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 from typing import Any
 
 import pytest
@@ -278,6 +280,60 @@ def test_wrong_method_is_405_with_allow(emulator: Emulator) -> None:
     assert reply.status == 405
     assert reply.headers["allow"] == "GET, PUT, DELETE"
     assert call("GET", f"{emulator.url}/v2/endpoint/demo/x/pause").status == 405
+
+
+def _raw(emulator: Emulator, method: str, path: str) -> tuple[int, str | None, str, Any]:
+    """(status, Allow, Content-Type, JSON body) of `method path` over a bare connection."""
+    host, port = emulator.url.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request(method, path, headers={"Authorization": "Bearer hf_demo"})
+        answer = conn.getresponse()
+        return (
+            answer.status,
+            answer.getheader("Allow"),
+            answer.getheader("Content-Type", ""),
+            json.loads(answer.read()),
+        )
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("method", ["PATCH", "OPTIONS", "TRACE", "CONNECT", "BREW"])
+def test_any_method_a_route_does_not_take_is_a_json_405_with_allow(
+    hf_api: HfApi, emulator: Emulator, method: str
+) -> None:
+    """Not the standard library's HTML 501 for a method it has no handler for."""
+    create(hf_api, type="public")
+    emulator.advance(60)
+    routes = {
+        "/api/whoami-v2": "GET",
+        "/api/models/gpt2": "GET",
+        "/v2/provider/demo": "GET",
+        "/v2/endpoint/demo": "GET, POST",
+        "/v2/endpoint/demo/ep": "GET, PUT, DELETE",
+        "/v2/endpoint/demo/ep/pause": "POST",
+        "/admin/reset": "POST",
+        "/endpoints/demo/ep": "POST",  # the endpoint's own URL
+        "/endpoints/demo/ep/health": "GET",
+    }
+    for path, allowed in routes.items():
+        status, allow, content_type, payload = _raw(emulator, method, path)
+        assert (status, allow, content_type) == (405, allowed, "application/json"), path
+        assert allowed in payload["error"], path
+    status, _, content_type, payload = _raw(emulator, method, "/no/such/route")
+    assert (status, content_type) == (404, "application/json")
+    assert payload == {"error": f"Not Found: {method} /no/such/route"}
+
+
+def test_a_malformed_request_line_is_answered_in_json(emulator: Emulator) -> None:
+    host, port = emulator.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(b"NOT A REQUEST LINE AT ALL\r\n\r\n")
+        head, _, rest = conn.makefile("rb").read().partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"Content-Type: application/json" in head
+    assert "Bad request" in json.loads(rest)["error"]
 
 
 def test_handler_errors_are_json_with_an_error_key(emulator: Emulator) -> None:

@@ -130,6 +130,34 @@ def test_unreadable_repositories_and_unknown_revisions_are_errors_at_the_spec(
     assert len(resolved) == len(set(resolved)) == 4  # once per (repository, revision)
 
 
+def test_a_users_own_models_deploy_and_one_made_private_is_an_error_at_its_spec(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """Models the emulator's catalog does not list are public models, as on the Hub, so a new
+    user's spec deploys as it is; `set_visibility` is how a test makes one unreadable."""
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "gen", namespace="acme", model={"repository": "openai-community/gpt2"})
+    embed = {"repository": "BAAI/bge-base-en-v1.5", "task": "feature-extraction"}
+    write_spec(specs, "embed", namespace="acme", model=embed)
+    applied = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert applied.code == 0, applied.text
+    for name, repository in (("gen", "openai-community/gpt2"), ("embed", embed["repository"])):
+        assert live(emulator)[name]["model"]["revision"] == hub_commit(emulator, repository)
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+    emulator.set_visibility("openai-community/gpt2", "private")
+    emulator.move_branch("BAAI/bge-base-en-v1.5")  # so that something would be sent
+    emulator.clear_requests()
+    refused = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert refused.code == 1
+    assert re.search(
+        r"gen\.yaml:\d+:\d+: error: model\.repository: the Hub does not let this token read "
+        r"'openai-community/gpt2' \(private, gated or absent\), so its revision cannot be "
+        r"resolved: model info of openai-community/gpt2: 404 Repository not found",
+        refused.err,
+    ), refused.err
+    assert mutations(emulator) == []
+
+
 def test_a_spec_pinned_to_the_commit_it_runs_costs_no_model_info_call(
     tmp_path: Path, cli: Cli, emulator: Emulator
 ) -> None:
