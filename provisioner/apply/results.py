@@ -8,7 +8,12 @@ from typing import Protocol
 
 from provisioner.plan.model import Action, ResourceChange
 from provisioner.smoke.runner import SmokeResult, Verdict
+from provisioner.spec.diagnostics import clip
 from provisioner.spec.scrub import Scrubber
+
+# A log line under a failure is cut to this many characters (as a service's failure message
+# is): a container may print a megabyte on one line.
+LOG_LINE_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,9 @@ class Outcome:
     # Not started: apply could not find what it would send (a secret whose variable is not
     # set here); nothing of it was sent, and the rest of the plan was applied.
     refused: bool = False
+    # The last lines of the endpoint's replica logs, when it failed to deploy or update (the
+    # waiter reads them): the cause is there more often than in the service's one-line message.
+    logs: tuple[str, ...] = ()
 
     @property
     def smoke_failed(self) -> bool:
@@ -66,14 +74,17 @@ class SilentReporter:
 
 
 def scrubbed(outcome: Outcome, scrubber: Scrubber) -> Outcome:
-    """`outcome` with the service's words in it (its error, its smoke test's detail and
-    answer) scrubbed: no secret value, token or URL userinfo, control characters escaped."""
+    """`outcome` with the service's words in it (its error, its log lines, its smoke test's
+    detail and answer) scrubbed: no secret value, token or URL userinfo, control characters
+    escaped."""
     smoke = outcome.smoke
     if smoke is not None:
         smoke = replace(
             smoke, detail=scrubber.outside(smoke.detail), body=scrubber.maybe(smoke.body)
         )
-    return replace(outcome, error=scrubber.maybe(outcome.error), smoke=smoke)
+    # Scrubbed, then cut: a cut first could leave the start of a secret value unrecognised.
+    logs = tuple(clip(scrubber.outside(line), LOG_LINE_CHARS) for line in outcome.logs)
+    return replace(outcome, error=scrubber.maybe(outcome.error), smoke=smoke, logs=logs)
 
 
 class Ledger:

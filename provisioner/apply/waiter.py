@@ -5,8 +5,9 @@ One list call per namespace per tick (the namespaces at once), never one GET per
 health probe only for endpoints that report running, all of a tick's probes at once. The pause
 between ticks adapts: it starts at `MIN_INTERVAL`, grows by half each tick in which nothing
 arrived, up to `interval`, and drops back when something does (endpoints made together tend to
-arrive together). Fails fast on `failed` / `updateFailed` with the service's message, and on an
-endpoint deleted under it (gone is final). Clock and sleep are injected.
+arrive together). Fails fast on `failed` / `updateFailed` with the service's message and the
+last `LOG_LINES` lines of the endpoint's logs, and on an endpoint deleted under it (gone is
+final). Clock and sleep are injected.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ DEFAULT_TIMEOUT = 1800.0
 DEFAULT_INTERVAL = 5.0
 MIN_INTERVAL = 0.5
 BACKOFF = 1.5
+# How many of a failed endpoint's last log lines its outcome carries.
+LOG_LINES = 20
 
 RUNNING, PAUSED, GONE = "running", "paused", "gone"
 
@@ -58,6 +61,8 @@ class _Watch:
     state: str = "unknown"
     done: bool = False
     error: str | None = None
+    # It failed to deploy or update: its logs say why.
+    failed: bool = False
 
 
 def watch_key(watch: _Watch) -> tuple[str, str]:
@@ -129,12 +134,26 @@ class Waiter:
             if watched is not None and watched.error is not None:
                 # Accepted, and still there (a deleted one is not left behind).
                 exists = watched.state != "gone"
+                logs = self._last_lines(watched) if watched.failed else ()
                 results.append(
-                    Outcome(outcome.change, ok=False, error=watched.error, accepted=exists)
+                    Outcome(
+                        outcome.change, ok=False, error=watched.error, accepted=exists, logs=logs
+                    )
                 )
             else:
                 results.append(outcome)
         return results
+
+    def _last_lines(self, watch: _Watch) -> tuple[str, ...]:
+        """The last lines of a failed endpoint's logs; none, and a warning, when they cannot
+        be read (the failure itself is reported all the same)."""
+        change = watch.change
+        try:
+            lines = self.api.endpoint_logs(change.namespace, change.name, tail=LOG_LINES)
+        except ApiError as error:
+            self.reporter.warn(f"{change.address}: its logs could not be read: {error}")
+            return ()
+        return tuple(lines[-LOG_LINES:])
 
     def _list(self, namespaces: list[str]) -> dict[tuple[str, str], LiveEndpoint | Unreadable]:
         found: dict[tuple[str, str], LiveEndpoint | Unreadable] = {}
@@ -188,10 +207,10 @@ class Waiter:
         if watch.target == GONE:
             return None
         if state is EndpointState.FAILED:
-            watch.done = True
+            watch.done = watch.failed = True
             watch.error = f"{address} failed to deploy: {endpoint.message or 'no message'}"
         elif state is EndpointState.UPDATE_FAILED:
-            watch.done = True
+            watch.done = watch.failed = True
             watch.error = f"{address} failed to update: {endpoint.message or 'no message'}"
         elif watch.target == PAUSED:
             watch.done = state is EndpointState.PAUSED
