@@ -128,32 +128,45 @@ class Waiter:
                 pause = min(MIN_INTERVAL, self.interval)  # some arrived: the rest may be close
             self.sleep(pause)
             pause = min(pause * BACKOFF, self.interval)
+        logs = self._last_lines([w for w in watches.values() if w.failed])
         results = []
         for outcome in outcomes:
             watched = watches.get(outcome.change.address)
             if watched is not None and watched.error is not None:
                 # Accepted, and still there (a deleted one is not left behind).
                 exists = watched.state != "gone"
-                logs = self._last_lines(watched) if watched.failed else ()
                 results.append(
                     Outcome(
-                        outcome.change, ok=False, error=watched.error, accepted=exists, logs=logs
+                        outcome.change,
+                        ok=False,
+                        error=watched.error,
+                        accepted=exists,
+                        logs=logs.get(outcome.change.address, ()),
                     )
                 )
             else:
                 results.append(outcome)
         return results
 
-    def _last_lines(self, watch: _Watch) -> tuple[str, ...]:
-        """The last lines of a failed endpoint's logs; none, and a warning, when they cannot
-        be read (the failure itself is reported all the same)."""
-        change = watch.change
-        try:
-            lines = self.api.endpoint_logs(change.namespace, change.name, tail=LOG_LINES)
-        except ApiError as error:
-            self.reporter.warn(f"{change.address}: its logs could not be read: {error}")
-            return ()
-        return tuple(lines[-LOG_LINES:])
+    def _last_lines(self, failed: list[_Watch]) -> dict[str, tuple[str, ...]]:
+        """The last lines of each failed endpoint's logs, by address, read at once; none, and a
+        warning, for one whose logs cannot be read (its failure is reported all the same)."""
+        reads = concurrently(
+            {
+                w.change.address: partial(
+                    self.api.endpoint_logs, w.change.namespace, w.change.name, tail=LOG_LINES
+                )
+                for w in failed
+            },
+            limit=PROBE_PARALLELISM,
+        )
+        found: dict[str, tuple[str, ...]] = {}
+        for address, read in reads.items():
+            try:
+                found[address] = tuple(read.result()[-LOG_LINES:])
+            except ApiError as error:
+                self.reporter.warn(f"{address}: its logs could not be read: {error}")
+        return found
 
     def _list(self, namespaces: list[str]) -> dict[tuple[str, str], LiveEndpoint | Unreadable]:
         found: dict[tuple[str, str], LiveEndpoint | Unreadable] = {}

@@ -280,3 +280,29 @@ def test_new_lines_are_told_from_those_handed_on_by_where_those_end(
     seen: list[str], batch: list[str], new: list[str]
 ) -> None:
     assert fresh(seen, batch) == new
+
+
+def test_logs_that_cannot_be_read_are_a_warning_and_the_failure_is_reported_all_the_same(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "doomed", namespace="acme")
+    emulator.add_fault(
+        {"kind": "fail_deploy", "namespace": "acme", "name": "doomed", "message": "bad weights"}
+    )
+    emulator.add_fault(
+        {
+            "kind": "http",
+            "method": "GET",
+            "path": "/v2/endpoint/acme/doomed/logs",
+            "status": 403,
+            "message": "logs are not for you",
+        }
+    )
+    result = cli("apply", "--dir", str(specs), "--auto-approve")
+    assert result.code == 1
+    assert (
+        "warning: acme/doomed: its logs could not be read: logs of acme/doomed: 403" in result.err
+    )
+    assert "✗ acme/doomed: create accepted, but failed to deploy: bad weights" in result.err
+    assert "log lines:" not in result.err
