@@ -7,7 +7,8 @@ which makes every test deterministic. Automatic scale-to-zero is the one transit
 traffic, and is computed from the idle timer when settling.
 
 This module owns the states, their messages, which segments each operation produces and the settling
-rule. It must not check permissions, quotas or hardware (the store does) nor render JSON.
+rule; settling also writes each segment's log lines once (`logs.py` has their words). It must not
+check permissions, quotas or hardware (the store does) nor render JSON.
 """
 
 from __future__ import annotations
