@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from provisioner import __version__
-from provisioner.apply.results import Ledger, Outcome
+from provisioner.apply.results import LOG_LINE_CHARS, Ledger, Outcome
 from provisioner.apply.smoke_tests import tested
 from provisioner.apply.waiter import GONE, target
 from provisioner.hub.models import Config, Secrets
@@ -20,6 +20,7 @@ from provisioner.plan import ownership
 from provisioner.plan.diff import SENSITIVE
 from provisioner.plan.document import config_to_json
 from provisioner.plan.model import Action, Plan, ReasonCode, ResourceChange, SecretsSeen
+from provisioner.spec.diagnostics import clip
 from provisioner.spec.model import EndpointSpec
 from provisioner.spec.scrub import Scrubber, secret_values
 from provisioner.spec.secrets import looks_secret
@@ -239,6 +240,11 @@ def cut_short(
     return final, unfinished
 
 
+# How many of a failed deployment's log lines its history record keeps: the last ones, where the
+# cause is (the summary printed them all).
+HISTORY_LOG_LINES = 5
+
+
 def history_actions(
     plan: Plan,
     outcomes: Mapping[str, Outcome],
@@ -249,8 +255,8 @@ def history_actions(
     """Each change of the plan and how it ended: ok or failed (with why), refused (a secret
     apply could not read: nothing sent), interrupted when some of it was sent but it did not
     finish (`unfinished`: accepted, with what was still to come), not-started when nothing of
-    it was. Each message goes through `scrubber` (the history's choke point: a service's words
-    are in it)."""
+    it was; a failed deployment keeps its last `HISTORY_LOG_LINES` log lines. Each message and
+    line goes through `scrubber` (the history's choke point: a service's words are in it)."""
     scrub = scrubber or Scrubber()
     actions = []
     for change in plan.actionable:
@@ -264,12 +270,16 @@ def history_actions(
             result, message = ("ok", None) if outcome.ok else ("failed", outcome.error)
         else:
             result, message = ("interrupted" if change.address in sent else "not-started"), None
+        logs = (
+            outcome.logs[-HISTORY_LOG_LINES:] if outcome is not None and result == "failed" else ()
+        )
         actions.append(
             Done(
                 address=change.address,
                 action=change.action.value,
                 outcome=result,
                 message=scrub.maybe(message),
+                logs=tuple(clip(scrub.outside(line), LOG_LINE_CHARS) for line in logs),
             )
         )
     return tuple(actions)

@@ -9,7 +9,12 @@ from typing import Protocol
 from provisioner.hub.models import Config
 from provisioner.plan.model import Action, FieldChange, ResourceChange
 from provisioner.smoke.runner import SmokeResult, Verdict
+from provisioner.spec.diagnostics import clip
 from provisioner.spec.scrub import Scrubber
+
+# A log line under a failure is cut to this many characters (as a service's failure message
+# is): a container may print a megabyte on one line.
+LOG_LINE_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,9 @@ class Outcome:
     # The configuration the endpoint was left with when some of it was not kept (the state
     # records it as applied); None: `change.desired`, as sent.
     kept: Config | None = None
+    # The last lines of the endpoint's replica logs, when it failed to deploy or update (the
+    # waiter reads them): the cause is there more often than in the service's one-line message.
+    logs: tuple[str, ...] = ()
 
     @property
     def smoke_failed(self) -> bool:
@@ -73,8 +81,9 @@ class SilentReporter:
 
 
 def scrubbed(outcome: Outcome, scrubber: Scrubber) -> Outcome:
-    """`outcome` with the service's words in it (its error, its smoke test's detail and
-    answer) scrubbed: no secret value, token or URL userinfo, control characters escaped."""
+    """`outcome` with the service's words in it (its error, its log lines, its smoke test's
+    detail and answer) scrubbed: no secret value, token or URL userinfo, control characters
+    escaped."""
     smoke = outcome.smoke
     if smoke is not None:
         smoke = replace(
@@ -84,7 +93,15 @@ def scrubbed(outcome: Outcome, scrubber: Scrubber) -> Outcome:
         replace(f, before=_scrubbed(f.before, scrubber), after=_scrubbed(f.after, scrubber))
         for f in outcome.not_kept
     )
-    return replace(outcome, error=scrubber.maybe(outcome.error), smoke=smoke, not_kept=not_kept)
+    # Scrubbed, then cut: a cut first could leave the start of a secret value unrecognised.
+    logs = tuple(clip(scrubber.outside(line), LOG_LINE_CHARS) for line in outcome.logs)
+    return replace(
+        outcome,
+        error=scrubber.maybe(outcome.error),
+        smoke=smoke,
+        not_kept=not_kept,
+        logs=logs,
+    )
 
 
 def _scrubbed(value: object, scrubber: Scrubber) -> object:

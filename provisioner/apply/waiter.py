@@ -5,8 +5,9 @@ One list call per namespace per tick (the namespaces at once), never one GET per
 health probe only for endpoints that report running, all of a tick's probes at once. The pause
 between ticks adapts: it starts at `MIN_INTERVAL`, grows by half each tick in which nothing
 arrived, up to `interval`, and drops back when something does (endpoints made together tend to
-arrive together). Fails fast on `failed` / `updateFailed` with the service's message, and on an
-endpoint deleted under it (gone is final). Clock and sleep are injected.
+arrive together). Fails fast on `failed` / `updateFailed` with the service's message and the
+last `LOG_LINES` lines of the endpoint's logs, and on an endpoint deleted under it (gone is
+final). Clock and sleep are injected.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ DEFAULT_TIMEOUT = 1800.0
 DEFAULT_INTERVAL = 5.0
 MIN_INTERVAL = 0.5
 BACKOFF = 1.5
+# How many of a failed endpoint's last log lines its outcome carries.
+LOG_LINES = 20
 
 RUNNING, PAUSED, GONE = "running", "paused", "gone"
 
@@ -58,6 +61,8 @@ class _Watch:
     state: str = "unknown"
     done: bool = False
     error: str | None = None
+    # It failed to deploy or update: its logs say why.
+    failed: bool = False
 
 
 def watch_key(watch: _Watch) -> tuple[str, str]:
@@ -123,6 +128,7 @@ class Waiter:
                 pause = min(MIN_INTERVAL, self.interval)  # some arrived: the rest may be close
             self.sleep(pause)
             pause = min(pause * BACKOFF, self.interval)
+        logs = self._last_lines([w for w in watches.values() if w.failed])
         results = []
         for outcome in outcomes:
             watched = watches.get(outcome.change.address)
@@ -130,11 +136,37 @@ class Waiter:
                 # Accepted, and still there (a deleted one is not left behind).
                 exists = watched.state != "gone"
                 results.append(
-                    Outcome(outcome.change, ok=False, error=watched.error, accepted=exists)
+                    Outcome(
+                        outcome.change,
+                        ok=False,
+                        error=watched.error,
+                        accepted=exists,
+                        logs=logs.get(outcome.change.address, ()),
+                    )
                 )
             else:
                 results.append(outcome)
         return results
+
+    def _last_lines(self, failed: list[_Watch]) -> dict[str, tuple[str, ...]]:
+        """The last lines of each failed endpoint's logs, by address, read at once; none, and a
+        warning, for one whose logs cannot be read (its failure is reported all the same)."""
+        reads = concurrently(
+            {
+                w.change.address: partial(
+                    self.api.endpoint_logs, w.change.namespace, w.change.name, tail=LOG_LINES
+                )
+                for w in failed
+            },
+            limit=PROBE_PARALLELISM,
+        )
+        found: dict[str, tuple[str, ...]] = {}
+        for address, read in reads.items():
+            try:
+                found[address] = tuple(read.result()[-LOG_LINES:])
+            except ApiError as error:
+                self.reporter.warn(f"{address}: its logs could not be read: {error}")
+        return found
 
     def _list(self, namespaces: list[str]) -> dict[tuple[str, str], LiveEndpoint | Unreadable]:
         found: dict[tuple[str, str], LiveEndpoint | Unreadable] = {}
@@ -188,10 +220,10 @@ class Waiter:
         if watch.target == GONE:
             return None
         if state is EndpointState.FAILED:
-            watch.done = True
+            watch.done = watch.failed = True
             watch.error = f"{address} failed to deploy: {endpoint.message or 'no message'}"
         elif state is EndpointState.UPDATE_FAILED:
-            watch.done = True
+            watch.done = watch.failed = True
             watch.error = f"{address} failed to update: {endpoint.message or 'no message'}"
         elif watch.target == PAUSED:
             watch.done = state is EndpointState.PAUSED

@@ -72,6 +72,10 @@ COMMAND_TABLE = {
         "provisioner.cli.status:status",
         "Table of the stack's endpoints: state, replicas, URL, and drift from the specs.",
     ),
+    "logs": (
+        "provisioner.cli.logs_cmd:logs",
+        "Print the replica logs of endpoint NAME (or NAMESPACE/NAME), scrubbed of secrets.",
+    ),
     "import": (
         "provisioner.cli.import_cmd:import_",
         "Write a minimal spec into --dir for each existing endpoint NAME (or --all).",

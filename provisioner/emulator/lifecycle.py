@@ -7,7 +7,8 @@ which makes every test deterministic. Automatic scale-to-zero is the one transit
 traffic, and is computed from the idle timer when settling.
 
 This module owns the states, their messages, which segments each operation produces and the settling
-rule. It must not check permissions, quotas or hardware (the store does) nor render JSON.
+rule; settling also writes each segment's log lines once (`logs.py` has their words). It must not
+check permissions, quotas or hardware (the store does) nor render JSON.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from provisioner.emulator.config import Durations
 from provisioner.emulator.hardware import QuotaKey
+from provisioner.emulator.logs import LOG_LIMIT, segment_lines
 
 
 class State(StrEnum):
@@ -43,7 +45,7 @@ MESSAGES = {
     State.FAILED: "Endpoint failed to deploy",
     State.SCALED_TO_ZERO: "Endpoint is scaled to zero",
 }
-SCALING_UP_MESSAGE = "Endpoint is scaling up"
+SCALING_UP_MESSAGE = "Endpoint is scaling up"  # the same words as `logs.SCALING_UP`
 
 # States that hold quota: everything but paused and failed (official docs: a paused endpoint does
 # not count against quota, a scaled-to-zero one does).
@@ -137,6 +139,10 @@ class Record:
     rendered: tuple[tuple[int, str, bool, bool, bool], str] | None = field(
         default=None, compare=False, repr=False
     )
+    # The replica logs (`logs.py`): (emulated time, text), oldest first, at most `LOG_LIMIT`;
+    # and the segment whose lines were written last (each segment's are written once).
+    log: list[tuple[float, str]] = field(default_factory=list, compare=False, repr=False)
+    noted: Segment | None = field(default=None, compare=False, repr=False)
 
     @property
     def current(self) -> Segment:
@@ -150,15 +156,36 @@ class Record:
         """Make the segment due at `now` current; apply automatic scale-to-zero. True if the state
         changed. Called on every read, so it must stay O(1) in the common case."""
         before = self.timeline[0]
+        self.note()  # a timeline an operation has just replaced
         while len(self.timeline) > 1 and self.timeline[1].at <= now:
             self.timeline.pop(0)
+            self.note()  # every segment passed through logs its lines, not only the last
         due = self.idle_deadline()
         if due is not None and now >= due:
             self.timeline = [seg(due, State.SCALED_TO_ZERO, url=True)]
+            self.note()
         if self.timeline[0] is before:
             return False
         self.rev += 1
         return self.timeline[0].state != before.state
+
+    def note(self) -> None:
+        """Write the current segment's log lines, unless they are written already."""
+        current = self.timeline[0]
+        if self.noted is current:
+            return
+        previous = self.noted.state.value if self.noted is not None else None
+        self.noted = current
+        lines = segment_lines(
+            current.state.value, current.message, spec=self.spec, previous=previous
+        )
+        self.write(current.at, *lines)
+
+    def write(self, at: float, *texts: str) -> None:
+        """Append log lines stamped `at` (emulated seconds)."""
+        self.log.extend((at, text) for text in texts)
+        if len(self.log) > LOG_LIMIT:
+            del self.log[: len(self.log) - LOG_LIMIT]
 
     def idle_deadline(self) -> float | None:
         """When a running endpoint with `minReplica == 0` scales to zero if nobody calls it: after
@@ -189,11 +216,13 @@ class Record:
             "timeline": [s.to_json() for s in self.timeline],
             "lastRequestAt": self.last_request_at,
             "deletedAt": self.deleted_at,
+            "log": [[at, text] for at, text in self.log],
         }
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Record:
-        return cls(
+        log = [(float(at), str(text)) for at, text in raw.get("log") or []]
+        rec = cls(
             namespace=raw["namespace"],
             name=raw["name"],
             spec=raw["spec"],
@@ -204,4 +233,8 @@ class Record:
             timeline=[Segment.from_json(s) for s in raw["timeline"]],
             last_request_at=raw.get("lastRequestAt"),
             deleted_at=raw.get("deletedAt"),
+            log=log,
         )
+        # A data file written before logs has none: the current segment then logs its lines.
+        rec.noted = rec.timeline[0] if log else None
+        return rec

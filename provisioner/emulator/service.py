@@ -28,12 +28,19 @@ from provisioner.emulator.hardware import Hardware
 from provisioner.emulator.images import documented_only
 from provisioner.emulator.journal import Entry, Journal, redact_request
 from provisioner.emulator.lifecycle import Record, State
+from provisioner.emulator.logs import select
 from provisioner.emulator.models import Models, model_route
 from provisioner.emulator.render import encoded, render
 from provisioner.emulator.schema import Spec, parse_create, parse_update
 from provisioner.emulator.store import Store
 from provisioner.emulator.traffic import Traffic
-from provisioner.emulator.wire import ApiError, Request, Response, json_response
+from provisioner.emulator.wire import (
+    ApiError,
+    Request,
+    Response,
+    json_response,
+    text_response,
+)
 
 log = logging.getLogger("provisioner.emulator")
 
@@ -186,6 +193,9 @@ class Service:
                 return self._create(req, ns)
             case ["v2", "endpoint", ns, name]:
                 return self._one(req, ns, name)
+            case ["v2", "endpoint", ns, name, "logs"]:
+                _allow(method, "GET")
+                return self._logs(req, ns, name)
             case ["v2", "endpoint", ns, name, action] if action in ACTIONS:
                 _allow(method, "POST")
                 return self._action(req, ns, name, action)
@@ -284,6 +294,18 @@ class Service:
                 rec = self.store.scale_to_zero(ns, name, by=caller.name, now=now)
             doc = self.render(rec, req)
         return json_response(200, doc)
+
+    def _logs(self, req: Request, ns: str, name: str) -> Response:
+        """The endpoint's replica logs as text, one time-stamped line each (`logs.py`)."""
+        self.directory.authorize(req, ns, write=False)
+        params = parse_qs(req.query, keep_blank_values=True)
+        with self.lock:
+            lines = list(self.store.get(ns, name, now=self.clock.now()).log)
+        clock = self.clock
+        text = select(
+            lines, params, epoch_seconds=lambda at: clock.wall(at).timestamp(), iso=clock.iso
+        )
+        return text_response(200, text)
 
     def _quotas(self, req: Request, ns: str) -> Response:
         self.directory.authorize(req, ns, write=False)

@@ -30,6 +30,7 @@ from provisioner.emulator.lifecycle import (
     update,
     wake,
 )
+from provisioner.emulator.logs import scaling_line
 from provisioner.emulator.schema import (
     Spec,
     apply_patch,
@@ -225,6 +226,9 @@ class Store:
         resuming = rec.state is State.PAUSED and not pausing and replica_counts(patch)
         if (rec.state not in QUOTA_FREE and not pausing) or resuming:
             self._check_quota(namespace, compute, new, now, replacing=rec)
+        scaled = scaling_line(rec.spec, new)
+        if scaled is not None:
+            rec.write(now, scaled)
         rec.spec, rec.updated_at, rec.updated_by = new, now, by
         if pausing:
             if rec.state is not State.PAUSED:
@@ -246,6 +250,7 @@ class Store:
             return  # repeated DELETE during the grace period: still a 200
         rec.deleted_at = now
         rec.timeline = [rec.current]  # frozen: nothing more happens to a deleted endpoint
+        rec.write(now, "Delete requested: stopping every replica")
         self._changed(rec)
         self._deleted.append(rec)
         self._purge(now)
@@ -358,6 +363,7 @@ class Store:
         rec.rev += 1
         if now is not None:
             rec.settle(now)  # zero-length segments (durations of 0) are already over
+        rec.note()  # its log says what the operation began
         self._hold(rec)
         key = (rec.namespace, rec.name)
         if rec.pending_failure():

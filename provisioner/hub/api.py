@@ -47,6 +47,19 @@ class EndpointsApi(Protocol):
     def pause(self, namespace: str, name: str) -> LiveEndpoint: ...
     def resume(self, namespace: str, name: str) -> LiveEndpoint: ...
     def delete_endpoint(self, namespace: str, name: str) -> None: ...
+    def endpoint_logs(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        tail: int | None = None,
+        since: int | None = None,
+        until: int | None = None,
+    ) -> list[str]:
+        """The endpoint's replica log lines, oldest first: at most `tail` of them, written
+        from `since` to `until` (Unix seconds, both included). Text from outside: scrub it."""
+        ...
+
     def health(self, endpoint: LiveEndpoint) -> int: ...
     def model_commit(self, repository: str, revision: str | None) -> str: ...
     def post_to_endpoint(

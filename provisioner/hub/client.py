@@ -824,6 +824,36 @@ class HubApi:
             ),
         )
 
+    def endpoint_logs(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        tail: int | None = None,
+        since: int | None = None,
+        until: int | None = None,
+    ) -> list[str]:
+        """`GET /v2/endpoint/{ns}/{name}/logs` (text, one line per log line), through
+        huggingface_hub's session, headers and error handling as `_list_page`; `since` and
+        `until` are the API's `from` and `to`. Retried as every read is."""
+        address = checked("logs", namespace, name)
+        query = {"from": since, "to": until, "tail": tail}
+        params = {key: str(value) for key, value in query.items() if value is not None}
+
+        def get() -> list[str]:
+            response = self._session().get(
+                f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{address}/logs",
+                headers=build_hf_headers(token=self._token),
+                params=params or None,
+            )
+            hf_raise_for_status(response)
+            # Split at newlines only: any other control character stays in its line, for the
+            # scrubber to show escaped (`splitlines` would break at \x1c or \x85 too).
+            text = response.text.removesuffix("\n")
+            return [line.removesuffix("\r") for line in text.split("\n")] if text else []
+
+        return self._call(f"logs of {address}", get)
+
     def health(self, endpoint: LiveEndpoint) -> int:
         """Status code of the endpoint's health route (0 when unreachable). Not retried: the
         waiter polls it. A URL the token may not go to is `UntrustedUrl`, and not probed."""

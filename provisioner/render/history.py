@@ -44,6 +44,7 @@ def render_history(records: Sequence[HistoryRecord], *, location: str) -> str:
         for action in record.actions:
             why = f": {action.message}" if action.message else ""
             lines.append(f"    {action.outcome:<11} {action.action:<7} {action.address}{why}")
+            lines.extend(f"        | {line}" for line in action.logs)
     return "\n".join(lines) + "\n"
 
 

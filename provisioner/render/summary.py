@@ -70,6 +70,19 @@ def _failure(outcome: Outcome) -> str:
     return f"  ✗ {outcome.change.address}: {what}"
 
 
+def _logs(outcome: Outcome, command_options: str) -> list[str]:
+    """Under a failed deployment: the last lines of its logs (scrubbed by the ledger), and the
+    command that shows more, as it runs."""
+    if not outcome.logs:
+        return []
+    more = " ".join(["provisioner logs", outcome.change.address, command_options]).rstrip()
+    return [
+        f"    its last {counted(len(outcome.logs), 'log line')}:",
+        *(f"      {line}" for line in outcome.logs),
+        f"    more: {more}",
+    ]
+
+
 def render_summary(
     outcomes: Sequence[Outcome],
     *,
@@ -88,7 +101,7 @@ def render_summary(
     lines = [
         f"\n{title} incomplete: {counts_line(outcomes, words)}.",
         *smoked,
-        *map(_failure, failed),
+        *(line for o in failed for line in [_failure(o), *_logs(o, command_options)]),
     ]
     smoke_failed = [o.change.address for o in failed if o.smoke_failed]
     if smoke_failed:

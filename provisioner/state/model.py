@@ -24,9 +24,10 @@ from typing import Any
 
 FORMAT_VERSION = "1.0"
 # History records: 1.1 adds `provisioner_version` (the version that applied); 1.2 `interrupted`,
-# `git.dirty` and `schedules_evaluated_at`. All three are read.
-HISTORY_FORMAT_VERSION = "1.2"
-HISTORY_FORMATS_READ = ("1.0", "1.1", HISTORY_FORMAT_VERSION)
+# `git.dirty` and `schedules_evaluated_at`; 1.3 an action's `logs` (a failed deployment's last
+# log lines). All four are read.
+HISTORY_FORMAT_VERSION = "1.3"
+HISTORY_FORMATS_READ = ("1.0", "1.1", "1.2", HISTORY_FORMAT_VERSION)
 # What an action's outcome is when the run was cut short before it ended (or began).
 CUT_SHORT = ("interrupted", "not-started")
 STATE_KEY = "state.json"
@@ -193,6 +194,29 @@ class Action:
     action: str
     outcome: str  # ok, failed, refused, interrupted, not-started
     message: str | None = None
+    # A failed deployment's last log lines, scrubbed (none before 1.3, or for anything else).
+    logs: tuple[str, ...] = ()
+
+
+def _action_json(action: Action) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "address": action.address,
+        "action": action.action,
+        "outcome": action.outcome,
+    }
+    if action.message is not None:
+        document["message"] = action.message
+    if action.logs:
+        document["logs"] = list(action.logs)
+    return document
+
+
+def _lines(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("an action's logs must be a list of lines")
+    return tuple(value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,7 +257,7 @@ class HistoryRecord:
             "interrupted": self.interrupted,
             "schedules_evaluated_at": self.schedules_evaluated_at,
             "serial": self.serial,
-            "actions": [{k: v for k, v in vars(a).items() if v is not None} for a in self.actions],
+            "actions": [_action_json(a) for a in self.actions],
         }
         return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
@@ -250,6 +274,7 @@ class HistoryRecord:
                     action=str(a["action"]),
                     outcome=str(a["outcome"]),
                     message=a.get("message"),
+                    logs=_lines(a.get("logs")),
                 )
                 for a in raw["actions"]
             )

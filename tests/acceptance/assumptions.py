@@ -175,6 +175,13 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         relied=False,
     ),
     Assumption(
+        "test_logs_are_text_lines",
+        "emulator: Logs",
+        "`GET /v2/endpoint/{ns}/{name}/logs?tail=5` answers 200 with at most 5 text lines, and "
+        "404 for an unknown endpoint; the content type and the line format are recorded",
+        relied=True,
+    ),
+    Assumption(
         "test_bad_token_is_unauthorized",
         "emulator: Auth",
         "a token the service does not know is a 401",

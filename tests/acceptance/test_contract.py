@@ -319,6 +319,21 @@ def test_bad_token_is_unauthorized(target: Target) -> None:
     assert response.status_code == 401, (response.status_code, response.text[:200])
 
 
+def test_logs_are_text_lines(target: Target, observe: Observe) -> None:
+    with target.endpoint("logs") as name:
+        path = f"/endpoint/{target.namespace}/{name}/logs"
+        response = target.raw("GET", path, tail=5)
+        assert response.status_code == 200, (response.status_code, response.text[:200])
+        kind = response.headers.get("content-type", "")
+        lines = response.text.splitlines()
+        observe(f"content type {kind or 'none'}; tail=5 gave {len(lines)} line(s)")
+        assert len(lines) <= 5
+        if lines:
+            observe(f"first line starts {lines[0][:40]!r}")
+        missing = target.raw("GET", f"/endpoint/{target.namespace}/{name}-nope/logs")
+        assert missing.status_code == 404, (missing.status_code, missing.text[:200])
+
+
 def test_a_32_character_name_is_accepted(target: Target) -> None:
     suffix = "n" * (32 - len(target.prefix) - 1)
     with target.endpoint(suffix) as name:

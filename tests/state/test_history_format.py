@@ -1,6 +1,6 @@
-"""History records as stored: this version writes format 1.2 (`interrupted`, `git.dirty`,
-`schedules_evaluated_at`) and still reads the 1.0 and 1.1 records older versions left, and
-`provisioner history` shows what each says."""
+"""History records as stored: this version writes format 1.3 (1.2's `interrupted`,
+`git.dirty`, `schedules_evaluated_at`, and an action's `logs`) and still reads the 1.0, 1.1 and
+1.2 records older versions left, and `provisioner history` shows what each says."""
 
 from __future__ import annotations
 
@@ -49,16 +49,27 @@ def test_a_record_round_trips_in_the_current_format() -> None:
         git_dirty=True,
         interrupted=True,
         schedules_evaluated_at="2027-03-26T19:00:00Z",
-        actions=(Action(address="acme/svc", action="pause", outcome="interrupted"),),
+        actions=(
+            Action(address="acme/svc", action="pause", outcome="interrupted"),
+            Action(
+                address="acme/bad",
+                action="create",
+                outcome="failed",
+                message="acme/bad failed to deploy: OOM",
+                logs=("2027-03-26T19:00:30.000Z Error: OOM", "2027-03-26T19:00:30.000Z exit 1"),
+            ),
+        ),
     )
     stored = json.loads(record.dumps())
-    assert stored["format_version"] == HISTORY_FORMAT_VERSION == "1.2"
+    assert stored["format_version"] == HISTORY_FORMAT_VERSION == "1.3"
+    assert "logs" not in stored["actions"][0]  # none: not written
+    assert stored["actions"][1]["logs"][0] == "2027-03-26T19:00:30.000Z Error: OOM"
     assert stored["git"]["dirty"] is True and stored["interrupted"] is True
     assert stored["schedules_evaluated_at"] == "2027-03-26T19:00:00Z"
     assert HistoryRecord.loads(record.dumps(), where="history/run2.json") == record
 
 
-@pytest.mark.parametrize("version", ["1.0", "1.1"])
+@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
 def test_older_records_are_read_with_what_they_did_not_record_unknown(version: str) -> None:
     record = HistoryRecord.loads(_document(version), where="history/run1.json")
     assert (record.git_dirty, record.schedules_evaluated_at, record.interrupted) == (
@@ -66,7 +77,32 @@ def test_older_records_are_read_with_what_they_did_not_record_unknown(version: s
         None,
         False,
     )
-    assert record.actions[0].outcome == "ok"
+    assert record.actions[0].outcome == "ok" and record.actions[0].logs == ()
+
+
+def test_logs_that_are_not_a_list_of_lines_are_not_a_history_record() -> None:
+    actions = [{"address": "acme/a", "action": "create", "outcome": "failed", "logs": "oops"}]
+    with pytest.raises(StateFormatError, match="logs must be a list of lines"):
+        HistoryRecord.loads(_document("1.3", actions=actions), where="history/run1.json")
+
+
+def test_history_shows_a_failed_deployment_s_log_lines_under_it() -> None:
+    actions = [
+        {
+            "address": "acme/a",
+            "action": "create",
+            "outcome": "failed",
+            "message": "acme/a failed to deploy: OOM",
+            "logs": ["T Error: OOM", "T Container exited with code 1"],
+        }
+    ]
+    record = HistoryRecord.loads(_document("1.3", actions=actions), where="history/run1.json")
+    lines = render_history([record], location="local").splitlines()
+    assert lines[1:] == [
+        "    failed      create  acme/a: acme/a failed to deploy: OOM",
+        "        | T Error: OOM",
+        "        | T Container exited with code 1",
+    ]
 
 
 def test_an_older_record_with_a_change_cut_short_reads_as_interrupted() -> None:
