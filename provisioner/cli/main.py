@@ -72,6 +72,14 @@ COMMAND_TABLE = {
         "provisioner.cli.status:status",
         "Table of the stack's endpoints: state, replicas, URL, and drift from the specs.",
     ),
+    "output": (
+        "provisioner.cli.output_cmd:output",
+        "Print the URL of each endpoint NAME (default: all) under the variable its spec names.",
+    ),
+    "invoke": (
+        "provisioner.cli.invoke_cmd:invoke",
+        "Send one request to endpoint NAME as an application would, and print its answer.",
+    ),
     "import": (
         "provisioner.cli.import_cmd:import_",
         "Write a minimal spec into --dir for each existing endpoint NAME (or --all).",

@@ -131,6 +131,9 @@ class Record:
     timeline: list[Segment]
     last_request_at: float | None = None
     deleted_at: float | None = None
+    # Which creation of this name it is (1: the first): a re-created endpoint (a replacement)
+    # gets a new URL, as on the real service, whose URLs are new for each endpoint made.
+    generation: int = 1
     held: tuple[QuotaKey, int] | None = field(default=None, compare=False)
     # Bumped whenever anything rendered changes; keys the cached JSON of the endpoint.
     rev: int = field(default=0, compare=False)
@@ -189,6 +192,7 @@ class Record:
             "timeline": [s.to_json() for s in self.timeline],
             "lastRequestAt": self.last_request_at,
             "deletedAt": self.deleted_at,
+            "generation": self.generation,
         }
 
     @classmethod
@@ -204,4 +208,5 @@ class Record:
             timeline=[Segment.from_json(s) for s in raw["timeline"]],
             last_request_at=raw.get("lastRequestAt"),
             deleted_at=raw.get("deletedAt"),
+            generation=int(raw.get("generation", 1)),
         )
