@@ -184,3 +184,18 @@ def test_the_readme_s_python_call_works_as_printed(
     emulator.clear_requests()
     exec(compile(code, "README.md", "exec"), {})  # the documented snippet, as printed
     assert [p["status"] for p in posts(emulator, "chat-bot")] == [200, 200]
+
+
+def test_a_long_answer_is_cut_short_and_says_so(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "chat", namespace="acme")
+    applied(cli, specs)
+    long = {"inputs": "word " * 2000, "parameters": {"return_full_text": True}}
+    result = cli("invoke", "chat", "--dir", str(specs), "--data", json.dumps(long))
+    assert result.code == 0, result.text
+    answer = result.out.splitlines()[1]
+    assert answer.startswith('[{"generated_text": "word word')
+    assert answer.endswith(" more characters cut]")
+    assert len(answer) < 4100

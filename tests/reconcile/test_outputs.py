@@ -12,7 +12,7 @@ from pathlib import Path
 
 from provisioner.emulator import Emulator
 from tests.reconcile.conftest import SECRET_VALUE, context_for
-from tests.reconcile.helpers import live, write_spec
+from tests.reconcile.helpers import api_calls, live, write_spec
 from tests.support.cli import Result
 
 Cli = Callable[..., Result]
@@ -68,8 +68,11 @@ def test_every_format_gives_each_url_under_its_variable_after_apply(
         f" --api-url {emulator.url}`.\n"
     ), created.out
 
+    emulator.clear_requests()
     env = cli("output", "--dir", str(specs))
     assert env.code == 0, env.text
+    # The live read: who the token is, and one list of the specs' namespace; nothing else.
+    assert api_calls(emulator) == [("GET", "/api/whoami-v2"), ("GET", "/v2/endpoint/acme")]
     assert env.out == (
         f"export HUGGINGFACE_ENDPOINT_URL={shlex.quote(chat)}\n"
         f"export SEARCH_EMBEDDINGS_URL={shlex.quote(search)}\n"
