@@ -129,11 +129,18 @@ def _run_all(
 
 
 def _chosen(specs: Sequence[EndpointSpec], names: Sequence[str]) -> list[EndpointSpec]:
-    """The specs `names` address, as `--target` does (a name or NAMESPACE/NAME, shell-style
-    globs allowed), in the stack's order; no names: every spec that declares a smoke test. A
-    name that matches no spec is an error naming all of them (a typo must not test nothing)."""
+    """The specs `names` address (`named_specs`); no names: every spec with a smoke test."""
     if not names:
         return [s for s in specs if s.smoke is not None]
+    return named_specs(specs, names, done="nothing was run")
+
+
+def named_specs(
+    specs: Sequence[EndpointSpec], names: Sequence[str], *, done: str
+) -> list[EndpointSpec]:
+    """The specs `names` address, as `--target` does (a name or NAMESPACE/NAME, shell-style
+    globs allowed), in the stack's order. A name that matches no spec is an error naming all
+    of them (a typo must not act on nothing); `done` says what was left undone then."""
     patterns = tuple(dict.fromkeys(names))
 
     def named(spec: EndpointSpec, pattern: str) -> bool:
@@ -146,12 +153,12 @@ def _chosen(specs: Sequence[EndpointSpec], names: Sequence[str]) -> list[Endpoin
         raise ProvisionerError(
             *(Diagnostic(None, f"no spec in this stack is named {name!r}") for name in unknown),
             note=f"Name a spec (NAME or NAMESPACE/NAME, globs allowed) of the stack under --dir "
-            f"(its specs: {clip(known, 300)}); nothing was run.",
+            f"(its specs: {clip(known, 300)}); {done}.",
         )
     return [s for s in specs if any(named(s, p) for p in patterns)]
 
 
-def _secret_values(spec: EndpointSpec, environ: Mapping[str, str]) -> list[str]:
+def spec_secret_values(spec: EndpointSpec, environ: Mapping[str, str]) -> list[str]:
     """What must never be shown: the values of its secrets and of secret-looking env vars."""
     values = [environ.get(ref.from_env, "") for ref in (spec.model.secrets or {}).values()]
     values += [v for k, v in (spec.model.env or {}).items() if looks_secret(k, v)]
@@ -176,7 +183,7 @@ def smoke_stack(
     specs = stack.resolved_specs(identity.user)
     chosen = _chosen(specs, names)
     hidden = (scrubber or Scrubber()).with_values(
-        v for spec in specs for v in _secret_values(spec, environ)
+        v for spec in specs for v in spec_secret_values(spec, environ)
     )
     runnable = [(s.namespace or "", s.name, s.smoke) for s in chosen if s.smoke is not None]
     ran = _run_all(api, runnable, hidden, clock=clock, sleep=sleep)

@@ -76,6 +76,14 @@ COMMAND_TABLE = {
         "provisioner.cli.logs_cmd:logs",
         "Print the replica logs of endpoint NAME (or NAMESPACE/NAME), scrubbed of secrets.",
     ),
+    "output": (
+        "provisioner.cli.output_cmd:output",
+        "Print the URL of each endpoint NAME (default: all) under the variable its spec names.",
+    ),
+    "invoke": (
+        "provisioner.cli.invoke_cmd:invoke",
+        "Send one request to endpoint NAME as an application would, and print its answer.",
+    ),
     "import": (
         "provisioner.cli.import_cmd:import_",
         "Write a minimal spec into --dir for each existing endpoint NAME (or --all).",

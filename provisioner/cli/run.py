@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from provisioner.apply.executor import DEFAULT_PARALLELISM
+from provisioner.apply.outputs import outputs_after_apply, urls_before
 from provisioner.apply.results import Ledger, Outcome, Reporter
 from provisioner.apply.waiter import DEFAULT_TIMEOUT
 from provisioner.apply.workflow import ApplyOptions, Collaborators, apply_plan
@@ -18,7 +19,9 @@ from provisioner.cli.context import Context
 from provisioner.cli.options import api_url_option, dir_option
 from provisioner.cli.progress import PlainReporter, TtyReporter
 from provisioner.cli.session import Session, show_diagnostics
+from provisioner.hub.models import Fleet
 from provisioner.plan.model import Plan
+from provisioner.render.outputs import render_moved
 from provisioner.render.reasons import counted
 from provisioner.render.summary import render_interrupted, render_summary
 from provisioner.spec.diagnostics import Address, Diagnostic, Mark, ProvisionerError, Severity
@@ -193,6 +196,8 @@ def execute(
     summary = render_summary(outcomes, verb=verb, command_options=session.selector)
     click.echo(summary, err=not ok, nl=False)
     show_diagnostics(not_kept_warnings(session, outcomes))
+    if verb == "apply" and wait:
+        _outputs_changed(session, outcomes)
     if not ok:
         raise SystemExit(1)
 
@@ -232,3 +237,27 @@ def not_kept_warnings(session: Session, outcomes: Sequence[Outcome]) -> list[Dia
                 )
             )
     return warnings
+
+
+def _outputs_changed(session: Session, outcomes: list[Outcome]) -> None:
+    """The URLs the apply gave, moved or took away (`provisioner output` for all of them). A
+    failure to read them is a warning: the apply itself is done."""
+    specs = session.stack.resolved_specs(session.identity.user)
+    fleet = session.fleet or Fleet()
+    try:
+        moved = outputs_after_apply(
+            session.api,
+            specs,
+            outcomes,
+            urls_before(specs, fleet.index()),
+            scrubber=session.scrubber(),
+        )
+    except ProvisionerError as error:
+        said = session.context.scrubber().outside(str(error))
+        click.echo(f"warning: the new URLs could not be read: {said}", err=True)
+        return
+    commands = {
+        "output_command": session.command("output"),
+        "apply_command": session.command("apply"),
+    }
+    click.echo(render_moved(moved, **commands), nl=False)

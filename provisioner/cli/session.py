@@ -34,7 +34,7 @@ from provisioner.cli.context import Context
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.client import DEFAULT_API_URL, resolve_connection
 from provisioner.hub.errors import ApiError
-from provisioner.hub.models import Identity
+from provisioner.hub.models import Fleet, Identity
 from provisioner.hub.retry import Retrier
 from provisioner.plan.model import Plan
 from provisioner.render.diagnostics import render_diagnostics
@@ -66,6 +66,8 @@ class Session:
     now: datetime | None = None
     # The id of the state lock this session holds (`locked`), if any.
     lock_id: str | None = None
+    # The live read of the last `checked_plan`: what the endpoints were before an apply.
+    fleet: Fleet | None = None
 
     @property
     def selector(self) -> str:
@@ -114,7 +116,7 @@ class Session:
 
     def checked_plan(self, **planning: Any) -> Plan:
         """The plan, its diagnostics shown; exit 1 (nothing changed) when it has errors."""
-        plan, _ = self.planned(**planning)
+        plan, self.fleet = self.planned(**planning)
         show_diagnostics(plan.diagnostics)
         if plan.errors:
             raise SystemExit(1)

@@ -133,6 +133,9 @@ class Record:
     timeline: list[Segment]
     last_request_at: float | None = None
     deleted_at: float | None = None
+    # Which creation of this name it is (1: the first): a re-created endpoint (a replacement)
+    # gets a new URL, as on the real service, whose URLs are new for each endpoint made.
+    generation: int = 1
     held: tuple[QuotaKey, int] | None = field(default=None, compare=False)
     # Bumped whenever anything rendered changes; keys the cached JSON of the endpoint.
     rev: int = field(default=0, compare=False)
@@ -217,6 +220,7 @@ class Record:
             "lastRequestAt": self.last_request_at,
             "deletedAt": self.deleted_at,
             "log": [[at, text] for at, text in self.log],
+            "generation": self.generation,
         }
 
     @classmethod
@@ -234,6 +238,7 @@ class Record:
             last_request_at=raw.get("lastRequestAt"),
             deleted_at=raw.get("deletedAt"),
             log=log,
+            generation=int(raw.get("generation", 1)),
         )
         # A data file written before logs has none: the current segment then logs its lines.
         rec.noted = rec.timeline[0] if log else None

@@ -58,8 +58,22 @@ def encoded(
     return rec.rendered[1]
 
 
-def endpoint_url(base_url: str, namespace: str, name: str) -> str:
-    return f"{base_url}/endpoints/{namespace}/{name}"
+# Between a name and its generation in a URL: never part of a name (lowercase, digits and '-').
+GENERATION_MARK = "~"
+
+
+def endpoint_url(base_url: str, namespace: str, name: str, generation: int = 1) -> str:
+    """`{base}/endpoints/{ns}/{name}`, and `.../{name}~2` for the name's second endpoint."""
+    suffix = f"{GENERATION_MARK}{generation}" if generation > 1 else ""
+    return f"{base_url}/endpoints/{namespace}/{name}{suffix}"
+
+
+def split_generation(segment: str) -> tuple[str, int | None]:
+    """`chat~2` -> ("chat", 2), `chat` -> ("chat", 1); a mark without a number: None."""
+    name, mark, number = segment.partition(GENERATION_MARK)
+    if not mark:
+        return name, 1
+    return name, int(number) if number.isdigit() and int(number) > 1 else None
 
 
 def render(
@@ -158,7 +172,7 @@ def _status(rec: Record, *, base_url: str, iso: Callable[[float], str]) -> dict[
         "updatedBy": {"id": hub_id(rec.updated_by), "name": rec.updated_by},
     }
     if cur.url:
-        status["url"] = endpoint_url(base_url, rec.namespace, rec.name)
+        status["url"] = endpoint_url(base_url, rec.namespace, rec.name, rec.generation)
     return status
 
 

@@ -30,7 +30,7 @@ from provisioner.emulator.journal import Entry, Journal, redact_request
 from provisioner.emulator.lifecycle import Record, State
 from provisioner.emulator.logs import select
 from provisioner.emulator.models import Models, model_route
-from provisioner.emulator.render import encoded, render
+from provisioner.emulator.render import encoded, render, split_generation
 from provisioner.emulator.schema import Spec, parse_create, parse_update
 from provisioner.emulator.store import Store
 from provisioner.emulator.traffic import Traffic
@@ -340,7 +340,7 @@ class Service:
             namespace = segs[3] if segs[2] == "quotas" and len(segs) > 3 else segs[2]
             name = segs[3] if segs[1] == "endpoint" and len(segs) > 3 else None
         elif len(segs) >= 3 and segs[0] == "endpoints":
-            namespace, name = segs[1], segs[2]
+            namespace, name = segs[1], split_generation(segs[2])[0]
         now = self.clock.now()
         self.journal.record(
             Entry(

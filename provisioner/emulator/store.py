@@ -74,6 +74,8 @@ class Store:
         # Names still refused after their endpoint is gone (`Durations.name_reserved`): until when.
         self._reserved: dict[RecordKey, float] = {}
         self._reserved_order: deque[tuple[float, RecordKey]] = deque()
+        # How many times each name was created: a re-created endpoint's URL is a new one.
+        self._generations: dict[RecordKey, int] = {}
         self.version = 0  # bumped by every mutation; persistence saves when it moves
 
     # --- reading ------------------------------------------------------------------------------
@@ -122,6 +124,8 @@ class Store:
             raise conflict(f"Endpoint '{spec['name']}' already exists")
         self._check_quota(namespace, compute, spec, now)
         failure = self._faults.take_endpoint("fail_deploy", namespace=namespace, name=spec["name"])
+        key = (namespace, spec["name"])
+        self._generations[key] = self._generations.get(key, 0) + 1
         rec = Record(
             namespace=namespace,
             name=spec["name"],
@@ -131,6 +135,7 @@ class Store:
             updated_at=now,
             updated_by=by,
             timeline=deploy(now, self._d, failure=failure),
+            generation=self._generations[key],
         )
         space[rec.name] = rec
         self._changed(rec, now)
@@ -322,6 +327,7 @@ class Store:
         self._deleted.clear()
         self._reserved.clear()
         self._reserved_order.clear()
+        self._generations.clear()
         self.version += 1
 
     def load(self, records: Iterable[Record]) -> None:
@@ -331,6 +337,8 @@ class Store:
                 # Saved before pausing set the counts to 0 (the official guide): as if paused now.
                 rec.spec = with_replicas(rec.spec, 0)
             self._spaces.setdefault(rec.namespace, {})[rec.name] = rec
+            key = (rec.namespace, rec.name)
+            self._generations[key] = max(self._generations.get(key, 0), rec.generation)
             if rec.deleted_at is not None:
                 self._deleted.append(rec)
             self._changed(rec)

@@ -26,6 +26,7 @@ from provisioner.emulator.auth import Directory
 from provisioner.emulator.clock import Clock
 from provisioner.emulator.inference import chat_completion, infer
 from provisioner.emulator.lifecycle import Record, State
+from provisioner.emulator.render import split_generation
 from provisioner.emulator.schema import endpoint_health_route
 from provisioner.emulator.store import Store
 from provisioner.emulator.wire import ApiError, Request, Response, json_response
@@ -56,7 +57,9 @@ class Traffic:
         self._clock = clock
         self._sleep = sleep
 
-    def handle(self, req: Request, ns: str, name: str, rest: str) -> Response:
+    def handle(self, req: Request, ns: str, segment: str, rest: str) -> Response:
+        # `chat~2`: the second endpoint of that name; the first one's URL no longer answers.
+        name, generation = split_generation(segment)
         hold = _scale_up_timeout(req) if self._clock.speed > 0 else None
         deadline: float | None = None
         while True:
@@ -65,6 +68,12 @@ class Traffic:
                 rec = self._store.get(ns, name, now=now)
                 if rec.deleted_at is not None:
                     raise ApiError(404, f"Endpoint '{name}' not found", prefix=False)
+                if generation != rec.generation:
+                    raise ApiError(
+                        404,
+                        f"Endpoint '{name}' was re-created: this URL is not its URL any more",
+                        prefix=False,
+                    )
                 health = endpoint_health_route(rec.spec).strip("/")
                 task = rec.spec["model"]["task"]
                 kind = _kind(req.method, rest, health=health, task=task)

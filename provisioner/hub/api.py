@@ -63,5 +63,10 @@ class EndpointsApi(Protocol):
     def health(self, endpoint: LiveEndpoint) -> int: ...
     def model_commit(self, repository: str, revision: str | None) -> str: ...
     def post_to_endpoint(
-        self, endpoint: LiveEndpoint, body: Mapping[str, Any], *, scale_up_timeout: float
+        self,
+        endpoint: LiveEndpoint,
+        body: Mapping[str, Any],
+        *,
+        scale_up_timeout: float,
+        purpose: str = "smoke test",
     ) -> Answer: ...

@@ -867,14 +867,20 @@ class HubApi:
             return 0
 
     def post_to_endpoint(
-        self, endpoint: LiveEndpoint, body: Mapping[str, Any], *, scale_up_timeout: float
+        self,
+        endpoint: LiveEndpoint,
+        body: Mapping[str, Any],
+        *,
+        scale_up_timeout: float,
+        purpose: str = "smoke test",
     ) -> Answer:
         """POST `body` as JSON to the endpoint's URL, as a client of the model would, with the
         documented `X-Scale-Up-Timeout` (a scaled-to-zero endpoint then holds the request while
         a replica starts, instead of answering 503). Any status is an answer, not an error;
         not retried (the smoke runner decides what a 503 means). The token is blanked out of
-        the answer's text, should the endpoint echo the request's headers."""
-        what = f"smoke test of {endpoint.address}"
+        the answer's text, should the endpoint echo the request's headers. `purpose` names the
+        request in errors (a smoke test, `provisioner invoke`)."""
+        what = f"{purpose} of {endpoint.address}"
         if endpoint.url is None:
             raise ApiError(f"{what}: the endpoint has no URL")
         self._trusted(what, endpoint.url)

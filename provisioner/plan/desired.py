@@ -121,9 +121,11 @@ def default_image(spec: EndpointSpec) -> Image:
 
 def applied_digest(spec: EndpointSpec) -> str:
     """Digest of everything the spec declares about the endpoint (secret values are not part
-    of a spec; its smoke test is not part of the endpoint: adding one changes nothing live)."""
+    of a spec; its smoke test and outputs are not part of the endpoint: adding one changes
+    nothing live)."""
     declared = effective(spec)
     declared.pop("smoke", None)
+    declared.pop("outputs", None)
     declared.pop("ignore_changes", None)
     return ownership.digest(declared)
 

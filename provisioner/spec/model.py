@@ -267,6 +267,14 @@ class Route:
     path: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class Outputs:
+    """What `provisioner output` calls the endpoint's values for an application: `url_env` is
+    the variable its URL goes in (None: `NAME_URL`, `spec.outputs.url_variable`)."""
+
+    url_env: str | None = None
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a spec came from, so later stages can point diagnostics at the user's own lines."""
@@ -306,6 +314,8 @@ class EndpointSpec:
     adopt: bool = False
     # Checked after apply and by `provisioner smoke`; not part of the endpoint (nor its digest).
     smoke: SmokeSpec | None = None
+    # What `provisioner output` names the URL; not part of the endpoint (nor its digest).
+    outputs: Outputs | None = None
     # Fields (spec paths of the field table) whose live value is left alone on an existing
     # endpoint: a difference there is shown as ignored, never planned. Not part of its digest.
     ignore_changes: tuple[str, ...] = ()

@@ -71,6 +71,8 @@ def defaults_schema() -> dict[str, Any]:
     # A smoke test's request and expected answer belong to one endpoint (its task, its model):
     # deep-merged from a folder's defaults, half of one would silently combine with another.
     del schema["properties"]["smoke"]
+    # One variable name for a whole folder would give every endpoint's URL the same name.
+    del schema["properties"]["outputs"]
     return schema
 
 
@@ -130,6 +132,8 @@ _RULES = {
     "domain": "use a host name such as models.example.com",
     "tags": "use letters, digits and _.:=/-, starting with a letter or digit",
     "from_env": "use an environment variable name (letters, digits and '_')",
+    "url_env": "use an environment variable name (letters, digits and '_', not starting with a "
+    "digit), e.g. HUGGINGFACE_ENDPOINT_URL",
     "regions": _LOWER_DASH,
     "instance_types": _LOWER_DASH,
     "require_scale_to_zero": "write a folder relative to the spec directory, e.g. dev",
@@ -179,6 +183,14 @@ def _unknown_keys(error: ValidationError, path: KeyPath, prefix: str) -> _Found:
                 True,
                 "'smoke' cannot be set in _defaults.yaml: a smoke test belongs to one endpoint "
                 "(its task, its answer); put it in that endpoint's spec",
+            )
+            continue
+        if not path and key == "outputs":
+            yield (
+                (key,),
+                True,
+                "'outputs' cannot be set in _defaults.yaml: each endpoint's URL needs a variable "
+                "name of its own; put it in that endpoint's spec",
             )
             continue
         hint = _suggest(key, allowed) or f" (allowed: {', '.join(allowed)})"

@@ -341,3 +341,22 @@ def test_speed_scales_every_duration() -> None:
         assert state == "initializing"
         real[0] = 1.5  # 15 emulated seconds: 3 + 12
         assert call("GET", f"{emu.url}/v2/endpoint/demo/ep").json()["status"]["state"] == "running"
+
+
+def test_an_endpoint_created_again_under_its_name_gets_a_new_url(
+    hf_api: HfApi, emulator: Emulator
+) -> None:
+    """As on the real service, whose URLs are new for each endpoint made: a replacement (delete,
+    then create under the same name) moves the URL, and the old one no longer answers."""
+    create(hf_api)
+    emulator.advance(TO_RUNNING + 5)
+    first = hf_api.get_inference_endpoint("ep", namespace="demo").url
+    hf_api.delete_inference_endpoint("ep", namespace="demo")
+    emulator.advance(DELETE_GRACE + 1)
+    create(hf_api)
+    emulator.advance(TO_RUNNING + 5)
+    second = hf_api.get_inference_endpoint("ep", namespace="demo").url
+    assert first == f"{emulator.url}/endpoints/demo/ep"
+    assert second == f"{emulator.url}/endpoints/demo/ep~2"
+    assert call("POST", second, {"inputs": "x"}).status == 200
+    assert call("POST", first, {"inputs": "x"}).status == 404

@@ -6,6 +6,7 @@ previous value of the secret after a rotation."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from dataclasses import replace
@@ -89,6 +90,13 @@ def test_no_output_or_file_ever_holds_the_token_or_a_secret(
     for output in ("text", "json"):
         assert cli("smoke", "--dir", str(specs), "--format", output).code == 1
     context.environ["CANARY"] = SECRET  # type: ignore[index]
+    # What applications are handed, and a request sent as one sends it, the model echoing the
+    # token and the secret: the answer is shown, both blanked.
+    for output in ("env", "dotenv", "json"):
+        assert cli("output", "--dir", str(specs), "--format", output).code == 0
+    data = json.dumps(echo)
+    assert cli("invoke", "svc", "--dir", str(specs), "--data", data).code == 0
+    assert "***" in seen[-1].out
 
     def leaky(*_: object) -> object:
         raise RuntimeError(f"a bug, holding {SECRET} and {TOKEN}")

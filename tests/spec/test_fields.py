@@ -18,9 +18,18 @@ from provisioner.spec.fields import BY_SPEC, FIELDS, Field, Flag, Mode, field_of
 from provisioner.spec.schema import endpoint_schema
 
 # Spec keys that say which endpoint and what to do with it, not how it is configured (`smoke`:
-# a test run against it, never sent to the API; `schedule`: decides `state` and the replica rows
-# at plan time, `plan.schedule`).
-NOT_CONFIGURATION = {"name", "namespace", "state", "adopt", "smoke", "schedule", "ignore_changes"}
+# a test run against it, never sent to the API; `outputs`: what `provisioner output` names its
+# URL; `schedule`: decides `state` and the replica rows at plan time, `plan.schedule`).
+NOT_CONFIGURATION = {
+    "name",
+    "namespace",
+    "state",
+    "adopt",
+    "smoke",
+    "outputs",
+    "schedule",
+    "ignore_changes",
+}
 
 
 def _schema_leaves(node: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
