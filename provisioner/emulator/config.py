@@ -166,11 +166,20 @@ def _check_identities(users: tuple[UserConfig, ...], orgs: tuple[OrgConfig, ...]
 
 # --- JSON file loader -------------------------------------------------------------------------
 
-_FILE_KEYS = {"users", "orgs", "quotas", "durations"}
+# The behaviour switches a config file may set too (the service's unknowns: tests run both).
+_SWITCHES = {
+    "inject_hf_token",
+    "omit_secrets",
+    "drop_undocumented_options",
+    "refuse_updates_while_starting",
+    "legacy_protected",
+}
+_FILE_KEYS = {"users", "orgs", "quotas", "durations", *_SWITCHES}
 
 
 def load_config_file(path: Path, base: EmulatorConfig | None = None) -> EmulatorConfig:
-    """Read a JSON config file (users/orgs/quotas/durations) over `base` (defaults if None).
+    """Read a JSON config file (users/orgs/quotas/durations and the behaviour switches) over
+    `base` (defaults if None).
 
     Keys that are absent keep the base value; the format is documented in the emulator README.
     """
@@ -201,6 +210,10 @@ def config_from_mapping(raw: object, base: EmulatorConfig) -> EmulatorConfig:
         changes["quotas"] = _quotas(obj["quotas"])
     if "durations" in obj:
         changes["durations"] = _durations(obj["durations"], base.durations)
+    for key in sorted(_SWITCHES & set(obj)):
+        if not isinstance(obj[key], bool):
+            raise ConfigError(f"{key}: expected true or false")
+        changes[key] = obj[key]
     try:
         return replace(base, **changes)
     except ConfigError:

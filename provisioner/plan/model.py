@@ -83,6 +83,8 @@ class ReasonCode(enum.StrEnum):
     # after an apply whose wait timed out: it exists and bills, and is not running yet
     NOT_SETTLED = "not-settled"
     MATCHES = "matches"
+    # matches, except values the last apply sent and the service did not keep (paths)
+    NOT_KEPT = "not-kept"
 
 
 # `ResourceChange.revision_from` of a spec that declares no revision (no git ref has a space).

@@ -626,6 +626,11 @@ class _Planner:
         if resent and change.action is Action.UPDATE:
             reason = Reason(ReasonCode.RESEND_NOT_KEPT, paths=resent)
             change = replace(change, reasons=(*change.reasons, reason))
+        if unkept and not change.is_change:
+            # It does not match: say what differs, and why nothing is planned for it.
+            unmatched = Reason(ReasonCode.NOT_KEPT, paths=tuple(f.path for f in unkept))
+            reasons = [unmatched if r.code is ReasonCode.MATCHES else r for r in change.reasons]
+            change = replace(change, reasons=tuple(reasons))
         self.changes.append(replace(change, ignored=ignored, not_kept=unkept))
 
     def warn_not_kept(self, spec: EndpointSpec, field: FieldChange) -> None:
@@ -634,9 +639,9 @@ class _Planner:
                 spec.source.mark(*field.path.split(".")),
                 f"{field.path}: not kept by the service: the last apply sent "
                 f"{_value(field.after)} and the service reports {_value(field.before)}; it is "
-                "not sent again until this value or the service's changes (the engine may not "
-                "support it: remove it from the spec, or `provisioner apply --resend-not-kept` "
-                "to try again)",
+                "not sent again until the spec's value or the service's answer changes (the "
+                "engine may not support it: remove it from the spec, or `provisioner apply "
+                "--resend-not-kept` to try again)",
                 Severity.WARNING,
             )
         )

@@ -153,6 +153,9 @@ SENTENCES: dict[ReasonCode, Sentence] = {
     ),
     ReasonCode.SCALED_TO_ZERO_IDLE: _fixed("scaled to zero while idle, as min_replicas 0 allows"),
     ReasonCode.MATCHES: _fixed("matches the spec"),
+    ReasonCode.NOT_KEPT: lambda r, _: (
+        f"matches the spec, except {names(r.paths)}, which the service did not keep"
+    ),
     ReasonCode.NOT_SETTLED: lambda r, _: f"but is not running yet ({r.state})",
 }
 

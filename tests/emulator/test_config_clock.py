@@ -83,6 +83,7 @@ def test_the_readme_example_config_loads(tmp_path: Path) -> None:
         ('{"quotas": {"demo": {"aws": {"nvidia-l4": true}}}}', "quotas.demo.aws.nvidia-l4"),
         ('{"durations": {"warmup": 1}}', "unknown key"),
         ('{"durations": {"pending": "1"}}', "durations.pending"),
+        ('{"omit_secrets": "yes"}', "omit_secrets: expected true or false"),
     ],
 )
 def test_config_file_errors_name_the_key(tmp_path: Path, content: str, message: str) -> None:
@@ -90,6 +91,14 @@ def test_config_file_errors_name_the_key(tmp_path: Path, content: str, message: 
     path.write_text(content)
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_config_file(path)
+
+
+def test_the_behaviour_switches_load_from_a_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "emulator.json"
+    path.write_text('{"drop_undocumented_options": true, "refuse_updates_while_starting": true}')
+    config = load_config_file(path)
+    assert config.drop_undocumented_options and config.refuse_updates_while_starting
+    assert not config.omit_secrets
 
 
 def test_a_missing_config_file_is_a_config_error(tmp_path: Path) -> None:
