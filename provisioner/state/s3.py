@@ -256,13 +256,6 @@ class S3Backend:
             )
         except _Answer as a:
             if a.conflict:
-                # botocore resends a request whose answer was lost (a reset after the store
-                # wrote it): the resent one then fails its own condition. The object holding
-                # exactly these bytes is that first write (every document written is unique:
-                # a serial, an id), not another writer's.
-                current = self._get(full_key, what=what)
-                if current is not None and current.data == data:
-                    return current.version
                 verb = "already exists" if replaces is None else "changed since it was read"
                 raise WriteConflict(f"{what} in {self.location} {verb}") from a.original
             if replaces is not None and a.code == "NoSuchKey":

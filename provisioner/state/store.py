@@ -160,9 +160,12 @@ class StateStore:
             serial=state.serial + 1,
             lineage=state.lineage or self._new_id(),
         )
+        data = written.dumps()
         try:
-            version = self.backend.write(STATE_KEY, written.dumps(), replaces=state.version)
+            version = self.backend.write(STATE_KEY, data, replaces=state.version)
         except WriteConflict as error:
+            if (current := self._written(STATE_KEY, data)) is not None:
+                return replace(written, version=current)
             raise StateConflict(
                 f"the state at {self._where(STATE_KEY)} was changed by another writer since "
                 f"it was read (serial {state.serial}); nothing was overwritten"
@@ -195,9 +198,23 @@ class StateStore:
         # The serial orders records of the same second (time stamps have whole seconds, and
         # the ID is random): the history lists them newest first all the same.
         serial = f"{record.serial or 0:010d}"
-        self.backend.write(
-            f"{HISTORY_PREFIX}{moment}-{serial}-{record.id}.json", record.dumps(), replaces=None
-        )
+        key, data = f"{HISTORY_PREFIX}{moment}-{serial}-{record.id}.json", record.dumps()
+        try:
+            self.backend.write(key, data, replaces=None)
+        except WriteConflict:
+            if self._written(key, data) is None:
+                raise
+
+    def _written(self, key: str, data: bytes) -> str | None:
+        """The version of `key` if it holds exactly `data`: a write whose answer was lost (a
+        reset after the store wrote it) is sent again by the S3 client, and the resent one
+        fails its own condition. Every document this store writes is unique (a serial, a
+        record's id), so the same bytes there are that first write, not another writer's."""
+        try:
+            current = self.backend.read(key)
+        except BackendError:
+            return None
+        return current.version if current is not None and current.data == data else None
 
     def history(self, limit: int | None = None) -> list[HistoryRecord]:
         """The records, newest first; at most `limit` of them. A record that cannot be read
