@@ -37,6 +37,7 @@ class Row:
     namespaces: int
     ours: Figures
     baseline: Figures | None = None
+    floor: Figures | None = None  # `bench.floor` over the same folder and fleet, same runs
     calls: dict[str, int] = field(default_factory=dict)  # by route, of the last run of ours
     verdicts: list[Verdict] = field(default_factory=list)
     note: str = ""

@@ -26,6 +26,12 @@ def speedup(ours_wall: float, baseline_wall: float, *, at_least: float) -> Verdi
     )
 
 
+def floor_ratio(ours_wall: float, floor_wall: float, *, at_most: float, what: str) -> Verdict:
+    """The plan against the floor (`bench.floor`: read the files with libyaml, one GET)."""
+    ratio = ours_wall / floor_wall if floor_wall > 0 else math.inf
+    return Verdict(f"plan ({what}) <= {at_most:g}x the floor", ratio <= at_most, f"{ratio:.1f}x")
+
+
 def cpu_per_spec(cpu_by_size: Mapping[int, float], *, limit_ms: float = 0.3) -> Verdict:
     """Marginal planning CPU per spec: the slope between the smallest and largest sizes, so the
     interpreter's start-up (a constant) is not spread over the specs."""
@@ -150,7 +156,17 @@ def cold_start(wall: float, reference: float, *, what: str, factor: float = 2.0)
     )
 
 
-HTTP_CLIENTS = ("requests", "httpx", "urllib3", "huggingface_hub")
+HTTP_CLIENTS = (
+    "requests",
+    "httpx",
+    "httpx2",
+    "httpcore",
+    "httpcore2",
+    "urllib3",
+    "huggingface_hub",
+    "boto3",
+    "botocore",
+)
 
 
 def no_http_client(imported: set[str]) -> Verdict:

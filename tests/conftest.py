@@ -24,6 +24,9 @@ from tests.support import FIXED_NOW
 # HF_HOME, no update check, and a dead local endpoint so a stray call fails at once instead of
 # waiting on the network.
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="provisioner-tests-hf-home-")
+# The compiled schemas `validate` keeps between runs (provisioner.spec.compiled): not the
+# user's own cache folder.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="provisioner-tests-cache-")
 os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"

@@ -52,7 +52,10 @@ def _repository(path: Path) -> Path:
     return path
 
 
-def _try_repo(hooks: Path, specs: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _try_repo(
+    hooks: Path, specs: Path, env: dict[str, str], *files: str
+) -> subprocess.CompletedProcess[str]:
+    which = ["--files", *files] if files else ["--all-files"]
     return subprocess.run(
         [
             sys.executable,
@@ -61,7 +64,7 @@ def _try_repo(hooks: Path, specs: Path, env: dict[str, str]) -> subprocess.Compl
             "try-repo",
             str(hooks),
             "provisioner-validate",
-            "--all-files",
+            *which,
             "--color",
             "never",
         ],
@@ -119,3 +122,10 @@ def test_the_hook_passes_what_init_wrote_and_reports_a_broken_spec_with_its_posi
     where = f"endpoints/flan-t5-base.yaml:{row + 1}:{column}: error: compute.instance_size: "
     assert where in failed.stdout, failed.stdout
     assert "huge" in failed.stdout
+
+    # The files a commit changes are what the hook checks: another YAML file alone passes,
+    # the broken spec alone fails.
+    other = _try_repo(hooks, specs, env, ".pre-commit-config.yaml")
+    assert other.returncode == 0, other.stdout + other.stderr
+    alone = _try_repo(hooks, specs, env, "endpoints/flan-t5-base.yaml")
+    assert alone.returncode != 0 and where in alone.stdout, alone.stdout

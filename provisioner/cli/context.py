@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +30,12 @@ def _hub_api(connection: Connection, retrier: Retrier) -> EndpointsApi:
     return HubApi(connection, retrier)
 
 
+def _hostname() -> str:
+    import socket  # here: `validate` (a pre-commit hook) never asks who is running
+
+    return socket.gethostname()
+
+
 @dataclass
 class Context:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
@@ -44,7 +49,7 @@ class Context:
     wait_interval: float = 5.0
     # Who and when, for the state lock and the history.
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    hostname: Callable[[], str] = socket.gethostname
+    hostname: Callable[[], str] = _hostname
     pid: Callable[[], int] = os.getpid
     # The secret values this run has met so far (the specs' `from_env` values, added when a
     # command connects): what it prints on an error and writes to the debug log is scrubbed

@@ -6,7 +6,6 @@ pays for importing `huggingface_hub`.
 
 from __future__ import annotations
 
-import difflib
 import gc
 import importlib
 import os
@@ -14,7 +13,6 @@ import re
 import signal
 import sys
 import threading
-import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
@@ -165,6 +163,8 @@ class LazyGroup(click.Group):
         # click: an error here would be printed into the user's command line at each <TAB>.
         if name in COMMANDS or name.startswith("-") or ctx.resilient_parsing:
             return super().resolve_command(ctx, args)
+        import difflib  # here: `validate` in a pre-commit hook starts faster without it
+
         close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
@@ -305,6 +305,8 @@ def _main(argv: list[str] | None, given: Context | None) -> None:
         path = debug_log_path(context.environ)
         try:
             # Scrubbed by value: a secret in a local variable's repr is blanked, whatever its name.
+            import traceback  # here, as difflib: only an internal error needs it
+
             write_debug_log(path, context.scrubber().outside(traceback.format_exc()))
             where = f"the details are in {path}"
         except OSError:

@@ -10,10 +10,8 @@ evaluates nothing at a point in time: that is `plan.schedule`'s, which is given 
 
 from __future__ import annotations
 
-import difflib
 import enum
 import re
-import zoneinfo
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -119,6 +117,8 @@ def weekly(window: Window) -> list[tuple[int, int]]:
 
 @cache
 def known_zones() -> frozenset[str]:
+    import zoneinfo  # only a spec with a schedule needs it
+
     return frozenset(zoneinfo.available_timezones())
 
 
@@ -136,6 +136,8 @@ def _zone_rule(doc: Document, schedule: Mapping[str, Any]) -> Iterator[Diagnosti
     if not isinstance(zone, str) or not zone or zone in known_zones():
         return
     lowered = {name.lower(): name for name in known_zones()}
+    import difflib
+
     close = difflib.get_close_matches(zone.lower(), list(lowered), n=1, cutoff=0.6)
     hint = f"; did you mean {lowered[close[0]]!r}?" if close else ""
     yield Diagnostic(

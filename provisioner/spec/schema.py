@@ -8,20 +8,22 @@ more than one field (scale-to-zero, engine options, duplicates) live in `checks`
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
-from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
-
+from provisioner.spec import compiled
 from provisioner.spec.diagnostics import Diagnostic, shown
 from provisioner.spec.loader import Document, KeyPath
+
+if TYPE_CHECKING:
+    # jsonschema is imported when a document is not plainly valid (`check`), not before: its
+    # import is most of `validate`'s start-up (see `compiled`).
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "endpoint.schema.json"
 SETTINGS_SCHEMA_FILE = "settings.schema.json"
@@ -29,7 +31,9 @@ SETTINGS_SCHEMA_FILE = "settings.schema.json"
 
 @cache
 def _load(name: str) -> dict[str, Any]:
-    text = resources.files("provisioner.spec").joinpath(name).read_text(encoding="utf-8")
+    # Beside this module (package data), read directly: importlib.resources costs ~5 ms of
+    # `validate`'s start-up, and provisioner is never imported from a zip.
+    text = (Path(__file__).parent / name).read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
@@ -158,6 +162,8 @@ def _suggest(word: str, choices: Sequence[str]) -> str:
     """`; did you mean 'x'?` for the closest choice (case aside: `AWS` -> `aws`), if any."""
     candidates = {c.lower(): c for c in choices}
     candidates.update({a: k for a, k in _ALIASES.items() if k in choices and a not in candidates})
+    import difflib  # only a mistake needs it: not imported for a valid stack
+
     close = difflib.get_close_matches(word.lower(), list(candidates), n=1, cutoff=0.6)
     return f"; did you mean {candidates[close[0]]!r}?" if close else ""
 
@@ -316,10 +322,14 @@ def _strict_integer(checker: Any, instance: Any) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-_Validator = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer),
-)
+@cache
+def _validator_class() -> Any:
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator,
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer),
+    )
 
 
 def non_finite(data: Any, path: KeyPath = ()) -> Iterator[KeyPath]:
@@ -358,18 +368,14 @@ def _non_finite_found(document: Document, errors: list[ValidationError]) -> list
 
 
 @cache
-def _compiled_endpoint_schema() -> Callable[[Any], Any]:
-    """The spec schema compiled to Python code by fastjsonschema: 20x faster than jsonschema per
-    document, but ~50 ms to compile, so worth it only for large stacks, and it speaks draft 7 and
+def _compiled(key: str) -> Callable[[Any], Any]:
+    """The schema named `key` (its `$id`) compiled to Python code by fastjsonschema (`compiled`):
+    it speaks draft 2019-09, not 2020-12 (the keywords the schemas use mean the same in both), and
     counts 2.0 as an integer. It only ever answers "valid"; every problem is still found and
     worded by jsonschema (`check`)."""
-    import fastjsonschema
-
-    draft7 = {k: v for k, v in endpoint_schema().items() if k != "$schema"}
-    validate: Callable[[Any], Any] = fastjsonschema.compile(
-        draft7, use_default=False, use_formats=False
-    )
-    return validate
+    known = (endpoint_schema(), defaults_schema(), settings_schema())
+    chosen = next(s for s in known if s["$id"] == key)
+    return compiled.validator({k: v for k, v in chosen.items() if k != "$schema"})
 
 
 def _integral_or_non_finite(data: Any) -> bool:
@@ -384,15 +390,16 @@ def _integral_or_non_finite(data: Any) -> bool:
     return False
 
 
-def plainly_valid(document: Document) -> bool:
-    """True when `document` is a valid spec, decided by the compiled schema; False means "ask
-    `check`" (invalid, or holding a value the compiled schema judges differently)."""
+def plainly_valid(document: Document, schema: dict[str, Any] | None = None) -> bool:
+    """True when `document` is valid against `schema` (default: the spec schema; also the
+    defaults and settings schemas), decided by the compiled schema; False means "ask `check`"
+    (invalid, or holding a value the compiled schema judges differently)."""
     import fastjsonschema
 
     if _integral_or_non_finite(document.data):
         return False
     try:
-        _compiled_endpoint_schema()(document.data)
+        _compiled((schema or endpoint_schema())["$id"])(document.data)
     except fastjsonschema.JsonSchemaException:
         return False
     return True
@@ -402,7 +409,7 @@ def _validator(schema: dict[str, Any]) -> Any:
     key = schema.get("$id")
     validator = _VALIDATORS.get(key) if key else None
     if validator is None or validator.schema is not schema:
-        validator = _Validator(schema)
+        validator = _validator_class()(schema)
         if key:
             _VALIDATORS[key] = validator
     return validator
@@ -413,6 +420,9 @@ _VALIDATORS: dict[str, Any] = {}
 
 def check(document: Document, schema: dict[str, Any]) -> list[Diagnostic]:
     """Every schema problem of `document`, pointed at the user's own key or value."""
+    shipped = (endpoint_schema(), defaults_schema(), settings_schema())
+    if any(schema is s for s in shipped) and plainly_valid(document, schema):
+        return []
     errors = list(_validator(schema).iter_errors(document.data))
     found = _non_finite_found(document, errors)
     bad = set(non_finite(document.data))

@@ -16,9 +16,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import SchemaError
-
 from provisioner.spec.diagnostics import Diagnostic, shown
 from provisioner.spec.loader import Document, KeyPath
 
@@ -80,6 +77,11 @@ def _schema_problems(schema: Any) -> Iterator[tuple[KeyPath, str]]:
     """Where `schema` breaks its meta-schema (its `$schema`'s, else Draft 2020-12's)."""
     if isinstance(schema, bool):
         return
+    # Here, not at the top: jsonschema's import is most of `validate`'s start-up, and only a
+    # spec with `expect.schema` needs it (see `spec.compiled`).
+    from jsonschema import Draft202012Validator, validators
+    from jsonschema.exceptions import SchemaError
+
     try:
         cls = validators.validator_for(schema, default=Draft202012Validator)
     except SchemaError as error:  # a `$schema` jsonschema does not know

@@ -7,6 +7,7 @@ names). Everything the user got wrong comes back as diagnostics, all of them in 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -278,17 +279,14 @@ def _not_a_directory(root: Path) -> str:
     return "spec directory not found" if not root.exists() else "not a directory"
 
 
-# From this many files on, documents are first checked by the compiled schema, whose ~50 ms of
-# compiling pays for itself (jsonschema takes ~0.4 ms per document, the compiled one ~0.02 ms).
-FAST_SCHEMA_MIN_FILES = 128
-
-
-def load_stack(root: Path, *, check_policies: bool = True) -> tuple[Stack, Diagnostics]:
+def load_stack(
+    root: Path, *, check_policies: bool = True, only: Iterable[Path] | None = None
+) -> tuple[Stack, Diagnostics]:
     """Load, merge, check and build every spec under `root`.
 
     `check_policies=False` leaves out the stack's policies (`status`, `destroy`, `release`: they
     deploy nothing, and an endpoint that breaks a policy must still be seen, released or
-    deleted)."""
+    deleted). `only` narrows the specs to those files (see `select`)."""
     diagnostics = Diagnostics()
     shown_root = display_path(root)
     if not root.is_dir():
@@ -297,10 +295,11 @@ def load_stack(root: Path, *, check_policies: bool = True) -> tuple[Stack, Diagn
         return Stack(root, Settings(stack=root.name), ()), diagnostics
     settings = _settings(root, shown_root, diagnostics)
     files = yaml_files(root, diagnostics)
+    if only is not None:
+        files = select(files, root, only)
     defaults = _load_defaults(files, diagnostics)
     documents: list[MergedDocument] = []
     inherited: dict[Diagnostic, list[Path]] = {}
-    fast_schema = len(files) >= FAST_SCHEMA_MIN_FILES
     # Per folder, not per file: a large stack has thousands of specs in a few folders.
     chains: dict[Path, list[Document] | None] = {}
     folders: dict[Path, PurePosixPath] = {}
@@ -328,7 +327,7 @@ def load_stack(root: Path, *, check_policies: bool = True) -> tuple[Stack, Diagn
             if chain is None:
                 continue
             merged = merge_documents(chain, document)
-            spec = _check(merged, settings, diagnostics, inherited, fast_schema=fast_schema)
+            spec = _check(merged, settings, diagnostics, inherited)
             if spec is not None and check_policies:
                 found = violations(spec, settings.policies, folder=folders[path.parent])
                 _report(found, merged, diagnostics, inherited)
@@ -371,14 +370,44 @@ def _check(
     settings: Settings,
     diagnostics: Diagnostics,
     inherited: dict[Diagnostic, list[Path]],
-    *,
-    fast_schema: bool,
 ) -> EndpointSpec | None:
-    if fast_schema and schema.plainly_valid(document):
-        found = checks.rules(document)
-    else:
-        found = [*schema.check(document, schema.endpoint_schema()), *checks.rules(document)]
+    # `check` asks the compiled schema first (`spec.compiled`), jsonschema only for a document
+    # it does not call valid: the same diagnostics, word for word, at any size of stack.
+    found = [*schema.check(document, schema.endpoint_schema()), *checks.rules(document)]
     _report(found, document, diagnostics, inherited)
     if any(d.severity is Severity.ERROR for d in found):
         return None
     return checks.build(document, default_namespace=settings.namespace)
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.normpath(path.absolute()))
+
+
+def select(files: list[Path], root: Path, given: Iterable[Path]) -> list[Path]:
+    """The files of the stack a check of the `given` files needs (`validate FILE...`, the
+    pre-commit hook): each given spec with the `_defaults.yaml` files of its folder and those
+    above it; every spec at or below a given `_defaults.yaml`; the whole stack for a given
+    `_settings.yaml`. Given files outside `root` are not the stack's: left out.
+
+    Paths are compared made absolute, not resolved: one `stat` per file of a large stack would
+    cost more than the check of the few files a commit changes."""
+    wanted = {_absolute(p) for p in given}
+    if any(_absolute(root / name) in wanted for name in SETTINGS_NAMES):
+        return files
+    absolute = {f: _absolute(f) for f in files}
+    changed = {a.parent for a in absolute.values() if a.name in DEFAULTS_NAMES and a in wanted}
+    specs = {
+        f
+        for f, a in absolute.items()
+        if not f.name.startswith("_")
+        and (a in wanted or any(d == a.parent or d in a.parents for d in changed))
+    }
+    needed = {absolute[f].parent for f in specs}
+    return [
+        f
+        for f in files
+        if f in specs
+        or absolute[f] in wanted
+        or (f.name in DEFAULTS_NAMES and any(absolute[f].parent in (n, *n.parents) for n in needed))
+    ]

@@ -7,8 +7,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import fleet, targets
-from bench.emulator import calls_by_route, emulator_config, lists_by_namespace, route_of
+import pytest
+
+from bench import fleet, floor, targets
+from bench.emulator import TOKEN, calls_by_route, emulator_config, lists_by_namespace, route_of
 from bench.measure import Sample
 from bench.results import Figures, Row, write
 from provisioner.emulator import Emulator, EmulatorConfig
@@ -159,3 +161,48 @@ def test_seeding_a_placement_from_a_template_body(
     assert sorted(i["name"] for i in listed) == ["ep-00001", "ep-00003", "ep-00005"]
     assert {i["model"]["env"]["NAME"] == i["name"] for i in listed} == {True}
     assert {i["status"]["state"] for i in listed} == {"running"}
+
+
+def test_the_floor_reads_every_file_and_one_list_per_namespace(
+    make_emulator: Callable[..., Emulator],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(emulator_config(["bench-0", "bench-1"])))
+    emu = make_emulator(load_config_file(config_file, EmulatorConfig(speed=0.0)))
+    template = {
+        "name": fleet.TEMPLATE_NAME,
+        "type": "protected",
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": {
+            "accelerator": "cpu",
+            "instanceType": "intel-spr",
+            "instanceSize": "x2",
+            "scaling": {"minReplica": 1, "maxReplica": 1},
+        },
+        "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
+    }
+    for ns, names in fleet.placement(7, 2).items():
+        call(
+            "POST",
+            f"{emu.url}/admin/seed",
+            {"namespace": ns, "endpoints": fleet.bodies(template, names)},
+            token=None,
+        )
+    root = fleet.write_specs(tmp_path / "specs", 7, 2)
+    call("DELETE", f"{emu.url}/admin/requests", None, token=None)
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    assert floor.main([emu.url, str(root), "bench-0", "bench-1"]) == 0
+    # 7 specs, _settings.yaml, the root's and each namespace folder's _defaults.yaml.
+    assert capsys.readouterr().out.strip() == "read 11 documents, 7 endpoints"
+    log = call("GET", f"{emu.url}/admin/requests", None, token=None).json()
+    assert calls_by_route(log) == {"GET /v2/endpoint/{ns}": 2}
+
+
+def test_the_floor_verdict_is_the_plan_over_the_floor() -> None:
+    verdict = targets.floor_ratio(1.45, 0.33, at_most=3.0, what="cold")
+    assert (verdict.ok, verdict.figure) == (False, "4.4x")
+    assert targets.floor_ratio(0.9, 0.33, at_most=3.0, what="cold").ok
+    assert targets.no_http_client({"yaml", "httpx2"}).figure == "httpx2"

@@ -1,6 +1,6 @@
-"""The compiled schema (fastjsonschema) that large stacks ask first never calls a spec valid that
-jsonschema, the source of every schema diagnostic, would reject: otherwise a large stack would
-deploy what a small one refuses."""
+"""The compiled schema (fastjsonschema) that every document is asked first never calls a spec
+valid that jsonschema, the source of every schema diagnostic, would reject: otherwise
+`validate` would pass what jsonschema refuses."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from provisioner.spec import schema
 from provisioner.spec.loader import Document, load_file
-from provisioner.spec.stack import FAST_SCHEMA_MIN_FILES, load_stack, merge_documents
+from provisioner.spec.stack import load_stack, merge_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "endpoints"
@@ -39,10 +39,15 @@ def _document(data: Any) -> Document:
     return Document(Path("x.yaml"), 0, data, {})
 
 
+# A copy, not the shipped object: `check` asks the compiled schema first only for the shipped
+# schemas, so this one is judged by jsonschema alone (what the compiled one must agree with).
+_JSONSCHEMA_ONLY = copy.deepcopy(schema.endpoint_schema())
+
+
 def _agrees(data: Any) -> None:
     document = _document(data)
     if schema.plainly_valid(document):
-        assert schema.check(document, schema.endpoint_schema()) == [], data
+        assert schema.check(document, _JSONSCHEMA_ONLY) == [], data
 
 
 def test_every_merged_example_is_plainly_valid() -> None:
@@ -132,10 +137,10 @@ def _stack(folder: Path, specs: dict[str, str]) -> list[str]:
 
 
 def test_a_large_stack_reports_the_same_errors_as_a_small_one(tmp_path: Path) -> None:
-    """Over the threshold (the compiled schema asked first), a broken spec reads word for word as
-    it does alone in a small stack (jsonschema only)."""
+    """Among many valid specs (the compiled schema says "valid"), a broken spec reads word for
+    word as it does alone (jsonschema words it)."""
     broken = {"e003": "2.0", "e005": "-1", "e007": ".nan", "e009": "'1'"}
-    specs = {f"e{i:03d}": broken.get(f"e{i:03d}", "1") for i in range(FAST_SCHEMA_MIN_FILES)}
+    specs = {f"e{i:03d}": broken.get(f"e{i:03d}", "1") for i in range(128)}
     large = _stack(tmp_path / "large", specs)
     small = [m for name, r in broken.items() for m in _stack(tmp_path / name, {name: r})]
     assert len(small) == len(broken)
