@@ -27,6 +27,8 @@ os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="provisioner-tests-hf-home-")
 # The compiled schemas `validate` keeps between runs (provisioner.spec.compiled): not the
 # user's own cache folder.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="provisioner-tests-cache-")
+# ... and its key (`spec.compiled.key_file`) out of the user's state folder too.
+os.environ.setdefault("XDG_STATE_HOME", tempfile.mkdtemp(prefix="provisioner-tests-state-"))
 os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
