@@ -342,7 +342,10 @@ class Bench:
         row.verdicts.append(targets.mutations(calls, changes=changes))
         if wait:
             waited = list(fleet.placement(n, namespaces))
-            row.verdicts.append(targets.wait_lists(lists, calls, namespaces=waited))
+            # Updates of existing endpoints: each is read again once before its PUT.
+            row.verdicts.append(
+                targets.wait_lists(lists, calls, namespaces=waited, rereads=changes)
+            )
         self.rows.append(row)
 
     def planning_cpu(self) -> None:

@@ -60,6 +60,10 @@ def test_call_targets_read_the_request_log_by_route() -> None:
     )
     assert not targets.wait_lists({"a": 4, "b": 2}, calls, namespaces=["a", "b"]).ok
     assert targets.wait_lists({"a": 4, "b": 4, "c": 1}, calls, namespaces=["a", "b"]).ok
+    # One GET per changed endpoint (the ownership re-read), never more.
+    reread = {**calls, "GET /v2/endpoint/{ns}/{name}": 3}
+    assert targets.wait_lists({"a": 4, "b": 4}, reread, namespaces=["a", "b"], rereads=3).ok
+    assert not targets.wait_lists({"a": 4, "b": 4}, reread, namespaces=["a", "b"], rereads=2).ok
 
 
 def test_validate_http_clients_are_read_from_importtime_output() -> None:
