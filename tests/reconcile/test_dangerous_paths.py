@@ -273,3 +273,19 @@ def test_a_token_in_a_service_message_is_never_printed_or_saved(
     assert token not in plan.text and token not in saved.read_text()
     status = cli("status", "--dir", str(specs), "--json")
     assert token not in status.text
+
+
+def test_a_new_autoscaling_threshold_is_sent_in_place_and_converges(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    scaling = {"max_replicas": 2, "metric": "pending_requests", "threshold": 4}
+    write_spec(specs, "svc", namespace="acme", scaling=scaling)
+    apply_ok(cli, specs)
+    write_spec(specs, "svc", namespace="acme", scaling={**scaling, "threshold": 8})
+    emulator.clear_requests()
+    apply_ok(cli, specs)
+    (put,) = [r for r in emulator.requests() if r["method"] == "PUT"]
+    assert put["body"]["compute"] == {"scaling": {"measure": {"pendingRequests": 8}}}
+    assert live(emulator)["svc"]["compute"]["scaling"]["measure"] == {"pendingRequests": 8}
+    assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
