@@ -164,3 +164,29 @@ def test_a_token_in_a_service_message_is_blanked_when_read() -> None:
     assert endpoint_from_raw({**CATALOG, "status": status}, "acme").message == (
         "pull failed with hf_***"
     )
+
+
+def test_an_endpoint_without_an_image_runs_the_default_huggingface_image() -> None:
+    model = {k: v for k, v in CATALOG["model"].items() if k != "image"}  # type: ignore[attr-defined]
+    config = endpoint_from_raw({**CATALOG, "model": model}, "acme").config
+    assert config.image == Image("huggingface")
+
+
+def test_a_metric_or_threshold_of_the_wrong_type_is_unknown() -> None:
+    config = endpoint_from_raw(_scaling(metric=5, threshold="high"), "acme").config
+    assert (config.metric, config.threshold) == (None, None)
+
+
+def test_command_and_args_are_read_as_lists_of_strings() -> None:
+    model = {**CATALOG["model"], "command": ["python", "-m", "serve"], "args": ["--port", 80]}  # type: ignore[dict-item]
+    config = endpoint_from_raw({**CATALOG, "model": model}, "acme").config
+    assert (config.command, config.args) == (("python", "-m", "serve"), ("--port", "80"))
+    assert (endpoint_from_raw(CATALOG, "acme").config.command) is None
+
+
+def test_a_value_the_service_moved_is_read_from_either_place() -> None:
+    """`cacheHttpResponses` is answered at the top level or under `experimentalFeatures`."""
+    nested = {**CATALOG, "experimentalFeatures": {"cacheHttpResponses": True}}
+    assert endpoint_from_raw(nested, "acme").config.cache_http_responses is True
+    top = {**CATALOG, "cacheHttpResponses": False}
+    assert endpoint_from_raw(top, "acme").config.cache_http_responses is False
