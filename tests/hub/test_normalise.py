@@ -190,3 +190,11 @@ def test_a_value_the_service_moved_is_read_from_either_place() -> None:
     assert endpoint_from_raw(nested, "acme").config.cache_http_responses is True
     top = {**CATALOG, "cacheHttpResponses": False}
     assert endpoint_from_raw(top, "acme").config.cache_http_responses is False
+
+
+def test_a_failure_answered_as_error_message_is_the_endpoints_message() -> None:
+    """Some answers carry a failure under `errorMessage` instead of `message`; with neither,
+    there is no message (never the text "None")."""
+    state = {"state": "failed", "errorMessage": "CUDA out of memory"}
+    assert endpoint_from_raw({**CATALOG, "status": state}, "acme").message == "CUDA out of memory"
+    assert endpoint_from_raw({**CATALOG, "status": {"state": "failed"}}, "acme").message == ""
