@@ -198,3 +198,8 @@ def test_a_failure_answered_as_error_message_is_the_endpoints_message() -> None:
     state = {"state": "failed", "errorMessage": "CUDA out of memory"}
     assert endpoint_from_raw({**CATALOG, "status": state}, "acme").message == "CUDA out of memory"
     assert endpoint_from_raw({**CATALOG, "status": {"state": "failed"}}, "acme").message == ""
+
+
+def test_an_endpoint_without_a_health_route_is_probed_at_health() -> None:
+    raw = {k: v for k, v in CATALOG.items() if k != "healthRoute"}
+    assert endpoint_from_raw(raw, "acme").health_route == "/health"
