@@ -858,7 +858,6 @@ class _Planner:
         live_by_key = self.fleet.index()
         wanted: set[tuple[str, str]] = set()
         desired = self.unreadable(desired)
-        resolved: list[EndpointSpec] = []
         if not self.options.destroy:
             for spec in sorted(desired, key=lambda s: (s.namespace or "", s.name)):
                 if spec.namespace is None:
@@ -867,7 +866,6 @@ class _Planner:
                 wanted.add(key)
                 live = live_by_key.get(key)
                 spec = self.scheduled(spec, live)
-                resolved.append(spec)
                 if live is None:
                     self.create(spec)
                 else:
@@ -878,11 +876,12 @@ class _Planner:
                 self.orphan(live, declared.get(key))
         if self.options.scheduled_only:
             self.changes = [_held(c) if c.action in _HELD else c for c in self.changes]
-        # Paused by its schedule, an endpoint holds no quota: counted as planned.
+        # What a schedule pauses holds no quota: the changes, planned from the specs as their
+        # schedules resolve them, say so; the specs only place each diagnostic (their source).
         self.diagnostics.extend(
             check_quota(
                 self.changes,
-                resolved or desired,
+                desired,
                 self.fleet,
                 allowed=self.options.allow_over_quota,
             )

@@ -11,6 +11,7 @@ from huggingface_hub import HfApi
 from provisioner.emulator import Emulator
 from provisioner.hub.client import Connection, HubApi, follow_pages
 from provisioner.hub.errors import ApiError
+from provisioner.hub.normalise import ListingReader
 from provisioner.hub.retry import Retrier
 from tests.support.hub import create
 
@@ -66,3 +67,29 @@ def test_a_repeated_cursor_stops_the_listing_with_an_error() -> None:
 def test_a_list_response_of_the_wrong_shape_is_an_api_error(body: Any) -> None:
     with pytest.raises(ApiError, match="list x: the response"):
         list(follow_pages("list x", lambda _what, _cursor: body))
+
+
+def test_items_that_are_not_endpoints_are_each_named_by_what_they_are() -> None:
+    """What `plan` prints for a listing it cannot read whole: by name when the name is usable,
+    quoted when it is not (never put in a request), by position when there is none."""
+    good = {"name": "ok", "type": "public", "model": {}, "compute": {}, "status": {}}
+    reader = ListingReader("demo")
+    reader.add([None, 42, {"name": "", "tags": ["t"]}, {**good, "status": "up"}])
+    reader.add([{"name": "../victim", "tags": "x"}, {"tags": ["b", "a", "b"]}])
+    listing = reader.listing()
+    assert listing.endpoints == ()
+    found = [(u.address, u.name, u.listed_as, u.tags, u.problem) for u in listing.unreadable]
+    assert found == [
+        ("demo/(item 1 of the list, no name)", None, None, None, "expected an object, got null"),
+        (
+            "demo/(item 2 of the list, no name)",
+            None,
+            None,
+            None,
+            "expected an object, got a number",
+        ),
+        ("demo/(item 3 of the list, no name)", None, None, ("t",), "type is missing"),
+        ("demo/ok", "ok", None, None, "model.repository is missing"),
+        ("demo/'../victim'", None, "'../victim'", None, "type is missing"),
+        ("demo/(item 6 of the list, no name)", None, None, ("a", "b"), "name is missing"),
+    ]
