@@ -148,7 +148,7 @@ def _limits(environ: dict[str, str]) -> Limits:
         seconds = float(given)
     except ValueError:
         seconds = 0.0
-    if not 0 < seconds < 86_400:
+    if not 1 <= seconds <= 86_400:
         raise ConfigurationError(
             f"{READ_TIMEOUT_VARIABLE}={clip(given, 40)!r}: expected a number of seconds "
             "between 1 and 86400 (the default is 600)"
