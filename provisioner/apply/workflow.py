@@ -543,14 +543,6 @@ class NotRecorded(Exception):
         self.parts = tuple(name for name, _ in failed)
 
 
-def _records(store: StateStore) -> Mapping[str, EndpointRecord] | None:
-    """The state's endpoint records now (None when they cannot be read)."""
-    try:
-        return store.read().endpoints
-    except (BackendError, StateFormatError):
-        return None
-
-
 def _write_state(
     recording: Recording,
     ledger: Ledger,
@@ -656,7 +648,11 @@ def apply_plan(
     for outcome in refused:
         collaborators.reporter.finished(outcome)
     runnable = _without(plan, refused)
-    known = None if recording is None else known_secrets(recording.store)
+    # The state as this apply starts, read once: the fingerprints a scrubber blanks by, and
+    # the records (after a broken lock, one that differs when the state is written was written
+    # by another apply in between).
+    state = None if recording is None else _state_now(recording.store)
+    known = None if recording is None else _known(recording.store, state)
     ledger = Ledger(
         collaborators.reporter,
         plan_scrubber(plan, environ, secrets, known),
@@ -668,9 +664,7 @@ def apply_plan(
             *ledger.clean(_run(api, runnable, secrets, ledger, collaborators, options)),
         ]
     started = recording.store.now()
-    # The records as this apply starts: after a broken lock, one that differs when the state
-    # is written was written by another apply in between.
-    base = _records(recording.store) if recording.lock_id is not None else None
+    base = state.endpoints if state is not None and recording.lock_id is not None else None
     outcomes = None
     try:
         ran = _run(api, runnable, secrets, ledger, collaborators, options)
@@ -697,8 +691,22 @@ def apply_plan(
 def known_secrets(store: StateStore) -> Callable[[str], bool] | None:
     """Whether a word is a value the state has a fingerprint of (`recording.fingerprinted`);
     None when the state cannot tell (none yet, or unreadable: `_record` reports that)."""
+    return _known(store, _state_now(store))
+
+
+def _state_now(store: StateStore) -> StackState | None:
+    """The state as it is now; None when it cannot be read (`_record` reports that)."""
     try:
-        return fingerprinted(store.read(), store.fingerprint_key(create=False))
+        return store.read()
+    except (BackendError, StateFormatError):
+        return None
+
+
+def _known(store: StateStore, state: StackState | None) -> Callable[[str], bool] | None:
+    if state is None:
+        return None
+    try:
+        return fingerprinted(state, store.fingerprint_key(create=False))
     except (BackendError, StateFormatError):
         return None
 
