@@ -3,7 +3,6 @@ reporter for this terminal, and the closing summary with its exit code."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,6 +20,7 @@ from provisioner.cli.progress import PlainReporter, TtyReporter
 from provisioner.cli.session import Session, show_diagnostics
 from provisioner.hub.models import Fleet
 from provisioner.plan.model import Plan
+from provisioner.plan.readback import quoted
 from provisioner.render.outputs import render_moved
 from provisioner.render.reasons import counted
 from provisioner.render.summary import render_interrupted, render_summary
@@ -219,12 +219,7 @@ def not_kept_warnings(session: Session, outcomes: Sequence[Outcome]) -> list[Dia
                 if spec is not None
                 else Address(change.namespace, change.name)
             )
-            shown = "(sensitive)" if field.sensitive else json.dumps(field.after)
-            reported = (
-                "(sensitive)"
-                if field.sensitive
-                else ("none" if field.before is None else json.dumps(field.before))
-            )
+            shown, reported = quoted(field)
             warnings.append(
                 Diagnostic(
                     where,

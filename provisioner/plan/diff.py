@@ -94,14 +94,15 @@ def _image_desired(spec: EndpointSpec) -> Any:
     return {"engine": spec.model.engine.value, **declared_fields}
 
 
-_VARIANT_ENGINE = {engine.variant: name.value for name, engine in ENGINES.items()}
+# The spec's engine name of each image variant (`vLLM` -> `vllm`).
+ENGINE_OF_VARIANT = {engine.variant: name.value for name, engine in ENGINES.items()}
 
 
 def _image_live(spec: EndpointSpec, endpoint: LiveEndpoint) -> dict[str, Any]:
     """Live image values under the spec's own key names, for the keys the spec declares."""
     image = endpoint.config.image
     found = {key: image.fields.get(api_key) for key, api_key, _ in declared_image_fields(spec)}
-    return {"engine": _VARIANT_ENGINE.get(image.variant, image.variant), **found}
+    return {"engine": ENGINE_OF_VARIANT.get(image.variant, image.variant), **found}
 
 
 def _secrets(spec: EndpointSpec) -> Any:
@@ -176,7 +177,8 @@ RULES: tuple[Rule, ...] = tuple(
 )
 
 
-def _same(desired: Any, live: Any) -> bool:
+def same(desired: Any, live: Any) -> bool:
+    """Equal as a plan compares values: 2 and 2.0 are, True and 1 are not."""
     if isinstance(desired, int | float) and isinstance(live, int | float):
         return float(desired) == float(live) and isinstance(desired, bool) == isinstance(live, bool)
     return bool(desired == live)
@@ -198,7 +200,7 @@ def _per_key(rule: Rule, desired: Mapping[str, Any], live: Mapping[str, Any]) ->
     keys = set(desired) | set(live) if rule.extra_live_keys else set(desired)
     changes = []
     for key in sorted(keys):
-        if key in desired and key in live and _same(desired[key], live[key]):
+        if key in desired and key in live and same(desired[key], live[key]):
             continue
         sensitive = _sensitive(rule, key, desired, live)
         changes.append(
@@ -237,7 +239,7 @@ def diff(
             continue
         if rule.per_key:
             changes.extend(_per_key(rule, desired, live))
-        elif not _same(desired, live):
+        elif not same(desired, live):
             changes.append(
                 FieldChange(rule.path, live, desired, forces_replacement=rule.mode is Mode.REPLACE)
             )

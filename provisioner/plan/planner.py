@@ -14,7 +14,6 @@ crossing a window's edge is a pause, a resume or a scaling update, never drift.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -53,7 +52,7 @@ from provisioner.plan.model import (
     Seen,
 )
 from provisioner.plan.quota import check_quota
-from provisioner.plan.readback import not_kept_apart
+from provisioner.plan.readback import not_kept_apart, quoted
 from provisioner.plan.schedule import iso, scheduled
 from provisioner.spec.diagnostics import Address, Diagnostic, Mark, Severity
 from provisioner.spec.fields import FIELDS, Flag, field_of, has_flag, rows_named
@@ -146,11 +145,6 @@ def _names(fields: Sequence[FieldChange]) -> str:
     shown = [f.path for f in fields[:3]]
     more = f" and {len(fields) - 3} more" if len(fields) > 3 else ""
     return ", ".join(shown) + more
-
-
-def _value(value: object) -> str:
-    """A field's value as a message quotes it: JSON, `none` for absent."""
-    return "none" if value is None else json.dumps(value)
 
 
 def _apart(
@@ -634,11 +628,12 @@ class _Planner:
         self.changes.append(replace(change, ignored=ignored, not_kept=unkept))
 
     def warn_not_kept(self, spec: EndpointSpec, field: FieldChange) -> None:
+        sent, reported = quoted(field)
         self.diagnostics.append(
             Diagnostic(
                 spec.source.mark(*field.path.split(".")),
                 f"{field.path}: not kept by the service: the last apply sent "
-                f"{_value(field.after)} and the service reports {_value(field.before)}; it is "
+                f"{sent} and the service reports {reported}; it is "
                 "not sent again until the spec's value or the service's answer changes (the "
                 "engine may not support it: remove it from the spec, or `provisioner apply "
                 "--resend-not-kept` to try again)",

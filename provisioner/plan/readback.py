@@ -11,20 +11,20 @@ service changes. Pure: no I/O.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from provisioner.hub.models import Config, Image
 from provisioner.plan import ownership
-from provisioner.plan.desired import ENGINES, METRICS_BACK, camel, own_env
-from provisioner.plan.diff import SENSITIVE
+from provisioner.plan.desired import METRICS_BACK, camel, own_env
+from provisioner.plan.diff import ENGINE_OF_VARIANT, SENSITIVE, same
 from provisioner.plan.model import FieldChange
 from provisioner.spec.fields import FIELDS, Flag
 from provisioner.spec.model import ENGINE_OPTIONS
 from provisioner.spec.secrets import looks_secret
 
-_ENGINE_OF_VARIANT = {engine.variant: name.value for name, engine in ENGINES.items()}
 # The API's image keys, by the name a spec gives them under `model.`.
 _IMAGE_KEYS = {"url": "image.url", "port": "image.port", "healthRoute": "image.health_route"}
 _OPTION_KEYS = {camel(o): f"engine_options.{o}" for os in ENGINE_OPTIONS.values() for o in os}
@@ -38,19 +38,13 @@ def _json(value: Any) -> Any:
     return value
 
 
-def _same(want: Any, have: Any) -> bool:
-    if isinstance(want, int | float) and isinstance(have, int | float):
-        return float(want) == float(have) and isinstance(want, bool) == isinstance(have, bool)
-    return bool(want == have)
-
-
 def _image(sent: Image, got: Image) -> list[FieldChange]:
     if got.variant != sent.variant:
         return [
             FieldChange(
                 "model.engine",
-                _ENGINE_OF_VARIANT.get(got.variant, got.variant),
-                _ENGINE_OF_VARIANT.get(sent.variant, sent.variant),
+                ENGINE_OF_VARIANT.get(got.variant, got.variant),
+                ENGINE_OF_VARIANT.get(sent.variant, sent.variant),
             )
         ]
     # The service may add settings of its own to the image: only what was sent is compared.
@@ -61,7 +55,7 @@ def _image(sent: Image, got: Image) -> list[FieldChange]:
             want,
         )
         for key, want in sent.fields.items()
-        if not _same(want, got.fields.get(key))
+        if not same(want, got.fields.get(key))
     ]
 
 
@@ -121,7 +115,7 @@ def not_kept(sent: Config, got: Config) -> tuple[list[FieldChange], frozenset[st
             found = []
         else:
             want, have = _value(row.attr, sent), _value(row.attr, got)
-            found = [] if _same(want, have) else [FieldChange(row.spec, have, want)]
+            found = [] if same(want, have) else [FieldChange(row.spec, have, want)]
         if found:
             changes.extend(found)
             attrs.add(row.attr)
@@ -135,6 +129,18 @@ def kept(sent: Config, got: Config, attrs: Iterable[str]) -> Config:
     return replace(sent, **{attr: getattr(got, attr) for attr in attrs})
 
 
+def quoted(field: FieldChange) -> tuple[str, str]:
+    """A not-kept field's value sent and value reported, as messages quote them: JSON, `none`
+    for absent, `(sensitive)` for a value never shown."""
+
+    def one(value: Any) -> str:
+        if field.sensitive:
+            return SENSITIVE
+        return "none" if value is None else json.dumps(value)
+
+    return one(field.after), one(field.before)
+
+
 def not_kept_apart(
     fields: Sequence[FieldChange], recorded: Sequence[FieldChange]
 ) -> tuple[list[FieldChange], tuple[FieldChange, ...]]:
@@ -144,11 +150,11 @@ def not_kept_apart(
     if not recorded:
         return list(fields), ()
     by_path = {f.path: f for f in recorded}
-    same = [
+    again = [
         f
         for f in fields
         if (then := by_path.get(f.path)) is not None
-        and _same(f.after, then.after)
-        and _same(f.before, then.before)
+        and same(f.after, then.after)
+        and same(f.before, then.before)
     ]
-    return [f for f in fields if f not in same], tuple(same)
+    return [f for f in fields if f not in again], tuple(again)
