@@ -227,7 +227,7 @@ def not_kept_warnings(session: Session, outcomes: Sequence[Outcome]) -> list[Dia
                     f"{change.action.value} but did not keep {shown} (it reports "
                     f"{reported}); the engine may not support this value. It is recorded, and "
                     "not sent again until the spec or the service changes: remove it from the "
-                    "spec, or `provisioner apply --resend-not-kept` to try again",
+                    f"spec, or `{session.command('apply')} --resend-not-kept` to try again",
                     Severity.WARNING,
                 )
             )

@@ -629,6 +629,7 @@ class _Planner:
 
     def warn_not_kept(self, spec: EndpointSpec, field: FieldChange) -> None:
         sent, reported = quoted(field)
+        options = f" {self.options.command_options}" if self.options.command_options else ""
         self.diagnostics.append(
             Diagnostic(
                 spec.source.mark(*field.path.split(".")),
@@ -636,7 +637,7 @@ class _Planner:
                 f"{sent} and the service reports {reported}; it is "
                 "not sent again until the spec's value or the service's answer changes (the "
                 "engine may not support it: remove it from the spec, or `provisioner apply "
-                "--resend-not-kept` to try again)",
+                f"--resend-not-kept{options}` to try again)",
                 Severity.WARNING,
             )
         )

@@ -10,6 +10,8 @@ the API drops what an engine does not declare; without it, they are kept and not
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,7 +68,8 @@ def test_a_value_the_service_drops_is_reported_once_then_never_sent_again(
         "accepted the create but did not keep 8192 (it reports none)"
     ) in created.err, created.err
     assert "model.engine_options.gpu_memory_utilization: demo/llm:" in created.err
-    assert "`provisioner apply --resend-not-kept` to try again" in created.err
+    hint = re.search(r"`(provisioner apply [^`]*--resend-not-kept)` to try again", created.err)
+    assert hint is not None, created.err
     assert "maxModelLen" not in live(dropping, "demo")["llm"]["model"]["image"]["vLLM"]
     assert {f["path"] for f in _not_kept(specs)} == {
         "model.engine_options.max_model_len",
@@ -80,6 +83,13 @@ def test_a_value_the_service_drops_is_reported_once_then_never_sent_again(
     assert f"{spec}:{line}:20: warning: model.engine_options.max_model_len: not kept" in (
         planned.err
     )
+
+    # The hint, as printed (plus --auto-approve: no terminal to confirm on): it sends them again.
+    dropping.clear_requests()
+    resent = _run(cli, dropping, *shlex.split(hint.group(1))[1:], "--auto-approve")
+    assert resent.code == 0, resent.text
+    assert [m for m, _ in mutations(dropping)] == ["PUT"]
+    assert "did not keep 8192" in resent.err  # and judges them again
 
     dropping.clear_requests()
     for args in (("--auto-approve",), ("--auto-approve", "--scheduled")):
