@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import secrets
 from pathlib import Path
 
 MAC_BYTES = 32
@@ -46,7 +45,7 @@ def key(*, create: bool) -> bytes | None:
         return key(create=False)
     except OSError:
         return None
-    made = secrets.token_bytes(32)
+    made = os.urandom(32)  # what `secrets.token_bytes` returns, without importing `random`
     with os.fdopen(fd, "wb") as out:
         out.write(made)
     return made
