@@ -90,17 +90,28 @@ def _tool_identity() -> bytes:
     return digest.digest()
 
 
+_NAME: KeyPath = ("name",)
+
+
 class PackedMarks(Mapping[KeyPath, Located]):
     """A spec's marks as one marshalled block, unpacked on first use: a warm run of a large
     stack reads back 100,000 of them and uses the few its diagnostics and changes point at."""
 
-    __slots__ = ("_blob", "_files", "_rows")
+    __slots__ = ("_blob", "_files", "_name", "_rows")
 
-    def __init__(self, files: tuple[Path, ...], blob: bytes) -> None:
+    def __init__(
+        self,
+        files: tuple[Path, ...],
+        blob: bytes,
+        name: tuple[int, int, int, int, int] | None = None,
+    ) -> None:
         # The files as the very `Path` objects the marks held: pickled once for the whole cache
         # (a `_defaults.yaml` is in the marks of every spec below it), not once per spec.
         self._files = files
         self._blob = blob
+        # The `name` key's mark, kept apart: every plan line and diagnostic about an endpoint
+        # points at it, so a warm plan of unchanged specs never unpacks the rest.
+        self._name = name
         self._rows: dict[KeyPath, tuple[int, int, int, int, int]] | None = None
 
     @staticmethod
@@ -114,7 +125,7 @@ class PackedMarks(Mapping[KeyPath, Located]):
             path: (files.setdefault(m.file, len(files)), m.line, m.col, m.key_line, m.key_col)
             for path, m in marks.items()
         }
-        return PackedMarks(tuple(files), marshal.dumps(rows))
+        return PackedMarks(tuple(files), marshal.dumps(rows), rows.get(_NAME))
 
     def _table(self) -> dict[KeyPath, tuple[int, int, int, int, int]]:
         if self._rows is None:
@@ -122,8 +133,14 @@ class PackedMarks(Mapping[KeyPath, Located]):
         return self._rows
 
     def __getitem__(self, path: KeyPath) -> Located:
-        file, line, col, key_line, key_col = self._table()[path]
+        row = self._name if path == _NAME and self._name is not None else self._table()[path]
+        file, line, col, key_line, key_col = row
         return Located(self._files[file], line, col, key_line, key_col)
+
+    def get(self, path: KeyPath, default: Any = None) -> Any:
+        if path == _NAME and self._name is not None:
+            return self[path]
+        return self[path] if path in self._table() else default
 
     def __iter__(self) -> Iterator[KeyPath]:
         return iter(self._table())
@@ -132,7 +149,7 @@ class PackedMarks(Mapping[KeyPath, Located]):
         return len(self._table())
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (PackedMarks, (self._files, self._blob))
+        return (PackedMarks, (self._files, self._blob, self._name))
 
 
 def _reduce_source(source: Source) -> tuple[Any, ...]:
