@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jsonschema import Draft202012Validator, validators
-
 from provisioner.spec.diagnostics import clip
 from provisioner.spec.smoke import KeyStep, SmokeExpect, parse_path
 
@@ -48,6 +46,11 @@ def missing(document: Any, path: str) -> str | None:
 
 
 def _schema_problems(schema: Any, document: Any) -> list[str]:
+    # Here, not at the top: `plan` and `apply` import this module (through the apply results),
+    # and jsonschema's import is ~0.1 s of their start-up; only a smoke test with
+    # `expect.schema` needs it, after an apply.
+    from jsonschema import Draft202012Validator, validators
+
     cls = validators.validator_for(schema, default=Draft202012Validator)
     errors = sorted(cls(schema).iter_errors(document), key=lambda e: [str(p) for p in e.path])
     found = [

@@ -188,8 +188,13 @@ def display_path(path: Path, base: Path | None = None, *, follow_links: bool = T
         folder = _shown_folder(str(path.parent), shown_base)
         if folder is not None:
             return folder / path.name
-        # The folder is outside `base`: only `base` itself can be `path` (`--dir .`).
-        return (_resolved(str(path.parent)) / path.name).relative_to(_resolved(shown_base))
+        # The folder is outside `base`: only `base` itself can be `path` (`--dir .`), and then
+        # they have the same name. Any other file there is shown as given, without the cost of
+        # the join and the failed `relative_to` (a stack outside the working directory).
+        resolved_base = _resolved(shown_base)
+        if path.name != resolved_base.name:
+            return path
+        return (_resolved(str(path.parent)) / path.name).relative_to(resolved_base)
     except (ValueError, RuntimeError, OSError):
         # Outside `base`, or a symbolic link loop (RuntimeError before Python 3.13, OSError
         # after): shown as given, and whoever reads it reports the loop.
