@@ -35,7 +35,9 @@ RESERVED_TAG_PREFIX = "provisioner"
 CONSERVATIVE_TAG = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 CONSERVATIVE_TAG_MAX = 64
 
-_SIZE = re.compile(r"^x(\d+)$")
+# At most 6 digits: an `x` with thousands of digits passes the schema, and int() of it would
+# exceed Python's limit on digits (no hardware has a million accelerators).
+_SIZE = re.compile(r"^x(\d{1,6})$")
 # The options of any engine.
 _KNOWN_OPTIONS = frozenset().union(*ENGINE_OPTIONS.values())
 

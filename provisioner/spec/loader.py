@@ -38,6 +38,8 @@ MAX_DEPTH = 64
 _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
 _INTERN_MAX = 64
+# Longer integers are refused (a 4,300-digit decimal is past what int() converts by default).
+_MAX_DIGITS = 1000
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _PLAIN_TAGS = frozenset(
@@ -147,6 +149,11 @@ class _Converter:
             # What SafeConstructor makes of it, without its bookkeeping; interned when short
             # (vendors, regions, types, repositories repeat across thousands of specs).
             return sys.intern(value) if len(value) <= _INTERN_MAX else value
+        if tag == _INT_TAG and len(value) > _MAX_DIGITS:
+            # int() refuses a decimal this long (Python's limit on digits), and no spec value
+            # is one: an error here, not an internal error later.
+            self.fail(node, f"integer of more than {_MAX_DIGITS} digits; no value is this large")
+            raise _Abort  # a stand-in value would only add errors about it
         if tag == _INT_TAG and _plain_decimal(value):
             # Replicas, timeouts, ports: what SafeConstructor's int() of them gives, without its
             # dispatch (it was a third of converting a spec). Every other form of an integer

@@ -25,7 +25,7 @@ DEFAULT_STATUS = 200
 DEFAULT_TIMEOUT = 300.0
 
 KeyStep = str | int
-_INDEX = re.compile(r"\[(-?\d+)\]")
+_INDEX = re.compile(r"\[(-?\d{1,9})\]")  # bounded: int() of thousands of digits raises
 _NAME = re.compile(r"[^.\[\]\s]+")
 PATH_SYNTAX = "names joined by '.', list indexes in brackets, e.g. [0].generated_text"
 

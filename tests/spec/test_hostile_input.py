@@ -77,3 +77,38 @@ def test_the_root_folder_is_refused_after_a_bounded_walk(
     result = validate(capsys, "/")
     assert result.code == 1
     assert "more than 10000 files and folders below this folder" in result.err
+
+
+def test_integers_with_thousands_of_digits_are_a_located_error(
+    chdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Past Python's limit on the digits int() converts (4,300), the loader once raised an
+    internal error; a size of `x` and thousands of digits passes the schema and once did too."""
+    digits = "1" * 5_000
+    write(
+        chdir,
+        {
+            "e/replicas.yaml": f"name: a\nmodel: {{repository: gpt2}}\n{COMPUTE}"
+            f"scaling: {{max_replicas: {digits}}}\n",
+            "e/tagged.yaml": f"name: b\nmodel: {{repository: gpt2}}\n{COMPUTE}"
+            f'scaling: !!int "{digits}"\n',
+            "e/size.yaml": "name: c\nmodel: {repository: gpt2, engine: vllm}\n"
+            "compute: {vendor: aws, region: us-east-1, accelerator: gpu, "
+            f"instance_type: nvidia-a10g, instance_size: x{digits}}}\n",
+            "e/smoke.yaml": f"name: d\nmodel: {{repository: gpt2}}\n{COMPUTE}"
+            f'smoke: {{request: {{inputs: hi}}, expect: {{keys: ["[{digits}]"]}}}}\n',
+        },
+    )
+    result = validate(capsys, "e")
+    assert result.code == 1
+    lines = result.err.splitlines()
+    assert (
+        "e/replicas.yaml:4:25: error: integer of more than 1000 digits; no value is this large"
+        in lines
+    )
+    assert (
+        "e/tagged.yaml:4:10: error: integer of more than 1000 digits; no value is this large"
+        in lines
+    )
+    assert not [line for line in lines if line.startswith("e/size.yaml")]  # a size plan checks
+    assert [line for line in lines if line.startswith("e/smoke.yaml:")], lines
