@@ -27,8 +27,12 @@ os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="provisioner-tests-hf-home-")
 # The compiled schemas `validate` keeps between runs (provisioner.spec.compiled): not the
 # user's own cache folder.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="provisioner-tests-cache-")
-# ... and its key (`spec.compiled.key_file`) out of the user's state folder too.
+# ... and the key both caches are sealed with (`spec.signed.key_file`, the spec cache's too)
+# out of the user's state folder.
 os.environ.setdefault("XDG_STATE_HOME", tempfile.mkdtemp(prefix="provisioner-tests-state-"))
+# The spec cache (`spec.cache`): never in this checkout's `.provisioner/` (the golden cases are
+# validated where they are, inside it), nor the user's.
+os.environ["PROVISIONER_SPEC_CACHE"] = tempfile.mkdtemp(prefix="provisioner-tests-spec-cache-")
 os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"

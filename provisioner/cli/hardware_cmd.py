@@ -3,6 +3,7 @@ the API's hardware listing (the one the plan checks specs and quota against)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ from provisioner.cli.options import api_url_option, dir_option, examples, format
 from provisioner.cli.session import connect
 from provisioner.hub.errors import ApiError
 from provisioner.render.hardware import render_hardware, render_hardware_json
+from provisioner.spec.cache import SpecCache
 from provisioner.spec.diagnostics import ProvisionerError
 from provisioner.spec.stack import load_stack
 
@@ -46,7 +48,7 @@ def hardware(
 ) -> None:
     """What a namespace can deploy: vendor, region, instance, price per hour, quota."""
     # Only the settings matter here (the default namespace): a broken spec is not our business.
-    stack, _ = load_stack(spec_dir)
+    stack, _ = load_stack(spec_dir, cache=SpecCache.for_stack(spec_dir, os.environ))
     session = connect(context, stack, api_url)
     namespace = namespace or stack.default_namespace(session.identity.user)
     try:

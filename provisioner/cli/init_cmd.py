@@ -23,10 +23,9 @@ from provisioner import DISTRIBUTION, REPOSITORY, __version__
 from provisioner.cli.options import examples
 from provisioner.spec.backend import parse_url
 from provisioner.spec.diagnostics import Diagnostics, ProvisionerError
-from provisioner.spec.discover import yaml_files
+from provisioner.spec.discover import git_root, yaml_files
 from provisioner.spec.schema import defaults_schema, endpoint_schema, settings_schema
 from provisioner.spec.stack import SETTINGS_NAMES, STACK_NAME_MAX
-from provisioner.state.open import git_root
 
 SPEC_DIR = "endpoints"  # the workflows' `dir:` and `paths:` name it too
 SCHEMA_DIR = "schemas"  # outside the spec directory: its discovery warns of other files

@@ -9,6 +9,7 @@ command that releases it.
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -39,6 +40,7 @@ from provisioner.hub.retry import Retrier
 from provisioner.plan.model import Plan
 from provisioner.render.diagnostics import render_diagnostics
 from provisioner.spec.backend import ENVIRONMENT, BackendConfig, parse_url
+from provisioner.spec.cache import SpecCache
 from provisioner.spec.diagnostics import (
     Diagnostic,
     Diagnostics,
@@ -253,7 +255,9 @@ def open_store(context: Context, stack: Stack) -> StateStore:
 
 
 def load(spec_dir: Path, *, check_policies: bool = True) -> Stack:
-    stack, diagnostics = load_stack(spec_dir, check_policies=check_policies)
+    stack, diagnostics = load_stack(
+        spec_dir, check_policies=check_policies, cache=SpecCache.for_stack(spec_dir, os.environ)
+    )
     show_diagnostics(diagnostics)
     if diagnostics.has_errors:
         raise SystemExit(1)
@@ -268,7 +272,9 @@ def load_partial(spec_dir: Path, *, warn: bool) -> tuple[Stack, tuple[str, ...]]
     which may set `protect:` for many specs) still stops the run. The stack's policies are not
     checked: these commands deploy nothing, and an endpoint that breaks one must stay visible
     and deletable."""
-    stack, diagnostics = load_stack(spec_dir, check_policies=False)
+    stack, diagnostics = load_stack(
+        spec_dir, check_policies=False, cache=SpecCache.for_stack(spec_dir, os.environ)
+    )
     root = str(display_path(stack.root))
     broken: set[str] = set()
     fatal = []

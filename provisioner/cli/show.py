@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from provisioner.cli.options import dir_option, examples
 from provisioner.render.diagnostics import render_diagnostics
+from provisioner.spec.cache import SpecCache
 from provisioner.spec.emit import dump_documents, effective
 from provisioner.spec.stack import load_stack
 
@@ -17,7 +19,7 @@ from provisioner.spec.stack import load_stack
 @dir_option
 def show(names: tuple[str, ...], spec_dir: Path) -> None:
     """Print the merged spec of NAMES (default: all), with _defaults.yaml and defaults applied."""
-    stack, diagnostics = load_stack(spec_dir)
+    stack, diagnostics = load_stack(spec_dir, cache=SpecCache.for_stack(spec_dir, os.environ))
     click.echo(render_diagnostics(diagnostics), err=True, nl=False)
     if diagnostics.has_errors:
         raise SystemExit(1)

@@ -9,65 +9,31 @@ keyed by the schema, the fastjsonschema version and the Python bytecode tag; loa
 takes under a millisecond.
 
 This module only ever answers "valid": jsonschema (`schema.check`) still finds and words every
-problem. An entry is code this process will run, so it is trusted only with a valid HMAC under
-a private key of this user's, kept apart from the cache (`$XDG_STATE_HOME/provisioner/
-cache.key`, mode 0600): a cache folder shared, restored by a CI cache or written by someone
-else holds nothing this run will execute. An entry that is missing, unreadable, foreign
-(another key), corrupted or of another schema is compiled again; a folder that cannot be
-written, or a key that cannot be kept, only costs the compile.
+problem. An entry is code this process will run, so it is trusted only when sealed under this
+user's private key (`spec.signed`, kept apart from the cache): a cache folder shared, restored
+by a CI cache or written by someone else holds nothing this run will execute. An entry that is
+missing, unreadable, foreign (another key), corrupted or of another schema is compiled again; a
+folder that cannot be written, or a key that cannot be kept, only costs the compile.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import marshal
 import os
-import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import CodeType
 from typing import Any
 
-# An entry: the HMAC-SHA256 of the rest under the user's key (32 bytes), then the marshalled
-# tuple (identity, scope name, code object). The identity (schema, versions) is compared whole.
-_MAC = 32
+from provisioner.spec import signed
 
 
 def cache_folder() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "provisioner" / "validators"
-
-
-def key_file() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "provisioner" / "cache.key"
-
-
-def _key(*, create: bool) -> bytes | None:
-    """This user's cache key (made on first use when `create`); None when it cannot be had."""
-    path = key_file()
-    try:
-        key = path.read_bytes()
-        return key if len(key) == 32 else None
-    except FileNotFoundError:
-        if not create:
-            return None
-    except OSError:
-        return None
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another run made it just now
-        return _key(create=False)
-    except OSError:
-        return None
-    key = secrets.token_bytes(32)
-    with os.fdopen(fd, "wb") as out:
-        out.write(key)
-    return key
 
 
 def _identity(schema: dict[str, Any], version: str) -> str:
@@ -83,12 +49,10 @@ def _read(path: Path, identity: str, key: bytes | None) -> tuple[str, CodeType] 
     if key is None:
         return None
     try:
-        blob = path.read_bytes()
+        payload = signed.unseal(key, path.read_bytes())
     except OSError:
         return None
-    payload = blob[_MAC:]
-    mac = hmac.new(key, payload, hashlib.sha256).digest()
-    if len(blob) < _MAC or not hmac.compare_digest(mac, blob[:_MAC]):
+    if payload is None:
         return None
     try:
         entry = marshal.loads(payload)
@@ -103,20 +67,8 @@ def _read(path: Path, identity: str, key: bytes | None) -> tuple[str, CodeType] 
 
 
 def _write(path: Path, identity: str, name: str, code: CodeType, key: bytes | None) -> None:
-    import tempfile  # only a run that compiles writes
-
-    if key is None:
-        return
-    payload = marshal.dumps((identity, name, code))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written aside and renamed: a concurrent run (two hooks at once) reads a whole entry.
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as out:
-            out.write(hmac.new(key, payload, hashlib.sha256).digest() + payload)
-        Path(temporary).replace(path)
-    except OSError:
-        return
+    if key is not None:
+        signed.write(path, key, marshal.dumps((identity, name, code)))
 
 
 def _compile(schema: dict[str, Any]) -> tuple[str, CodeType]:
@@ -135,7 +87,7 @@ def validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
 
     identity = _identity(schema, VERSION)
     path = cache_folder() / f"{_name(identity)}.bin"
-    key = _key(create=True)
+    key = signed.key(create=True)
     found = _read(path, identity, key)
     if found is None:
         found = _compile(schema)

@@ -94,6 +94,13 @@ def _walk(root: Path, diagnostics: Diagnostics) -> list[Path]:
     return sorted(found)
 
 
+def git_root(start: Path) -> Path | None:
+    """The nearest folder from `start` up holding a `.git` entry (a folder, or a worktree's
+    file), or None outside any repository: where the state folder goes (`state.open`)."""
+    start = start.absolute()
+    return next((d for d in (start, *start.parents) if (d / ".git").exists()), None)
+
+
 def yaml_files(root: Path, diagnostics: Diagnostics) -> list[Path]:
     """Every YAML file under `root`, sorted; everything else reported in `diagnostics`.
 

@@ -299,17 +299,27 @@ def load_text(text: str, file: Path) -> tuple[list[Document], list[Diagnostic]]:
     return documents, errors
 
 
-def load_file(path: Path, display: Path | None = None) -> tuple[list[Document], list[Diagnostic]]:
-    """Read and parse one YAML file. `display` is the path shown in diagnostics."""
-    shown = display or path
+def read_file(path: Path, shown: Path) -> tuple[bytes | None, list[Diagnostic]]:
+    """The bytes of a YAML file, or why it cannot be read."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return [], [Diagnostic(Mark(shown), f"file is larger than {MAX_FILE_BYTES} bytes")]
-        raw = path.read_bytes()
+            return None, [Diagnostic(Mark(shown), f"file is larger than {MAX_FILE_BYTES} bytes")]
+        return path.read_bytes(), []
     except OSError as exc:
-        return [], [Diagnostic(Mark(shown), f"cannot read file: {exc.strerror}")]
+        return None, [Diagnostic(Mark(shown), f"cannot read file: {exc.strerror}")]
+
+
+def load_bytes(raw: bytes, shown: Path) -> tuple[list[Document], list[Diagnostic]]:
+    """Parse every document of a file's bytes; `shown` is only used for marks."""
     text, errors = _decode(raw, shown)
     if text is None:
         return [], errors
     return load_text(text, shown)
+
+
+def load_file(path: Path, display: Path | None = None) -> tuple[list[Document], list[Diagnostic]]:
+    """Read and parse one YAML file. `display` is the path shown in diagnostics."""
+    shown = display or path
+    raw, errors = read_file(path, shown)
+    return ([], errors) if raw is None else load_bytes(raw, shown)

@@ -7,6 +7,7 @@ names). Everything the user got wrong comes back as diagnostics, all of them in 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterable
@@ -17,9 +18,10 @@ from typing import Any
 from provisioner.spec import checks, schema
 from provisioner.spec.backend import LOCAL, BackendConfig
 from provisioner.spec.backend import parse as parse_backend
+from provisioner.spec.cache import SpecCache
 from provisioner.spec.diagnostics import Diagnostic, Diagnostics, Mark, Severity, display_path
 from provisioner.spec.discover import yaml_files
-from provisioner.spec.loader import Document, KeyPath, Located, load_file
+from provisioner.spec.loader import Document, KeyPath, Located, load_bytes, load_file, read_file
 from provisioner.spec.model import EndpointSpec
 from provisioner.spec.policies import NO_POLICIES, Policies, violations
 from provisioner.spec.policies import parse as parse_policies
@@ -65,12 +67,26 @@ class Settings:
 
 
 @dataclass(frozen=True)
-class MergedDocument:
-    """A spec document after its `_defaults.yaml` chain was merged in, while the stack loads
-    (duplicates are found on the documents, so that a spec with other mistakes takes part)."""
+class Entry:
+    """One document of a spec file, as the stack needs it once the file is checked: its spec
+    (None when it has errors) and what the duplicate check needs, which takes every document
+    with a name, so that a spec with other mistakes takes part too."""
 
-    document: Document
     spec: EndpointSpec | None
+    # (namespace, name) as declared (namespace None: the token's); None when not a string.
+    address: tuple[str | None, str] | None
+    name_mark: Mark | None
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What checking one spec file found: a pure function of the file's bytes and path, its
+    `_defaults.yaml` chain and the settings, which is what `spec.cache` keeps and keys it by."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    # Problems in a `_defaults.yaml` value this file inherits: reported once, naming its specs.
+    inherited: tuple[Diagnostic, ...]
+    entries: tuple[Entry, ...]
 
 
 @dataclass(frozen=True)
@@ -245,29 +261,30 @@ def _warn_underscore(path: Path, diagnostics: Diagnostics, root: Path) -> None:
         diagnostics.warning(Mark(shown), f"files starting with '_' are not specs: ignored{hint}")
 
 
-def _duplicates(
-    documents: list[MergedDocument], settings: Settings, diagnostics: Diagnostics
-) -> None:
+def _address(document: Document, settings: Settings) -> tuple[str | None, str] | None:
+    name = document.data.get("name")
+    namespace = document.data.get("namespace", settings.namespace)
+    if not isinstance(name, str) or not isinstance(namespace, str | None):
+        return None  # the schema reports it
+    return namespace, name
+
+
+def _duplicates(entries: list[Entry], diagnostics: Diagnostics) -> None:
     """Two specs for one endpoint, checked on the raw documents so that a spec with other
     mistakes still takes part (each mistake is reported, in one run)."""
-    seen: dict[tuple[object, str], Mark] = {}
-    for merged in documents:
-        data = merged.document.data
-        name = data.get("name")
-        if not isinstance(name, str):
+    seen: dict[tuple[str | None, str], Mark] = {}
+    for entry in entries:
+        if entry.address is None or entry.name_mark is None:
             continue
-        namespace = data.get("namespace", settings.namespace)
-        if not isinstance(namespace, str | None):
-            continue  # the schema reports it
-        mark = merged.document.mark(("name",))
-        key = (namespace, name)
-        if key in seen:
+        namespace, name = entry.address
+        if entry.address in seen:
             where = f"namespace {namespace!r}" if namespace else "the token's namespace"
             diagnostics.error(
-                mark, f"endpoint {name!r} in {where} is already declared at {seen[key]}"
+                entry.name_mark,
+                f"endpoint {name!r} in {where} is already declared at {seen[entry.address]}",
             )
         else:
-            seen[key] = mark
+            seen[entry.address] = entry.name_mark
 
 
 def _not_a_directory(root: Path) -> str:
@@ -280,13 +297,18 @@ def _not_a_directory(root: Path) -> str:
 
 
 def load_stack(
-    root: Path, *, check_policies: bool = True, only: Iterable[Path] | None = None
+    root: Path,
+    *,
+    check_policies: bool = True,
+    only: Iterable[Path] | None = None,
+    cache: SpecCache | None = None,
 ) -> tuple[Stack, Diagnostics]:
     """Load, merge, check and build every spec under `root`.
 
     `check_policies=False` leaves out the stack's policies (`status`, `destroy`, `release`: they
     deploy nothing, and an endpoint that breaks a policy must still be seen, released or
-    deleted). `only` narrows the specs to those files (see `select`)."""
+    deleted). `only` narrows the specs to those files (see `select`). With a `cache`
+    (`spec.cache`), a file whose result it holds for the same inputs is not checked again."""
     diagnostics = Diagnostics()
     shown_root = display_path(root)
     if not root.is_dir():
@@ -298,44 +320,142 @@ def load_stack(
     if only is not None:
         files = select(files, root, only)
     defaults = _load_defaults(files, diagnostics)
-    documents: list[MergedDocument] = []
+    entries: list[Entry] = []
     inherited: dict[Diagnostic, list[Path]] = {}
     # Per folder, not per file: a large stack has thousands of specs in a few folders.
     chains: dict[Path, list[Document] | None] = {}
     folders: dict[Path, PurePosixPath] = {}
+    keys = _Keys(root, check_policies) if cache is not None else None
     for path in files:
         if path.name.startswith("_"):
             _warn_underscore(path, diagnostics, root)
             continue
-        shown = display_path(path)
-        loaded, errors = load_file(path, shown)
-        diagnostics.extend(errors)
-        if not loaded and not errors:
-            diagnostics.error(Mark(shown), "file is empty: it declares no endpoint")
         if path.parent not in chains:
             chains[path.parent] = _defaults_chain(path, root, defaults)
             folders[path.parent] = PurePosixPath(path.parent.relative_to(root).as_posix())
-        chain = chains[path.parent]
-        for document in loaded:
-            if not isinstance(document.data, dict):
-                diagnostics.error(
-                    document.mark(()),
-                    f"a spec must be a mapping (name, model, compute, ...), not "
-                    f"{schema.type_name(document.data)}",
-                )
-                continue
-            if chain is None:
-                continue
-            merged = merge_documents(chain, document)
-            spec = _check(merged, settings, diagnostics, inherited)
-            if spec is not None and check_policies:
-                found = violations(spec, settings.policies, folder=folders[path.parent])
-                _report(found, merged, diagnostics, inherited)
-            documents.append(MergedDocument(merged, spec))
+        shown = display_path(path)
+        context = _FileContext(settings, chains[path.parent], folders[path.parent], check_policies)
+        if cache is not None and keys is not None:
+            result = _cached(path, shown, context, cache, keys)
+        else:
+            result = check_file(path, shown, context)
+        diagnostics.extend(result.diagnostics)
+        for diagnostic in result.inherited:
+            inherited.setdefault(diagnostic, []).append(shown)
+        entries.extend(result.entries)
+    if cache is not None:
+        diagnostics.extend(cache.close(complete=only is None))
     diagnostics.extend(_inherited_by(inherited))
-    _duplicates(documents, settings, diagnostics)
-    specs = tuple(d.spec for d in documents if d.spec is not None)
+    _duplicates(entries, diagnostics)
+    specs = tuple(e.spec for e in entries if e.spec is not None)
     return Stack(root, settings, specs), diagnostics
+
+
+@dataclass(frozen=True)
+class _FileContext:
+    """What a spec file's check depends on besides the file: the stack's settings, the
+    `_defaults.yaml` documents above it (None: one is broken) and its folder under the root."""
+
+    settings: Settings
+    chain: list[Document] | None
+    folder: PurePosixPath
+    check_policies: bool
+
+
+def check_file(path: Path, shown: Path, context: _FileContext) -> FileResult:
+    """Load, merge, check and build every document of one spec file."""
+    raw, errors = read_file(path, shown)
+    if raw is None:
+        return FileResult(tuple(errors), (), ())
+    return _check_bytes(raw, shown, context)
+
+
+class _Keys:
+    """The cache keys of a stack's files: a digest of everything a file's result depends on
+    besides its own bytes and path (the settings files, the `_defaults.yaml` files from the root
+    down to its folder, where the stack is and is shown from, policies or not), per folder."""
+
+    def __init__(self, root: Path, check_policies: bool) -> None:
+        self.root = root
+        start = hashlib.sha256()
+        for part in (str(root.absolute()), str(Path.cwd()), str(check_policies)):
+            start.update(os.fsencode(part) + b"\0")
+        _digest_files(start, root, SETTINGS_NAMES)
+        self._root = start
+        self._folders: dict[Path, bytes] = {}
+
+    def folder(self, folder: Path) -> bytes:
+        found = self._folders.get(folder)
+        if found is None:
+            digest = self._root.copy()
+            current = self.root
+            for part in (*folder.relative_to(self.root).parts, None):
+                _digest_files(digest, current, DEFAULTS_NAMES)
+                if part is not None:
+                    current = current / part
+            found = self._folders[folder] = digest.digest()
+        return found
+
+    def file(self, path: Path, shown: Path, raw: bytes) -> bytes:
+        digest = hashlib.sha256(self.folder(path.parent))
+        digest.update(os.fsencode(str(shown)) + b"\0")
+        digest.update(raw)
+        return digest.digest()
+
+
+def _digest_files(digest: Any, folder: Path, names: tuple[str, ...]) -> None:
+    for name in names:
+        path = folder / name
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            digest.update(f"{name}: {type(error).__name__}\0".encode())
+            continue
+        digest.update(os.fsencode(str(display_path(path))) + b"\0" + raw + b"\0")
+
+
+def _cached(
+    path: Path, shown: Path, context: _FileContext, cache: SpecCache, keys: _Keys
+) -> FileResult:
+    raw, errors = read_file(path, shown)
+    if raw is None:
+        return FileResult(tuple(errors), (), ())  # not kept: it says nothing of the file
+    key = keys.file(path, shown, raw)
+    found = cache.get(key)
+    if isinstance(found, FileResult):
+        return found
+    result = _check_bytes(raw, shown, context)
+    cache.put(key, result)
+    return result
+
+
+def _check_bytes(raw: bytes, shown: Path, context: _FileContext) -> FileResult:
+    found = Diagnostics()
+    inherited: dict[Diagnostic, list[Path]] = {}
+    entries: list[Entry] = []
+    loaded, errors = load_bytes(raw, shown)
+    found.extend(errors)
+    if not loaded and not errors:
+        found.error(Mark(shown), "file is empty: it declares no endpoint")
+    for document in loaded:
+        if not isinstance(document.data, dict):
+            found.error(
+                document.mark(()),
+                f"a spec must be a mapping (name, model, compute, ...), not "
+                f"{schema.type_name(document.data)}",
+            )
+            continue
+        if context.chain is None:
+            continue
+        merged = merge_documents(context.chain, document)
+        spec = _check(merged, context.settings, found, inherited)
+        if spec is not None and context.check_policies:
+            problems = violations(spec, context.settings.policies, folder=context.folder)
+            _report(problems, merged, found, inherited)
+        address = _address(merged, context.settings)
+        name_mark = merged.mark(("name",)) if address is not None else None
+        entries.append(Entry(spec, address, name_mark))
+    return FileResult(tuple(found), tuple(inherited), tuple(entries))
 
 
 def _inherited_by(inherited: dict[Diagnostic, list[Path]]) -> list[Diagnostic]:

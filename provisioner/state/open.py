@@ -13,18 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from provisioner.spec.backend import BackendConfig
+from provisioner.spec.discover import STATE_FOLDER, git_root
 from provisioner.state.backend import Backend, BackendError
 from provisioner.state.local import LocalBackend
 from provisioner.state.s3 import S3Backend
 
-DEFAULT_FOLDER = ".provisioner"
-
-
-def git_root(start: Path) -> Path | None:
-    """The nearest folder from `start` up holding a `.git` entry (a folder, or a worktree's
-    file), or None outside any repository."""
-    start = start.absolute()
-    return next((d for d in (start, *start.parents) if (d / ".git").exists()), None)
+DEFAULT_FOLDER = STATE_FOLDER
 
 
 def local_base(config: BackendConfig, *, spec_root: Path) -> Path:

@@ -29,6 +29,8 @@ from provisioner.plan.model import Plan
 from provisioner.plan.planner import PlanOptions, build_plan
 from provisioner.render.markdown import render_markdown
 from provisioner.render.text import render_plan
+from provisioner.spec import cache as spec_cache
+from provisioner.spec.cache import SpecCache
 from provisioner.spec.stack import load_stack
 from tests.support.capture import (
     CASE_NOW,
@@ -68,12 +70,16 @@ def fleet_from(path: Path) -> Fleet:
     return Fleet(endpoints=endpoints, hardware=hardware, commits=commits_from(data))
 
 
-def plan_case(case: Case, work: Path, monkeypatch: pytest.MonkeyPatch) -> Plan:
+def plan_case(
+    case: Case, work: Path, monkeypatch: pytest.MonkeyPatch, *, cached: bool = False
+) -> Plan:
     # The specs are written to `<work>/endpoints` and loaded from `<work>`, so every case's
     # plan names its files `endpoints/...`, wherever the case takes them from.
-    write_case_specs(case.specs, work / "endpoints")
+    if not (work / "endpoints").exists():  # a second plan of it reads the same files
+        write_case_specs(case.specs, work / "endpoints")
     monkeypatch.chdir(work)
-    stack, diagnostics = load_stack(Path("endpoints"))
+    root = Path("endpoints")
+    stack, diagnostics = load_stack(root, cache=SpecCache.for_stack(root, {}) if cached else None)
     assert not diagnostics.has_errors, [str(d) for d in diagnostics]
     specs = stack.resolved_specs(TOKEN_USER)
     fleet = fleet_from(case.path / "live.json")
@@ -129,6 +135,15 @@ def test_plan_case(
     assert as_markdown == (path / "plan.md").read_text()
     # The saved form reads back to the same plan.
     assert loads(as_json) == plan
+    # Through the spec cache, written (cold) then read (warm): the same bytes.
+    for _ in ("cold", "warm"):
+        again = plan_case(case, tmp_path / "cached", monkeypatch, cached=True)
+        assert (dumps(again), render_plan(again), render_markdown(again)) == (
+            as_json,
+            as_text,
+            as_markdown,
+        )
+    assert spec_cache.location(Path("endpoints"), {}).is_file()
 
 
 @pytest.mark.parametrize("path", CASES, ids=[c.name for c in CASES])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.spec import compiled, schema
+from provisioner.spec import compiled, schema, signed
 
 _VALID = {"name": "a", "model": {"repository": "gpt2"}}
 _SMALL = {
@@ -41,7 +41,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _key() -> bytes | None:
-    return compiled._key(create=False)
+    return signed.key(create=False)
 
 
 def test_a_compiled_schema_is_kept_and_read_back(cache: Path) -> None:
@@ -92,14 +92,14 @@ def test_an_entry_written_under_another_key_is_never_run(cache: Path) -> None:
     strict = compiled._identity(_SMALL, _version())
     # The looser schema's code, labelled as the strict one's, signed with the writer's key.
     payload = marshal.dumps((strict, name, code))
-    writer = compiled._key(create=True)
+    writer = signed.key(create=True)
     assert writer is not None
     planted = cache / f"{compiled._name(strict)}.bin"
     planted.parent.mkdir(parents=True)
     planted.write_bytes(hmac.new(writer, payload, hashlib.sha256).digest() + payload)
     assert _judges(compiled.validator(_SMALL)) == (True, True)  # the writer's own key: run
     planted.write_bytes(hmac.new(writer, payload, hashlib.sha256).digest() + payload)
-    compiled.key_file().unlink()  # this user's key is another one
+    signed.key_file().unlink()  # this user's key is another one
     assert _judges(compiled.validator(_SMALL)) == (True, False)  # not run: compiled again
     assert compiled._read(planted, strict, _key()) is not None  # rewritten under this key
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from provisioner.spec.backend import BackendConfig, parse_url
+from provisioner.spec.discover import git_root
 from provisioner.state.local import LocalBackend
-from provisioner.state.open import git_root, open_backend
+from provisioner.state.open import open_backend
 from provisioner.state.s3 import S3Backend
 
 
