@@ -1,7 +1,8 @@
 """The Action keeps provisioner's caches between CI runs (action.yml's "Locate the spec cache"
-and "Restore the spec cache" steps): what it caches is where provisioner writes its key, its
-compiled schemas and its spec cache, for the folder provisioner.action runs on; a next runner
-that restores only those paths has entries provisioner trusts; the key follows every spec file.
+and "Restore the spec cache" steps): what it caches is where provisioner, given that step's
+environment, writes its key, its compiled schemas and its spec cache; a next runner that
+restores only those paths has entries provisioner trusts (and without the key, it says the cache
+is foreign); the key follows every spec file.
 
 The locating step's script is run as the runner runs it (bash, its outputs in a file), and
 `${{ steps.spec-cache.outputs.* }}` in action.yml is replaced by what it wrote."""
@@ -21,9 +22,9 @@ import yaml
 
 from provisioner.action.inputs import read_inputs
 from provisioner.emulator import Emulator
+from provisioner.spec import cache
 from provisioner.spec.diagnostics import Diagnostics
 from provisioner.spec.discover import yaml_files
-from provisioner.state.open import git_root
 from tests.action.conftest import Run, read_outputs
 from tests.reconcile.helpers import write_spec
 
@@ -49,6 +50,7 @@ def locate(
     root: str = "",
     runner_os: str = "Linux",
     digest: str = "0123456789abcdef",
+    spec_cache: str | None = None,
 ) -> dict[str, str]:
     """The outputs of the step that locates the spec cache, run as the runner would."""
     runner_temp.mkdir(exist_ok=True)
@@ -65,6 +67,8 @@ def locate(
         "INPUT_ROOT": root,
         "DIGEST": digest,
     }
+    if spec_cache is not None:  # the workflow's own `env:`
+        env["PROVISIONER_SPEC_CACHE"] = spec_cache
     script = _step("spec-cache")["run"]
     done = subprocess.run(
         ["bash", "-c", script], env=env, cwd=workspace, capture_output=True, text=True, check=False
@@ -117,12 +121,14 @@ def test_a_next_runner_restoring_only_the_cached_paths_trusts_what_it_finds(
     runner_temp = tmp_path / "runner-temp"
     outputs = locate(tmp_path, runner_temp)
     env = provisioner_env(outputs)
-    assert set(env) == {"XDG_STATE_HOME", "XDG_CACHE_HOME", "HF_HOME"}
+    assert set(env) == {"PROVISIONER_SPEC_CACHE", "XDG_STATE_HOME", "XDG_CACHE_HOME", "HF_HOME"}
     # huggingface_hub's folder (a token saved by `hf auth login`) stays where it was.
     assert env["HF_HOME"] == str(tmp_path / "hf-home")
     cached = cached_paths(outputs)
     state_home, cache_home = Path(env["XDG_STATE_HOME"]), Path(env["XDG_CACHE_HOME"])
-    assert runner_temp in state_home.parents and runner_temp in cache_home.parents
+    spec_cache = Path(env["PROVISIONER_SPEC_CACHE"])
+    for folder in (state_home, cache_home, spec_cache):
+        assert runner_temp in folder.parents  # outside the checkout, on every runner
 
     first = run_action(emulator, command="validate", env=env)
     assert first.code == 0, first.log
@@ -135,8 +141,11 @@ def test_a_next_runner_restoring_only_the_cached_paths_trusts_what_it_finds(
     schemas = sorted((cache_home / "provisioner" / "validators").glob("*.bin"))
     assert schemas and all(_is_cached(p, cached) for p in schemas)
     assert not _is_cached(state_home / "provisioner" / "debug.log", cached)
+    specs = sorted(spec_cache.glob("specs-*.bin"))
+    assert len(specs) == 1 and _is_cached(specs[0], cached)
+    assert not (tmp_path / ".provisioner" / "cache").exists()  # nothing in the checkout
     kept = [p for p in _written(runner_temp) if _is_cached(p, cached)]
-    assert key in kept and set(schemas) <= set(kept)
+    assert key in kept and set(schemas) <= set(kept) and specs[0] in kept
 
     # A fresh runner: only what actions/cache saved, restored.
     saved = {path: path.read_bytes() for path in kept}
@@ -149,6 +158,7 @@ def test_a_next_runner_restoring_only_the_cached_paths_trusts_what_it_finds(
 
     second = run_action(emulator, command="validate", env=env)
     assert second.code == 0, second.log
+    assert "spec cache ignored" not in second.log
     # Trusted, so used as they are: nothing compiled again, nothing rewritten.
     assert {p: restored[p] for p in kept} == {p: _written(runner_temp)[p] for p in kept}
 
@@ -156,65 +166,49 @@ def test_a_next_runner_restoring_only_the_cached_paths_trusts_what_it_finds(
     key.unlink()
     third = run_action(emulator, command="validate", env=env)
     assert third.code == 0, third.log
+    assert "spec cache ignored: it is damaged or was written with another key" in third.log
     after = _written(runner_temp)
     assert key.is_file() and key.read_bytes() != saved[key]
-    assert all(after[p] != restored[p] for p in schemas)
-
-
-def _stacks(root: Path, *folders: str) -> list[Path]:
-    made = []
-    for folder in folders:
-        stack = root / folder
-        stack.mkdir(parents=True)
-        (stack / "_settings.yaml").write_text(f"stack: {Path(folder).name}\nnamespace: acme\n")
-        made.append(stack)
-    return made
+    assert all(after[p] != restored[p] for p in [*schemas, *specs])
 
 
 @pytest.mark.parametrize(
-    ("in_git", "inputs"),
+    ("chosen", "given", "cached"),
     [
-        (True, {"directory": "endpoints"}),
-        (True, {"directory": " infra/endpoints/ "}),  # provisioner.action trims it too
-        (False, {"directory": "endpoints"}),
-        (False, {"directory": "."}),
-        (True, {"root": "stacks/"}),
-        (False, {"root": "stacks"}),
+        (None, "{temp}/provisioner-home/specs", "{temp}/provisioner-home/specs"),
+        ("on", "{temp}/provisioner-home/specs", "{temp}/provisioner-home/specs"),
+        ("off", "off", None),  # the workflow turned it off: it stays off
+        (" OFF ", "OFF", None),
+        ("ci-cache/specs", "ci-cache/specs", "{workspace}/ci-cache/specs"),
+        ("{workspace}/elsewhere", "{workspace}/elsewhere", "{workspace}/elsewhere"),
     ],
 )
-def test_the_cached_spec_cache_folder_is_the_one_provisioner_uses_for_the_inputs(
-    tmp_path: Path, in_git: bool, inputs: dict[str, str]
+def test_the_spec_cache_is_where_the_workflow_s_own_setting_puts_it_and_that_is_cached(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    chosen: str | None,
+    given: str,
+    cached: str | None,
 ) -> None:
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    if in_git:
-        (workspace / ".git").mkdir()
-    env = {
-        "INPUT_COMMAND": "plan",
-        "INPUT_DIR": inputs.get("directory", "endpoints"),
-        "INPUT_ROOT": inputs.get("root", ""),
-    }
-    read = read_inputs(env)  # what provisioner.action runs provisioner on
-    if read.root:
-        spec_dirs = _stacks(workspace / read.root, "prod", "teams/search")
-    else:
-        spec_dirs = [workspace / read.directory]
-        spec_dirs[0].mkdir(parents=True, exist_ok=True)
-    # provisioner's rule (as for its local state): the repository's root, else the spec folder.
-    wanted = {(git_root(d) or d.absolute()) / ".provisioner" / "cache" for d in spec_dirs}
-    for folder in wanted:
-        folder.mkdir(parents=True)
+    workspace, temp = tmp_path / "workspace", tmp_path / "runner-temp"
+    (workspace / "endpoints").mkdir(parents=True)
+    names = {"workspace": str(workspace), "temp": str(temp)}
+    outputs = locate(workspace, temp, spec_cache=None if chosen is None else chosen.format(**names))
+    env = provisioner_env(outputs)
+    assert env["PROVISIONER_SPEC_CACHE"] == given.format(**names)
 
-    outputs = locate(
-        workspace, tmp_path / "runner-temp", directory=env["INPUT_DIR"], root=env["INPUT_ROOT"]
+    # Where provisioner puts the stack's cache file with that value, from the step's working
+    # folder (the workspace), is inside the first cached path, or nowhere when it is off.
+    monkeypatch.chdir(workspace)
+    spec_dir = (
+        workspace / read_inputs({"INPUT_COMMAND": "plan", "INPUT_DIR": "endpoints"}).directory
     )
-
-    (spec_cache, *_) = cached_paths(outputs)
-    assert set(_matches(spec_cache)) == {Path(os.path.normpath(f)) for f in wanted}
-    # hashFiles reads the tree relative to the workspace (it hashes nothing outside it).
-    tree = outputs["tree"]
-    assert not Path(tree).is_absolute()
-    assert (workspace / tree).resolve() == (workspace / (read.root or read.directory)).resolve()
+    (first, *_) = cached_paths(outputs)
+    if cached is None:
+        assert not cache.enabled(env)
+    else:
+        assert cache.enabled(env)
+        assert cache.location(spec_dir, env).parent == Path(first) == Path(cached.format(**names))
 
 
 def test_the_key_covers_every_spec_file_and_restores_the_same_tree_s_latest(

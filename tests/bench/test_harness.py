@@ -4,6 +4,9 @@ seeding the emulator from them. Nothing here is timed."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -286,27 +289,34 @@ def test_planning_cpu_is_measured_on_the_cold_plans_only(tmp_path: Path) -> None
     ]
 
 
-def test_cold_means_no_cache_folder_and_warm_needs_an_entry(tmp_path: Path) -> None:
-    outside = tmp_path / "specs"
-    outside.mkdir()
-    assert speccache.folder(outside) == outside / ".provisioner" / "cache"
-    # In a repository: the repository's root, as provisioner's local state folder.
+def _validate(spec_dir: Path, home: Path) -> None:
+    """`provisioner validate` as the harness runs it: a whole process, no PROVISIONER_SPEC_CACHE."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "NO_COLOR": "1"}
+    argv = [sys.executable, "-m", "provisioner", "validate", "--dir", str(spec_dir)]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_cold_means_no_cache_folder_and_warm_the_file_a_real_run_wrote(tmp_path: Path) -> None:
+    outside = fleet.write_specs(tmp_path / "specs", 5, 1)
+    # In a repository the cache is at its root (the bench's folders are outside any).
     repository = tmp_path / "repo"
     (repository / ".git").mkdir(parents=True)
-    (repository / "stacks" / "prod").mkdir(parents=True)
-    assert speccache.folder(repository / "stacks" / "prod") == repository / ".provisioner" / "cache"
+    inside = fleet.write_specs(repository / "stacks" / "bench", 5, 1)
+    for spec_dir, cache_folder in (
+        (outside, outside / ".provisioner" / "cache"),
+        (inside, repository / ".provisioner" / "cache"),
+    ):
+        assert speccache.folder(spec_dir) == cache_folder
+        with pytest.raises(RuntimeError, match="a warm run would be cold"):
+            speccache.check_warm(spec_dir)
 
-    cache = speccache.folder(outside)
-    cache.mkdir(parents=True)
-    (cache / ".gitignore").write_text("*\n")
-    with pytest.raises(RuntimeError, match="a warm run would be cold"):
-        speccache.check_warm(outside)  # its .gitignore is not an entry
-    (cache / "entries").mkdir()
-    (cache / "entries" / "ab12").write_bytes(b"x")
-    speccache.check_warm(outside)
-    assert speccache.entries(outside) == [cache / "entries" / "ab12"]
+        _validate(spec_dir, tmp_path / "home")
+        (written,) = [p for p in cache_folder.iterdir() if p.name != ".gitignore"]
+        assert written == speccache.cache_file(spec_dir)
+        speccache.check_warm(spec_dir)
 
-    speccache.make_cold(outside)
-    assert not cache.exists()
-    with pytest.raises(RuntimeError, match="a warm run would be cold"):
-        speccache.check_warm(outside)
+        speccache.make_cold(spec_dir)
+        assert not cache_folder.exists()
+        with pytest.raises(RuntimeError, match="a warm run would be cold"):
+            speccache.check_warm(spec_dir)
