@@ -16,11 +16,10 @@ are stored in the plan (`ResourceChange.cost`), so a saved plan renders them wit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from provisioner.hub.models import Config, EndpointState, Hardware
-from provisioner.plan.hardware import hardware_row
+from provisioner.hub.models import Config, EndpointState
+from provisioner.plan.hardware import HardwareIndex
 
 HOURS_PER_MONTH = 730
 
@@ -122,12 +121,12 @@ class Totals:
 
 def footprint(
     config: Config,
-    hardware: Sequence[Hardware],
+    hardware: HardwareIndex,
     *,
     stopped: bool,
     week: tuple[tuple[float, int, int], ...] = (),
 ) -> Footprint:
-    row = hardware_row(config, hardware)
+    row = hardware.row(config)
     return Footprint(
         vendor=config.vendor,
         region=config.region,

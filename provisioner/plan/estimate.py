@@ -9,6 +9,7 @@ from dataclasses import replace
 from provisioner.hub.models import Config, EndpointState, Fleet, LiveEndpoint
 from provisioner.plan.cost import NOT_RUNNING, ZERO, Cost, Range, Totals, footprint
 from provisioner.plan.desired import resumed_config
+from provisioner.plan.hardware import HardwareIndex
 from provisioner.plan.model import Action, Plan, ResourceChange
 
 
@@ -33,8 +34,7 @@ def _after(change: ResourceChange, live: LiveEndpoint | None) -> tuple[Config, b
     return live.config, paused
 
 
-def change_cost(change: ResourceChange, live: LiveEndpoint | None, fleet: Fleet) -> Cost:
-    hardware = fleet.hardware.get(change.namespace, ())
+def change_cost(change: ResourceChange, live: LiveEndpoint | None, hardware: HardwareIndex) -> Cost:
     # A scheduled endpoint costs its share of the week in each window (and outside them), not
     # what it runs at this instant; the live one too when it runs under this same schedule.
     week = change.schedule.week if change.schedule is not None else ()
@@ -58,8 +58,13 @@ def change_cost(change: ResourceChange, live: LiveEndpoint | None, fleet: Fleet)
 def with_costs(plan: Plan, fleet: Fleet) -> Plan:
     """The plan with every change's `cost`, from the live fleet it was made against."""
     live = fleet.index()
+    hardware = {namespace: HardwareIndex(rows) for namespace, rows in fleet.hardware.items()}
+    empty = HardwareIndex(())
     changes = tuple(
-        replace(c, cost=change_cost(c, live.get((c.namespace, c.name)), fleet))
+        replace(
+            c,
+            cost=change_cost(c, live.get((c.namespace, c.name)), hardware.get(c.namespace, empty)),
+        )
         for c in plan.changes
     )
     return replace(plan, changes=changes)

@@ -13,23 +13,43 @@ from provisioner.hub.models import Config, Hardware
 from provisioner.spec.diagnostics import Diagnostic
 from provisioner.spec.model import EndpointSpec
 
+# What picks a hardware listing row: vendor, region, accelerator, instance type and size.
+HardwareKey = tuple[str, str, str, str, str]
 
-def hardware_row(config: Config, hardware: Sequence[Hardware]) -> Hardware | None:
-    """The namespace's hardware listing row `config` runs on (vendor, region, accelerator,
-    instance type and size), or None when the listing does not show it."""
-    wanted = (
+
+def _config_key(config: Config) -> HardwareKey:
+    return (
         config.vendor,
         config.region,
         config.accelerator,
         config.instance_type,
         config.instance_size,
     )
-    for row in hardware:
-        if (row.vendor, row.region, row.accelerator, row.instance_type, row.instance_size) == (
-            wanted
-        ):
-            return row
-    return None
+
+
+def _row_key(row: Hardware) -> HardwareKey:
+    return (row.vendor, row.region, row.accelerator, row.instance_type, row.instance_size)
+
+
+def hardware_row(config: Config, hardware: Sequence[Hardware]) -> Hardware | None:
+    """The namespace's hardware listing row `config` runs on (vendor, region, accelerator,
+    instance type and size), or None when the listing does not show it."""
+    wanted = _config_key(config)
+    return next((row for row in hardware if _row_key(row) == wanted), None)
+
+
+class HardwareIndex:
+    """`hardware_row` for many configurations of one namespace: the listing read once into a
+    table (a plan of 5,000 endpoints prices each twice; scanning a listing of a hundred rows
+    each time cost more than the rest of the pricing)."""
+
+    def __init__(self, hardware: Sequence[Hardware]) -> None:
+        self._rows: dict[HardwareKey, Hardware] = {}
+        for row in hardware:
+            self._rows.setdefault(_row_key(row), row)  # the first, as `hardware_row` finds
+
+    def row(self, config: Config) -> Hardware | None:
+        return self._rows.get(_config_key(config))
 
 
 def _listing(values: Sequence[str]) -> str:

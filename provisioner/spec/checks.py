@@ -36,6 +36,8 @@ CONSERVATIVE_TAG = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 CONSERVATIVE_TAG_MAX = 64
 
 _SIZE = re.compile(r"^x(\d+)$")
+# The options of any engine.
+_KNOWN_OPTIONS = frozenset().union(*ENGINE_OPTIONS.values())
 
 
 def _map(value: Any) -> dict[str, Any]:
@@ -135,10 +137,9 @@ def _engine_option_rules(doc: Document, data: Mapping[str, Any]) -> Iterator[Dia
     if engine is None:
         return
     allowed = ENGINE_OPTIONS[engine]
-    known = frozenset().union(*ENGINE_OPTIONS.values())
     for option in _map(model.get("engine_options")):
         # Options no engine knows are the schema's to report ("did you mean").
-        if option in known and option not in allowed:
+        if option in _KNOWN_OPTIONS and option not in allowed:
             choices = ", ".join(sorted(allowed)) or "none"
             yield _error(
                 doc,

@@ -68,7 +68,7 @@ def _read(path: Path, identity: str, key: bytes | None) -> tuple[str, CodeType] 
 
 def _write(path: Path, identity: str, name: str, code: CodeType, key: bytes | None) -> None:
     if key is not None:
-        signed.write(path, key, marshal.dumps((identity, name, code)))
+        signed.write(path, key, [marshal.dumps((identity, name, code))])
 
 
 def _compile(schema: dict[str, Any]) -> tuple[str, CodeType]:

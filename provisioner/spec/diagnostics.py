@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -160,17 +161,35 @@ def _resolved(base: str) -> Path:
     return Path(base).resolve()
 
 
+@functools.lru_cache(maxsize=256)
+def _shown_folder(folder: str, base: str) -> Path | None:
+    """`folder` resolved and relative to `base` resolved, or None when it is not inside it:
+    what every file of one folder is shown under, worked out once per folder rather than once
+    per spec (pathlib's `relative_to` is most of the cost of showing a path)."""
+    try:
+        return _resolved(folder).relative_to(_resolved(base))
+    except ValueError:
+        return None
+
+
 def display_path(path: Path, base: Path | None = None, *, follow_links: bool = True) -> Path:
     """The path as the user would type it: relative to `base` (the working directory) if inside.
     With `follow_links=False`, a symbolic link is shown as itself, not as what it leads to."""
-    base = base or Path.cwd()
+    # `Path.cwd()` is `Path(os.getcwd())`: only its text is needed, and making the Path costs
+    # more than the rest of showing a file in a folder already seen.
+    shown_base = os.getcwd() if base is None else str(base)  # noqa: PTH109
     try:
         if not follow_links:
-            return path.absolute().relative_to(base.absolute())
+            return path.absolute().relative_to(Path(shown_base).absolute())
+        if path.is_symlink():
+            return path.resolve().relative_to(_resolved(shown_base))
         # A file that is no link is its resolved folder plus its name: one lstat instead of
         # resolving every component of every spec's path.
-        real = path.resolve() if path.is_symlink() else _resolved(str(path.parent)) / path.name
-        return real.relative_to(_resolved(str(base)))
+        folder = _shown_folder(str(path.parent), shown_base)
+        if folder is not None:
+            return folder / path.name
+        # The folder is outside `base`: only `base` itself can be `path` (`--dir .`).
+        return (_resolved(str(path.parent)) / path.name).relative_to(_resolved(shown_base))
     except (ValueError, RuntimeError, OSError):
         # Outside `base`, or a symbolic link loop (RuntimeError before Python 3.13, OSError
         # after): shown as given, and whoever reads it reports the loop.

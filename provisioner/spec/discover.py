@@ -12,6 +12,7 @@ below it than any stack has is refused as a whole, quickly, instead of walked.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from provisioner.spec.diagnostics import Diagnostics, Mark, display_path
@@ -35,6 +36,15 @@ def _file(path: Path, diagnostics: Diagnostics) -> bool:
     if path.name.startswith("."):
         diagnostics.warning(_mark(path), "hidden file: not read")
         return False
+    # A spec costs one `stat` here: a YAML name that leads to a regular file passes every check
+    # below (it is no dangling link, and `is_file` is this same `stat`). Anything else goes
+    # through them, and they say what it is.
+    try:
+        regular = stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        regular = False
+    if regular and path.suffix.lower() in YAML_SUFFIXES:
+        return True
     if path.is_symlink() and not path.exists():
         target = path.readlink()
         diagnostics.error(_mark(path), f"dangling symbolic link (to {target}): nothing to read")
@@ -90,7 +100,11 @@ def _walk(root: Path, diagnostics: Diagnostics) -> list[Path]:
             raise _TooMany
         folder = Path(top)
         folders[:] = _folders(folder, folders, seen, diagnostics)
-        found.extend(folder / name for name in files if _file(folder / name, diagnostics))
+        kept = [path for path in (folder / name for name in files) if _file(path, diagnostics)]
+        # By name first (text, compared in C), so that the sort of every path below meets runs
+        # already in order instead of comparing Path objects ~10 times per file.
+        kept.sort(key=lambda path: path.name)
+        found.extend(kept)
     return sorted(found)
 
 

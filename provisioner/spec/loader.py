@@ -13,6 +13,7 @@ It does no schema or semantic checking: that is `validate`'s job.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ MAX_VALUES_PER_DOCUMENT = 20_000
 MAX_DEPTH = 64
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
 _INTERN_MAX = 64
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -105,7 +107,11 @@ class _Converter:
     def fail(self, node: Node, message: str) -> None:
         self.errors.append(Diagnostic(_mark(self.file, node), message))
 
-    def convert(self, node: Node, path: KeyPath, depth: int, key: tuple[int, int] | None) -> Any:
+    def convert(
+        self, node: Node, path: KeyPath, depth: int, key_line: int = 0, key_col: int = 0
+    ) -> Any:
+        """The value of `node` at `path`; `key_line` and `key_col` are where its key sits when it
+        is a mapping entry's value (0: not an entry)."""
         self.count += 1
         if self.count > MAX_VALUES_PER_DOCUMENT:
             self.fail(
@@ -119,38 +125,44 @@ class _Converter:
             raise _Abort
         if path not in self.marks:
             start = node.start_mark
-            self.marks[path] = Located(self.file, start.line + 1, start.column + 1, *(key or ()))
+            self.marks[path] = Located(
+                self.file, start.line + 1, start.column + 1, key_line, key_col
+            )
+        # Scalars first: they are four values out of five.
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
         if isinstance(node, MappingNode):
             return self._mapping(node, path, depth)
-        if isinstance(node, SequenceNode):
-            self._check_tag(node)
-            return [
-                self.convert(item, (*path, i), depth + 1, None) for i, item in enumerate(node.value)
-            ]
-        assert isinstance(node, ScalarNode)
-        return self._scalar(node)
+        assert isinstance(node, SequenceNode)
+        self._check_tag(node)
+        return [self.convert(item, _child(path, i), depth + 1) for i, item in enumerate(node.value)]
 
     def _check_tag(self, node: Node) -> None:
         if node.tag not in _PLAIN_TAGS:
             self.fail(node, f"unsupported YAML tag {node.tag!r}")
 
     def _scalar(self, node: ScalarNode) -> Any:
-        if node.tag == _STR_TAG:
+        tag, value = node.tag, node.value
+        if tag == _STR_TAG:
             # What SafeConstructor makes of it, without its bookkeeping; interned when short
             # (vendors, regions, types, repositories repeat across thousands of specs).
-            value: str = node.value
             return sys.intern(value) if len(value) <= _INTERN_MAX else value
-        if node.tag == _TIMESTAMP_TAG:
+        if tag == _INT_TAG and _plain_decimal(value):
+            # Replicas, timeouts, ports: what SafeConstructor's int() of them gives, without its
+            # dispatch (it was a third of converting a spec). Every other form of an integer
+            # (0x1F, 0o17, 017, 1_000, +1, 1:30) is still SafeConstructor's.
+            return int(value)
+        if tag == _TIMESTAMP_TAG:
             # Dates are not a spec type; keep the text so the schema can say what it expected.
-            return node.value
+            return value
         self._check_tag(node)
-        if node.tag not in _PLAIN_TAGS:
-            return node.value
+        if tag not in _PLAIN_TAGS:
+            return value
         try:
             return self._scalars.construct_object(node, deep=True)
         except ConstructorError as exc:  # pragma: no cover - plain tags always construct
             self.fail(node, str(exc.problem))
-            return node.value
+            return value
 
     def _entries(self, node: MappingNode, depth: int) -> list[tuple[Node, Node]]:
         """Explicit entries first, then those pulled in by `<<` merge keys (explicit ones win)."""
@@ -173,11 +185,16 @@ class _Converter:
         self._check_tag(node)
         result: dict[str, Any] = {}
         seen: dict[str, int] = {}
-        entries = self._entries(node, depth)
-        # Keys pulled in by `<<` may repeat explicit ones (those win, silently); only explicit
-        # keys can be duplicates.
-        merges = any(k.tag == _MERGE_TAG for k, _ in node.value)
-        explicit = {id(k) for k, _ in node.value} if merges else None
+        pairs: list[tuple[Node, Node]] = node.value
+        entries = pairs
+        explicit = None
+        for key_node, _ in pairs:
+            if key_node.tag == _MERGE_TAG:
+                entries = self._entries(node, depth)
+                # Keys pulled in by `<<` may repeat explicit ones (those win, silently); only
+                # explicit keys can be duplicates.
+                explicit = {id(k) for k, _ in pairs}
+                break
         for key_node, value_node in entries:
             if not isinstance(key_node, ScalarNode):
                 self.fail(key_node, "mapping keys must be plain strings")
@@ -186,7 +203,7 @@ class _Converter:
             if not isinstance(key, str):
                 self.fail(key_node, f"key {key_node.value!r} must be a string; quote it")
                 continue
-            at = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            start = key_node.start_mark
             if key in seen:
                 if explicit is None or id(key_node) in explicit:
                     self.fail(
@@ -195,12 +212,27 @@ class _Converter:
                         "YAML keeps only one of them",
                     )
                 continue
-            seen[key] = at[0]
+            seen[key] = start.line + 1
             # Interned: every spec repeats the same few dozen keys, and each is kept in the
             # paths of its marks for as long as the run lasts.
             key = sys.intern(key)
-            result[key] = self.convert(value_node, (*path, key), depth + 1, at)
+            result[key] = self.convert(
+                value_node, _child(path, key), depth + 1, start.line + 1, start.column + 1
+            )
         return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _child(path: KeyPath, part: str | int) -> KeyPath:
+    """`path` and then `part`, as one tuple shared by every document that has this path: the
+    specs of a stack have the same few dozen paths, and each spec keeps the paths of its marks
+    for as long as the run lasts (2 KiB a spec when each document made its own)."""
+    return (*path, part)
+
+
+def _plain_decimal(text: str) -> bool:
+    """Digits only, without a leading zero (`017` is octal to YAML 1.1) or a sign."""
+    return text.isascii() and text.isdigit() and (text[0] != "0" or len(text) == 1)
 
 
 def _decode(raw: bytes, file: Path) -> tuple[str | None, list[Diagnostic]]:
@@ -288,7 +320,7 @@ def load_text(text: str, file: Path) -> tuple[list[Document], list[Diagnostic]]:
             continue
         converter = _Converter(file)
         try:
-            data = converter.convert(node, (), 0, None)
+            data = converter.convert(node, (), 0)
         except _Abort:
             errors.extend(converter.errors)
             continue

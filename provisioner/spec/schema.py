@@ -381,12 +381,20 @@ def _compiled(key: str) -> Callable[[Any], Any]:
 def _integral_or_non_finite(data: Any) -> bool:
     """Whether `data` holds a float that the strict integer type or the NaN check would reject
     and fastjsonschema would accept (2.0, .nan, .inf)."""
-    if isinstance(data, float):
-        return data.is_integer() or not math.isfinite(data)
-    if isinstance(data, dict):
-        return any(_integral_or_non_finite(v) for v in data.values())
-    if isinstance(data, list):
-        return any(_integral_or_non_finite(v) for v in data)
+    # A loop over a list of values still to look at, not a recursion of generators: this runs
+    # on every spec, and most of its values are strings.
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            continue
+        if isinstance(value, float):
+            if value.is_integer() or not math.isfinite(value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
     return False
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 MAC_BYTES = 32
@@ -46,38 +46,41 @@ def key(*, create: bool) -> bytes | None:
         return key(create=False)
     except OSError:
         return None
-    made = secrets.token_bytes(32)
+    made = os.urandom(32)  # what `secrets.token_bytes` returns, without importing `random`
     with os.fdopen(fd, "wb") as out:
         out.write(made)
     return made
 
 
-def seal(secret: bytes, payload: bytes) -> bytes:
-    return hmac.new(secret, payload, hashlib.sha256).digest() + payload
-
-
-def unseal(secret: bytes, blob: bytes) -> bytes | None:
-    """The payload of `blob` when this key sealed it; None for anything else (another key, a
-    damaged or truncated file)."""
+def unseal(secret: bytes, blob: bytes) -> memoryview | None:
+    """The payload of `blob` (a view, not a copy: a cache is megabytes) when this key sealed it;
+    None for anything else (another key, a damaged or truncated file)."""
     if len(blob) < MAC_BYTES:
         return None
-    payload = blob[MAC_BYTES:]
+    payload = memoryview(blob)[MAC_BYTES:]
     mac = hmac.new(secret, payload, hashlib.sha256).digest()
     return payload if hmac.compare_digest(mac, blob[:MAC_BYTES]) else None
 
 
-def write(path: Path, secret: bytes, payload: bytes) -> bool:
-    """Seal and write `payload` to `path`; False when the folder cannot be written (a cache
-    that cannot be kept only costs time)."""
+def write(path: Path, secret: bytes, parts: Iterable[bytes]) -> bool:
+    """Seal and write the payload made of `parts` to `path`, part by part (never the whole
+    payload in memory at once); False when the folder cannot be written (a cache that cannot
+    be kept only costs time)."""
     import tempfile  # only a run that writes a cache needs it
 
+    mac = hmac.new(secret, digestmod=hashlib.sha256)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written aside and renamed: a concurrent run (two hooks at once) reads a whole file.
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(seal(secret, payload))
+                out.write(bytes(MAC_BYTES))  # the seal goes here once the payload is written
+                for part in parts:
+                    mac.update(part)
+                    out.write(part)
+                out.seek(0)
+                out.write(mac.digest())
             Path(temporary).replace(path)
         except OSError:
             Path(temporary).unlink(missing_ok=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 from provisioner.spec.diagnostics import Mark
 from provisioner.spec.loader import MAX_VALUES_PER_DOCUMENT, load_file, load_text
 
@@ -98,3 +100,36 @@ def test_utf8_bom_is_accepted_and_bad_bytes_are_located(tmp_path: Path) -> None:
 def test_dates_stay_text() -> None:
     (doc,), _ = load_text("revision: 2024-01-01\n", F)
     assert doc.data == {"revision": "2024-01-01"}
+
+
+# Every form of a scalar YAML 1.1 resolves (and a few that look like numbers but are not):
+# plain decimals are read by the loader itself, everything else by PyYAML's SafeConstructor.
+TRICKY_SCALARS = [
+    *("0", "7", "10", "1000", "12345678901234567890", "-1", "+1", "-0", "+0"),
+    *("00", "007", "017", "08", "0o17", "0x1F", "0X1F", "-0x1F", "0b101", "-0b101"),
+    *("1_000", "1__0", "0_7", "1:30", "190:20:30", "-1:30", "١٢", "²"),
+    *("1.5", "-1.5", "1e3", "1.0e+3", "6.8523015e+5", "685.230_15e+03", "190:20:30.15"),
+    *(".inf", "-.Inf", "+.INF", ".nan", ".NaN", "1.", ".5"),
+    *("yes", "No", "ON", "off", "y", "n", "true", "False", "TRUE"),
+    *("null", "~", "Null", "NULL", "''", '""', "'12'", '"0x1F"'),
+    *("!!int '42'", "!!int 0x1F", "!!str 42", "!!float 1", "!!bool yes", "!!null ''"),
+    *("!!int '١٢'", "2024-01-01x", "0.1.2", "1,000", "12 "),
+]
+
+
+def _typed(value: object) -> object:
+    """Values with their types, compared as text: True equals 1 and NaN equals nothing."""
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return type(value).__name__, repr(value)
+
+
+def test_scalars_read_as_pyyamls_safe_loader_reads_them() -> None:
+    as_values = "".join(f"k{i}: {s}\n" for i, s in enumerate(TRICKY_SCALARS))
+    as_items = "items:\n" + "".join(f"  - {s}\n" for s in TRICKY_SCALARS)
+    for text in (as_values, as_items):
+        (doc,), errors = load_text(text, F)
+        assert errors == []
+        assert _typed(doc.data) == _typed(yaml.safe_load(text))

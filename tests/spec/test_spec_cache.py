@@ -4,7 +4,6 @@ not write itself."""
 
 from __future__ import annotations
 
-import pickle
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -192,11 +191,11 @@ def _forge(root: Path, spec: Path, valid_text: str, *, sealed_with: bytes) -> No
     path = spec_cache.location(root, {})
     payload = signed.unseal(sealed_with, path.read_bytes())
     assert payload is not None
-    entries = pickle.loads(payload[32:])
+    entries = spec_cache._entries(payload)
     keys = stack._Keys(root, True)
     valid = entries[keys.file(spec, spec, valid_text.encode())]
     entries[keys.file(spec, spec, spec.read_bytes())] = valid
-    signed.write(path, sealed_with, payload[:32] + spec_cache._dumps(entries))
+    signed.write(path, sealed_with, spec_cache._parts(bytes(payload[:32]), entries))
 
 
 def test_a_cache_written_with_another_key_is_ignored_with_a_warning_and_hides_no_error(
