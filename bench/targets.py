@@ -19,10 +19,11 @@ class Verdict:
         return "PASS" if self.ok else "FAIL"
 
 
-def speedup(ours_wall: float, baseline_wall: float, *, at_least: float) -> Verdict:
+def speedup(ours_wall: float, baseline_wall: float, *, at_least: float, what: str = "") -> Verdict:
     ratio = baseline_wall / ours_wall if ours_wall > 0 else math.inf
+    plan = f"plan ({what})" if what else "plan"
     return Verdict(
-        f"plan >= {at_least:g}x faster than the baseline", ratio >= at_least, f"{ratio:.1f}x"
+        f"{plan} >= {at_least:g}x faster than the baseline", ratio >= at_least, f"{ratio:.1f}x"
     )
 
 
@@ -30,6 +31,42 @@ def floor_ratio(ours_wall: float, floor_wall: float, *, at_most: float, what: st
     """The plan against the floor (`bench.floor`: read the files with libyaml, one GET)."""
     ratio = ours_wall / floor_wall if floor_wall > 0 else math.inf
     return Verdict(f"plan ({what}) <= {at_most:g}x the floor", ratio <= at_most, f"{ratio:.1f}x")
+
+
+COLD, WARM = "cold", "warm"
+# The issue's targets for a plan of an unchanged folder, by spec cache: at most this many times
+# the floor's wall time, and at least this many times faster than the baseline, by size.
+FLOOR_AT_MOST = {COLD: 3.0, WARM: 2.0}
+SPEEDUP_AT_LEAST = {1000: 5.0, 5000: 20.0}
+MEMORY_FROM = 5000
+
+
+def no_change_plan(
+    cache: str,
+    *,
+    n: int,
+    ours_wall: float,
+    ours_rss_mib: float,
+    floor_wall: float | None,
+    baseline_wall: float | None,
+) -> list[Verdict]:
+    """The targets a no-change plan's row is held to, cold (no spec cache) or warm (the cache a
+    previous run wrote): the floor ratio (3x cold, 2x warm) and the speed-up over the baseline
+    for both, each figure from the same run; peak RSS on the cold path only, the one that builds
+    every spec (a warm run builds fewer, and would pass for the wrong reason). The CPU targets
+    (`cpu_per_spec`, `linear`) are given the cold rows alone, for the same reason."""
+    if cache not in FLOOR_AT_MOST:
+        raise ValueError(f"cache must be {COLD!r} or {WARM!r}, not {cache!r}")
+    verdicts = []
+    if floor_wall is not None:
+        verdicts.append(
+            floor_ratio(ours_wall, floor_wall, at_most=FLOOR_AT_MOST[cache], what=cache)
+        )
+    if baseline_wall is not None and n in SPEEDUP_AT_LEAST:
+        verdicts.append(speedup(ours_wall, baseline_wall, at_least=SPEEDUP_AT_LEAST[n], what=cache))
+    if cache == COLD and n >= MEMORY_FROM:
+        verdicts.append(memory(ours_rss_mib, n=n))
+    return verdicts
 
 
 def cpu_per_spec(cpu_by_size: Mapping[int, float], *, limit_ms: float = 0.3) -> Verdict:

@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,7 +94,8 @@ Run = Callable[..., ActionRun]
 def run_action(tmp_path: Path, github: FakeGitHub) -> Run:
     """`run_action(emulator, command="plan", directory="endpoints", event=..., **inputs)`, in
     `tmp_path` (the workspace, so `directory` is relative to it, as in a workflow); each call
-    has its own output and summary files; the runner's temp folder is shared (as in one job)."""
+    has its own output and summary files; the runner's temp folder is shared (as in one job).
+    `env` adds what action.yml's step gives beside the inputs (`XDG_STATE_HOME` ...)."""
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir()
     hf_home = tmp_path / "hf-home"
@@ -108,6 +109,7 @@ def run_action(tmp_path: Path, github: FakeGitHub) -> Run:
         directory: str = "endpoints",
         event: dict[str, Any] | None = None,
         event_name: str = "pull_request",
+        env: Mapping[str, str] | None = None,
         **inputs: str,
     ) -> ActionRun:
         call = tmp_path / f"call-{next(calls)}"
@@ -115,8 +117,8 @@ def run_action(tmp_path: Path, github: FakeGitHub) -> Run:
         event_file = call / "event.json"
         event_file.write_text(json.dumps(event if event is not None else pull_request_event()))
         drop = ("HF_", "PROVISIONER_", "GITHUB_", "INPUT_", "RUNNER_")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-        env.update(
+        environ = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+        environ.update(
             HF_HOME=str(hf_home),
             HF_HUB_DISABLE_UPDATE_CHECK="1",
             HF_HUB_DISABLE_TELEMETRY="1",
@@ -140,10 +142,11 @@ def run_action(tmp_path: Path, github: FakeGitHub) -> Run:
             INPUT_API_URL=emulator.url,
             INPUT_COMMENT="true",
         )
-        env.update({f"INPUT_{name.upper()}": value for name, value in inputs.items()})
+        environ.update({f"INPUT_{name.upper()}": value for name, value in inputs.items()})
+        environ.update(env or {})
         done = subprocess.run(
             [sys.executable, "-m", "provisioner.action"],
-            env=env,
+            env=environ,
             cwd=tmp_path,
             capture_output=True,
             text=True,

@@ -4,15 +4,19 @@ seeding the emulator from them. Nothing here is timed."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bench import fleet, floor, targets
+from bench import fleet, floor, speccache, targets
 from bench.emulator import TOKEN, calls_by_route, emulator_config, lists_by_namespace, route_of
 from bench.measure import Sample
 from bench.results import Figures, Row, write
+from bench.run import FULL, PLAN_COLD, PLAN_WARM, QUICK, Bench, Settings
 from provisioner.emulator import Emulator, EmulatorConfig
 from provisioner.emulator.config import load_config_file
 from tests.support.raw_http import call
@@ -210,3 +214,109 @@ def test_the_floor_verdict_is_the_plan_over_the_floor() -> None:
     assert (verdict.ok, verdict.figure) == (False, "4.4x")
     assert targets.floor_ratio(0.9, 0.33, at_most=3.0, what="cold").ok
     assert targets.no_http_client({"yaml", "httpx2"}).figure == "httpx2"
+
+
+def _verdicts(cache: str, n: int, **figures: float | None) -> dict[str, tuple[bool, str]]:
+    found = targets.no_change_plan(
+        cache,
+        n=n,
+        ours_wall=figures.get("wall", 1.0) or 1.0,
+        ours_rss_mib=figures.get("rss", 50.0) or 50.0,
+        floor_wall=figures.get("floor", 0.5),
+        baseline_wall=figures.get("baseline", 30.0),
+    )
+    return {v.target: (v.ok, v.figure) for v in found}
+
+
+def test_a_cold_plan_is_held_to_3x_the_floor_and_the_memory_a_warm_one_to_2x() -> None:
+    # 1.2 s against a 0.5 s floor: 2.4x, within 3x cold, over 2x warm.
+    cold = _verdicts("cold", 5000, wall=1.2, floor=0.5, baseline=30.0, rss=120.0)
+    assert cold == {
+        "plan (cold) <= 3x the floor": (True, "2.4x"),
+        "plan (cold) >= 20x faster than the baseline": (True, "25.0x"),
+        "plan peak RSS at 5000 < 100 MiB": (False, "120 MiB"),
+    }
+    # The same figures warm: the floor target is 2x, and peak RSS is the cold path's alone.
+    warm = _verdicts("warm", 5000, wall=1.2, floor=0.5, baseline=30.0, rss=120.0)
+    assert warm == {
+        "plan (warm) <= 2x the floor": (False, "2.4x"),
+        "plan (warm) >= 20x faster than the baseline": (True, "25.0x"),
+    }
+    assert _verdicts("warm", 5000, wall=0.9, floor=0.5)["plan (warm) <= 2x the floor"][0]
+
+
+def test_the_speed_up_wanted_is_5x_at_1000_and_20x_at_5000_and_none_at_100() -> None:
+    at_1000 = _verdicts("warm", 1000, wall=1.0, floor=0.5, baseline=6.0)
+    assert at_1000["plan (warm) >= 5x faster than the baseline"] == (True, "6.0x")
+    assert not _verdicts("cold", 5000, wall=1.0, baseline=6.0)[
+        "plan (cold) >= 20x faster than the baseline"
+    ][0]
+    assert set(_verdicts("cold", 100, wall=1.0, floor=0.5)) == {"plan (cold) <= 3x the floor"}
+    # No floor or baseline measured (a plan of a changed folder): no ratio is made up.
+    assert _verdicts("warm", 1000, floor=None, baseline=None) == {}
+    with pytest.raises(ValueError, match="cache must be"):
+        targets.no_change_plan(
+            "lukewarm", n=1, ours_wall=1, ours_rss_mib=1, floor_wall=None, baseline_wall=None
+        )
+
+
+def test_warm_plans_run_beside_cold_ones_at_1000_and_5000() -> None:
+    for plan in (FULL, QUICK):
+        assert set(plan.warm) <= set(plan.plan)  # a warm run follows a cold one of that size
+    assert {(1000, 1), (5000, 1)} <= set(FULL.warm)
+    assert (100, 1) not in FULL.warm
+
+
+def _figures(wall: float, cpu: float) -> Figures:
+    return Figures(wall=wall, cpu=cpu, rss_mib=50.0, runs=3)
+
+
+def test_planning_cpu_is_measured_on_the_cold_plans_only(tmp_path: Path) -> None:
+    bench = Bench(tmp_path, tmp_path, Settings())
+    # Cold: 0.3 ms of CPU per spec throughout.
+    for size, cpu in ((100, 0.5), (1000, 0.77), (5000, 1.97)):
+        bench.rows.append(Row(PLAN_COLD, size, 1, _figures(cpu * 1.5, cpu)))
+    # Warm runs are far cheaper per spec: were they counted, the slope would pass anything.
+    for size, cpu in ((1000, 0.55), (5000, 0.6)):
+        bench.rows.append(Row(PLAN_WARM, size, 1, _figures(cpu * 1.5, cpu)))
+    bench.planning_cpu()
+
+    (largest,) = [r for r in bench.rows if r.verdicts]
+    assert (largest.scenario, largest.size) == (PLAN_COLD, 5000)
+    assert [v.figure for v in largest.verdicts] == [
+        "0.300 ms/spec (100->5000)",
+        "marginal 1000->5000 / 100->1000 = 1.00",
+    ]
+
+
+def _validate(spec_dir: Path, home: Path) -> None:
+    """`provisioner validate` as the harness runs it: a whole process, no PROVISIONER_SPEC_CACHE."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "NO_COLOR": "1"}
+    argv = [sys.executable, "-m", "provisioner", "validate", "--dir", str(spec_dir)]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_cold_means_no_cache_folder_and_warm_the_file_a_real_run_wrote(tmp_path: Path) -> None:
+    outside = fleet.write_specs(tmp_path / "specs", 5, 1)
+    # In a repository the cache is at its root (the bench's folders are outside any).
+    repository = tmp_path / "repo"
+    (repository / ".git").mkdir(parents=True)
+    inside = fleet.write_specs(repository / "stacks" / "bench", 5, 1)
+    for spec_dir, cache_folder in (
+        (outside, outside / ".provisioner" / "cache"),
+        (inside, repository / ".provisioner" / "cache"),
+    ):
+        assert speccache.folder(spec_dir) == cache_folder
+        with pytest.raises(RuntimeError, match="a warm run would be cold"):
+            speccache.check_warm(spec_dir)
+
+        _validate(spec_dir, tmp_path / "home")
+        (written,) = [p for p in cache_folder.iterdir() if p.name != ".gitignore"]
+        assert written == speccache.cache_file(spec_dir)
+        speccache.check_warm(spec_dir)
+
+        speccache.make_cold(spec_dir)
+        assert not cache_folder.exists()
+        with pytest.raises(RuntimeError, match="a warm run would be cold"):
+            speccache.check_warm(spec_dir)
