@@ -256,7 +256,12 @@ def test_a_failing_deploy_is_re_created_once_per_spec_by_unattended_runs(
         again = cli(*apply, "--unattended", ctx=ctx)
         assert again.code == 0, again.text
         assert mutations(emulator) == []
-        assert "failed again after an unattended apply re-created it for this spec" in again.out
+        assert (
+            "  = acme/svc: kept\n"
+            "      failed again after an unattended apply re-created it for this spec (Endpoint "
+            "failed to deploy): not re-created again unattended (change the spec, or apply by "
+            f"hand)\n      spec: {specs / 'svc.yaml'}:1:7\n"
+        ) in again.out, again.out
         assert "Left alone: 1 endpoint(s)" in again.out
     # A person's apply still re-creates it; so would a change of its spec.
     assert "-/+ acme/svc: replace" in cli("plan", "--dir", str(specs), ctx=ctx).out
