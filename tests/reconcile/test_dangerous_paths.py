@@ -43,7 +43,8 @@ def test_adopting_a_hand_made_endpoint_that_must_be_replaced_deletes_nothing(
     assert (
         f"{path}:1:7: error: acme/hand-made is not managed by provisioner yet and must be "
         "replaced (compute.region us-east-1 -> eu-west-1 cannot change in place): adopting it "
-        "would delete it"
+        "would delete it; delete it yourself (`hf endpoints delete`) and apply again to create "
+        "it, or drop `adopt: true`\n"
     ) in result.err
     assert mutations(emulator) == []
     assert live(emulator)["hand-made"]["provider"]["region"] == "us-east-1"

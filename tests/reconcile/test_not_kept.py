@@ -80,9 +80,13 @@ def test_a_value_the_service_drops_is_reported_once_then_never_sent_again(
     assert planned.code == 0, planned.text  # nothing to do: no perpetual redeploy
     assert "not kept by the service (sent last time, not again until" in planned.out
     assert "  + model.engine_options.max_model_len: 8192\n" in planned.out, planned.out
-    assert f"{spec}:{line}:20: warning: model.engine_options.max_model_len: not kept" in (
-        planned.err
-    )
+    assert (
+        f"{spec}:{line}:20: warning: model.engine_options.max_model_len: not kept by the "
+        "service: the last apply sent 8192 and the service reports none; it is not sent again "
+        "until the spec's value or the service's answer changes (the engine may not support it: "
+        "remove it from the spec, or `provisioner apply --resend-not-kept --dir "
+        f"{specs} --api-url {dropping.url}` to try again)"
+    ) in planned.err, planned.err
 
     # The hint, as printed (plus --auto-approve: no terminal to confirm on): it sends them again.
     dropping.clear_requests()

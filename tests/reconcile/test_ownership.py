@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +49,16 @@ def test_spec_colliding_with_unmanaged_endpoint_is_an_error_suggesting_import(
         "provisioner: add `adopt: true` to this spec to take it over"
     ) in result.err
     assert mutations(emulator) == []
+    # The import it suggests works as printed, from anywhere: it names the stack's folder.
+    suggested = (
+        "remove this spec and run `provisioner import taken --namespace acme "
+        f"--dir {specs} --api-url {emulator.url}`"
+    )
+    assert suggested in result.err, result.err
+    (specs / "taken.yaml").unlink()
+    imported = cli(*shlex.split(suggested.split("`")[1])[1:])
+    assert imported.code == 0, imported.text
+    assert (specs / "taken.yaml").is_file()
 
 
 def test_two_stacks_never_touch_each_other(tmp_path: Path, cli: Cli, emulator: Emulator) -> None:
@@ -305,3 +316,89 @@ def test_old_ownership_tags_are_read_and_rewritten_by_a_tags_only_update(
     assert sorted(after["kept"]["tags"]) == sorted(applied["kept"]["tags"])
     assert sorted(after["gone"]["tags"]) == sorted(applied["gone"]["tags"])
     assert cli("plan", "--dir", str(specs), "--detailed-exitcode").code == 0
+
+
+def test_a_refused_image_change_names_the_first_three_fields_and_counts_the_rest(
+    tmp_path: Path, cli: Cli, emulator: Emulator, hub_for: Callable[..., HfApi]
+) -> None:
+    """The refusal names what the spec changes in the image: three fields by name, then how
+    many more, so a long list stays one readable line."""
+    unmanaged(
+        hub_for(emulator),
+        "private-img",
+        framework="custom",
+        custom_image={"url": "registry.example.com/app:1", "port": 8080, "healthRoute": "/up"},
+        container_registry_username="robot",
+        container_registry_password="registry-password-123",
+    )
+    specs = tmp_path / "endpoints"
+    specs.mkdir()
+    assert cli("import", "private-img", "--dir", str(specs), "--namespace", "acme").code == 0
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    path = specs / "private-img.yaml"
+    imported = path.read_text()
+    assert "port: 8080" in imported and "health_route: /up" in imported, imported
+    three = imported.replace("app:1", "app:2").replace("8080", "8081").replace("/up", "/ok")
+    path.write_text(three)
+    result = cli("plan", "--dir", str(specs))
+    assert result.code == 1, result.text
+    assert (
+        "cannot change the image (model.image.health_route, model.image.port, model.image.url) "
+        "without wiping them"
+    ) in result.err
+    path.write_text(three.replace("engine: custom", "engine: tgi"))
+    result = cli("plan", "--dir", str(specs))
+    assert result.code == 1, result.text
+    assert (
+        "cannot change the image (model.engine, model.image.health_route, model.image.port and "
+        "1 more) "
+        "without wiping them"
+    ) in result.err
+
+
+def test_a_protected_endpoint_refused_a_move_names_every_field_that_forces_it(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    specs = tmp_path / "endpoints"
+    write_spec(specs, "precious", namespace="acme", protect=True)
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 0
+    path = write_spec(
+        specs,
+        "precious",
+        namespace="acme",
+        protect=True,
+        compute={"vendor": "gcp", "region": "us-east4"},
+    )
+    result = cli("plan", "--dir", str(specs))
+    assert result.code == 1, result.text
+    assert (
+        f"{path}:1:7: error: acme/precious is protected and must be replaced (compute.vendor aws "
+        "-> gcp, compute.region us-east-1 -> us-east4 cannot change in place); apply "
+        "'protect: false' first, then this change\n"
+    ) in result.err
+
+
+def test_a_protected_endpoint_that_failed_without_a_message_is_refused_in_plain_words(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """The service does not always say why a deployment failed: the refusal then says only
+    that it failed, with no empty or placeholder message."""
+    specs = tmp_path / "endpoints"
+    path = write_spec(specs, "precious", namespace="acme", protect=True)
+    emulator.add_fault({"kind": "fail_deploy", "namespace": "acme", "name": "precious"})
+    assert cli("apply", "--dir", str(specs), "--auto-approve").code == 1
+    emulator.add_fault(
+        {
+            "kind": "corrupt_listing",
+            "namespace": "acme",
+            "name": "precious",
+            "remove": ["status.message", "status.errorMessage"],
+        }
+    )
+    result = cli("plan", "--dir", str(specs))
+    assert result.code == 1, result.text
+    assert (
+        f"{path}:1:7: error: acme/precious is protected and must be replaced (it is in state "
+        "failed; the service cannot repair a failed endpoint); apply 'protect: false' first, "
+        "then this change\n"
+    ) in result.err

@@ -256,9 +256,105 @@ def test_a_failing_deploy_is_re_created_once_per_spec_by_unattended_runs(
         again = cli(*apply, "--unattended", ctx=ctx)
         assert again.code == 0, again.text
         assert mutations(emulator) == []
-        assert "failed again after an unattended apply re-created it for this spec" in again.out
+        assert (
+            "  = acme/svc: kept\n"
+            "      failed again after an unattended apply re-created it for this spec (Endpoint "
+            "failed to deploy): not re-created again unattended (change the spec, or apply by "
+            f"hand)\n      spec: {specs / 'svc.yaml'}:1:7\n"
+        ) in again.out, again.out
         assert "Left alone: 1 endpoint(s)" in again.out
     # A person's apply still re-creates it; so would a change of its spec.
     assert "-/+ acme/svc: replace" in cli("plan", "--dir", str(specs), ctx=ctx).out
     assert cli(*apply, ctx=ctx).code == 0
     assert ("POST", "/v2/endpoint/acme") in mutations(emulator)
+
+
+def test_a_scheduled_run_makes_the_window_edge_scaling_and_says_it_is_the_schedule(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """At the window's edge the scheduled run sends the outside's replica bounds, as the
+    schedule's doing: not a change made outside provisioner, nothing left alone."""
+    specs = tmp_path / "endpoints"
+    write_spec(
+        specs,
+        "svc",
+        namespace="acme",
+        scaling={"min_replicas": 0, "max_replicas": 3, "scale_to_zero_timeout": 30},
+        schedule={
+            "timezone": "Europe/Madrid",
+            "windows": [{"days": "mon-fri", "hours": "08:00-20:00", "min_replicas": 1}],
+            "outside": "scaled-to-zero",
+        },
+    )
+    morning = _at(emulator, FRIDAY_MORNING)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=morning).code == 0
+    assert _scaling(emulator, "svc") == (1, 3)
+    emulator.clear_requests()
+    night = _at(emulator, FRIDAY_NIGHT)
+    run = cli("apply", "--dir", str(specs), "--auto-approve", "--scheduled", ctx=night)
+    assert run.code == 0, run.text
+    assert (
+        "  ~ acme/svc: update\n"
+        "      scaling.min_replicas, scaling.scale_to_zero_timeout set by its schedule\n"
+    ) in run.out
+    assert "changed outside" not in run.out and "Left alone" not in run.out
+    assert [m for m, _ in mutations(emulator)] == ["PUT"]
+    assert _scaling(emulator, "svc") == (0, 3)
+
+
+def test_a_scheduled_run_leaves_an_endpoint_scaled_to_zero_by_hand_alone(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """Inside its window, but scaled to zero by hand: resuming it is not the schedule's to do
+    (its window did not just open), so the scheduled run leaves it and says what a full apply
+    would do."""
+    specs = tmp_path / "endpoints"
+    _scheduled(specs)
+    morning = _at(emulator, FRIDAY_MORNING)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=morning).code == 0
+    HfApi(endpoint=emulator.url, token="hf_demo").scale_to_zero_inference_endpoint(
+        "svc", namespace="acme"
+    )
+    emulator.clear_requests()
+    assert live(emulator)["svc"]["status"]["state"] == "scaledToZero"
+    afternoon = _at(emulator, FRIDAY_AFTERNOON)
+    run = cli("apply", "--dir", str(specs), "--auto-approve", "--scheduled", ctx=afternoon)
+    assert run.code == 0, run.text
+    assert (
+        "left alone by this scheduled run: scaled to zero although min_replicas is 1: resumed"
+    ) in run.out
+    assert mutations(emulator) == []
+    assert live(emulator)["svc"]["status"]["state"] == "scaledToZero"
+
+
+def test_a_scheduled_run_shows_the_replacement_and_the_delete_it_leaves_alone(
+    tmp_path: Path, cli: Cli, emulator: Emulator
+) -> None:
+    """A region move (a replacement) and a removed spec (a delete) are a person's to apply:
+    the scheduled run makes neither, costs nothing, and shows each with what forces it."""
+    specs = tmp_path / "endpoints"
+    _settings(specs)
+    _scheduled(specs)
+    write_spec(specs, "old", namespace="acme")
+    morning = _at(emulator, FRIDAY_MORNING)
+    assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=morning).code == 0
+    _scheduled(specs, compute={"region": "eu-west-1"})
+    (specs / "old.yaml").unlink()
+    emulator.clear_requests()
+    afternoon = _at(emulator, FRIDAY_AFTERNOON)
+    run = cli("apply", "--dir", str(specs), "--auto-approve", "--scheduled", ctx=afternoon)
+    assert run.code == 0, run.text
+    assert mutations(emulator) == []
+    assert set(live(emulator)) == {"svc", "old"}
+    alone = "      left alone: a scheduled run makes only the schedules' changes (no self_heal)\n"
+    assert (
+        f"  = acme/old: kept\n{alone}"
+        "      left alone by this scheduled run: its spec was removed\n\n"
+        f"  = acme/svc: kept\n{alone}"
+    ) in run.out, run.out
+    assert (
+        "      left alone by this scheduled run: compute.region us-east-1 -> eu-west-1 cannot "
+        "change in place: deleted, then created again (the URL changes)\n"
+        '        ~ compute.region: "us-east-1" -> "eu-west-1"   # forces replacement\n'
+    ) in run.out, run.out
+    assert "No changes this run." in run.out
