@@ -269,7 +269,7 @@ def details(change: ResourceChange) -> str:
             f"changes, or `--resend-not-kept`): {_listed(change.not_kept)}.",
         ]
     if change.held:
-        lines += ["", f"Left alone by this scheduled run: {cell(held_sentence(change))}."]
+        lines += ["", f"Left alone by this unattended run: {cell(held_sentence(change))}."]
     lines += ["", "</details>"]
     return "\n".join(lines)
 

@@ -151,7 +151,7 @@ SENTENCES: dict[ReasonCode, Sentence] = {
     ReasonCode.NOT_SCHEDULED: _fixed(
         "left alone: a scheduled run makes only the schedules' changes (no self_heal)"
     ),
-    ReasonCode.SCALED_TO_ZERO_IDLE: _fixed("scaled to zero while idle, as min_replicas 0 allows"),
+    ReasonCode.SCALED_TO_ZERO_IDLE: _fixed("scaled to zero: it starts again on the next request"),
     ReasonCode.MATCHES: _fixed("matches the spec"),
     ReasonCode.NOT_KEPT: lambda r, _: (
         f"matches the spec, except {names(r.paths)}, which the service did not keep"

@@ -200,13 +200,13 @@ def render_change(change: ResourceChange, *, indent: str = "  ") -> list[str]:
         )
         lines.extend(f"{indent}      {_field(f)}" for f in change.not_kept)
     if change.held:
-        lines.append(f"{indent}    left alone by this scheduled run: {held_sentence(change)}")
+        lines.append(f"{indent}    left alone by this unattended run: {held_sentence(change)}")
         lines.extend(f"{indent}      {_field(f, change.revision_from)}" for f in change.held_fields)
     return lines
 
 
 def held_sentence(change: ResourceChange) -> str:
-    """What a full apply would do to `change`'s endpoint that a scheduled run does not."""
+    """What a full apply would do to `change`'s endpoint that an unattended run does not."""
     return describe(replace(change, reasons=change.held, fields=change.held_fields))
 
 

@@ -76,7 +76,7 @@ def test_a_scheduled_run_leaves_a_hand_change_alone_and_drift_reports_it(
     assert run.code == 0, run.text
     assert mutations(emulator) == []
     assert _scaling(emulator, "svc") == (2, 3)  # the incident's change survives
-    assert "left alone by this scheduled run: scaling.min_replicas changed outside" in run.out
+    assert "left alone by this unattended run: scaling.min_replicas changed outside" in run.out
     assert "~ scaling.min_replicas: 2 -> 1" in run.out
     assert "Left alone: 1 endpoint(s)" in run.out
 
@@ -136,7 +136,7 @@ def test_a_scheduled_run_of_a_stack_without_schedules_changes_nothing(
     )
     assert run.code == 0, run.text
     assert mutations(emulator) == [] and live(emulator) == {}
-    assert "left alone by this scheduled run: does not exist yet" in run.out
+    assert "left alone by this unattended run: does not exist yet" in run.out
 
 
 def test_suspend_makes_unattended_applies_no_ops(
@@ -321,7 +321,7 @@ def test_a_scheduled_run_leaves_an_endpoint_scaled_to_zero_by_hand_alone(
     run = cli("apply", "--dir", str(specs), "--auto-approve", "--scheduled", ctx=afternoon)
     assert run.code == 0, run.text
     assert (
-        "left alone by this scheduled run: scaled to zero although min_replicas is 1: resumed"
+        "left alone by this unattended run: scaled to zero although min_replicas is 1: resumed"
     ) in run.out
     assert mutations(emulator) == []
     assert live(emulator)["svc"]["status"]["state"] == "scaledToZero"
@@ -349,11 +349,11 @@ def test_a_scheduled_run_shows_the_replacement_and_the_delete_it_leaves_alone(
     alone = "      left alone: a scheduled run makes only the schedules' changes (no self_heal)\n"
     assert (
         f"  = acme/old: kept\n{alone}"
-        "      left alone by this scheduled run: its spec was removed\n\n"
+        "      left alone by this unattended run: its spec was removed\n\n"
         f"  = acme/svc: kept\n{alone}"
     ) in run.out, run.out
     assert (
-        "      left alone by this scheduled run: compute.region us-east-1 -> eu-west-1 cannot "
+        "      left alone by this unattended run: compute.region us-east-1 -> eu-west-1 cannot "
         "change in place: deleted, then created again (the URL changes)\n"
         '        ~ compute.region: "us-east-1" -> "eu-west-1"   # forces replacement\n'
     ) in run.out, run.out
