@@ -78,7 +78,7 @@ class ReasonCode(enum.StrEnum):
     # apply a person reviewed (what it would do: the change's `held`)
     NOT_SCHEDULED = "not-scheduled"
     # no-op
-    SCALED_TO_ZERO_IDLE = "scaled-to-zero-idle"  # at zero (idle, or scaled so by hand); wakes on a request
+    SCALED_TO_ZERO_IDLE = "scaled-to-zero-idle"  # at zero (idle, or by hand); a request wakes it
     # matches its spec but has not settled yet (pending, initializing, updating: state), say
     # after an apply whose wait timed out: it exists and bills, and is not running yet
     NOT_SETTLED = "not-settled"
