@@ -3,7 +3,6 @@ the API's hardware listing (the one the plan checks specs and quota against)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -11,11 +10,10 @@ import click
 from provisioner.cli.context import Context
 from provisioner.cli.options import api_url_option, dir_option, examples, format_option
 from provisioner.cli.session import connect
+from provisioner.cli.specs import load_specs
 from provisioner.hub.errors import ApiError
 from provisioner.render.hardware import render_hardware, render_hardware_json
-from provisioner.spec.cache import SpecCache
 from provisioner.spec.diagnostics import ProvisionerError
-from provisioner.spec.stack import load_stack
 
 
 @click.command(
@@ -48,7 +46,7 @@ def hardware(
 ) -> None:
     """What a namespace can deploy: vendor, region, instance, price per hour, quota."""
     # Only the settings matter here (the default namespace): a broken spec is not our business.
-    stack, _ = load_stack(spec_dir, cache=SpecCache.for_stack(spec_dir, os.environ))
+    stack, _ = load_specs(spec_dir)
     session = connect(context, stack, api_url)
     namespace = namespace or stack.default_namespace(session.identity.user)
     try:

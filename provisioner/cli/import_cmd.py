@@ -15,16 +15,16 @@ import click
 from provisioner.cli.context import Context
 from provisioner.cli.options import api_url_option, dir_option, examples
 from provisioner.cli.session import Session, connect
+from provisioner.cli.specs import load_specs
 from provisioner.hub.errors import ApiError
 from provisioner.hub.models import LiveEndpoint
 from provisioner.plan import ownership
 from provisioner.plan.imports import import_notes, import_warnings, spec_document
-from provisioner.spec.cache import SpecCache
 from provisioner.spec.diagnostics import ProvisionerError, bounded, shown
 from provisioner.spec.discover import git_root
 from provisioner.spec.emit import dump_documents
 from provisioner.spec.schema import SCHEMA_FILE, valid_name
-from provisioner.spec.stack import Stack, load_stack
+from provisioner.spec.stack import Stack
 
 HEADER = (
     "{schema}"
@@ -183,7 +183,7 @@ def import_(
     """Write a minimal spec into --dir for each existing endpoint NAME (or --all)."""
     if bool(names) == import_all:
         raise ProvisionerError.because("give endpoint NAMES or --all (not both)")
-    stack, _ = load_stack(spec_dir, cache=SpecCache.for_stack(spec_dir, os.environ))
+    stack, _ = load_specs(spec_dir)
     if not spec_dir.is_dir():
         raise ProvisionerError.because(f"{spec_dir}: spec directory not found")
     session = connect(context, stack, api_url)

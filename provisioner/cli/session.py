@@ -9,7 +9,6 @@ command that releases it.
 
 from __future__ import annotations
 
-import os
 import shlex
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -32,6 +31,7 @@ from provisioner.apply.workflow import (
 )
 from provisioner.cli.actor import actor
 from provisioner.cli.context import Context
+from provisioner.cli.specs import load_specs
 from provisioner.hub.api import EndpointsApi
 from provisioner.hub.client import DEFAULT_API_URL, resolve_connection
 from provisioner.hub.errors import ApiError
@@ -40,7 +40,6 @@ from provisioner.hub.retry import Retrier
 from provisioner.plan.model import Plan
 from provisioner.render.diagnostics import render_diagnostics
 from provisioner.spec.backend import ENVIRONMENT, BackendConfig, parse_url
-from provisioner.spec.cache import SpecCache
 from provisioner.spec.diagnostics import (
     Diagnostic,
     Diagnostics,
@@ -50,7 +49,7 @@ from provisioner.spec.diagnostics import (
     display_path,
 )
 from provisioner.spec.scrub import Scrubber, secret_values
-from provisioner.spec.stack import Stack, load_stack
+from provisioner.spec.stack import Stack
 from provisioner.state.backend import BackendError, LockHeld, LockInfo, LockNotReleased
 from provisioner.state.open import open_backend
 from provisioner.state.store import StateStore
@@ -255,9 +254,7 @@ def open_store(context: Context, stack: Stack) -> StateStore:
 
 
 def load(spec_dir: Path, *, check_policies: bool = True) -> Stack:
-    stack, diagnostics = load_stack(
-        spec_dir, check_policies=check_policies, cache=SpecCache.for_stack(spec_dir, os.environ)
-    )
+    stack, diagnostics = load_specs(spec_dir, check_policies=check_policies)
     show_diagnostics(diagnostics)
     if diagnostics.has_errors:
         raise SystemExit(1)
@@ -272,9 +269,7 @@ def load_partial(spec_dir: Path, *, warn: bool) -> tuple[Stack, tuple[str, ...]]
     which may set `protect:` for many specs) still stops the run. The stack's policies are not
     checked: these commands deploy nothing, and an endpoint that breaks one must stay visible
     and deletable."""
-    stack, diagnostics = load_stack(
-        spec_dir, check_policies=False, cache=SpecCache.for_stack(spec_dir, os.environ)
-    )
+    stack, diagnostics = load_specs(spec_dir, check_policies=False)
     root = str(display_path(stack.root))
     broken: set[str] = set()
     fatal = []

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from provisioner.cli.options import dir_option, examples
+from provisioner.cli.specs import load_specs
 from provisioner.render.diagnostics import render_diagnostics
-from provisioner.spec.cache import SpecCache
 from provisioner.spec.emit import dump_documents, effective
-from provisioner.spec.stack import load_stack
 
 
 @click.command(epilog=examples("provisioner show llm --dir endpoints"))
@@ -19,7 +17,7 @@ from provisioner.spec.stack import load_stack
 @dir_option
 def show(names: tuple[str, ...], spec_dir: Path) -> None:
     """Print the merged spec of NAMES (default: all), with _defaults.yaml and defaults applied."""
-    stack, diagnostics = load_stack(spec_dir, cache=SpecCache.for_stack(spec_dir, os.environ))
+    stack, diagnostics = load_specs(spec_dir)
     click.echo(render_diagnostics(diagnostics), err=True, nl=False)
     if diagnostics.has_errors:
         raise SystemExit(1)

@@ -5,7 +5,6 @@ them needs a token: they never call the API."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
@@ -15,10 +14,9 @@ from provisioner.cli.actor import actor
 from provisioner.cli.context import Context
 from provisioner.cli.options import dir_option, examples
 from provisioner.cli.session import held_by, open_store
+from provisioner.cli.specs import load_specs
 from provisioner.render.history import render_history, render_state
-from provisioner.spec.cache import SpecCache
 from provisioner.spec.diagnostics import ProvisionerError
-from provisioner.spec.stack import load_stack
 from provisioner.state.backend import BackendError, LockHeld
 from provisioner.state.model import StateFormatError
 from provisioner.state.store import StateStore
@@ -27,7 +25,7 @@ from provisioner.state.store import StateStore
 def _store(context: Context, spec_dir: Path) -> StateStore:
     # Only the settings matter here: a spec with errors must not stand between a team and its
     # stuck lock or its history.
-    stack, _ = load_stack(spec_dir, cache=SpecCache.for_stack(spec_dir, os.environ))
+    stack, _ = load_specs(spec_dir)
     return open_store(context, stack)
 
 
@@ -100,7 +98,7 @@ def record_secrets(context: Context, spec_dir: Path, lock_timeout: float) -> Non
     listed in PROVISIONER_SECRET_NAMES and the specs' `from_env` variables. Run it where apply
     runs, after adding a secret there: a pull request's plan, which has no secret values,
     then knows apply will find it. Every apply records them too; nothing is applied here."""
-    stack, _ = load_stack(spec_dir, cache=SpecCache.for_stack(spec_dir, os.environ))
+    stack, _ = load_specs(spec_dir)
     store = open_store(context, stack)
     me = actor(context.environ, root=stack.root, host=context.hostname(), pid=context.pid())
     info = store.lock_info("record-secrets", who=me.who, host=me.host, pid=me.pid, ci_url=me.ci_url)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from provisioner.cli.options import dir_option, examples
+from provisioner.cli.specs import load_specs
 from provisioner.render.diagnostics import render_diagnostics
-from provisioner.spec.cache import SpecCache
-from provisioner.spec.stack import load_stack
 
 
 @click.command(
@@ -30,9 +28,7 @@ def validate(spec_dir: Path, files: tuple[Path, ...]) -> None:
     _defaults.yaml checks every spec below it, a changed _settings.yaml the whole stack. Files
     outside --dir are not the stack's and are skipped. A duplicate name is found only among the
     specs checked: the full `validate` (and CI's plan) finds the others."""
-    stack, diagnostics = load_stack(
-        spec_dir, only=files or None, cache=SpecCache.for_stack(spec_dir, os.environ)
-    )
+    stack, diagnostics = load_specs(spec_dir, only=files or None)
     click.echo(render_diagnostics(diagnostics), err=True, nl=False)
     if diagnostics.has_errors:
         raise SystemExit(1)
