@@ -201,7 +201,7 @@ class SpecCache:
     anything writes the file whole."""
 
     path: Path
-    _key: bytes | None = None
+    _key: bytes
     _identity: bytes = b""
     _old: dict[bytes, object] = field(default_factory=dict)
     _new: dict[bytes, object] = field(default_factory=dict)
@@ -221,7 +221,6 @@ class SpecCache:
         return cache
 
     def _read(self) -> None:
-        assert self._key is not None
         self._identity = _tool_identity()
         try:
             blob = self.path.read_bytes()
@@ -270,7 +269,7 @@ class SpecCache:
                 self._new.setdefault(key, value)
         elif self._new.keys() != self._old.keys():
             self._changed = True  # files removed: their entries go
-        if self._changed and self._key is not None:
+        if self._changed:
             _ignore_folder(self.path.parent)
             signed.write(self.path, self._key, _parts(self._identity, self._new))
         return [self._warning] if self._warning else []

@@ -24,7 +24,7 @@ from tests.support.cli import Result
 Cli = Callable[..., Result]
 
 
-def _scheduled(specs: Path, **extra: object) -> None:
+def _scheduled(specs: Path, *, outside: str = "paused", **extra: object) -> None:
     write_spec(
         specs,
         "svc",
@@ -33,7 +33,7 @@ def _scheduled(specs: Path, **extra: object) -> None:
         schedule={
             "timezone": "Europe/Madrid",
             "windows": [{"days": "mon-fri", "hours": "08:00-20:00", "min_replicas": 1}],
-            "outside": "paused",
+            "outside": outside,
         },
         **extra,
     )
@@ -275,17 +275,7 @@ def test_a_scheduled_run_makes_the_window_edge_scaling_and_says_it_is_the_schedu
     """At the window's edge the scheduled run sends the outside's replica bounds, as the
     schedule's doing: not a change made outside provisioner, nothing left alone."""
     specs = tmp_path / "endpoints"
-    write_spec(
-        specs,
-        "svc",
-        namespace="acme",
-        scaling={"min_replicas": 0, "max_replicas": 3, "scale_to_zero_timeout": 30},
-        schedule={
-            "timezone": "Europe/Madrid",
-            "windows": [{"days": "mon-fri", "hours": "08:00-20:00", "min_replicas": 1}],
-            "outside": "scaled-to-zero",
-        },
-    )
+    _scheduled(specs, outside="scaled-to-zero")
     morning = _at(emulator, FRIDAY_MORNING)
     assert cli("apply", "--dir", str(specs), "--auto-approve", ctx=morning).code == 0
     assert _scaling(emulator, "svc") == (1, 3)
